@@ -1,0 +1,62 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+let package = Package(
+    name: "Sextant",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sextant", targets: ["sextant"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "SextantPipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries: the only places C headers enter.
+        .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO"),
+        .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
+
+        .target(name: "FITS", dependencies: ["CFITSIO"]),
+        .target(name: "Extraction", dependencies: ["CSEP"]),
+        .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        .target(name: "Storage", dependencies: [
+            "Hashing",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Engine", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Cluster", dependencies: [
+            "Engine", "Hashing",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Pipeline", dependencies: [
+            "Engine", "Storage", "Extraction", "FITS",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Shared by the test targets only: data locations, scratch dirs, subprocesses.
+        .target(name: "TestSupport", path: "Sources/TestSupport"),
+
+        .executableTarget(name: "sextant", dependencies: [
+            "Pipeline", "Cluster", "Engine", "Storage", "FITS", "Extraction",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "FITSTests", dependencies: ["TestSupport", "FITS"]),
+        .testTarget(name: "ExtractionTests", dependencies: ["TestSupport", "Extraction", "FITS"]),
+        .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
+        .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+    ]
+)

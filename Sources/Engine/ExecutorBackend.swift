@@ -1,0 +1,45 @@
+import Foundation
+
+/// An executor as the scheduler sees it: where it runs and how many tasks it may run at once.
+public struct ExecutorInfo: Codable, Sendable, Hashable {
+    public var id: ExecutorID
+    public var host: String
+    public var cores: Int
+    /// Path prefixes on this executor's own disk (not shared), for locality preferences.
+    public var localPaths: [String]
+
+    public init(id: ExecutorID, host: String, cores: Int, localPaths: [String] = []) {
+        self.id = id
+        self.host = host
+        self.cores = cores
+        self.localPaths = localPaths
+    }
+}
+
+/// What a backend reports to the scheduler. Calls may arrive on any thread;
+/// the scheduler serializes them itself.
+public protocol BackendEvents: AnyObject, Sendable {
+    /// A new executor with free slots: the scheduler may launch up to `info.cores` tasks on it.
+    func executorAdded(_ info: ExecutorInfo)
+    /// The executor is gone (process died, heartbeats missed, link cut). Its running
+    /// attempts are lost and will be rescheduled; any result from them that arrives later is discarded.
+    func executorLost(_ id: ExecutorID, reason: String)
+    /// An attempt finished (success or failure); its slot is free again.
+    func taskFinished(_ result: TaskResult)
+}
+
+/// How the scheduler reaches executors: in-process threads (LocalBackend) or
+/// executor daemons over TCP (Cluster). The scheduler is the same for both.
+///
+/// Scheduling is pull-based: the scheduler tracks each executor's free slots and
+/// launches the next pending task as soon as one frees, so fast executors take more work.
+public protocol ExecutorBackend: AnyObject, Sendable {
+    /// Begin delivering events. Executors already known are reported through `executorAdded`.
+    func start(events: BackendEvents)
+    /// Run `task` on `executor`, which the scheduler knows has a free slot.
+    func launch(_ task: TaskSpec, on executor: ExecutorID)
+    /// Best effort: stop an attempt that is no longer needed (its twin finished, the job was cancelled).
+    func cancel(_ id: TaskAttemptID, on executor: ExecutorID)
+    /// The job is over; release what the backend holds for it.
+    func stop()
+}

@@ -1,0 +1,1 @@
+// Extraction module: see docs/ARCHITECTURE.md

@@ -1,0 +1,1 @@
+// Storage module: see docs/ARCHITECTURE.md
