@@ -1,0 +1,75 @@
+import COpenSSL
+import Foundation
+
+/// SHA-256 and HMAC-SHA256 from the system OpenSSL: used by the S3 signer (SigV4),
+/// catalog checksums and the cluster's challenge-response authentication.
+public enum Digest {
+    /// SHA-256 of `data`.
+    public static func sha256(_ data: some DataProtocol) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        let bytes = Array(data)
+        bytes.withUnsafeBufferPointer { input in
+            _ = SHA256(input.baseAddress, input.count, &out)
+        }
+        return out
+    }
+
+    /// HMAC-SHA256 of `data` under `key`.
+    public static func hmacSHA256(key: some DataProtocol, data: some DataProtocol) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let keyBytes = Array(key), dataBytes = Array(data)
+        keyBytes.withUnsafeBufferPointer { k in
+            dataBytes.withUnsafeBufferPointer { d in
+                _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), d.baseAddress, d.count, &out, &length)
+            }
+        }
+        return Array(out.prefix(Int(length)))
+    }
+
+    /// Cryptographically random bytes (challenges, nonces).
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        precondition(RAND_bytes(&out, Int32(count)) == 1, "OpenSSL RAND_bytes failed")
+        return out
+    }
+
+    /// Compares two MACs in time independent of where they differ.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in
+            CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0
+        } }
+    }
+}
+
+/// Incremental SHA-256 for streams too large to hold at once (catalog checksums, multipart parts).
+public final class SHA256Hasher {
+    private var context = SHA256_CTX()
+
+    public init() { SHA256_Init(&context) }
+
+    public func update(_ data: some DataProtocol) {
+        let bytes = Array(data)
+        bytes.withUnsafeBufferPointer { _ = SHA256_Update(&context, $0.baseAddress, $0.count) }
+    }
+
+    public func finalize() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        SHA256_Final(&out, &context)
+        return out
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lower-case hexadecimal, as SigV4 and checksums want it.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var chars: [UInt8] = []
+        for byte in self {
+            chars.append(digits[Int(byte >> 4)])
+            chars.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: chars, as: UTF8.self)
+    }
+}
