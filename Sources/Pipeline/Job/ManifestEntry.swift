@@ -1,0 +1,59 @@
+import Foundation
+
+/// One line of `_manifest.jsonl`: what happened to one input, so nothing is silently lost.
+public struct ManifestEntry: Codable, Equatable, Sendable {
+    public enum Outcome: String, Codable, Sendable {
+        /// A catalog was committed by this run.
+        case committed
+        /// A catalog was already committed by an earlier run (`--resume`).
+        case skipped
+        /// The input could not be turned into a catalog; `error` says why.
+        case failed
+    }
+
+    public var input: String
+    public var catalog: String?
+    public var outcome: Outcome
+    public var attempts: Int
+    public var rows: Int?
+    public var bytes: Int?
+    /// SHA-256 of the committed catalog's bytes.
+    public var sha256: String?
+    public var seconds: Double?
+    public var executor: String?
+    public var error: String?
+
+    public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
+                rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
+                executor: String? = nil, error: String? = nil) {
+        self.input = input
+        self.catalog = catalog
+        self.outcome = outcome
+        self.attempts = attempts
+        self.rows = rows
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.seconds = seconds
+        self.executor = executor
+        self.error = error
+    }
+}
+
+extension ManifestEntry {
+    /// JSON lines with sorted keys, so a manifest diffs cleanly between runs.
+    public static func encodeLines(_ entries: [ManifestEntry]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for entry in entries {
+            data.append(try encoder.encode(entry))
+            data.append(UInt8(ascii: "\n"))
+        }
+        return data
+    }
+
+    public static func decodeLines(_ data: Data) throws -> [ManifestEntry] {
+        let decoder = JSONDecoder()
+        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(ManifestEntry.self, from: Data($0)) }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Running totals of a job, fed by task events and shown as a live bar on a terminal
+/// or as a plain log line every `logEvery` files when output goes to a file or a pipe.
+public final class ProgressReporter: @unchecked Sendable {
+    public private(set) var total: Int
+    public private(set) var done = 0
+    public private(set) var failed = 0
+    public private(set) var sources = 0
+    private let started = Date()
+    private var lastDraw = Date.distantPast
+    private let lock = NSLock()
+    private let isTerminal: Bool
+    private let logEvery: Int
+    private let write: (String) -> Void
+
+    public init(total: Int, isTerminal: Bool = isatty(STDERR_FILENO) == 1, logEvery: Int = 100,
+                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.total = total
+        self.isTerminal = isTerminal
+        self.logEvery = max(1, logEvery)
+        self.write = write
+    }
+
+    /// Records one finished input (committed, skipped or failed).
+    public func record(succeeded: Bool, sources: Int) {
+        lock.lock(); defer { lock.unlock() }
+        done += 1
+        if !succeeded { failed += 1 }
+        self.sources += sources
+        if isTerminal {
+            // Redraw at most 10 times a second: a terminal is slower than a fast job.
+            if Date().timeIntervalSince(lastDraw) > 0.1 || done == total {
+                lastDraw = Date()
+                write("\r" + bar() + (done == total ? "\n" : ""))
+            }
+        } else if done % logEvery == 0 || done == total {
+            write(line() + "\n")
+        }
+    }
+
+    /// The figures shared by the bar and the log line.
+    private var figures: (rate: Double, eta: String) {
+        let elapsed = max(Date().timeIntervalSince(started), 1e-3)
+        let rate = Double(done) / elapsed
+        let remaining = rate > 0 ? Double(total - done) / rate : 0
+        return (rate, Self.format(seconds: remaining))
+    }
+
+    func bar(width: Int = 30) -> String {
+        let (rate, eta) = figures
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        return "[\(bar)] \(done)/\(total) files  \(sources) sources  "
+            + String(format: "%.1f", rate) + " files/s  ETA \(eta)  \(failed) failed"
+    }
+
+    func line() -> String {
+        let (rate, eta) = figures
+        return "progress: \(done)/\(total) files, \(sources) sources, "
+            + String(format: "%.1f", rate) + " files/s, ETA \(eta), \(failed) failed"
+    }
+
+    static func format(seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}
