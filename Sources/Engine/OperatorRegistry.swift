@@ -1,0 +1,139 @@
+import Foundation
+
+/// Maps operator names to the code that runs them. Driver and executors build the same
+/// registry at start-up; a task names an operator and the executor looks it up here.
+///
+/// Records between the steps of one task stay in memory as Swift values; only the
+/// last step's output is JSON-encoded.
+public final class OperatorRegistry: @unchecked Sendable {
+    private var runners: [String: AnyOperatorRunner] = [:]
+    private let lock = NSLock()
+
+    public init() {}
+
+    /// Registers `Op` under `Op.name`. Registering the same name twice replaces the first.
+    public func register<Op: PartitionOperator>(_ type: Op.Type) {
+        add(AnyOperatorRunner(name: Op.name, inputType: Op.Input.self, outputType: Op.Output.self) {
+            records, parameterData, context in
+            let parameters = try OperatorRegistry.decodeParameters(Op.Parameters.self, from: parameterData,
+                                                                  operator: Op.name)
+            let op = try Op(parameters: parameters)
+            let inputs = try OperatorRegistry.cast(records, to: Op.Input.self, operator: Op.name)
+            return try op.apply(inputs, context: context)
+        })
+    }
+
+    /// Registers a closure over a whole partition under `name`: handy for tests and for
+    /// operators without parameters. The closure is looked up by name, so every process
+    /// that runs tasks must register it too.
+    public func register<Input: Codable, Output: Codable>(
+        _ name: String, input: Input.Type = Input.self, output: Output.Type = Output.self,
+        _ body: @escaping @Sendable ([Input], TaskContext) throws -> [Output]
+    ) {
+        add(AnyOperatorRunner(name: name, inputType: Input.self, outputType: Output.self) { records, _, context in
+            try body(try OperatorRegistry.cast(records, to: Input.self, operator: name), context)
+        })
+    }
+
+    /// The registered names, sorted.
+    public var names: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return runners.keys.sorted()
+    }
+
+    public func contains(_ name: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return runners[name] != nil
+    }
+
+    func runner(named name: String) throws -> AnyOperatorRunner {
+        lock.lock(); defer { lock.unlock() }
+        guard let runner = runners[name] else {
+            let known = runners.keys.sorted().joined(separator: ", ")
+            throw OperatorError.unknownOperator(name: name, known: known)
+        }
+        return runner
+    }
+
+    private func add(_ runner: AnyOperatorRunner) {
+        lock.lock(); defer { lock.unlock() }
+        runners[runner.name] = runner
+    }
+
+    static func decodeParameters<P: Decodable>(_ type: P.Type, from data: Data, operator name: String) throws -> P {
+        if P.self == NoParameters.self, data.isEmpty { return NoParameters() as! P }
+        do {
+            return try JSONDecoder().decode(P.self, from: data)
+        } catch {
+            throw OperatorError.badParameters(operator: name, reason: "\(error)")
+        }
+    }
+
+    /// Records arrive as the previous step's values, or as source strings for the first step.
+    /// A first step whose input is not `String` reads each source string as JSON.
+    static func cast<T: Decodable>(_ records: [Any], to type: T.Type, operator name: String) throws -> [T] {
+        if let typed = records as? [T] { return typed }
+        if let strings = records as? [String] {
+            let decoder = JSONDecoder()
+            return try strings.map { string in
+                do {
+                    return try decoder.decode(T.self, from: Data(string.utf8))
+                } catch {
+                    throw OperatorError.inputTypeMismatch(operator: name, expected: "\(T.self)",
+                                                          found: "the string \(string.debugDescription)")
+                }
+            }
+        }
+        let found = records.first.map { "\(Swift.type(of: $0))" } ?? "nothing"
+        throw OperatorError.inputTypeMismatch(operator: name, expected: "\(T.self)", found: found)
+    }
+}
+
+/// A registered operator with its types erased, so that steps of different types can chain.
+struct AnyOperatorRunner: @unchecked Sendable {
+    let name: String
+    let inputType: Any.Type
+    let outputType: Any.Type
+    let encode: ([Any]) throws -> [Data]
+    private let body: ([Any], Data, TaskContext) throws -> [Any]
+
+    init<Input, Output: Encodable>(name: String, inputType: Input.Type, outputType: Output.Type,
+                                   body: @escaping ([Any], Data, TaskContext) throws -> [Output]) {
+        self.name = name
+        self.inputType = inputType
+        self.outputType = outputType
+        self.body = { records, parameters, context in try body(records, parameters, context) }
+        self.encode = { records in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return try records.map { record in
+                guard let value = record as? Output else {
+                    throw OperatorError.inputTypeMismatch(operator: name, expected: "\(Output.self)",
+                                                          found: "\(type(of: record))")
+                }
+                return try encoder.encode(value)
+            }
+        }
+    }
+
+    func apply(_ records: [Any], parameters: Data, context: TaskContext) throws -> [Any] {
+        try body(records, parameters, context)
+    }
+}
+
+public enum OperatorError: Error, CustomStringConvertible, Equatable {
+    case unknownOperator(name: String, known: String)
+    case badParameters(operator: String, reason: String)
+    case inputTypeMismatch(operator: String, expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownOperator(name, known):
+            return "unknown operator '\(name)' (this binary registers: \(known.isEmpty ? "none" : known))"
+        case let .badParameters(name, reason):
+            return "operator '\(name)': cannot decode its parameters: \(reason)"
+        case let .inputTypeMismatch(name, expected, found):
+            return "operator '\(name)' expects records of type \(expected) but got \(found)"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Extraction module: see docs/ARCHITECTURE.md

@@ -1,0 +1,82 @@
+/// Background, detection and photometry of one image with fixed parameters.
+///
+/// An `Extractor` is a value: share one across threads freely. Every SEP call goes through
+/// `library` (normally `SEPLibrary.shared`), which decides what may run concurrently.
+public struct Extractor: Sendable {
+    public let parameters: ExtractionParameters
+    public let library: SEPLibrary
+
+    /// Throws `ExtractionError.invalidParameter` when SEP would reject a parameter.
+    public init(parameters: ExtractionParameters = ExtractionParameters(),
+                library: SEPLibrary = .shared) throws {
+        try parameters.validate()
+        self.parameters = parameters
+        self.library = library
+    }
+
+    /// The catalog of `image`.
+    ///
+    /// - An image with usable pixels but nothing above the threshold gives an empty catalog.
+    /// - An image whose every pixel is masked, NaN or blank throws `.noUsablePixels`:
+    ///   no background can be measured, so "no sources" would not be an honest answer.
+    /// - A zero-size image cannot be built (`SkyImage.init` throws `.invalidImage`).
+    public func extract(_ image: SkyImage) throws -> Catalog {
+        try run(image, keepMaps: false).catalog
+    }
+
+    /// The catalog and the full background model (level, rms and both maps).
+    public func extractWithBackground(_ image: SkyImage) throws -> (catalog: Catalog, background: BackgroundEstimate) {
+        try run(image, keepMaps: true)
+    }
+
+    /// The background model alone (level, rms and, when asked, the two maps).
+    public func measureBackground(_ image: SkyImage, maps: Bool = true) throws -> BackgroundEstimate {
+        try requireUsablePixels(image)
+        let model = try SEPBackground(image: image, parameters: parameters.background, library: library)
+        return BackgroundEstimate(level: model.level, rms: model.rms, width: image.width, height: image.height,
+                                  map: maps ? try model.backgroundMap(library: library) : nil,
+                                  rmsMap: maps ? try model.rmsMap(library: library) : nil)
+    }
+
+    private func run(_ image: SkyImage, keepMaps: Bool) throws -> (catalog: Catalog, background: BackgroundEstimate) {
+        try requireUsablePixels(image)
+        let model = try SEPBackground(image: image, parameters: parameters.background, library: library)
+        let subtracted = try model.subtracted(from: image.pixels, library: library)
+        let rmsMap = (keepMaps || parameters.noise == .rmsMap) ? try model.rmsMap(library: library) : nil
+        let noise: NoiseInput
+        switch parameters.noise {
+        case .globalRMS: noise = .scalar(Double(model.rms))
+        case .rmsMap: noise = .map(rmsMap!)
+        }
+
+        let objects = try Detection.run(data: subtracted, image: image, noise: noise,
+                                        parameters: parameters, library: library)
+        let photometry = try Photometry.measure(objects: objects, data: subtracted, image: image, noise: noise,
+                                                parameters: parameters, library: library)
+        let sources = zip(objects, photometry).enumerated().map { index, pair in
+            Source(number: index + 1, object: pair.0, photometry: pair.1)
+        }
+        let catalog = Catalog(imageWidth: image.width, imageHeight: image.height,
+                              apertureRadii: parameters.apertureRadii,
+                              backgroundLevel: model.level, backgroundRMS: model.rms, sources: sources)
+        let background = BackgroundEstimate(level: model.level, rms: model.rms,
+                                            width: image.width, height: image.height,
+                                            map: keepMaps ? try model.backgroundMap(library: library) : nil,
+                                            rmsMap: keepMaps ? rmsMap : nil)
+        return (catalog, background)
+    }
+
+    /// Stops at the first usable pixel, so a normal image costs next to nothing.
+    private func requireUsablePixels(_ image: SkyImage) throws {
+        let found = image.pixels.withUnsafeBufferPointer { pixels -> Bool in
+            for index in pixels.indices {
+                let value = pixels[index]
+                if value.isNaN || value <= -1e30 { continue }
+                if let mask = image.mask, mask.isBad(index) { continue }
+                return true
+            }
+            return false
+        }
+        if !found { throw ExtractionError.noUsablePixels(image.label) }
+    }
+}

@@ -1,0 +1,126 @@
+import CSEP
+
+/// The sum in one aperture, as `sep_sum_*` returns it.
+public struct ApertureSum: Equatable, Sendable {
+    public var sum: Double
+    public var error: Double
+    public var area: Double
+    public var flag: Int16
+}
+
+/// What photometry measured for one object, raw from SEP (0-based positions).
+public struct SourcePhotometry: Equatable, Sendable {
+    /// One per `ExtractionParameters.apertureRadii`, in that order.
+    public var apertures: [ApertureSum]
+    public var kronRadius: Double
+    public var kronFlag: Int16
+    /// FLUX_AUTO: the Kron ellipse, or the minimum circle when `autoIsCircle`.
+    public var auto: ApertureSum
+    public var autoIsCircle: Bool
+    public var fluxRadius: Double
+    public var fluxRadiusFlag: Int16
+    public var xWindowed: Double
+    public var yWindowed: Double
+    public var windowedIterations: Int32
+    public var windowedFlag: Int16
+
+    /// Every photometry flag OR'ed together.
+    public var flags: Int16 {
+        apertures.reduce(kronFlag | auto.flag | fluxRadiusFlag | windowedFlag) { $0 | $1.flag }
+    }
+}
+
+/// The measurements sep's documentation recipes make after `sep.extract`, call for call:
+///
+///     sep.sum_circle(d, x, y, r, err=noise, gain=gain, subpix=5)            # FLUX_APER
+///     kronrad, kflag = sep.kron_radius(d, x, y, a, b, theta, 6.0)          # KRON_RADIUS
+///     sep.sum_ellipse(d, x, y, a, b, theta, 2.5*kronrad, err=, gain=, subpix=1)  # FLUX_AUTO
+///     circle where kronrad*sqrt(a*b) < r_min: sep.sum_circle(..., r_min, subpix=1)
+///     sep.flux_radius(d, x, y, 6.*a, 0.5, normflux=flux_auto, subpix=5)   # FLUX_RADIUS
+///     sep.winpos(d, x, y, max(2./2.35*flux_radius, 2./2.35*0.5))          # XWIN, YWIN
+///
+/// Sums and their errors see the noise; Kron radius, flux radius and windowed positions
+/// are given the data and mask only, as the Python functions are.
+enum Photometry {
+    static let kronEllipseScale = 6.0
+    static let fluxRadiusScale = 6.0
+    static let minimumWindowSigma = 2.0 / 2.35 * 0.5
+
+    static func measure(objects: [SEPObject], data: [Float], image: SkyImage, noise: NoiseInput,
+                        parameters: ExtractionParameters, library: SEPLibrary) throws -> [SourcePhotometry] {
+        let label = image.label
+        return try library.call {
+            try withSEPImage(data: data, width: image.width, height: image.height, noise: noise,
+                             mask: image.mask, gain: parameters.gain) { noisy in
+                try withSEPImage(data: data, width: image.width, height: image.height, noise: .none,
+                                 mask: image.mask, gain: nil) { plain in
+                    try objects.map { object in
+                        try measure(object, noisy: &noisy, plain: &plain, parameters: parameters, label: label)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func measure(_ object: SEPObject, noisy: inout sep_image, plain: inout sep_image,
+                                parameters: ExtractionParameters, label: String) throws -> SourcePhotometry {
+        let x = object.x, y = object.y
+        let a = Double(object.a), b = Double(object.b), theta = Double(object.theta)
+
+        let apertures = try parameters.apertureRadii.map { radius in
+            try sumCircle(&noisy, x, y, radius, subpixels: parameters.subpixels, label: label)
+        }
+
+        var cxx = 0.0, cyy = 0.0, cxy = 0.0
+        sep_ellipse_coeffs(a, b, theta, &cxx, &cyy, &cxy)
+        var kronRadius = 0.0
+        var kronFlag: Int16 = 0
+        try check(sep_kron_radius(&plain, x, y, cxx, cyy, cxy, kronEllipseScale, 0, &kronRadius, &kronFlag),
+                  "\(label): sep_kron_radius at (\(x), \(y))")
+
+        let autoIsCircle = kronRadius * (a * b).squareRoot() < parameters.kronMinimumRadius
+        var auto: ApertureSum
+        if autoIsCircle {
+            auto = try sumCircle(&noisy, x, y, parameters.kronMinimumRadius,
+                                 subpixels: parameters.autoSubpixels, label: label)
+        } else {
+            auto = ApertureSum(sum: 0, error: 0, area: 0, flag: 0)
+            try check(sep_sum_ellipse(&noisy, x, y, a, b, theta, parameters.kronFactor * kronRadius, 0,
+                                      Int32(parameters.autoSubpixels), 0,
+                                      &auto.sum, &auto.error, &auto.area, &auto.flag),
+                      "\(label): sep_sum_ellipse at (\(x), \(y))")
+        }
+
+        var fluxRadius = 0.0
+        var fluxRadiusFlag: Int16 = 0
+        var fraction = parameters.fluxRadiusFraction
+        var total = auto.sum
+        try check(sep_flux_radius(&plain, x, y, fluxRadiusScale * a, 0, Int32(parameters.subpixels), 0,
+                                  &total, &fraction, 1, &fluxRadius, &fluxRadiusFlag),
+                  "\(label): sep_flux_radius at (\(x), \(y))")
+
+        var sigma = 2.0 / 2.35 * fluxRadius
+        if sigma < minimumWindowSigma { sigma = minimumWindowSigma }
+        var xWindowed = 0.0, yWindowed = 0.0
+        var iterations: Int32 = 0
+        var windowedFlag: Int16 = 0
+        try check(sep_windowed(&plain, x, y, sigma, Int32(parameters.windowedSubpixels), 0,
+                               &xWindowed, &yWindowed, &iterations, &windowedFlag),
+                  "\(label): sep_windowed at (\(x), \(y))")
+
+        return SourcePhotometry(apertures: apertures, kronRadius: kronRadius, kronFlag: kronFlag,
+                                auto: auto, autoIsCircle: autoIsCircle,
+                                fluxRadius: fluxRadius, fluxRadiusFlag: fluxRadiusFlag,
+                                xWindowed: xWindowed, yWindowed: yWindowed,
+                                windowedIterations: iterations, windowedFlag: windowedFlag)
+    }
+
+    private static func sumCircle(_ image: inout sep_image, _ x: Double, _ y: Double, _ radius: Double,
+                                  subpixels: Int, label: String) throws -> ApertureSum {
+        var result = ApertureSum(sum: 0, error: 0, area: 0, flag: 0)
+        try check(sep_sum_circle(&image, x, y, radius, 0, Int32(subpixels), 0,
+                                 &result.sum, &result.error, &result.area, &result.flag),
+                  "\(label): sep_sum_circle r=\(radius) at (\(x), \(y))")
+        return result
+    }
+}

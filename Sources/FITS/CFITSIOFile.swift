@@ -1,0 +1,91 @@
+import CFITSIO
+import Foundation
+
+/// An open CFITSIO file handle, with the name used in errors. Not thread-safe: one reader owns it
+/// from open to close.
+final class CFITSIOFile {
+    let pointer: UnsafeMutablePointer<fitsfile>
+    let name: String
+    /// Memory we free after closing: the cells holding the address and size of an in-memory file
+    /// (CFITSIO's memory driver keeps pointers to them until ffclos) and, for a gzip'd buffer,
+    /// the inflated copy.
+    private var memory: MemoryCells?
+    private var isClosed = false
+
+    private init(pointer: UnsafeMutablePointer<fitsfile>, name: String, memory: MemoryCells? = nil) {
+        self.pointer = pointer
+        self.name = name
+        self.memory = memory
+    }
+
+    deinit { close() }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        var status: Int32 = 0
+        ffclos(pointer, &status)
+        memory?.release()
+        memory = nil
+    }
+
+    /// Opens a file on disk read-only, taking the path literally.
+    static func open(path: String) throws -> CFITSIOFile {
+        try FileSignature.check(path: path)
+        var status: Int32 = 0
+        var pointer: UnsafeMutablePointer<fitsfile>?
+        ffdkopn(&pointer, path, READONLY, &status)
+        guard status == 0, let pointer else {
+            throw CFITSIOFile.openError(status, name: path)
+        }
+        return CFITSIOFile(pointer: pointer, name: path)
+    }
+
+    /// Opens the bytes of a FITS file (gzip'd or not). CFITSIO only reads `bytes`, which must
+    /// outlive the handle; a gzip'd buffer is first inflated into memory we own.
+    static func open(bytes: UnsafeRawBufferPointer, name: String) throws -> CFITSIOFile {
+        let signature = try FileSignature.check(bytes: bytes, name: name)
+        let memory: MemoryCells
+        if signature == .gzip {
+            let (inflated, size) = try Gunzip.inflate(bytes, name: name)
+            memory = MemoryCells(address: inflated, size: size, ownsBuffer: true)
+        } else {
+            memory = MemoryCells(address: UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+                                 size: bytes.count, ownsBuffer: false)
+        }
+        var status: Int32 = 0
+        var pointer: UnsafeMutablePointer<fitsfile>?
+        ffomem(&pointer, "memory.fits", READONLY, memory.address, memory.size, 0, nil, &status)
+        guard status == 0, let pointer else {
+            memory.release()
+            throw CFITSIOFile.openError(status, name: name)
+        }
+        return CFITSIOFile(pointer: pointer, name: name, memory: memory)
+    }
+
+    private static func openError(_ status: Int32, name: String) -> FITSError {
+        let text = CFITSIOStatus.text(status)
+        switch status {
+        case CFITSIOStatus.endOfFile, CFITSIOStatus.readError, CFITSIOStatus.noEnd:
+            return FITSError(file: name, reason: .truncated("the file ends inside the primary header (CFITSIO: \(text))"))
+        case CFITSIOStatus.noSimple, CFITSIOStatus.unknownRecord:
+            return FITSError(file: name, reason: .notFITS("CFITSIO: \(text)"))
+        default:
+            return FITSError(file: name, reason: .cfitsio(action: "opening the file", status: status, message: text))
+        }
+    }
+
+    // MARK: Calls
+
+    /// Runs one CFITSIO call with a fresh status; throws what `describe` makes of a failure.
+    @discardableResult
+    func call(_ action: String, _ body: (inout Int32) -> Int32) throws -> Int32 {
+        var status: Int32 = 0
+        _ = body(&status)
+        if status > 0 {
+            throw FITSError(file: name, reason: .cfitsio(action: action, status: status,
+                                                         message: CFITSIOStatus.text(status)))
+        }
+        return status
+    }
+}

@@ -1,0 +1,33 @@
+import CFITSIO
+import Foundation
+
+/// CFITSIO is safe to call from many threads at once only when it was built reentrant
+/// (Debian's libcfitsio10 is: `fits_is_reentrant()` returns 1). When it was not, every
+/// open-to-close sequence made through `run` is serialized by one process-wide lock.
+enum CFITSIOLock {
+    static let isReentrant: Bool = fits_is_reentrant() != 0
+
+    private static let lock = NSLock()
+
+    static func run<T>(_ body: () throws -> T) rethrows -> T {
+        if isReentrant { return try body() }
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
+
+extension FITS {
+    /// True when the linked CFITSIO is reentrant, so files are read in parallel without a lock.
+    public static var isCFITSIOReentrant: Bool { CFITSIOLock.isReentrant }
+
+    /// The linked CFITSIO version, e.g. "4.2".
+    public static var cfitsioVersion: String {
+        var version: Float = 0
+        _ = ffvers(&version)
+        return String(format: "%.3g", version)
+    }
+}
+
+/// Namespace for module-wide facts.
+public enum FITS {}

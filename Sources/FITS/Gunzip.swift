@@ -1,0 +1,54 @@
+import CFITSIO
+import Foundation
+
+/// Inflates a gzip'd FITS file held in memory with CFITSIO's own zlib code
+/// (`uncompress2mem_from_mem`, exported by libcfitsio but declared only in its private
+/// fitsio2.h, so it is looked up at run time). ffomem does not inflate by itself.
+enum Gunzip {
+    private typealias Realloc = @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer?
+    private typealias Uncompress = @convention(c) (
+        UnsafeMutablePointer<CChar>?, Int,
+        UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<Int>?,
+        Realloc?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?) -> Int32
+
+    private static let uncompress: Uncompress? = {
+        let name = "uncompress2mem_from_mem"
+        // Our executables link libcfitsio, so the global scope finds it; the sonames cover a
+        // libcfitsio loaded privately (e.g. by a plug-in).
+        if let symbol = dlsym(defaultScope, name) {
+            return unsafeBitCast(symbol, to: Uncompress.self)
+        }
+        for soname in ["libcfitsio.so.10", "libcfitsio.so", "libcfitsio.dylib"] {
+            if let library = dlopen(soname, RTLD_NOW | RTLD_NOLOAD), let symbol = dlsym(library, name) {
+                return unsafeBitCast(symbol, to: Uncompress.self)
+            }
+        }
+        return nil
+    }()
+
+    #if os(Linux)
+    private static let defaultScope = UnsafeMutableRawPointer(bitPattern: 0)  // RTLD_DEFAULT
+    #else
+    private static let defaultScope = UnsafeMutableRawPointer(bitPattern: -2)  // RTLD_DEFAULT
+    #endif
+
+    /// Returns a malloc'd buffer holding the inflated file, and the file's length.
+    static func inflate(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (UnsafeMutableRawPointer, Int) {
+        guard let uncompress else {
+            throw FITSError(file: name, reason: .unreadable(
+                "it is gzip'd and this CFITSIO cannot inflate memory buffers; gunzip it first"))
+        }
+        var capacity = max(bytes.count * 4, 28_800)
+        var buffer = malloc(capacity)?.assumingMemoryBound(to: CChar.self)
+        var fileSize = 0
+        var status: Int32 = 0
+        let source = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
+        _ = uncompress(source, bytes.count, &buffer, &capacity, realloc, &fileSize, &status)
+        guard status == 0, let buffer else {
+            free(buffer)
+            throw FITSError(file: name, reason: .truncated(
+                "the gzip stream is damaged or cut short (CFITSIO: \(CFITSIOStatus.text(status)))"))
+        }
+        return (UnsafeMutableRawPointer(buffer), fileSize)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import CFITSIO
+
+extension FITSHeader {
+    /// Parses 80-character header records (as ffcnvthdr2str returns them), joining long strings
+    /// continued on CONTINUE cards. The END card, if present, is dropped.
+    init(records: [String]) {
+        var cards: [FITSCard] = []
+        for record in records {
+            let card = Self.parse(record)
+            if card.keyword == "END" { break }
+            if card.keyword == "CONTINUE", let last = cards.last,
+               case .string(let head)? = last.value, head.hasSuffix("&"),
+               case .string(let tail)? = Self.continuationValue(record) {
+                cards[cards.count - 1].value = .string(String(head.dropLast()) + tail)
+                continue
+            }
+            cards.append(card)
+        }
+        self.init(cards: cards)
+    }
+
+    static func parse(_ record: String) -> FITSCard {
+        var status: Int32 = 0
+        var card = Array(record.utf8CString)
+        var name = [CChar](repeating: 0, count: Int(FLEN_KEYWORD) + 1)
+        var length: Int32 = 0
+        _ = ffgknm(&card, &name, &length, &status)
+        let keyword = status == 0 ? String(cString: name) : String(record.prefix(8))
+        let (valueText, comment) = valueAndComment(card)
+        if valueText == nil {
+            // Commentary card: everything after the keyword is text.
+            let text = record.count > 8 ? String(record.dropFirst(8)) : ""
+            return FITSCard(keyword.trimmingCharacters(in: .whitespaces), nil,
+                            comment: text.trimmingTrailingSpaces())
+        }
+        return FITSCard(keyword, valueText.flatMap(FITSValue.init(fitsText:)), comment: comment)
+    }
+
+    /// CFITSIO's own split of a card into value text and comment; nil value for commentary cards.
+    private static func valueAndComment(_ card: [CChar]) -> (String?, String) {
+        var status: Int32 = 0
+        var card = card
+        var value = [CChar](repeating: 0, count: Int(FLEN_VALUE) + 1)
+        var comment = [CChar](repeating: 0, count: Int(FLEN_COMMENT) + 1)
+        _ = ffpsvc(&card, &value, &comment, &status)
+        let hasValue = card.count > 9 && card[8] == 0x3D /* = */ && card[9] == 0x20
+            || String(cString: card).hasPrefix("HIERARCH")
+        guard status == 0, hasValue else { return (nil, "") }
+        return (String(cString: value), String(cString: comment))
+    }
+
+    /// The string on a `CONTINUE  'more text&'` card.
+    private static func continuationValue(_ record: String) -> FITSValue? {
+        guard record.count > 10 else { return nil }
+        let asValueCard = "CONTINUE= " + record.dropFirst(10)
+        let (text, _) = valueAndComment(Array(asValueCard.utf8CString))
+        return text.flatMap(FITSValue.init(fitsText:))
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,171 @@
+import CFITSIO
+import Foundation
+
+/// Chooses the HDU asked for and reads it as a Float32 image with its bad-pixel mask.
+struct ImageReader {
+    let file: CFITSIOFile
+
+    private var name: String { file.name }
+
+    func read(_ selection: HDUSelection) throws -> FITSImage {
+        let hdu = try move(to: selection)
+        let axes = try checkedImageAxes(hdu: hdu)
+        let header = try readHeader()
+        let (pixels, mask) = try readPixels(count: axes[0] * axes[1], hdu: hdu)
+        return FITSImage(width: axes[0], height: axes[1], pixels: pixels, mask: mask,
+                         header: header, hdu: hdu, extname: header.string("EXTNAME"),
+                         bitpix: try bitpix())
+    }
+
+    // MARK: Choosing the HDU
+
+    /// Moves to the HDU asked for and returns its 0-based index.
+    private func move(to selection: HDUSelection) throws -> Int {
+        switch selection {
+        case .index(let index):
+            try move(toIndex: index)
+            return index
+        case .extname(let extname):
+            var status: Int32 = 0
+            var hduName = Array(extname.utf8CString)
+            ffmnhd(file.pointer, ANY_HDU, &hduName, 0, &status)
+            if status == CFITSIOStatus.noMatchingHDU {
+                throw FITSError(file: name, reason: .extensionNotFound(extname))
+            }
+            try check(status, reading: "looking for EXTNAME '\(extname)'", hdu: nil)
+            return currentIndex
+        case .automatic:
+            if try dimensionCount() > 0 { return 0 }
+            return try firstImageExtension()
+        }
+    }
+
+    private func move(toIndex index: Int) throws {
+        if index < 0 { throw FITSError(file: name, reason: .hduIndexOutOfRange(index: index, count: hduCount())) }
+        var status: Int32 = 0
+        ffmahd(file.pointer, Int32(index + 1), nil, &status)
+        guard status > 0 else { return }
+        let count = hduCount()
+        if index >= count {
+            throw FITSError(file: name, reason: .hduIndexOutOfRange(index: index, count: count))
+        }
+        try check(status, reading: "moving to HDU \(index)", hdu: index)
+    }
+
+    /// The first extension that holds an image (tile-compressed ones included).
+    private func firstImageExtension() throws -> Int {
+        var index = 1
+        while true {
+            var status: Int32 = 0
+            ffmahd(file.pointer, Int32(index + 1), nil, &status)
+            if status == CFITSIOStatus.endOfFile { break }
+            try check(status, reading: "moving to HDU \(index)", hdu: index)
+            if try hduType() == IMAGE_HDU, try dimensionCount() > 0 { return index }
+            index += 1
+        }
+        throw FITSError(file: name, reason: .noImage)
+    }
+
+    private var currentIndex: Int {
+        var number: Int32 = 0
+        ffghdn(file.pointer, &number)
+        return Int(number) - 1
+    }
+
+    /// How many HDUs the file holds (ffthdu reads every header to count them).
+    private func hduCount() -> Int {
+        var status: Int32 = 0
+        var count: Int32 = 0
+        ffthdu(file.pointer, &count, &status)
+        return Int(count)
+    }
+
+    // MARK: The image's shape
+
+    private func hduType() throws -> Int32 {
+        var type: Int32 = 0
+        try file.call("reading the HDU type") { ffghdt(file.pointer, &type, &$0) }
+        return type
+    }
+
+    private func dimensionCount() throws -> Int {
+        var naxis: Int32 = 0
+        try file.call("reading NAXIS") { ffgidm(file.pointer, &naxis, &$0) }
+        return Int(naxis)
+    }
+
+    private func bitpix() throws -> Int {
+        var bitpix: Int32 = 0
+        try file.call("reading BITPIX") { ffgiet(file.pointer, &bitpix, &$0) }
+        return Int(bitpix)
+    }
+
+    /// NAXIS1...NAXISn of the current HDU, checked to be a non-empty 2-D image
+    /// (trailing axes of length 1, as in a 1-plane cube, are allowed).
+    private func checkedImageAxes(hdu: Int) throws -> [Int] {
+        switch try hduType() {
+        case IMAGE_HDU: break
+        case ASCII_TBL: throw FITSError(file: name, reason: .notAnImage(hdu: hdu, kind: "an ASCII table"))
+        default: throw FITSError(file: name, reason: .notAnImage(hdu: hdu, kind: "a binary table"))
+        }
+        let naxis = try dimensionCount()
+        if naxis == 0 { throw FITSError(file: name, reason: .noImageData(hdu: hdu)) }
+        var sizes = [Int64](repeating: 0, count: naxis)
+        try file.call("reading NAXISn") { ffgiszll(file.pointer, Int32(naxis), &sizes, &$0) }
+        let axes = sizes.map { Int($0) }
+        if axes.contains(0) { throw FITSError(file: name, reason: .zeroSizedImage(hdu: hdu, axes: axes)) }
+        if naxis < 2 || axes.dropFirst(2).contains(where: { $0 != 1 }) {
+            throw FITSError(file: name, reason: .notTwoDimensional(hdu: hdu, axes: axes))
+        }
+        return axes
+    }
+
+    // MARK: Header and pixels
+
+    private func readHeader() throws -> FITSHeader {
+        var text: UnsafeMutablePointer<CChar>?
+        var count: Int32 = 0
+        // ffcnvthdr2str gives a compressed image's header as the uncompressed image's.
+        try file.call("reading the header") { ffcnvthdr2str(file.pointer, 0, nil, 0, &text, &count, &$0) }
+        guard let text else { return FITSHeader(cards: []) }
+        defer { var status: Int32 = 0; fffree(text, &status) }
+        let all = String(cString: text)
+        let records = stride(from: 0, to: all.utf8.count, by: 80).map { start -> String in
+            let from = all.utf8.index(all.utf8.startIndex, offsetBy: start)
+            let to = all.utf8.index(from, offsetBy: 80, limitedBy: all.utf8.endIndex) ?? all.utf8.endIndex
+            return String(all.utf8[from..<to]) ?? ""
+        }
+        return FITSHeader(records: records)
+    }
+
+    /// Reads every pixel as TFLOAT. ffgpf flags BLANK integer pixels and NaN float pixels;
+    /// we zero their values and return the flags as the mask (nil when none is set).
+    private func readPixels(count: Int, hdu: Int) throws -> ([Float], [Bool]?) {
+        var flags = [CChar](repeating: 0, count: count)
+        var anyBad: Int32 = 0
+        var status: Int32 = 0
+        var pixels = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            ffgpf(file.pointer, TFLOAT, 1, Int64(count), buffer.baseAddress, &flags, &anyBad, &status)
+            initialized = count
+        }
+        try check(status, reading: "reading the pixels", hdu: hdu)
+        guard anyBad != 0 else { return (pixels, nil) }
+        let mask = flags.map { $0 != 0 }
+        for i in 0..<count where mask[i] { pixels[i] = 0 }
+        return (pixels, mask)
+    }
+
+    /// Turns a failed status into the error a user understands.
+    private func check(_ status: Int32, reading action: String, hdu: Int?) throws {
+        guard status > 0 else { return }
+        let text = CFITSIOStatus.text(status)
+        switch status {
+        case CFITSIOStatus.endOfFile, CFITSIOStatus.readError:
+            let what = hdu.map { "HDU \($0) ends before the size its header declares" }
+                ?? "the file ends early"
+            throw FITSError(file: name, reason: .truncated("\(what) (CFITSIO: \(text))"))
+        default:
+            throw FITSError(file: name, reason: .cfitsio(action: action, status: status, message: text))
+        }
+    }
+}
