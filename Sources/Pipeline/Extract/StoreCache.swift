@@ -1,0 +1,34 @@
+import Foundation
+import Storage
+
+/// One store per location and settings for the life of the process, so the tasks of a job
+/// share connections (and an S3 client's credentials are resolved once, not per image).
+final class StoreCache: @unchecked Sendable {
+    static let shared = StoreCache()
+
+    private struct Key: Hashable {
+        var location: String
+        var settings: [String: String]
+    }
+    private var stores: [Key: ObjectStore] = [:]
+    private let lock = NSLock()
+
+    /// The store rooted at `location` (a directory or an s3://bucket/prefix).
+    func store(for location: String, settings: [String: String]) throws -> ObjectStore {
+        let key = Key(location: location, settings: settings.filter { $0.key.hasPrefix("sextant.s3.") })
+        lock.lock(); defer { lock.unlock() }
+        if let store = stores[key] { return store }
+        let store = try StoreFactory.makeStore(for: try StoreLocation(parsing: location), settings: settings)
+        stores[key] = store
+        return store
+    }
+
+    /// The store holding the bucket of an s3:// URI, and the object's key in it.
+    func storeAndKey(for uri: String, settings: [String: String]) throws -> (ObjectStore, String) {
+        guard let schemeEnd = uri.range(of: "://") else { throw InputError.notFound(uri) }
+        let rest = uri[schemeEnd.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { throw InputError.notFound(uri) }
+        let root = String(uri[..<slash])
+        return (try store(for: root, settings: settings), String(rest[rest.index(after: slash)...]))
+    }
+}
