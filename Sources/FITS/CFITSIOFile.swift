@@ -9,10 +9,10 @@ final class CFITSIOFile {
     /// Memory we free after closing: the cells holding the address and size of an in-memory file
     /// (CFITSIO's memory driver keeps pointers to them until ffclos) and, for a gzip'd buffer,
     /// the inflated copy.
-    private var memory: MemoryCells?
+    private(set) var memory: MemoryCells?
     private var isClosed = false
 
-    private init(pointer: UnsafeMutablePointer<fitsfile>, name: String, memory: MemoryCells? = nil) {
+    init(pointer: UnsafeMutablePointer<fitsfile>, name: String, memory: MemoryCells? = nil) {
         self.pointer = pointer
         self.name = name
         self.memory = memory
@@ -20,13 +20,21 @@ final class CFITSIOFile {
 
     deinit { close() }
 
+    /// Closes the CFITSIO handle (if still open) and frees the memory we own.
     func close() {
-        guard !isClosed else { return }
+        closeHandle()
+        memory?.release()
+        memory = nil
+    }
+
+    /// Closes only the CFITSIO handle, keeping an in-memory file's bytes readable.
+    @discardableResult
+    func closeHandle() -> Int32 {
+        guard !isClosed else { return 0 }
         isClosed = true
         var status: Int32 = 0
         ffclos(pointer, &status)
-        memory?.release()
-        memory = nil
+        return status
     }
 
     /// Opens a file on disk read-only, taking the path literally.

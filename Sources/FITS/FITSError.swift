@@ -4,6 +4,7 @@ public struct FITSError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Reason: Equatable, Sendable {
         case fileNotFound
         case unreadable(String)
+        case unwritable(String)
         case notFITS(String)
         case truncated(String)
         case hduIndexOutOfRange(index: Int, count: Int)
@@ -35,6 +36,8 @@ public struct FITSError: Error, CustomStringConvertible, Equatable, Sendable {
             return "no such file"
         case .unreadable(let why):
             return "cannot read the file (\(why))"
+        case .unwritable(let why):
+            return "cannot write the file (\(why))"
         case .notFITS(let why):
             return "not a FITS file (\(why))"
         case .truncated(let why):

@@ -1,0 +1,396 @@
+import Foundation
+import Logging
+
+/// The driver's scheduler (a DAGScheduler-lite over narrow lineage, plus Spark's
+/// TaskSetManager duties): turns jobs into task attempts and hands them to executors
+/// as slots free up, retries failures, speculates stragglers, excludes failing executors,
+/// fences stale results, and recomputes lost outputs.
+///
+/// All state lives on one serial queue; backend events may arrive on any thread.
+public final class TaskScheduler: BackendEvents, @unchecked Sendable {
+    public let settings: EngineSettings
+    let backend: ExecutorBackend
+    let queue = DispatchQueue(label: "sextant.engine.scheduler")
+    private var logger: Logger
+
+    private var executors: [ExecutorID: ExecutorState] = [:]
+    private var executorOrder: [ExecutorID] = []
+    private var attempts: [TaskAttemptID: Attempt] = [:]
+    private var jobs: [TaskSetManager] = []
+    private var handles: [String: JobHandle] = [:]
+    private var listeners: [any JobListener] = []
+    private var timer: DispatchSourceTimer?
+    private var started = false
+
+    struct ExecutorState {
+        var info: ExecutorInfo
+        var running: Set<TaskAttemptID> = []
+        var consecutiveFailures = 0
+        var excludedUntil: DispatchTime?
+        var freeSlots: Int { info.cores - running.count }
+    }
+
+    struct Attempt {
+        let job: TaskSetManager
+        let partition: Int
+        let executor: ExecutorID
+        let launched: DispatchTime
+        let speculative: Bool
+        var cancelled = false
+    }
+
+    public init(backend: ExecutorBackend, settings: EngineSettings = EngineSettings(),
+                logger: Logger = Logger(label: "sextant.engine")) {
+        self.backend = backend
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Connects to the backend; executors it knows are reported at once.
+    public func start() {
+        let first: Bool = queue.sync {
+            defer { started = true }
+            return !started
+        }
+        if first { backend.start(events: self) }
+    }
+
+    /// Stops the timer and the backend. Running jobs are cancelled.
+    public func stop() {
+        queue.sync {
+            for job in jobs { abort(job, status: .cancelled) }
+            timer?.cancel()
+            timer = nil
+        }
+        backend.stop()
+    }
+
+    /// Receives every job's and executor's events (in addition to each job's own listener).
+    public func addListener(_ listener: any JobListener) {
+        queue.async { self.listeners.append(listener) }
+    }
+
+    /// Starts `job` and returns at once.
+    public func submit(_ job: JobDescription) -> JobHandle {
+        start()
+        let handle = JobHandle(jobID: job.jobID) { [weak self] in self?.cancel(jobID: job.jobID) }
+        queue.async { self.begin(job, handle: handle) }
+        return handle
+    }
+
+    /// Runs `job` and waits for its result.
+    public func run(_ job: JobDescription) -> JobResult {
+        submit(job).wait()
+    }
+
+    public func cancel(jobID: String) {
+        queue.async {
+            guard let job = self.jobs.first(where: { $0.job.jobID == jobID }) else { return }
+            self.logger.info("cancelling job", metadata: ["job": "\(jobID)"])
+            self.abort(job, status: .cancelled)
+        }
+    }
+
+    /// The executors known now, with their free slots.
+    public func executorSnapshot() -> [(info: ExecutorInfo, freeSlots: Int, excluded: Bool)] {
+        queue.sync {
+            executorOrder.compactMap { id in
+                executors[id].map { ($0.info, $0.freeSlots, isExcluded($0)) }
+            }
+        }
+    }
+
+    // MARK: BackendEvents
+
+    public func executorAdded(_ info: ExecutorInfo) {
+        queue.async {
+            if self.executors[info.id] == nil { self.executorOrder.append(info.id) }
+            self.executors[info.id] = ExecutorState(info: info)
+            self.logger.info("executor added", metadata: ["executor": "\(info.id)", "cores": "\(info.cores)"])
+            self.notifyAll { $0.executorAdded(info) }
+            self.launchTasks()
+        }
+    }
+
+    public func executorLost(_ id: ExecutorID, reason: String) {
+        queue.async { self.handleExecutorLost(id, reason: reason) }
+    }
+
+    public func taskFinished(_ result: TaskResult) {
+        queue.async { self.handleResult(result) }
+    }
+
+    // MARK: Jobs
+
+    private func begin(_ description: JobDescription, handle: JobHandle) {
+        let job = TaskSetManager(job: description, settings: settings)
+        var skipped = 0
+        if let check = description.options.outputCheck, check.skipCommitted {
+            skipped = job.skipCommitted(check.isCommitted)
+        }
+        jobs.append(job)
+        handles[description.jobID] = handle
+        logger.info("job started", metadata: ["job": "\(description.jobID)",
+                                              "partitions": "\(job.partitionCount)", "skipped": "\(skipped)"])
+        notify(job) { $0.jobStarted(JobStartEvent(jobID: description.jobID, partitions: job.partitionCount,
+                                                   skipped: skipped)) }
+        startTimerIfNeeded()
+        if !finishIfDone(job) { launchTasks() }
+    }
+
+    /// Offers free slots to jobs, one slot per executor per round so work spreads out.
+    private func launchTasks() {
+        guard !jobs.isEmpty else { return }
+        var launchedAny = true
+        while launchedAny {
+            launchedAny = false
+            for id in executorOrder {
+                guard let state = executors[id], state.freeSlots > 0, !isExcluded(state) else { continue }
+                let others = executorOrder.contains { $0 != id && executors[$0].map { !isExcluded($0) } == true }
+                for job in jobs {
+                    if let next = job.nextTask(for: id, otherExecutorsUsable: others) {
+                        launch(job, partition: next.partition, speculative: next.speculative, on: id)
+                        launchedAny = true
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    private func launch(_ job: TaskSetManager, partition: Int, speculative: Bool, on executor: ExecutorID) {
+        let id = job.makeAttempt(partition: partition)
+        job.noteRunning(partition: partition, on: executor)
+        attempts[id] = Attempt(job: job, partition: partition, executor: executor, launched: .now(),
+                               speculative: speculative)
+        executors[executor]?.running.insert(id)
+        let spec = TaskSpec(id: id, inputs: job.job.inputs(partition), steps: job.job.steps,
+                            settings: job.job.settings, speculative: speculative)
+        logger.debug("launching task", metadata: ["attempt": "\(id)", "executor": "\(executor)",
+                                                  "speculative": "\(speculative)"])
+        notify(job) { $0.taskStarted(TaskStartEvent(attempt: id, executor: executor, speculative: speculative)) }
+        backend.launch(spec, on: executor)
+    }
+
+    private func handleResult(_ result: TaskResult) {
+        guard let attempt = attempts[result.id], attempt.executor == result.executor else {
+            // Fenced: the attempt was superseded, lost with its executor, or never ours.
+            logger.debug("discarding stale result", metadata: ["attempt": "\(result.id)",
+                                                              "executor": "\(result.executor)"])
+            if let job = jobs.first(where: { $0.job.jobID == result.id.jobID }) {
+                notify(job) { $0.taskEnded(self.endEvent(result.id, result.executor, speculative: false,
+                                                         duration: result.duration,
+                                                         .discarded(reason: "stale attempt"))) }
+            }
+            return
+        }
+        attempts[result.id] = nil
+        executors[attempt.executor]?.running.remove(result.id)
+        let job = attempt.job
+        let partition = attempt.partition
+        let elapsed = seconds(since: attempt.launched)
+        job.noteStopped(partition: partition, on: attempt.executor)
+        defer { launchTasks() }
+        guard job.endStatus == nil else { return }
+
+        func end(_ outcome: TaskEndEvent.Outcome) {
+            notify(job) { $0.taskEnded(self.endEvent(result.id, attempt.executor, speculative: attempt.speculative,
+                                                     duration: elapsed, outcome)) }
+        }
+
+        if attempt.cancelled {
+            job.attemptEnded(partition: partition, lost: false)
+            end(.cancelled)
+            return
+        }
+        if job.partitions[partition].status.isFinished {
+            job.attemptFinished(partition: partition)
+            end(.discarded(reason: "partition already \(job.partitions[partition].status)"))
+            return
+        }
+        switch result.outcome {
+        case .success(let records):
+            job.attemptFinished(partition: partition)
+            job.succeeded(partition: partition, records: records, executor: attempt.executor, duration: elapsed)
+            executors[attempt.executor]?.consecutiveFailures = 0
+            end(.succeeded(records: records.count))
+            cancelOtherAttempts(of: partition, in: job, reason: "twin \(result.id) won")
+        case .failure(let message):
+            job.attemptFinished(partition: partition)
+            let reason = "attempt \(result.id.attempt) on \(attempt.executor): \(message)"
+            let exhausted = job.failed(partition: partition, reason: reason, executor: attempt.executor)
+            end(.failed(message: message))
+            noteFailure(on: attempt.executor, message: message)
+            if exhausted {
+                logger.warning("partition failed", metadata: ["job": "\(job.job.jobID)", "partition": "\(partition)",
+                                                              "attempts": "\(job.maxFailures)"])
+                cancelOtherAttempts(of: partition, in: job, reason: "partition failed")
+                if job.failFast {
+                    abort(job, status: .failed(reason: "partition \(partition) failed \(job.maxFailures) times; last: \(message)"))
+                    return
+                }
+            }
+        }
+        _ = finishIfDone(job)
+    }
+
+    private func handleExecutorLost(_ id: ExecutorID, reason: String) {
+        guard let state = executors.removeValue(forKey: id) else { return }
+        executorOrder.removeAll { $0 == id }
+        logger.warning("executor lost", metadata: ["executor": "\(id)", "reason": "\(reason)"])
+        notifyAll { $0.executorLost(id, reason: reason) }
+        for attemptID in state.running {
+            guard let attempt = attempts.removeValue(forKey: attemptID) else { continue }
+            let job = attempt.job
+            job.noteStopped(partition: attempt.partition, on: id)
+            guard job.endStatus == nil else { continue }
+            job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled)
+            notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
+                                                     duration: self.seconds(since: attempt.launched),
+                                                     attempt.cancelled ? .cancelled : .lost(reason: reason))) }
+        }
+        for job in jobs {
+            guard let check = job.job.options.outputCheck, check.outputsAreExecutorLocal else { continue }
+            for partition in job.partitions.indices
+            where job.partitions[partition].winner == id && !check.isCommitted(partition) {
+                _ = job.outputLost(partition: partition)
+            }
+        }
+        for job in jobs { _ = finishIfDone(job) }
+        launchTasks()
+    }
+
+    private func cancelOtherAttempts(of partition: Int, in job: TaskSetManager, reason: String) {
+        for (id, attempt) in attempts where attempt.job === job && attempt.partition == partition && !attempt.cancelled {
+            attempts[id]?.cancelled = true
+            logger.debug("cancelling attempt", metadata: ["attempt": "\(id)", "reason": "\(reason)"])
+            backend.cancel(id, on: attempt.executor)
+        }
+    }
+
+    /// Ends `job` now: cancels its running attempts and reports `status`.
+    private func abort(_ job: TaskSetManager, status: JobStatus) {
+        guard job.endStatus == nil else { return }
+        for (id, attempt) in attempts where attempt.job === job && !attempt.cancelled {
+            attempts[id]?.cancelled = true
+            backend.cancel(id, on: attempt.executor)
+        }
+        job.cancelUnfinished()
+        finish(job, status: status)
+    }
+
+    /// When every partition is finished, verifies committed outputs (recomputing lost
+    /// ones) and ends the job. Returns true when the job ended.
+    private func finishIfDone(_ job: TaskSetManager) -> Bool {
+        guard job.endStatus == nil, job.isAllFinished else { return job.endStatus != nil }
+        if let check = job.job.options.outputCheck {
+            var reopened = 0
+            for partition in job.partitions.indices
+            where job.partitions[partition].status == .succeeded && !check.isCommitted(partition) {
+                if job.outputLost(partition: partition) { reopened += 1 }
+            }
+            if reopened > 0 {
+                logger.warning("committed outputs lost; recomputing from lineage",
+                               metadata: ["job": "\(job.job.jobID)", "partitions": "\(reopened)"])
+                launchTasks()
+                return false
+            }
+        }
+        let failed = job.partitions.contains { $0.status == .failed }
+        finish(job, status: failed ? .completedWithFailures : .succeeded)
+        return true
+    }
+
+    private func finish(_ job: TaskSetManager, status: JobStatus) {
+        job.endStatus = status
+        jobs.removeAll { $0 === job }
+        let result = job.result(status: status)
+        logger.info("job ended", metadata: ["job": "\(job.job.jobID)", "status": "\(status)",
+                                            "seconds": "\(result.duration)"])
+        notify(job) { $0.jobEnded(result) }
+        handles.removeValue(forKey: job.job.jobID)?.complete(result)
+        if jobs.isEmpty {
+            timer?.cancel()
+            timer = nil
+        }
+    }
+
+    // MARK: Executor health
+
+    private func isExcluded(_ state: ExecutorState) -> Bool {
+        guard let until = state.excludedUntil else { return false }
+        return DispatchTime.now() < until
+    }
+
+    private func noteFailure(on id: ExecutorID, message: String) {
+        guard var state = executors[id] else { return }
+        state.consecutiveFailures += 1
+        defer { executors[id] = state }
+        guard settings.excludeOnFailure, state.consecutiveFailures >= settings.excludeThreshold,
+              !isExcluded(state) else { return }
+        // Never exclude the last usable executor: the job could not go on at all.
+        let othersUsable = executorOrder.contains { $0 != id && executors[$0].map { !isExcluded($0) } == true }
+        guard othersUsable else { return }
+        state.excludedUntil = .now() + settings.excludeTimeout
+        state.consecutiveFailures = 0
+        let reason = "\(settings.excludeThreshold) task failures in a row; last: \(message)"
+        logger.warning("executor excluded", metadata: ["executor": "\(id)", "reason": "\(reason)"])
+        let until = Date(timeIntervalSinceNow: settings.excludeTimeout)
+        notifyAll { $0.executorExcluded(id, until: until, reason: reason) }
+    }
+
+    // MARK: Periodic checks
+
+    private func startTimerIfNeeded() {
+        guard timer == nil else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let interval = settings.speculationInterval
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.periodicCheck() }
+        timer.resume()
+        self.timer = timer
+    }
+
+    /// Finds stragglers and lets executors whose exclusion expired take work again.
+    private func periodicCheck() {
+        if settings.speculation {
+            for job in jobs {
+                guard let threshold = job.speculationThreshold(settings) else { continue }
+                for attempt in attempts.values where attempt.job === job && !attempt.cancelled && !attempt.speculative
+                && seconds(since: attempt.launched) > threshold {
+                    job.markSpeculatable(attempt.partition)
+                }
+            }
+        }
+        for id in executorOrder where executors[id]?.excludedUntil.map({ DispatchTime.now() >= $0 }) == true {
+            executors[id]?.excludedUntil = nil
+            logger.info("executor exclusion expired", metadata: ["executor": "\(id)"])
+        }
+        launchTasks()
+    }
+
+    // MARK: Helpers
+
+    private func seconds(since time: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - time.uptimeNanoseconds) / 1e9
+    }
+
+    private func endEvent(_ id: TaskAttemptID, _ executor: ExecutorID, speculative: Bool, duration: Double,
+                          _ outcome: TaskEndEvent.Outcome) -> TaskEndEvent {
+        TaskEndEvent(attempt: id, executor: executor, speculative: speculative, duration: duration, outcome: outcome)
+    }
+
+    private func notify(_ job: TaskSetManager, _ body: (any JobListener) -> Void) {
+        listeners.forEach(body)
+        job.job.options.listener.map(body)
+    }
+
+    private func notifyAll(_ body: (any JobListener) -> Void) {
+        listeners.forEach(body)
+        var seen = Set<ObjectIdentifier>()
+        for job in jobs {
+            guard let listener = job.job.options.listener, seen.insert(ObjectIdentifier(listener)).inserted else { continue }
+            body(listener)
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+
+/// The state of one job's partitions: what is pending, running, done; attempts, failures,
+/// and which partitions deserve a speculative copy. Used only on the scheduler's queue.
+///
+/// Per-partition state is a few small fields, so a million partitions cost tens of megabytes;
+/// fresh partitions are handed out by a cursor, not a queue of a million indices.
+final class TaskSetManager {
+    enum Status: UInt8 {
+        case pending, succeeded, failed, skipped, cancelled
+        var isFinished: Bool { self != .pending }
+    }
+
+    struct Partition {
+        var status: Status = .pending
+        var running: UInt8 = 0
+        var speculated = false
+        var attempts: Int32 = 0
+        var lost: Int32 = 0
+        var recomputations: Int32 = 0
+        var failures: [String] = []
+        var records: [Data] = []
+        var winner: ExecutorID?
+        var lastFailedOn: ExecutorID?
+    }
+
+    let job: JobDescription
+    let failFast: Bool
+    let maxFailures: Int
+    let startTime = DispatchTime.now()
+    private(set) var partitions: [Partition]
+    private(set) var finishedCount = 0
+    private(set) var succeededDurations: [Double] = []
+    private var nextFresh = 0
+    /// Partitions to run again (failed attempt, lost executor, lost output), before fresh ones.
+    private var retries: [Int] = []
+    private var speculatable: [Int] = []
+    private var nextAttempt = 0
+    var endStatus: JobStatus?
+
+    init(job: JobDescription, settings: EngineSettings) {
+        self.job = job
+        self.failFast = job.options.failFast ?? settings.failFast
+        self.maxFailures = settings.maxFailures
+        self.partitions = Array(repeating: Partition(), count: job.partitionCount)
+    }
+
+    var partitionCount: Int { partitions.count }
+    var isAllFinished: Bool { finishedCount == partitions.count }
+    var succeededCount: Int { succeededDurations.count }
+
+    /// Marks already-committed partitions as skipped (resume); returns how many.
+    func skipCommitted(_ isCommitted: (Int) -> Bool) -> Int {
+        var skipped = 0
+        for index in partitions.indices where isCommitted(index) {
+            partitions[index].status = .skipped
+            skipped += 1
+        }
+        finishedCount += skipped
+        return skipped
+    }
+
+    /// The next partition to run on `executor`: retries first, then fresh partitions,
+    /// then speculative copies. Returns nil when there is nothing for it.
+    func nextTask(for executor: ExecutorID, otherExecutorsUsable: Bool) -> (partition: Int, speculative: Bool)? {
+        // A retry avoids the executor it last failed on while another can take it.
+        if let slot = retries.firstIndex(where: { !otherExecutorsUsable || partitions[$0].lastFailedOn != executor }) {
+            return (retries.remove(at: slot), false)
+        }
+        while nextFresh < partitions.count {
+            let index = nextFresh
+            nextFresh += 1
+            if partitions[index].status == .pending && partitions[index].running == 0 { return (index, false) }
+        }
+        while let slot = speculatable.firstIndex(where: { canSpeculate($0, on: executor) }) {
+            let index = speculatable.remove(at: slot)
+            partitions[index].speculated = true
+            return (index, true)
+        }
+        return nil
+    }
+
+    var hasPendingWork: Bool {
+        !retries.isEmpty || nextFresh < partitions.count || !speculatable.isEmpty
+    }
+
+    func makeAttempt(partition: Int) -> TaskAttemptID {
+        defer { nextAttempt += 1 }
+        partitions[partition].attempts += 1
+        partitions[partition].running += 1
+        return TaskAttemptID(jobID: job.jobID, partition: partition, attempt: nextAttempt)
+    }
+
+    // MARK: Outcomes
+
+    func succeeded(partition: Int, records: [Data], executor: ExecutorID, duration: Double) {
+        partitions[partition].status = .succeeded
+        partitions[partition].records = records
+        partitions[partition].winner = executor
+        succeededDurations.append(duration)
+        finishedCount += 1
+    }
+
+    /// Records a counted failure; returns true when the partition has now exhausted its attempts.
+    func failed(partition: Int, reason: String, executor: ExecutorID) -> Bool {
+        partitions[partition].failures.append(reason)
+        partitions[partition].lastFailedOn = executor
+        if partitions[partition].failures.count >= maxFailures {
+            partitions[partition].status = .failed
+            finishedCount += 1
+            return true
+        }
+        requeueIfIdle(partition)
+        return false
+    }
+
+    /// An attempt ended without counting (lost executor, cancelled): run it again if nothing else runs it.
+    func attemptEnded(partition: Int, lost: Bool) {
+        partitions[partition].running -= 1
+        if lost { partitions[partition].lost += 1 }
+        if !partitions[partition].status.isFinished { requeueIfIdle(partition) }
+    }
+
+    func attemptFinished(partition: Int) {
+        partitions[partition].running -= 1
+    }
+
+    /// A committed output is gone: compute it again from lineage. Returns false when it
+    /// has been lost too often and is reported failed instead.
+    func outputLost(partition: Int) -> Bool {
+        guard partitions[partition].status == .succeeded else { return true }
+        partitions[partition].recomputations += 1
+        finishedCount -= 1
+        succeededDurations.removeLast()
+        partitions[partition].records = []
+        partitions[partition].winner = nil
+        partitions[partition].speculated = false
+        if Int(partitions[partition].recomputations) > maxFailures {
+            partitions[partition].failures.append("output lost after commit \(partitions[partition].recomputations) times")
+            partitions[partition].status = .failed
+            finishedCount += 1
+            return false
+        }
+        partitions[partition].status = .pending
+        requeueIfIdle(partition)
+        return true
+    }
+
+    private func requeueIfIdle(_ partition: Int) {
+        guard partitions[partition].running == 0, !retries.contains(partition) else { return }
+        partitions[partition].speculated = false
+        retries.append(partition)
+    }
+
+    // MARK: Speculation
+
+    /// The runtime beyond which a running attempt counts as a straggler, or nil while
+    /// too few partitions have succeeded (Spark's quantile rule).
+    func speculationThreshold(_ settings: EngineSettings) -> Double? {
+        let needed = max(1, Int((settings.speculationQuantile * Double(partitions.count)).rounded(.down)))
+        guard succeededDurations.count >= needed else { return nil }
+        let median = succeededDurations.sorted()[succeededDurations.count / 2]
+        return max(settings.speculationMinRuntime, settings.speculationMultiplier * median)
+    }
+
+    func markSpeculatable(_ partition: Int) {
+        let state = partitions[partition]
+        guard state.status == .pending, state.running == 1, !state.speculated,
+              !speculatable.contains(partition) else { return }
+        speculatable.append(partition)
+    }
+
+    private var runningOn: [Int: ExecutorID] = [:]
+
+    func noteRunning(partition: Int, on executor: ExecutorID) { runningOn[partition] = executor }
+    func noteStopped(partition: Int, on executor: ExecutorID) {
+        if runningOn[partition] == executor { runningOn[partition] = nil }
+    }
+
+    /// A copy must run elsewhere than the straggler, and only while the straggler alone runs.
+    private func canSpeculate(_ partition: Int, on executor: ExecutorID) -> Bool {
+        let state = partitions[partition]
+        return state.status == .pending && state.running == 1 && runningOn[partition] != executor
+    }
+
+    // MARK: Ending
+
+    /// Marks every unfinished partition cancelled.
+    func cancelUnfinished() {
+        for index in partitions.indices where !partitions[index].status.isFinished {
+            partitions[index].status = .cancelled
+        }
+        retries = []
+        speculatable = []
+        nextFresh = partitions.count
+    }
+
+    func result(status: JobStatus) -> JobResult {
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9
+        let results = partitions.enumerated().map { index, state in
+            PartitionResult(partition: index,
+                            status: PartitionStatus(state.status),
+                            attempts: Int(state.attempts), failureReasons: state.failures,
+                            lostAttempts: Int(state.lost), recomputations: Int(state.recomputations),
+                            executor: state.winner, records: state.records)
+        }
+        return JobResult(jobID: job.jobID, status: status, partitions: results, duration: elapsed)
+    }
+}
+
+extension PartitionStatus {
+    init(_ status: TaskSetManager.Status) {
+        switch status {
+        case .succeeded: self = .succeeded
+        case .failed: self = .failed
+        case .skipped: self = .skipped
+        case .pending, .cancelled: self = .cancelled
+        }
+    }
+}
