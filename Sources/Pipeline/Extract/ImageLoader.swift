@@ -15,7 +15,7 @@ enum ImageLoader {
             let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri
             return try FITSImage(contentsOfFile: path, hdu: hdu)
         }
-        let (store, key) = try stores.storeAndKey(for: uri, settings: settings)
+        let (store, key, _) = try stores.storeAndKey(for: uri, settings: settings)
         let threshold = settings["sextant.input.spoolThreshold"].flatMap(Int.init) ?? defaultSpoolThreshold
         if let size = try store.head(key)?.size, size > threshold {
             let spool = FileManager.default.temporaryDirectory

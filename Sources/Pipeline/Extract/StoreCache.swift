@@ -23,12 +23,14 @@ final class StoreCache: @unchecked Sendable {
         return store
     }
 
-    /// The store holding the bucket of an s3:// URI, and the object's key in it.
-    func storeAndKey(for uri: String, settings: [String: String]) throws -> (ObjectStore, String) {
+    /// The store holding the bucket of an s3:// URI, the object's key in it, and the
+    /// bucket's own URI (`s3://bucket`).
+    func storeAndKey(for uri: String, settings: [String: String]) throws -> (store: ObjectStore, key: String, root: String) {
         guard let schemeEnd = uri.range(of: "://") else { throw InputError.notFound(uri) }
         let rest = uri[schemeEnd.upperBound...]
-        guard let slash = rest.firstIndex(of: "/") else { throw InputError.notFound(uri) }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let root = String(uri[..<slash])
-        return (try store(for: root, settings: settings), String(rest[rest.index(after: slash)...]))
+        let key = slash == rest.endIndex ? "" : String(rest[rest.index(after: slash)...])
+        return (try store(for: root, settings: settings), key, root)
     }
 }

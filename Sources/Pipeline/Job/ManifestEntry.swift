@@ -9,6 +9,8 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
         case skipped
         /// The input could not be turned into a catalog; `error` says why.
         case failed
+        /// The job stopped (cancelled, fail-fast, interrupted) before this input ran; `--resume` runs it.
+        case notRun = "not-run"
     }
 
     public var input: String

@@ -1,0 +1,188 @@
+import Engine
+import Foundation
+import Logging
+import Storage
+
+/// Runs a JobSpec on any executor backend (local threads or a cluster) with the engine's
+/// scheduler, then writes the manifest and the _SUCCESS marker. The driver of `sextant run`
+/// and of a master's jobs alike.
+public final class ExtractionDriver: @unchecked Sendable {
+    public static let manifestName = "_manifest.jsonl"
+    public static let successName = "_SUCCESS"
+
+    /// Registers the operators a Sextant process must know, driver and executor alike.
+    public static func registerOperators(in registry: OperatorRegistry) {
+        registry.register(ExtractOperator.self)
+    }
+
+    public let spec: JobSpec
+    public let engineSettings: EngineSettings
+    /// Called once per input as its outcome becomes known (progress bars, UIs).
+    public var onEntry: (@Sendable (ManifestEntry) -> Void)?
+    private let logger: Logger
+    private let cancelLock = NSLock()
+    private var activeHandle: JobHandle?
+    private var cancelled = false
+
+    public init(spec: JobSpec, engineSettings: EngineSettings, logger: Logger = Logger(label: "sextant.driver")) {
+        self.spec = spec
+        self.engineSettings = engineSettings
+        self.logger = logger
+    }
+
+    /// Stops the job: running tasks are cancelled, nothing new starts, the manifest is still written.
+    public func cancel() {
+        cancelLock.lock(); defer { cancelLock.unlock() }
+        cancelled = true
+        activeHandle?.cancel()
+    }
+
+    public func run(backend: ExecutorBackend) throws -> JobReport {
+        let started = Date()
+        let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
+        // One clear error now beats a failure per task later (wrong key, read-only directory).
+        try output.checkWritable()
+
+        let existing = try committedCatalogs(in: output)
+        var entries: [Int: ManifestEntry] = [:]
+        var pending: [Int] = []
+        for (index, input) in spec.inputs.enumerated() {
+            let name = spec.parameters.format.catalogName(for: input.relativePath)
+            if spec.resume, let size = existing.keys[name] {
+                let earlier = existing.entries[input.uri]
+                entries[index] = ManifestEntry(input: input.uri, catalog: name, outcome: .skipped,
+                                               attempts: 0, rows: earlier?.rows, bytes: size,
+                                               sha256: earlier?.sha256, executor: earlier?.executor)
+                onEntry?(entries[index]!)
+            } else {
+                pending.append(index)
+            }
+        }
+
+        let scheduler = TaskScheduler(backend: backend, settings: engineSettings)
+        scheduler.start()
+        defer { scheduler.stop() }
+
+        // Run, then verify every committed catalog is really there; what went missing
+        // (an executor-local disk died, someone deleted it) is recomputed from lineage.
+        var round = 0
+        while !pending.isEmpty, !isCancelled {
+            let results = try runRound(pending, round: round, scheduler: scheduler)
+            for (index, entry) in results { entries[index] = entry }
+            if results.values.contains(where: { $0.outcome == .notRun }) { break }
+            let present = try committedCatalogs(in: output).keys
+            pending = results.filter { $0.value.outcome == .committed && present[$0.value.catalog ?? ""] == nil }
+                .map(\.key).sorted()
+            round += 1
+            if !pending.isEmpty {
+                logger.warning("\(pending.count) committed catalogs are missing; recomputing them (round \(round))")
+            }
+            if round > engineSettings.maxFailures { break }
+        }
+
+        let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
+            input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0, error: "not run: the job stopped") }
+        try output.put(Self.manifestName, data: try ManifestEntry.encodeLines(ordered))
+        let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
+        if report.status != .stopped { try output.put(Self.successName, data: Data()) }
+        return report
+    }
+
+    private var isCancelled: Bool {
+        cancelLock.lock(); defer { cancelLock.unlock() }
+        return cancelled
+    }
+
+    /// One scheduler job over the inputs at `indices`; returns their manifest entries.
+    private func runRound(_ indices: [Int], round: Int, scheduler: TaskScheduler) throws -> [Int: ManifestEntry] {
+        let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
+        let encoder = JSONEncoder()
+        let inputs = spec.inputs
+        let step = OperatorStep(name: ExtractOperator.name, parameters: try encoder.encode(spec.parameters))
+        let listener = EntryListener(onEntry: onEntry)
+        let job = JobDescription(
+            jobID: round == 0 ? spec.jobID : "\(spec.jobID)-r\(round)",
+            partitionCount: plan.count,
+            inputs: { partition in
+                plan.range(of: partition).map { position in
+                    String(decoding: (try? JSONEncoder().encode(inputs[indices[position]])) ?? Data(), as: UTF8.self)
+                }
+            },
+            steps: [step], settings: spec.settings,
+            options: JobOptions(listener: listener))
+
+        let handle: JobHandle = {
+            cancelLock.lock(); defer { cancelLock.unlock() }
+            let handle = scheduler.submit(job)
+            activeHandle = handle
+            if cancelled { handle.cancel() }
+            return handle
+        }()
+        let result = handle.wait()
+
+        var entries: [Int: ManifestEntry] = [:]
+        let decoder = JSONDecoder()
+        for partition in result.partitions {
+            let positions = plan.range(of: partition.partition)
+            if partition.status == .succeeded {
+                let records = try partition.records.map { try decoder.decode(ManifestEntry.self, from: $0) }
+                for (position, var entry) in zip(positions, records) {
+                    entry.attempts = partition.attempts
+                    entries[indices[position]] = entry
+                }
+                continue
+            }
+            let ran = partition.status == .failed
+            let reason = partition.failureReasons.last ?? "not run: the job stopped"
+            for position in positions {
+                let input = inputs[indices[position]]
+                let entry = ManifestEntry(
+                    input: input.uri, catalog: spec.parameters.format.catalogName(for: input.relativePath),
+                    outcome: ran ? .failed : .notRun, attempts: partition.attempts,
+                    executor: partition.executor,
+                    error: ran ? "failed after \(partition.attempts) attempts: \(reason)" : reason)
+                entries[indices[position]] = entry
+                if ran { onEntry?(entry) }
+            }
+        }
+        return entries
+    }
+
+    /// Catalog names already in the output, with their sizes, and the previous manifest's entries.
+    private func committedCatalogs(in output: ObjectStore) throws -> (keys: [String: Int], entries: [String: ManifestEntry]) {
+        var keys: [String: Int] = [:]
+        for object in try output.listAll() where object.key.hasSuffix(spec.parameters.format.suffix) {
+            keys[object.key] = object.size
+        }
+        var entries: [String: ManifestEntry] = [:]
+        if spec.resume, let data = try? output.get(Self.manifestName) {
+            for entry in (try? ManifestEntry.decodeLines(data)) ?? [] { entries[entry.input] = entry }
+        }
+        return (keys, entries)
+    }
+
+    private func makeReport(_ entries: [ManifestEntry], seconds: Double) -> JobReport {
+        func count(_ outcome: ManifestEntry.Outcome) -> Int { entries.filter { $0.outcome == outcome }.count }
+        let failed = entries.filter { $0.outcome == .failed }
+        let status: JobReport.Status = count(.notRun) > 0 || isCancelled ? .stopped
+            : failed.isEmpty ? .succeeded : .completedWithFailures
+        return JobReport(jobID: spec.jobID, status: status, inputs: entries.count, committed: count(.committed),
+                         skipped: count(.skipped), failed: failed.count,
+                         sources: entries.reduce(0) { $0 + ($1.outcome == .committed ? $1.rows ?? 0 : 0) },
+                         seconds: seconds, output: spec.parameters.output,
+                         failures: failed.prefix(10).map { "\($0.input): \($0.error ?? "unknown error")" })
+    }
+}
+
+/// Turns task ends into per-input progress.
+private final class EntryListener: JobListener, @unchecked Sendable {
+    let onEntry: (@Sendable (ManifestEntry) -> Void)?
+    init(onEntry: (@Sendable (ManifestEntry) -> Void)?) { self.onEntry = onEntry }
+
+    func taskEnded(_ event: TaskEndEvent) {
+        guard let onEntry, case .succeeded = event.outcome else { return }
+        for data in event.records {
+            if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: data) { onEntry(entry) }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// What a finished (or stopped) job did, for the summary line and the exit status.
+public struct JobReport: Codable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        /// Every input has a committed catalog.
+        case succeeded
+        /// The job ran to the end, but some inputs failed (listed in the manifest).
+        case completedWithFailures
+        /// Stopped early: fail-fast, cancelled, or interrupted. Resume with --resume.
+        case stopped
+    }
+
+    public var jobID: String
+    public var status: Status
+    public var inputs: Int
+    public var committed: Int
+    public var skipped: Int
+    public var failed: Int
+    public var sources: Int
+    public var seconds: Double
+    public var output: String
+    /// The first few failures, one line each, for the summary.
+    public var failures: [String]
+
+    public var summary: String {
+        let rate = seconds > 0 ? Double(committed) / seconds : 0
+        var text = "job \(jobID): \(status.rawValue): \(committed) catalogs committed, \(skipped) skipped, "
+            + "\(failed) failed of \(inputs) inputs; \(sources) sources; "
+            + String(format: "%.2f s (%.2f images/s, %.1f ms/image)", seconds, rate,
+                     committed > 0 ? seconds * 1000 / Double(committed) : 0)
+            + "\ncatalogs and _manifest.jsonl in \(output)"
+        for failure in failures { text += "\n  failed: \(failure)" }
+        if failed > failures.count { text += "\n  ... and \(failed - failures.count) more (see _manifest.jsonl)" }
+        return text
+    }
+}

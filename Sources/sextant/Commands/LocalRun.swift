@@ -1,0 +1,81 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Pipeline
+
+/// `sextant run --master local[N]`: the driver and N task slots in this process.
+enum LocalRun {
+    static func run(_ spec: JobSpec, master: String, configuration: Configuration, logEvery: Int) throws {
+        let slots = try slotCount(master)
+        var engineSettings = try EngineSettings(configuration)
+        engineSettings.localSlots = slots
+        let registry = OperatorRegistry()
+        ExtractionDriver.registerOperators(in: registry)
+        let backend = LocalBackend(registry: registry, slots: slots)
+
+        let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
+        let progress = ProgressReporter(total: spec.inputs.count, logEvery: logEvery)
+        driver.onEntry = { entry in progress.record(succeeded: entry.outcome != .failed, sources: entry.rows ?? 0) }
+        let interrupt = InterruptHandler { driver.cancel() }
+        defer { interrupt.remove() }
+
+        let report: JobReport
+        do {
+            report = try driver.run(backend: backend)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        print(report.summary)
+        try exit(for: report, interrupted: interrupt.fired)
+    }
+
+    static func exit(for report: JobReport, interrupted: Bool) throws {
+        if interrupted { throw ExitCode(ExitStatus.interrupted) }
+        switch report.status {
+        case .succeeded: return
+        case .completedWithFailures, .stopped: throw ExitCode(ExitStatus.someFailed)
+        }
+    }
+
+    /// local, local[N] or local[*] (all cores).
+    static func slotCount(_ master: String) throws -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if master == "local" { return 1 }
+        guard master.hasPrefix("local["), master.hasSuffix("]") else {
+            throw ValidationError("--master must be local, local[N], local[*] or sextant://HOST:PORT, not \(master)")
+        }
+        let inner = master.dropFirst("local[".count).dropLast()
+        if inner == "*" { return cores }
+        guard let n = Int(inner), n > 0 else { throw ValidationError("local[N] needs N >= 1, not \(master)") }
+        return n
+    }
+}
+
+/// Ctrl-C (or SIGTERM) once: stop the job cleanly and write the manifest. Twice: leave now.
+final class InterruptHandler: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private(set) var fired = false
+
+    init(onInterrupt: @escaping () -> Void) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if self.fired { Foundation.exit(ExitStatus.interrupted) }
+                self.fired = true
+                Console.info("\nsextant: stopping: finishing the manifest (Ctrl-C again to quit at once)")
+                onInterrupt()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func remove() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

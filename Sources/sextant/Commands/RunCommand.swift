@@ -1,0 +1,84 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Pipeline
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an extraction job: one catalog per input image, a manifest, a _SUCCESS marker.",
+        discussion: """
+        INPUT may be a FITS file, a directory (searched recursively for *.fits, *.fit, *.fts, \
+        *.fits.gz, *.fz), a glob, @list.txt (one input a line), an s3://bucket/prefix, or a \
+        dataset name from datasets.txt that has been generated or fetched.
+        With --master local[N] (default local[*]) the job runs here on N threads; with \
+        --master sextant://HOST:PORT it is submitted to a cluster and waited for.
+        Exit status: 0 all inputs have catalogs, 1 some failed (see _manifest.jsonl), \
+        2 the job could not start, 130 interrupted (rerun with --resume).
+        """)
+
+    @Argument(help: "Input images: files, directories, globs, @lists, s3:// prefixes, dataset names.")
+    var inputs: [String]
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Extraction") var extraction: ExtractionOptions
+    @OptionGroup(title: "Configuration") var conf: ConfOptions
+    @OptionGroup(title: "Job") var job: JobOptionsGroup
+
+    func run() throws {
+        let configuration = try conf.configuration(flags: job.flagSettings)
+        Console.bootstrapLogging(level: configuration["sextant.log.level"])
+        let master = configuration.string("sextant.master", default: "local[*]")
+        let spec: JobSpec
+        do {
+            spec = try job.makeSpec(inputs: inputs, output: output, extraction: extraction, configuration: configuration)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        if job.dryRun {
+            try DryRun.report(spec)
+            return
+        }
+        if master.hasPrefix("sextant://") {
+            try ClusterRun.submitAndWait(spec, master: master, configuration: configuration)
+        } else {
+            try LocalRun.run(spec, master: master, configuration: configuration, logEvery: job.logEvery)
+        }
+    }
+}
+
+/// The job flags `run` and `submit` share.
+struct JobOptionsGroup: ParsableArguments {
+    @Option(help: "local[N], local[*] (default), or sextant://HOST:PORT. Conf key: sextant.master.")
+    var master: String?
+    @Flag(help: "Skip inputs whose catalogs are already committed in the output.")
+    var resume = false
+    @Flag(help: "Stop the job at the first input that fails all its attempts (default: go on, report it).")
+    var failFast = false
+    @Option(help: "Split the inputs into N tasks (default: one input per task, which balances best).")
+    var partitions: Int?
+    @Option(help: "Split the inputs into tasks of about this many bytes, e.g. 256m.")
+    var partitionBytes: String?
+    @Flag(help: "Plan the job (list inputs, make partitions) and print the plan without running it.")
+    var dryRun = false
+    @Option(help: "When not on a terminal, print a progress line every N inputs (default 100).")
+    var logEvery: Int = 100
+
+    var flagSettings: [String: String?] {
+        ["sextant.master": master, "sextant.job.failFast": failFast ? "true" : nil]
+    }
+
+    func makeSpec(inputs: [String], output: OutputOptions, extraction: ExtractionOptions,
+                  configuration: Configuration) throws -> JobSpec {
+        let listing = InputResolver.listing(configuration: configuration, dryRun: dryRun)
+        let files = try listing.expand(inputs)
+        let parameters = ExtractParameters(output: output.out, format: output.format, hdu: HDUChoice(output.hdu),
+                                           extraction: try extraction.parameters())
+        var bytes: Int64?
+        if let partitionBytes {
+            bytes = try Configuration(["size": partitionBytes]).size("size", default: 0)
+        }
+        return JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
+                       partitionBytes: bytes, settings: configuration.values)
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Sextant: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sextant",
+        abstract: "Source extraction on FITS images, on one machine or a cluster.",
+        subcommands: [
+            ExtractCommand.self, RunCommand.self, DatasetsCommand.self,
+        ])
+}

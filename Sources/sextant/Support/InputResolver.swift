@@ -1,0 +1,22 @@
+import Engine
+import Foundation
+import Pipeline
+
+/// Builds the InputListing the CLI uses: dataset names from datasets.txt resolve to
+/// their generated directory, s3:// prefixes are listed through the store.
+enum InputResolver {
+    static func listing(configuration: Configuration, dryRun: Bool = false) -> InputListing {
+        let datasetsFile = configuration.string("sextant.datasets.file", default: "datasets.txt")
+        let datasetsDir = configuration.string("sextant.datasets.dir", default: "data")
+        let settings = configuration.values
+        return InputListing(
+            listRemote: { try RemoteInputs.list($0, settings: settings) },
+            resolveDataset: { name in
+                guard FileManager.default.fileExists(atPath: datasetsFile),
+                      let catalog = try? DatasetCatalog(contentsOf: datasetsFile),
+                      catalog.datasets.contains(where: { $0.name == name }) else { return nil }
+                return datasetsDir + "/" + name
+            },
+            dryRun: dryRun)
+    }
+}
