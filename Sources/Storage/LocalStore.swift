@@ -1,0 +1,224 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Objects as files under a directory of a local or shared POSIX file system (NFS, Lustre, GPFS).
+///
+/// A put writes a temporary file in the destination directory, fsyncs it, renames it over the
+/// final name and fsyncs the directory, so a reader on any node sees either no file or the whole
+/// one. Temporary files are named `.<name>.sextant-tmp-<random>` and never appear in listings.
+public final class LocalStore: ObjectStore, @unchecked Sendable {
+    public let root: String
+    public let defaultPageSize: Int
+    static let temporaryMarker = ".sextant-tmp-"
+
+    /// A store rooted at directory `root` (created on first put if missing).
+    public init(root: String, defaultPageSize: Int = 1000) {
+        self.root = StoreLocation.standardize(root)
+        self.defaultPageSize = defaultPageSize
+    }
+
+    public var location: StoreLocation { .file(path: root) }
+
+    // MARK: Reading
+
+    public func list(prefix: String, maxKeys: Int?, continuationToken: String?) throws -> ObjectListing {
+        let limit = max(1, maxKeys ?? defaultPageSize)
+        let all = try allObjects(prefix: prefix)
+        var page = all
+        if let token = continuationToken { page = page.filter { $0.key > token } }
+        let objects = Array(page.prefix(limit))
+        let more = page.count > limit
+        return ObjectListing(objects: objects, continuationToken: more ? objects.last?.key : nil)
+    }
+
+    public func head(_ key: String) throws -> ObjectMetadata? {
+        let path = try self.path(for: key)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw StorageError.posix(path, "stat")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw StorageError(.invalidArgument, location: path, message: "not a regular file")
+        }
+        let nanos = Int(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int(info.st_mtim.tv_nsec)
+        return ObjectMetadata(size: Int(info.st_size), etag: String(nanos, radix: 16) + "-" + String(info.st_size, radix: 16))
+    }
+
+    public func get(_ key: String, range: Range<Int>?) throws -> Data {
+        let path = try self.path(for: key)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageError.posix(path, "open for reading") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw StorageError.posix(path, "stat") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw StorageError(.invalidArgument, location: path, message: "not a regular file")
+        }
+        let size = Int(info.st_size)
+        let wanted = try clip(range, size: size, location: path)
+        var data = Data(count: wanted.count)
+        var done = 0
+        try data.withUnsafeMutableBytes { buffer in
+            while done < wanted.count {
+                let n = pread(fd, buffer.baseAddress! + done, wanted.count - done, off_t(wanted.lowerBound + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StorageError.posix(path, "read")
+                }
+                if n == 0 { break }  // truncated underneath us
+                done += n
+            }
+        }
+        if done < wanted.count { data.count = done }
+        return data
+    }
+
+    // MARK: Writing
+
+    public func put(_ key: String, data: Data) throws {
+        try writeAtomically(key) { fd, tmp in
+            try data.withUnsafeBytes { try writeAll(fd, $0, path: tmp) }
+        }
+    }
+
+    public func put(_ key: String, contentsOf file: URL) throws {
+        let source = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw StorageError.posix(file.path, "open for reading") }
+        defer { close(source) }
+        try writeAtomically(key) { fd, tmp in
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = read(source, &buffer, buffer.count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StorageError.posix(file.path, "read")
+                }
+                if n == 0 { break }
+                try buffer.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<n]), path: tmp) }
+            }
+        }
+    }
+
+    public func delete(_ key: String) throws {
+        let path = try self.path(for: key)
+        if unlink(path) != 0 && errno != ENOENT { throw StorageError.posix(path, "delete") }
+    }
+
+    // MARK: Internals
+
+    /// The file path of `key`; refuses keys that would escape the root.
+    func path(for key: String) throws -> String {
+        try ObjectKey.validate(key, under: location)
+        return root == "/" ? "/" + key : root + "/" + key
+    }
+
+    private func writeAtomically(_ key: String, _ body: (Int32, String) throws -> Void) throws {
+        let path = try self.path(for: key)
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        try makeDirectories(directory)
+        let tmp = directory + "/." + name + LocalStore.temporaryMarker + UUID().uuidString.prefix(8)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageError.posix(path, "create temporary file in \(directory)") }
+        var committed = false
+        defer { if !committed { unlink(tmp) } }
+        do {
+            try body(fd, tmp)
+            guard fsync(fd) == 0 else { throw StorageError.posix(tmp, "fsync") }
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw StorageError.posix(tmp, "close") }
+        guard rename(tmp, path) == 0 else { throw StorageError.posix(path, "rename temporary file into place") }
+        committed = true
+        // Make the rename itself durable: on a crash the directory entry must survive too.
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            _ = fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    private func makeDirectories(_ directory: String) throws {
+        var info = stat()
+        if stat(directory, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw StorageError(.invalidArgument, location: directory, message: "not a directory")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(.accessDenied, location: directory, message: "cannot create directory: \(error.localizedDescription)")
+        }
+    }
+
+    /// Every regular file under the directory part of `prefix` whose key starts with `prefix`, sorted.
+    private func allObjects(prefix: String) throws -> [ObjectInfo] {
+        let directoryPart = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
+        let start = directoryPart.isEmpty ? root : (root == "/" ? "/" : root + "/") + directoryPart
+        var info = stat()
+        if stat(start, &info) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return [] }
+            throw StorageError.posix(start, "list")
+        }
+        var objects: [ObjectInfo] = []
+        try walk(start, keyPrefix: directoryPart.isEmpty ? "" : directoryPart + "/") { key, size in
+            if key.hasPrefix(prefix) { objects.append(ObjectInfo(key: key, size: size)) }
+        }
+        // Byte order, as S3 lists.
+        return objects.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+    }
+
+    private func walk(_ directory: String, keyPrefix: String, _ visit: (String, Int) -> Void) throws {
+        guard let dir = opendir(directory) else { throw StorageError.posix(directory, "open directory") }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." || name.contains(LocalStore.temporaryMarker) { continue }
+            let path = directory + "/" + name
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }  // vanished while listing
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: try walk(path, keyPrefix: keyPrefix + name + "/", visit)
+            case S_IFREG: visit(keyPrefix + name, Int(info.st_size))
+            default: continue
+            }
+        }
+    }
+}
+
+/// The part of `range` inside an object of `size` bytes; S3's rules for out-of-range requests.
+func clip(_ range: Range<Int>?, size: Int, location: String) throws -> Range<Int> {
+    guard let range else { return 0..<size }
+    guard range.lowerBound >= 0 else {
+        throw StorageError(.invalidRange, location: location, message: "negative range start \(range.lowerBound)")
+    }
+    if range.isEmpty { return range.lowerBound..<range.lowerBound }
+    guard range.lowerBound < size else {
+        throw StorageError(.invalidRange, location: location,
+                           message: "range \(range.lowerBound)..<\(range.upperBound) starts past the end (\(size) bytes)")
+    }
+    return range.lowerBound..<min(range.upperBound, size)
+}
+
+private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    var done = 0
+    while done < bytes.count {
+        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw StorageError.posix(path, "write")
+        }
+        done += n
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// One object in a listing: its key relative to the store's location, and its size in bytes.
+public struct ObjectInfo: Equatable, Sendable {
+    public var key: String
+    public var size: Int
+
+    public init(key: String, size: Int) {
+        self.key = key
+        self.size = size
+    }
+}
+
+/// What `head` reports about an existing object.
+public struct ObjectMetadata: Equatable, Sendable {
+    public var size: Int
+    /// An opaque version tag: the S3 ETag (without quotes), or mtime and size for a file.
+    public var etag: String
+
+    public init(size: Int, etag: String) {
+        self.size = size
+        self.etag = etag
+    }
+}
+
+/// One page of a listing. Pass `continuationToken` back to `list` for the next page; nil means last page.
+public struct ObjectListing: Equatable, Sendable {
+    public var objects: [ObjectInfo]
+    public var continuationToken: String?
+
+    public init(objects: [ObjectInfo], continuationToken: String?) {
+        self.objects = objects
+        self.continuationToken = continuationToken
+    }
+}
+
+/// A place that holds named blobs: a directory on a (shared) POSIX file system or an S3 bucket prefix.
+///
+/// Keys are relative to the store's `location` and use `/` as separator. Every call is
+/// synchronous and safe to make from several threads at once (the pipeline calls stores from
+/// its worker threads). Failures throw `StorageError`.
+public protocol ObjectStore: AnyObject, Sendable {
+    /// Where the store is rooted; keys are relative to it.
+    var location: StoreLocation { get }
+
+    /// Objects whose keys start with `prefix`, in key order, at most `maxKeys` per page
+    /// (nil: the store's default page size).
+    func list(prefix: String, maxKeys: Int?, continuationToken: String?) throws -> ObjectListing
+
+    /// Size and version tag of `key`, or nil when there is no such object.
+    func head(_ key: String) throws -> ObjectMetadata?
+
+    /// The bytes of `key` in `range` (half-open, clipped to the object's end), or all of it when nil.
+    /// Throws `.notFound` when absent and `.invalidRange` when the range starts past the end.
+    func get(_ key: String, range: Range<Int>?) throws -> Data
+
+    /// Stores `data` under `key`. Atomic: readers see the old object or the whole new one.
+    func put(_ key: String, data: Data) throws
+
+    /// Stores the contents of a local file under `key`, atomically, without holding it all in memory.
+    func put(_ key: String, contentsOf file: URL) throws
+
+    /// Removes `key`. Removing an absent key is not an error (as on S3).
+    func delete(_ key: String) throws
+}
+
+extension ObjectStore {
+    /// The whole object.
+    public func get(_ key: String) throws -> Data {
+        try get(key, range: nil)
+    }
+
+    /// Every object under `prefix`, following continuation tokens.
+    public func listAll(prefix: String = "", pageSize: Int? = nil) throws -> [ObjectInfo] {
+        var objects: [ObjectInfo] = []
+        var token: String?
+        repeat {
+            let page = try list(prefix: prefix, maxKeys: pageSize, continuationToken: token)
+            objects += page.objects
+            token = page.continuationToken
+        } while token != nil
+        return objects
+    }
+
+    /// Proves at job start that the store accepts writes: puts and deletes a small probe object.
+    /// A wrong key, a missing bucket or a read-only directory gives one clear error here
+    /// instead of a failure per task later.
+    public func checkWritable() throws {
+        let probe = ".sextant-write-probe-\(UUID().uuidString)"
+        do {
+            try put(probe, data: Data("sextant write probe\n".utf8))
+            try delete(probe)
+        } catch let error as StorageError {
+            var located = error.prefixed("not writable")
+            located.location = location.description
+            throw located
+        }
+    }
+
+    /// The full location of `key`, for messages and for handing to other tools.
+    public func location(of key: String) -> StoreLocation {
+        location.appending(key)
+    }
+}
