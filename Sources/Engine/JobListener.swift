@@ -54,4 +54,7 @@ public struct TaskEndEvent: Sendable {
     /// Seconds since the scheduler launched the attempt.
     public var duration: Double
     public var outcome: Outcome
+    /// The attempt's output records when it succeeded (JSON, as in `TaskOutcome.success`),
+    /// so listeners can show per-record progress before the job ends.
+    public var records: [Data] = []
 }

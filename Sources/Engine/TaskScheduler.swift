@@ -193,9 +193,11 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         defer { launchTasks() }
         guard job.endStatus == nil else { return }
 
-        func end(_ outcome: TaskEndEvent.Outcome) {
-            notify(job) { $0.taskEnded(self.endEvent(result.id, attempt.executor, speculative: attempt.speculative,
-                                                     duration: elapsed, outcome)) }
+        func end(_ outcome: TaskEndEvent.Outcome, records: [Data] = []) {
+            var event = endEvent(result.id, attempt.executor, speculative: attempt.speculative,
+                                 duration: elapsed, outcome)
+            event.records = records
+            notify(job) { $0.taskEnded(event) }
         }
 
         if attempt.cancelled {
@@ -213,7 +215,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             job.attemptFinished(partition: partition)
             job.succeeded(partition: partition, records: records, executor: attempt.executor, duration: elapsed)
             executors[attempt.executor]?.consecutiveFailures = 0
-            end(.succeeded(records: records.count))
+            end(.succeeded(records: records.count), records: records)
             cancelOtherAttempts(of: partition, in: job, reason: "twin \(result.id) won")
         case .failure(let message):
             job.attemptFinished(partition: partition)

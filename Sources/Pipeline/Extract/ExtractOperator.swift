@@ -50,8 +50,10 @@ public struct ExtractOperator: PartitionOperator {
                                          settings: context.settings)
         } catch let error as FITSError {
             return failed(error)
-        } catch StorageError.notFound(let what) {
-            return failed(InputError.notFound(what))
+        } catch let error as StorageError where error.kind == .notFound {
+            return failed(InputError.notFound(input.uri))
+        } catch let error as InputError {
+            return failed(error)
         }
         let catalog: Catalog
         do {

@@ -4,8 +4,8 @@ import Storage
 
 /// Opens an input image wherever it lives. Local paths go straight to CFITSIO (which also
 /// reads .gz and .fz); objects in a store are read into memory and opened from there, or,
-/// above `sextant.input.spoolThreshold` bytes, spooled to a temporary file first so a
-/// huge object does not have to fit in memory twice.
+/// above `sextant.input.spoolThreshold` bytes (default 512 MiB), spooled to a temporary
+/// file first, so a huge object does not have to fit in memory twice.
 enum ImageLoader {
     static let defaultSpoolThreshold = 512 << 20
 
@@ -17,13 +17,11 @@ enum ImageLoader {
         }
         let (store, key, _) = try stores.storeAndKey(for: uri, settings: settings)
         let threshold = settings["sextant.input.spoolThreshold"].flatMap(Int.init) ?? defaultSpoolThreshold
-        if let size = try store.head(key)?.size, size > threshold {
-            let spool = FileManager.default.temporaryDirectory
-                .appendingPathComponent("sextant-spool-\(UUID().uuidString)-" + (uri as NSString).lastPathComponent)
-            defer { try? FileManager.default.removeItem(at: spool) }
-            try store.download(key, to: spool)
-            return try FITSImage(contentsOfFile: spool.path, hdu: hdu)
+        let object = try store.fetch(key, spoolThreshold: threshold)
+        defer { object.discard() }
+        switch object {
+        case .memory(let data): return try FITSImage(data: data, name: uri, hdu: hdu)
+        case .spooled(let file), .localFile(let file): return try FITSImage(contentsOfFile: file.path, hdu: hdu)
         }
-        return try FITSImage(data: try store.get(key), name: uri, hdu: hdu)
     }
 }
