@@ -6,8 +6,8 @@ public struct FrameRecipe: Codable, Equatable, Sendable {
     public var width = 2048
     public var height = 1489
     public var seed: UInt64 = 1
-    public var stars = 1400
-    public var galaxies = 300
+    public var stars = 2100
+    public var galaxies = 350
     public var cosmicRays = 40
     /// Sky level in counts at the frame's centre; a gradient of ±10 % runs across it.
     public var sky = 120.0
@@ -24,8 +24,8 @@ public struct FrameRecipe: Codable, Equatable, Sendable {
         self.seed = seed
         // Keep SDSS's source density when the frame is smaller or larger.
         let scale = Double(width * height) / Double(2048 * 1489)
-        stars = Int((1400 * scale).rounded())
-        galaxies = Int((300 * scale).rounded())
+        stars = Int((2100 * scale).rounded())
+        galaxies = Int((350 * scale).rounded())
         cosmicRays = max(1, Int((40 * scale).rounded()))
     }
 }

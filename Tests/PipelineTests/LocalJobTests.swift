@@ -1,0 +1,108 @@
+import Engine
+import Extraction
+import Foundation
+import Pipeline
+import TestSupport
+import XCTest
+
+final class LocalJobTests: XCTestCase {
+    func testEveryInputEndsCommittedOrReportedAndBadOnesDoNotStopTheRest() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-bad")
+        let frames = try PipelineFixtures.frames(3, in: dir.appendingPathComponent("in"))
+        let bad = try PipelineFixtures.badInputs(in: dir, goodFrame: frames[0])
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+            + bad.values.sorted().map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let out = dir.appendingPathComponent("out")
+        let report = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path)))
+
+        XCTAssertEqual(report.status, .completedWithFailures)
+        XCTAssertEqual(report.committed, 3)
+        XCTAssertEqual(report.failed, bad.count)
+        let manifest = try PipelineFixtures.manifest(in: out)
+        XCTAssertEqual(manifest.map(\.input), inputs.map(\.uri), "one manifest line per input, in input order")
+        for (what, path) in bad {
+            let entry = try XCTUnwrap(manifest.first { $0.input == path })
+            XCTAssertEqual(entry.outcome, .failed, what)
+            let error = try XCTUnwrap(entry.error, what)
+            XCTAssertTrue(error.contains((path as NSString).lastPathComponent), "\(what): error names the file: \(error)")
+            XCTAssertFalse(error.contains("\n"), "\(what): one line: \(error)")
+            XCTAssertEqual(entry.attempts, 1, "\(what): a bad input is not retried")
+        }
+        for entry in manifest where entry.outcome == .committed {
+            let catalog = out.appendingPathComponent(try XCTUnwrap(entry.catalog))
+            let bytes = try Data(contentsOf: catalog)
+            XCTAssertEqual(bytes.count, entry.bytes)
+            XCTAssertGreaterThan(entry.rows ?? 0, 20)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("_SUCCESS").path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [], "no temporary files left behind")
+    }
+
+    func testResumeSkipsCommittedCatalogsAndRecomputesOnlyWhatIsMissing() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-resume")
+        let frames = try PipelineFixtures.frames(4, in: dir.appendingPathComponent("in"))
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let out = dir.appendingPathComponent("out")
+        let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path))
+        _ = try PipelineFixtures.runLocal(spec)
+        let first = try PipelineFixtures.manifest(in: out)
+        let lost = out.appendingPathComponent(try XCTUnwrap(first[2].catalog))
+        let original = try Data(contentsOf: lost)
+        try FileManager.default.removeItem(at: lost)
+
+        var resumed = spec
+        resumed.resume = true
+        let report = try PipelineFixtures.runLocal(resumed)
+        XCTAssertEqual(report.committed, 1)
+        XCTAssertEqual(report.skipped, 3)
+        let second = try PipelineFixtures.manifest(in: out)
+        XCTAssertEqual(second.map(\.outcome), [.skipped, .skipped, .committed, .skipped])
+        XCTAssertEqual(second[0].sha256, first[0].sha256, "a skipped entry keeps the earlier checksum")
+        XCTAssertEqual(try Data(contentsOf: lost), original, "the recomputed catalog is byte for byte the same")
+    }
+
+    func testCatalogsAreTheSameWithOneSlotOrManyAndWithBigPartitions() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-slots")
+        let frames = try PipelineFixtures.frames(6, in: dir.appendingPathComponent("in"), seed: 99)
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        var checksums: [[String?]] = []
+        for (slots, partitions) in [(1, nil), (2, nil), (2, 2) as (Int, Int?)] {
+            let out = dir.appendingPathComponent("out-\(slots)-\(partitions ?? 0)")
+            let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path), partitions: partitions)
+            let report = try PipelineFixtures.runLocal(spec, slots: slots)
+            XCTAssertEqual(report.status, .succeeded)
+            checksums.append(try PipelineFixtures.manifest(in: out).map(\.sha256))
+        }
+        XCTAssertEqual(checksums[0], checksums[1])
+        XCTAssertEqual(checksums[0], checksums[2])
+        XCTAssertEqual(checksums[0].compactMap { $0 }.count, 6)
+    }
+
+    func testFailFastStopsTheJobAndReportsWhatDidNotRun() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-failfast")
+        let frames = try PipelineFixtures.frames(4, in: dir.appendingPathComponent("in"))
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let registry = OperatorRegistry()
+        // An operator that throws on every input stands for an unreachable store.
+        registry.register(ExtractOperator.name, input: InputFile.self, output: ManifestEntry.self) { _, _ in
+            throw StoreDown()
+        }
+        var settings = EngineSettings()
+        settings.failFast = true
+        settings.maxFailures = 2
+        let out = dir.appendingPathComponent("out")
+        let report = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path)),
+                                                   slots: 1, settings: settings, registry: registry)
+        XCTAssertEqual(report.status, .stopped)
+        let manifest = try PipelineFixtures.manifest(in: out)
+        XCTAssertEqual(manifest.count, 4)
+        XCTAssertTrue(manifest.contains { $0.outcome == .failed && $0.attempts == 2 && ($0.error ?? "").contains("store is down") })
+        XCTAssertTrue(manifest.contains { $0.outcome == .notRun })
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("_SUCCESS").path))
+    }
+
+    struct StoreDown: Error, CustomStringConvertible {
+        var description: String { "store is down" }
+    }
+}
