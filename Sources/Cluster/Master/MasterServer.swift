@@ -90,6 +90,11 @@ public final class MasterServer: @unchecked Sendable {
     /// The job table (the same records `status` returns to clients).
     public var jobRecords: [JobRecord] { (try? jobs.status(of: nil)) ?? [] }
 
+    /// A backend over this master's executors outside any job (tests drive the wire with it).
+    func makeBackend() -> ClusterBackend {
+        ClusterBackend(registry: registry, logger: logger)
+    }
+
     /// Stops listening, closes every connection and records unfinished jobs as interrupted.
     /// A handler that ignores cancellation may still be running when this returns.
     public func stop() {
