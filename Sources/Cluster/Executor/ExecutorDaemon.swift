@@ -146,7 +146,7 @@ public final class ExecutorDaemon: @unchecked Sendable {
             do {
                 message = try connection.receive(timeout: max(0, nextBeat.timeIntervalSinceNow))
             } catch {
-                return "\(error)"
+                return isStopped ? nil : "\(error)"
             }
             if let message {
                 lastHeard = Date()

@@ -30,7 +30,7 @@ struct JobHistory {
                 logger.error("skipping unreadable job record \(file.path): \(error)")
             }
         }
-        return records.sorted { $0.submitted < $1.submitted }
+        return records.sorted(by: JobRecord.bySubmission)
     }
 
     func save(_ record: JobRecord) throws {
@@ -39,16 +39,6 @@ struct JobHistory {
         try Self.encoder.encode(record).write(to: file, options: .atomic)
     }
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return encoder
-    }()
-
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
+    private static let encoder = JSONCoding.encoder(pretty: true)
+    private static let decoder = JSONCoding.decoder()
 }

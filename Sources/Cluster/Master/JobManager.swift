@@ -15,6 +15,8 @@ final class JobManager: @unchecked Sendable {
     private var records: [String: JobRecord] = [:]
     private var queue: [SubmittedJob] = []
     private var waiters: [String: [Channel]] = [:]
+    /// The last progress of each running job, replayed to clients that start waiting late.
+    private var latestProgress: [String: Data] = [:]
     private var running: (id: String, context: JobContext)?
     private var stopping = false
     private var thread: Thread?
@@ -73,14 +75,25 @@ final class JobManager: @unchecked Sendable {
         return record
     }
 
-    /// Streams the job's progress to `channel`, then its final record. Returns the record
-    /// at once (and registers nothing) when the job has already ended.
-    func addWaiter(_ channel: Channel, for id: String) throws -> JobRecord? {
+    enum WaitStart {
+        case finished(JobRecord)
+        case waiting(latestProgress: Data?)
+    }
+
+    /// Streams the job's progress to `channel`, then its final record. When the job has already
+    /// ended, returns its record and registers nothing.
+    func addWaiter(_ channel: Channel, for id: String) throws -> WaitStart {
         condition.lock(); defer { condition.unlock() }
         guard let record = records[id] else { throw ClusterError.requestFailed("no job '\(id)'") }
-        if record.status.isFinished { return record }
+        if record.status.isFinished { return .finished(record) }
         waiters[id, default: []].append(channel)
-        return nil
+        return .waiting(latestProgress: latestProgress[id])
+    }
+
+    /// Clients waiting on a job (for tests and status displays).
+    func waiterCount(for id: String) -> Int {
+        condition.lock(); defer { condition.unlock() }
+        return waiters[id]?.count ?? 0
     }
 
     func removeWaiter(_ channel: Channel) {
@@ -90,7 +103,7 @@ final class JobManager: @unchecked Sendable {
 
     func status(of id: String?) throws -> [JobRecord] {
         condition.lock(); defer { condition.unlock() }
-        guard let id else { return records.values.sorted { $0.submitted < $1.submitted } }
+        guard let id else { return records.values.sorted(by: JobRecord.bySubmission) }
         guard let record = records[id] else { throw ClusterError.requestFailed("no job '\(id)'") }
         return [record]
     }
@@ -168,6 +181,7 @@ final class JobManager: @unchecked Sendable {
     private func forward(_ data: Data, of id: String) {
         condition.lock()
         let channels = waiters[id] ?? []
+        latestProgress[id] = data
         condition.unlock()
         for channel in channels {
             channel.writeAndFlush(Message.jobProgress(JobProgress(jobID: id, data: data)), promise: nil)
@@ -178,6 +192,7 @@ final class JobManager: @unchecked Sendable {
     private func finish(_ record: JobRecord) {
         condition.lock()
         records[record.id] = record
+        latestProgress[record.id] = nil
         let channels = waiters.removeValue(forKey: record.id) ?? []
         condition.unlock()
         do { try history.save(record) } catch { logger.error("cannot save job \(record.id): \(error)") }

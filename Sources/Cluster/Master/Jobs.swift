@@ -63,6 +63,13 @@ public struct JobRecord: Codable, Sendable, Equatable {
     }
 }
 
+extension JobRecord {
+    /// Oldest first; ties (same millisecond) by id.
+    static func bySubmission(_ a: JobRecord, _ b: JobRecord) -> Bool {
+        (a.submitted, a.id) < (b.submitted, b.id)
+    }
+}
+
 /// Runs one job on the cluster. The master calls it on a background thread, one job at a time.
 public protocol JobHandler: AnyObject, Sendable {
     /// Runs `job` to completion with `backend` (the executors registered now and later).

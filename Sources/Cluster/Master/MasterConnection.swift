@@ -54,6 +54,7 @@ final class MasterConnection: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard !closing else { return }  // bytes after the first error are noise
         logger.warning("closing connection: \(error)")
         close(context)
     }
@@ -136,8 +137,11 @@ final class MasterConnection: ChannelInboundHandler {
             case .submit(let request):
                 reply = .submitted(try master.jobs.submit(request))
             case .waitJob(let ref):
-                guard let record = try master.jobs.addWaiter(context.channel, for: ref.jobID) else { return }
-                reply = .jobFinished(record)
+                switch try master.jobs.addWaiter(context.channel, for: ref.jobID) {
+                case .finished(let record): reply = .jobFinished(record)
+                case .waiting(latestProgress: nil): return
+                case .waiting(latestProgress: let data?): reply = .jobProgress(JobProgress(jobID: ref.jobID, data: data))
+                }
             case .status(let request):
                 reply = .statusReply(try master.jobs.status(of: request.jobID))
             case .cancelJob(let ref):

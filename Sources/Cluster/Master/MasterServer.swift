@@ -90,6 +90,9 @@ public final class MasterServer: @unchecked Sendable {
     /// The job table (the same records `status` returns to clients).
     public var jobRecords: [JobRecord] { (try? jobs.status(of: nil)) ?? [] }
 
+    /// Clients waiting on job `id` right now.
+    func waitingClients(for id: String) -> Int { jobs.waiterCount(for: id) }
+
     /// A backend over this master's executors outside any job (tests drive the wire with it).
     func makeBackend() -> ClusterBackend {
         ClusterBackend(registry: registry, logger: logger)

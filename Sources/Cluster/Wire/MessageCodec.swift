@@ -116,17 +116,8 @@ extension Message {
         }
     }
 
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
-    private static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
+    private static var encoder: JSONEncoder { JSONCoding.encoder() }
+    private static var decoder: JSONDecoder { JSONCoding.decoder() }
 }
 
 /// Frames <-> messages. Errors travel down the pipeline to the connection's handler,

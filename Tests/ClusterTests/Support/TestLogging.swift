@@ -52,3 +52,21 @@ func eventually(timeout: TimeInterval = 5, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// A value shared between a test and the threads it starts.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    var value: Value {
+        lock.lock(); defer { lock.unlock() }
+        return stored
+    }
+
+    func update(_ body: (inout Value) -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        body(&stored)
+    }
+}
