@@ -114,6 +114,41 @@ final class TaskRoundTripTests: XCTestCase {
         driver.backend.stop()
     }
 
+    func testOversizedTasksAndResultsFailWithoutLosingTheExecutor() throws {
+        var network = NetworkSettings.fast()
+        network.maxFrameBytes = 8192
+        fixture = ClusterFixture(network: network)
+        try fixture.startMaster()
+        fixture.startExecutor(cores: 1) { spec, executor in
+            let size = spec.inputs.first == "big-result" ? 20_000 : 10
+            return TaskResult(id: spec.id, executor: executor,
+                              outcome: .success(records: [Data(repeating: 65, count: size)]), duration: 0)
+        }
+        XCTAssertTrue(fixture.waitForExecutors(1))
+        let tasks = [
+            TaskSpec(id: TaskAttemptID(jobID: "j", partition: 0, attempt: 0), inputs: ["big-result"], steps: []),
+            TaskSpec(id: TaskAttemptID(jobID: "j", partition: 1, attempt: 1),
+                     inputs: [String(repeating: "x", count: 20_000)], steps: []),
+            TaskSpec(id: TaskAttemptID(jobID: "j", partition: 2, attempt: 2), inputs: ["small"], steps: []),
+        ]
+        let driver = TestDriver(backend: fixture.master.makeBackend(), tasks: tasks)
+        driver.start()
+        XCTAssertTrue(driver.waitUntilDone(timeout: 10))
+        driver.backend.stop()
+        driver.snapshot { driver in
+            XCTAssertTrue(driver.lost.isEmpty)
+            guard case .failure(let big)? = driver.accepted[0]?.outcome,
+                  case .failure(let huge)? = driver.accepted[1]?.outcome,
+                  case .success? = driver.accepted[2]?.outcome else {
+                return XCTFail("\(driver.accepted)")
+            }
+            XCTAssertTrue(big.hasPrefix("the task's result ("), big)
+            XCTAssertTrue(big.hasSuffix("bytes) exceeds sextant.network.maxFrameBytes (8192)"), big)
+            XCTAssertTrue(huge.hasPrefix("the task ("), huge)
+            XCTAssertTrue(huge.hasSuffix("bytes) exceeds sextant.network.maxFrameBytes (8192)"), huge)
+        }
+    }
+
     /// Reads until the connection ends (throws) or stays quiet for 3 s (returns).
     private func drain(_ connection: PeerConnection) throws {
         while try connection.receive(timeout: 3) != nil {}

@@ -70,8 +70,10 @@ final class PeerConnection: @unchecked Sendable {
         }
     }
 
-    func send(_ message: Message) {
-        channel.writeAndFlush(message, promise: nil)
+    /// Sends `message`; the future fails when it could not be written (too large, connection gone).
+    @discardableResult
+    func send(_ message: Message) -> EventLoopFuture<Void> {
+        channel.writeAndFlush(message)
     }
 
     /// The next message, or nil when `timeout` passes first. Throws when the connection ended.

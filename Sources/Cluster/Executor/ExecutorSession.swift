@@ -21,7 +21,15 @@ final class ExecutorSession: @unchecked Sendable {
         guard live else { return }
         var result = result
         result.executor = executorID
-        connection.send(.taskResult(result))
+        let connection = self.connection
+        connection.send(.taskResult(result)).whenFailure { error in
+            // A result too large for one frame becomes a failure the scheduler can report.
+            guard case WireError.frameTooLarge(let size, let limit) = error else { return }
+            let failure = TaskResult(id: result.id, executor: result.executor, outcome: .failure(
+                message: "the task's result (\(size) bytes) exceeds sextant.network.maxFrameBytes (\(limit))"),
+                duration: result.duration)
+            connection.send(.taskResult(failure))
+        }
     }
 
     func end() {

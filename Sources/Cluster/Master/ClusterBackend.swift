@@ -32,7 +32,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     }
 
     public func launch(_ task: TaskSpec, on executor: ExecutorID) {
-        if !registry.send(.launchTask(task), to: executor) {
+        if !registry.launch(task, on: executor) {
             // Its executorLost is already on the way; the scheduler will reschedule.
             logger.debug("launch of \(task.id) skipped: executor \(executor) is gone")
         }

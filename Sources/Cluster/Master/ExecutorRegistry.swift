@@ -89,6 +89,22 @@ final class ExecutorRegistry: @unchecked Sendable {
         return true
     }
 
+    /// Sends a task to a live executor. A spec too large for one frame comes back as a failed
+    /// result; false when the executor is gone (its loss has then already been posted).
+    func launch(_ task: TaskSpec, on id: ExecutorID) -> Bool {
+        lock.lock()
+        let channel = entries[id]?.channel
+        lock.unlock()
+        guard let channel else { return false }
+        channel.writeAndFlush(Message.launchTask(task)).whenFailure { [self] error in
+            guard case WireError.frameTooLarge(let size, let limit) = error else { return }
+            let failure = TaskResult(id: task.id, executor: id, outcome: .failure(
+                message: "the task (\(size) bytes) exceeds sextant.network.maxFrameBytes (\(limit))"), duration: 0)
+            deliver(failure, from: id, channel: channel)
+        }
+        return true
+    }
+
     /// Makes `backend` the listener and reports every executor already here to it.
     func attach(_ backend: ClusterBackend) {
         lock.lock(); defer { lock.unlock() }

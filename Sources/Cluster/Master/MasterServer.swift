@@ -53,6 +53,8 @@ public final class MasterServer: @unchecked Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Clients do not heartbeat; keepalive eventually reaps a waiting client whose host vanished.
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelInitializer { channel in
                 guard connections.insert(channel, limit: network.maxConnections) else {
                     let peer = channel.remoteAddress.map { "\($0)" } ?? "?"

@@ -11,7 +11,7 @@ enum ChannelSetup {
         try channel.pipeline.syncOperations.addHandlers([
             decoder,
             LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
-            MessageCodec(),
+            MessageCodec(maxFrameBytes: maxFrameBytes),
             handler,
         ])
     }

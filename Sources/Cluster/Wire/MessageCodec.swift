@@ -120,13 +120,20 @@ extension Message {
     private static var decoder: JSONDecoder { JSONCoding.decoder() }
 }
 
-/// Frames <-> messages. Errors travel down the pipeline to the connection's handler,
-/// which logs them and closes that connection only.
+/// Frames <-> messages. Inbound errors travel down the pipeline to the connection's handler,
+/// which logs them and closes that connection only. A message too large to send fails its
+/// write promise (the sender decides what to do instead); without a promise it is a connection error.
 final class MessageCodec: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = Message
     typealias OutboundIn = Message
     typealias OutboundOut = ByteBuffer
+
+    let maxFrameBytes: Int
+
+    init(maxFrameBytes: Int) {
+        self.maxFrameBytes = maxFrameBytes
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         do {
@@ -142,10 +149,12 @@ final class MessageCodec: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: 256)
         do {
             try message.encode(into: &buffer)
+            guard buffer.readableBytes <= maxFrameBytes else {
+                throw WireError.frameTooLarge(buffer.readableBytes, limit: maxFrameBytes)
+            }
             context.write(wrapOutboundOut(buffer), promise: promise)
         } catch {
-            promise?.fail(error)
-            context.fireErrorCaught(error)
+            if let promise { promise.fail(error) } else { context.fireErrorCaught(error) }
         }
     }
 }
