@@ -1,0 +1,23 @@
+import Engine
+import Foundation
+
+/// Computes tasks on an executor. Engine's TaskRunner has exactly this shape, so the CLI
+/// only needs `extension TaskRunner: TaskHandler {}`.
+public protocol TaskHandler: AnyObject, Sendable {
+    /// Runs `spec` to completion on the calling thread; failures are reported in the result.
+    func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult
+    /// Best effort: asks a running attempt to stop early.
+    func cancel(_ id: TaskAttemptID)
+}
+
+/// A TaskHandler from a closure; cancellation is ignored (running tasks finish).
+public final class ClosureTaskHandler: TaskHandler, @unchecked Sendable {
+    private let body: (TaskSpec, ExecutorID) -> TaskResult
+
+    public init(_ body: @escaping (TaskSpec, ExecutorID) -> TaskResult) {
+        self.body = body
+    }
+
+    public func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult { body(spec, executor) }
+    public func cancel(_ id: TaskAttemptID) {}
+}

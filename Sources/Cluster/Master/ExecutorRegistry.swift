@@ -1,0 +1,121 @@
+import Engine
+import Foundation
+import NIOCore
+
+/// The executors connected to the master, and the backend (the running job) that hears about them.
+///
+/// Every change and the event it causes happen under one lock, and events go to the backend's
+/// serial queue in that order: an executor is always added before its results, and once it is
+/// declared lost nothing more from that connection is delivered.
+final class ExecutorRegistry: @unchecked Sendable {
+    private struct Entry {
+        var info: ExecutorInfo
+        let channel: Channel
+        var lastSeen: NIODeadline
+    }
+
+    private let lock = NSLock()
+    private var entries: [ExecutorID: Entry] = [:]
+    private var listener: ClusterBackend?
+    private var sequence = 0
+
+    var executors: [ExecutorInfo] {
+        lock.lock(); defer { lock.unlock() }
+        return entries.values.map(\.info).sorted { $0.id < $1.id }
+    }
+
+    /// A fresh id, never reused while this master runs, so a reconnecting executor is a new one
+    /// to the scheduler (its old attempts stay fenced).
+    func makeID(host: String) -> ExecutorID {
+        lock.lock(); defer { lock.unlock() }
+        sequence += 1
+        return "exec-\(sequence)@\(host)"
+    }
+
+    func add(_ info: ExecutorInfo, channel: Channel) {
+        lock.lock(); defer { lock.unlock() }
+        entries[info.id] = Entry(info: info, channel: channel, lastSeen: .now())
+        listener?.post(.added(info))
+    }
+
+    /// Notes that the executor spoke, keeping it alive.
+    func touch(_ id: ExecutorID, channel: Channel) {
+        lock.lock(); defer { lock.unlock() }
+        if entries[id]?.channel === channel { entries[id]?.lastSeen = .now() }
+    }
+
+    /// Passes a result on, unless its connection has already been declared lost.
+    @discardableResult
+    func deliver(_ result: TaskResult, from id: ExecutorID, channel: Channel) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard entries[id]?.channel === channel else { return false }
+        entries[id]?.lastSeen = .now()
+        var result = result
+        result.executor = id  // trust the connection, not the body
+        listener?.post(.finished(result))
+        return true
+    }
+
+    /// Forgets an executor whose connection ended. False when it was already gone.
+    @discardableResult
+    func remove(_ id: ExecutorID, channel: Channel, reason: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard entries[id]?.channel === channel else { return false }
+        entries[id] = nil
+        listener?.post(.lost(id, reason))
+        return true
+    }
+
+    /// Declares lost every executor silent for longer than `timeout`; returns their channels to close.
+    func expire(olderThan timeout: TimeAmount) -> [(ExecutorID, Channel)] {
+        lock.lock(); defer { lock.unlock() }
+        let cutoff = NIODeadline.now() - timeout
+        let stale = entries.filter { $0.value.lastSeen < cutoff }
+        for (id, _) in stale {
+            entries[id] = nil
+            let seconds = Double(timeout.nanoseconds) / 1e9
+            listener?.post(.lost(id, "no heartbeat for \(seconds) s (sextant.network.timeout)"))
+        }
+        return stale.map { ($0.key, $0.value.channel) }
+    }
+
+    /// Sends to a live executor; false when it is gone (its loss has then already been posted).
+    func send(_ message: Message, to id: ExecutorID) -> Bool {
+        lock.lock()
+        let channel = entries[id]?.channel
+        lock.unlock()
+        guard let channel else { return false }
+        channel.writeAndFlush(message, promise: nil)
+        return true
+    }
+
+    /// Sends a task to a live executor. A spec too large for one frame comes back as a failed
+    /// result; false when the executor is gone (its loss has then already been posted).
+    func launch(_ task: TaskSpec, on id: ExecutorID) -> Bool {
+        lock.lock()
+        let channel = entries[id]?.channel
+        lock.unlock()
+        guard let channel else { return false }
+        channel.writeAndFlush(Message.launchTask(task)).whenFailure { [self] error in
+            guard case WireError.frameTooLarge(let size, let limit) = error else { return }
+            let failure = TaskResult(id: task.id, executor: id, outcome: .failure(
+                message: "the task (\(size) bytes) exceeds sextant.network.maxFrameBytes (\(limit))"), duration: 0)
+            deliver(failure, from: id, channel: channel)
+        }
+        return true
+    }
+
+    /// Makes `backend` the listener and reports every executor already here to it.
+    func attach(_ backend: ClusterBackend) {
+        lock.lock(); defer { lock.unlock() }
+        listener = backend
+        for entry in entries.values.sorted(by: { $0.info.id < $1.info.id }) {
+            backend.post(.added(entry.info))
+        }
+    }
+
+    func detach(_ backend: ClusterBackend) {
+        lock.lock(); defer { lock.unlock() }
+        if listener === backend { listener = nil }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// The job table and the queue. Runs one job at a time on its own thread: jobs share every
+/// executor, and the pipeline already parallelises within a job, so a FIFO queue is the
+/// simplest order that is fair and predictable. The rest wait as `queued`.
+final class JobManager: @unchecked Sendable {
+    private let handler: JobHandler
+    private let history: JobHistory
+    private let registry: ExecutorRegistry
+    private let logger: Logger
+
+    private let condition = NSCondition()
+    private var records: [String: JobRecord] = [:]
+    private var queue: [SubmittedJob] = []
+    private var waiters: [String: [Channel]] = [:]
+    /// The last progress of each running job, replayed to clients that start waiting late.
+    private var latestProgress: [String: Data] = [:]
+    private var running: (id: String, context: JobContext)?
+    private var stopping = false
+    private var thread: Thread?
+
+    init(handler: JobHandler, history: JobHistory, registry: ExecutorRegistry, logger: Logger) {
+        self.handler = handler
+        self.history = history
+        self.registry = registry
+        self.logger = logger
+    }
+
+    func start() throws {
+        let loaded = try history.load()
+        condition.lock()
+        for record in loaded { records[record.id] = record }
+        condition.unlock()
+        let thread = Thread { [self] in runLoop() }
+        thread.name = "sextant-master-jobs"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Stops taking jobs; the running one is cancelled and, with those queued, recorded as interrupted.
+    func stop() {
+        condition.lock()
+        stopping = true
+        let context = running?.context
+        let unfinished = records.values.filter { !$0.status.isFinished }
+        queue = []
+        condition.broadcast()
+        condition.unlock()
+        context?.cancel()
+        for var record in unfinished {
+            record.status = .interrupted
+            record.finished = Date()
+            record.outcome = JobOutcome(status: .interrupted, message: "the master stopped; resubmit to resume")
+            finish(record)
+        }
+    }
+
+    // MARK: Requests from clients
+
+    func submit(_ request: SubmitRequest) throws -> JobRecord {
+        condition.lock(); defer { condition.unlock() }
+        guard !stopping else { throw ClusterError.requestFailed("the master is stopping") }
+        let id = request.jobID ?? Self.makeJobID()
+        try Self.validate(jobID: id)
+        guard records[id] == nil else { throw ClusterError.requestFailed("job id '\(id)' already exists") }
+        let job = SubmittedJob(id: id, payload: request.payload, settings: request.settings)
+        let record = JobRecord(id: id, submitted: job.submitted, status: .queued)
+        try history.save(record)
+        records[id] = record
+        queue.append(job)
+        condition.signal()
+        logger.info("job \(id) queued (\(queue.count) waiting)")
+        return record
+    }
+
+    enum WaitStart {
+        case finished(JobRecord)
+        case waiting(latestProgress: Data?)
+    }
+
+    /// Streams the job's progress to `channel`, then its final record. When the job has already
+    /// ended, returns its record and registers nothing.
+    func addWaiter(_ channel: Channel, for id: String) throws -> WaitStart {
+        condition.lock(); defer { condition.unlock() }
+        guard let record = records[id] else { throw ClusterError.requestFailed("no job '\(id)'") }
+        if record.status.isFinished { return .finished(record) }
+        waiters[id, default: []].append(channel)
+        return .waiting(latestProgress: latestProgress[id])
+    }
+
+    /// Clients waiting on a job (for tests and status displays).
+    func waiterCount(for id: String) -> Int {
+        condition.lock(); defer { condition.unlock() }
+        return waiters[id]?.count ?? 0
+    }
+
+    func removeWaiter(_ channel: Channel) {
+        condition.lock(); defer { condition.unlock() }
+        for id in waiters.keys { waiters[id]?.removeAll { $0 === channel } }
+    }
+
+    func status(of id: String?) throws -> [JobRecord] {
+        condition.lock(); defer { condition.unlock() }
+        guard let id else { return records.values.sorted(by: JobRecord.bySubmission) }
+        guard let record = records[id] else { throw ClusterError.requestFailed("no job '\(id)'") }
+        return [record]
+    }
+
+    /// A queued job is dropped at once; a running one is asked to stop through its context.
+    func cancel(_ id: String) throws -> JobRecord {
+        condition.lock()
+        guard var record = records[id] else {
+            condition.unlock()
+            throw ClusterError.requestFailed("no job '\(id)'")
+        }
+        if record.status == .queued {
+            queue.removeAll { $0.id == id }
+            condition.unlock()
+            record.status = .cancelled
+            record.finished = Date()
+            record.outcome = JobOutcome(status: .cancelled, message: "cancelled before it started")
+            finish(record)
+            return record
+        }
+        let context = running?.id == id ? running?.context : nil
+        condition.unlock()
+        if let context {
+            logger.info("cancelling job \(id)")
+            context.cancel()
+        }
+        return record
+    }
+
+    // MARK: Running
+
+    private func runLoop() {
+        while let job = nextJob() {
+            let context = JobContext { [weak self] data in self?.forward(data, of: job.id) }
+            guard var record = markRunning(job, context: context) else { continue }
+            logger.info("job \(job.id) started")
+            let backend = ClusterBackend(registry: registry, logger: logger)
+            let outcome: JobOutcome
+            do {
+                outcome = try handler.run(job, backend: backend, context: context)
+            } catch {
+                outcome = JobOutcome(status: .failed, message: "\(error)")
+            }
+            backend.stop()
+            condition.lock()
+            running = nil
+            let stopped = stopping
+            condition.unlock()
+            if stopped { continue }  // recorded as interrupted by stop()
+            record.status = outcome.status.isFinished ? outcome.status : .failed
+            record.finished = Date()
+            record.outcome = outcome
+            logger.info("job \(job.id) \(record.status.rawValue)\(outcome.message.isEmpty ? "" : ": \(outcome.message)")")
+            finish(record)
+        }
+    }
+
+    private func nextJob() -> SubmittedJob? {
+        condition.lock(); defer { condition.unlock() }
+        while queue.isEmpty && !stopping { condition.wait() }
+        return stopping ? nil : queue.removeFirst()
+    }
+
+    private func markRunning(_ job: SubmittedJob, context: JobContext) -> JobRecord? {
+        condition.lock(); defer { condition.unlock() }
+        guard var record = records[job.id], record.status == .queued else { return nil }
+        record.status = .running
+        record.started = Date()
+        records[job.id] = record
+        running = (job.id, context)
+        do { try history.save(record) } catch { logger.error("cannot save job \(job.id): \(error)") }
+        return record
+    }
+
+    private func forward(_ data: Data, of id: String) {
+        condition.lock()
+        let channels = waiters[id] ?? []
+        latestProgress[id] = data
+        condition.unlock()
+        for channel in channels {
+            channel.writeAndFlush(Message.jobProgress(JobProgress(jobID: id, data: data)), promise: nil)
+        }
+    }
+
+    /// Records the final state, saves it, and ends every wait on the job.
+    private func finish(_ record: JobRecord) {
+        condition.lock()
+        records[record.id] = record
+        latestProgress[record.id] = nil
+        let channels = waiters.removeValue(forKey: record.id) ?? []
+        condition.unlock()
+        do { try history.save(record) } catch { logger.error("cannot save job \(record.id): \(error)") }
+        for channel in channels { channel.writeAndFlush(Message.jobFinished(record), promise: nil) }
+    }
+
+    // MARK: Job ids
+
+    static func validate(jobID: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard !jobID.isEmpty, jobID.count <= 128, jobID.allSatisfy(allowed.contains),
+              jobID.first != ".", jobID.first != "-" else {
+            throw ClusterError.requestFailed(
+                "invalid job id '\(jobID)': use 1-128 letters, digits, '.', '_' or '-', not starting with '.' or '-'")
+        }
+    }
+
+    static func makeJobID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let suffix = (0..<4).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+        return "job-\(formatter.string(from: Date()))-\(suffix)"
+    }
+}

@@ -1,0 +1,120 @@
+import Engine
+import Foundation
+
+/// A job as the master received it. The payload (the pipeline's JobSpec JSON) is opaque here.
+public struct SubmittedJob: Sendable {
+    public var id: String
+    public var payload: Data
+    public var settings: [String: String]
+    public var submitted: Date
+
+    public init(id: String, payload: Data, settings: [String: String] = [:], submitted: Date = Date()) {
+        self.id = id
+        self.payload = payload
+        self.settings = settings
+        self.submitted = submitted
+    }
+}
+
+public enum JobStatus: String, Codable, Sendable {
+    case queued, running, succeeded, failed, cancelled
+    /// The master stopped or crashed while the job was queued or running; resubmit it
+    /// (the pipeline's manifest lets it skip what was already committed).
+    case interrupted
+
+    public var isFinished: Bool { self != .queued && self != .running }
+}
+
+/// What the job handler reports when a job ends.
+public struct JobOutcome: Codable, Sendable, Equatable {
+    public var status: JobStatus
+    public var message: String
+    /// Whatever the handler counts (inputs succeeded, failed, rows, ...).
+    public var counts: [String: Int]
+    /// Opaque detail for clients, e.g. the pipeline's report JSON.
+    public var detail: Data?
+
+    public init(status: JobStatus, message: String = "", counts: [String: Int] = [:], detail: Data? = nil) {
+        self.status = status
+        self.message = message
+        self.counts = counts
+        self.detail = detail
+    }
+}
+
+/// One line of the job table and of the history kept on disk.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var submitted: Date
+    public var started: Date?
+    public var finished: Date?
+    public var status: JobStatus
+    /// Set when the job has ended.
+    public var outcome: JobOutcome?
+
+    public init(id: String, submitted: Date, started: Date? = nil, finished: Date? = nil,
+                status: JobStatus, outcome: JobOutcome? = nil) {
+        self.id = id
+        self.submitted = submitted
+        self.started = started
+        self.finished = finished
+        self.status = status
+        self.outcome = outcome
+    }
+}
+
+extension JobRecord {
+    /// Oldest first; ties (same millisecond) by id.
+    static func bySubmission(_ a: JobRecord, _ b: JobRecord) -> Bool {
+        (a.submitted, a.id) < (b.submitted, b.id)
+    }
+}
+
+/// Runs one job on the cluster. The master calls it on a background thread, one job at a time.
+public protocol JobHandler: AnyObject, Sendable {
+    /// Runs `job` to completion with `backend` (the executors registered now and later).
+    /// Send progress through `context`; honour `context.isCancelled`. A thrown error marks the job failed.
+    func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome
+}
+
+/// The handler's line back to the master: progress for waiting clients, and cancellation.
+public final class JobContext: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    private var cancellationHandlers: [@Sendable () -> Void] = []
+    private let progressSink: @Sendable (Data) -> Void
+
+    init(progress: @escaping @Sendable (Data) -> Void) {
+        self.progressSink = progress
+    }
+
+    /// Forwards `data` to every client waiting on the job.
+    public func progress(_ data: Data) { progressSink(data) }
+
+    public var isCancelled: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return cancelled
+    }
+
+    /// Runs `body` when the job is cancelled (at once if it already was).
+    public func onCancel(_ body: @escaping @Sendable () -> Void) {
+        lock.lock()
+        if !cancelled {
+            cancellationHandlers.append(body)
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        body()
+    }
+
+    func cancel() {
+        lock.lock()
+        guard !cancelled else { lock.unlock(); return }
+        cancelled = true
+        let handlers = cancellationHandlers
+        cancellationHandlers = []
+        lock.unlock()
+        handlers.forEach { $0() }
+    }
+}

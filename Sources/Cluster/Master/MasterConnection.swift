@@ -1,0 +1,168 @@
+import Engine
+import Foundation
+import Logging
+import NIOCore
+
+/// One connection at the master, from handshake to close. Confined to its channel's event loop.
+/// Any protocol violation closes this connection only, with a log line saying why.
+final class MasterConnection: ChannelInboundHandler {
+    typealias InboundIn = Message
+    typealias OutboundOut = Message
+
+    private enum State {
+        case awaitingHello(serverNonce: Data)
+        case awaitingRegistration
+        case executor(ExecutorID)
+        case client
+    }
+
+    private let master: MasterContext
+    private var logger: Logger
+    private var state: State = .awaitingHello(serverNonce: Data())
+    /// Set once we decided to close: later frames already in flight are ignored.
+    private var closing = false
+    private var handshakeTimer: Scheduled<Void>?
+
+    init(master: MasterContext) {
+        self.master = master
+        self.logger = master.logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        logger[metadataKey: "peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        let nonce = Handshake.freshNonce()
+        state = .awaitingHello(serverNonce: nonce)
+        let timeout = master.settings.network.handshakeTimeout
+        handshakeTimer = context.eventLoop.scheduleTask(in: .interval(timeout)) { [self] in
+            logger.warning("closing connection: no handshake within \(timeout) s (sextant.network.handshakeTimeout)")
+            close(context)
+        }
+        context.writeAndFlush(wrapOutboundOut(.serverHello(ServerHello(
+            protocolVersion: WireFormat.protocolVersion, buildID: master.buildID, nonce: nonce,
+            authenticationRequired: master.settings.network.secret != nil))), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        if case .executor(let id) = state,
+           master.registry.remove(id, channel: context.channel, reason: "connection closed") {
+            logger.warning("executor \(id) lost: connection closed")
+        }
+        if case .client = state { master.jobs.removeWaiter(context.channel) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard !closing else { return }  // bytes after the first error are noise
+        logger.warning("closing connection: \(error)")
+        close(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let message = unwrapInboundIn(data)
+        switch state {
+        case .awaitingHello(let nonce): handshake(message, serverNonce: nonce, context: context)
+        case .awaitingRegistration: register(message, context: context)
+        case .executor(let id): executorMessage(message, from: id, context: context)
+        case .client: clientRequest(message, context: context)
+        }
+    }
+
+    // MARK: Handshake and registration
+
+    private func handshake(_ message: Message, serverNonce: Data, context: ChannelHandlerContext) {
+        guard case .clientHello(let hello) = message else {
+            return violation("expected clientHello first, got \(message.type)", context)
+        }
+        let secret = master.settings.network.secret
+        if let reason = Handshake.refusal(of: hello, serverNonce: serverNonce, buildID: master.buildID, secret: secret) {
+            logger.warning("refused \(hello.role.rawValue): \(reason)")
+            closing = true
+            context.writeAndFlush(wrapOutboundOut(.refused(Refusal(reason: reason)))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
+        let proof = secret.map { Handshake.serverProof(secret: $0, clientNonce: hello.nonce, serverNonce: serverNonce) }
+        context.writeAndFlush(wrapOutboundOut(.welcome(Welcome(proof: proof))), promise: nil)
+        logger[metadataKey: "role"] = "\(hello.role.rawValue)"
+        switch hello.role {
+        case .executor:
+            state = .awaitingRegistration  // the handshake timer runs on until it registers
+        case .client:
+            handshakeTimer?.cancel()
+            state = .client
+        }
+    }
+
+    private func register(_ message: Message, context: ChannelHandlerContext) {
+        guard case .register(let registration) = message else {
+            return violation("expected register after the handshake, got \(message.type)", context)
+        }
+        guard registration.cores > 0 else { return violation("registration with \(registration.cores) cores", context) }
+        handshakeTimer?.cancel()
+        let id = master.registry.makeID(host: registration.host)
+        // The ack goes out before the scheduler can hear of the executor, so it precedes any launch.
+        context.writeAndFlush(wrapOutboundOut(.registered(RegistrationAck(executorID: id))), promise: nil)
+        let info = ExecutorInfo(id: id, host: registration.host, cores: registration.cores,
+                                localPaths: registration.localPaths)
+        state = .executor(id)
+        logger[metadataKey: "executor"] = "\(id)"
+        master.registry.add(info, channel: context.channel)
+        logger.info("executor \(id) registered: \(info.cores) cores on \(info.host)")
+    }
+
+    // MARK: Established connections
+
+    private func executorMessage(_ message: Message, from id: ExecutorID, context: ChannelHandlerContext) {
+        switch message {
+        case .heartbeat:
+            master.registry.touch(id, channel: context.channel)
+            context.writeAndFlush(wrapOutboundOut(.heartbeatAck), promise: nil)
+        case .taskResult(let result):
+            if !master.registry.deliver(result, from: id, channel: context.channel) {
+                logger.debug("dropped result of \(result.id): executor \(id) was declared lost")
+            }
+        default:
+            violation("executors may not send \(message.type)", context)
+        }
+    }
+
+    private func clientRequest(_ message: Message, context: ChannelHandlerContext) {
+        let reply: Message
+        do {
+            switch message {
+            case .submit(let request):
+                reply = .submitted(try master.jobs.submit(request))
+            case .waitJob(let ref):
+                switch try master.jobs.addWaiter(context.channel, for: ref.jobID) {
+                case .finished(let record): reply = .jobFinished(record)
+                case .waiting(latestProgress: nil): return
+                case .waiting(latestProgress: let data?): reply = .jobProgress(JobProgress(jobID: ref.jobID, data: data))
+                }
+            case .status(let request):
+                reply = .statusReply(try master.jobs.status(of: request.jobID))
+            case .cancelJob(let ref):
+                reply = .cancelReply(try master.jobs.cancel(ref.jobID))
+            default:
+                return violation("clients may not send \(message.type)", context)
+            }
+        } catch {
+            reply = .requestFailed(Refusal(reason: "\(error)"))
+        }
+        context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+    }
+
+    private func violation(_ reason: String, _ context: ChannelHandlerContext) {
+        logger.warning("closing connection: protocol violation: \(reason)")
+        close(context)
+    }
+
+    private func close(_ context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,142 @@
+import Engine
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// What every connection at the master shares.
+struct MasterContext: Sendable {
+    let settings: MasterSettings
+    let buildID: String
+    let registry: ExecutorRegistry
+    let jobs: JobManager
+    let logger: Logger
+}
+
+/// The master: accepts executors and clients on one port, tracks executors by heartbeat,
+/// and runs submitted jobs one at a time through the injected `JobHandler`.
+public final class MasterServer: @unchecked Sendable {
+    public let settings: MasterSettings
+    public let buildID: String
+    private let logger: Logger
+    private let group: EventLoopGroup
+    private let registry = ExecutorRegistry()
+    private let jobs: JobManager
+    private let connections = ConnectionSet()
+    private var serverChannel: Channel?
+    private var sweeper: RepeatedTask?
+
+    /// - Parameters:
+    ///   - buildID: must equal every peer's; the CLI passes its version and build hash.
+    ///   - group: event loops to serve on; the shared NIO singleton by default.
+    public init(settings: MasterSettings, buildID: String, jobHandler: JobHandler,
+                logger: Logger = Logger(label: "sextant.master"),
+                group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.settings = settings
+        self.buildID = buildID
+        self.logger = logger
+        self.group = group
+        self.jobs = JobManager(handler: jobHandler,
+                               history: JobHistory(directory: settings.historyDirectory, logger: logger),
+                               registry: registry, logger: logger)
+    }
+
+    /// Loads the job history and starts listening. Throws when the port cannot be bound.
+    public func start() throws {
+        try jobs.start()
+        let context = MasterContext(settings: settings, buildID: buildID, registry: registry,
+                                    jobs: jobs, logger: logger)
+        let network = settings.network
+        let connections = self.connections
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Clients do not heartbeat; keepalive eventually reaps a waiting client whose host vanished.
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelInitializer { channel in
+                guard connections.insert(channel, limit: network.maxConnections) else {
+                    let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
+                    logger.warning("refusing connection from \(peer): \(network.maxConnections) connections open (sextant.network.maxConnections)")
+                    return channel.eventLoop.makeFailedFuture(ClusterError.refused("too many connections"))
+                }
+                channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                return channel.eventLoop.makeCompletedFuture {
+                    try ChannelSetup.install(on: channel, maxFrameBytes: network.maxFrameBytes,
+                                             handler: MasterConnection(master: context))
+                }
+            }
+        do {
+            serverChannel = try bootstrap.bind(host: settings.host, port: settings.port).wait()
+        } catch {
+            jobs.stop()
+            throw error
+        }
+        let check = max(0.01, min(network.heartbeatInterval, network.heartbeatTimeout / 2))
+        sweeper = group.next().scheduleRepeatedTask(initialDelay: .interval(check), delay: .interval(check)) {
+            [registry] _ in
+            for (id, channel) in registry.expire(olderThan: .interval(network.heartbeatTimeout)) {
+                logger.warning("executor \(id) lost: no heartbeat for \(network.heartbeatTimeout) s (sextant.network.timeout)")
+                channel.close(promise: nil)
+            }
+        }
+        logger.info("master listening on \(serverChannel?.localAddress.map { "\($0)" } ?? "?") (build \(buildID))")
+    }
+
+    /// The port actually bound (useful with port 0).
+    public var port: Int? { serverChannel?.localAddress?.port }
+
+    public var executors: [ExecutorInfo] { registry.executors }
+
+    /// The job table (the same records `status` returns to clients).
+    public var jobRecords: [JobRecord] { (try? jobs.status(of: nil)) ?? [] }
+
+    /// Clients waiting on job `id` right now.
+    func waitingClients(for id: String) -> Int { jobs.waiterCount(for: id) }
+
+    /// A backend over this master's executors outside any job (tests drive the wire with it).
+    func makeBackend() -> ClusterBackend {
+        ClusterBackend(registry: registry, logger: logger)
+    }
+
+    /// Stops listening, closes every connection and records unfinished jobs as interrupted.
+    /// A handler that ignores cancellation may still be running when this returns.
+    public func stop() {
+        sweeper?.cancel()
+        jobs.stop()
+        try? serverChannel?.close().wait()
+        connections.closeAll()
+        logger.info("master stopped")
+    }
+
+    /// Blocks until the listening socket closes (`stop()` from another thread, or a fatal error).
+    public func waitUntilClosed() throws {
+        try serverChannel?.closeFuture.wait()
+    }
+}
+
+/// Open connections, for the connection cap and for closing them all on stop.
+final class ConnectionSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var channels: [ObjectIdentifier: Channel] = [:]
+
+    func insert(_ channel: Channel, limit: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard channels.count < limit else { return false }
+        channels[ObjectIdentifier(channel)] = channel
+        return true
+    }
+
+    func remove(_ channel: Channel) {
+        lock.lock(); defer { lock.unlock() }
+        channels[ObjectIdentifier(channel)] = nil
+    }
+
+    func closeAll() {
+        lock.lock()
+        let all = Array(channels.values)
+        lock.unlock()
+        for channel in all { try? channel.close().wait() }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Limits and timers shared by the master, executors and clients.
+/// Each field is one `sextant.*` configuration key; the CLI fills them from its configuration.
+public struct NetworkSettings: Sendable {
+    /// `sextant.network.maxFrameBytes`: the largest frame a peer may send. A larger length
+    /// prefix closes the connection at once, before its bytes are buffered. Default 16 MiB.
+    public var maxFrameBytes: Int
+    /// `sextant.network.maxConnections`: connections the master accepts at once
+    /// (executors and clients together); more are closed on accept. Default 1024.
+    public var maxConnections: Int
+    /// `sextant.network.handshakeTimeout`: seconds a new connection has to finish the
+    /// handshake (and authentication), so idle or slow-loris peers cannot hold slots. Default 10 s.
+    public var handshakeTimeout: TimeInterval
+    /// `sextant.executor.heartbeatInterval`: seconds between an executor's heartbeats. Default 3 s.
+    public var heartbeatInterval: TimeInterval
+    /// `sextant.network.timeout`: seconds of silence after which the master declares an executor
+    /// lost (and an executor gives up on its master and reconnects). Default 30 s: ten missed
+    /// heartbeats, long enough to ride out a busy machine, short enough to reschedule promptly.
+    public var heartbeatTimeout: TimeInterval
+    /// `sextant.authenticate.secret` (better: `SEXTANT_AUTH_SECRET` or `sextant.authenticate.secretFile`):
+    /// when set, every connection proves knowledge of it (HMAC-SHA256 challenge-response, both ways)
+    /// before any other message. Nil: no authentication.
+    public var secret: ClusterSecret?
+
+    public init(maxFrameBytes: Int = 16 << 20,
+                maxConnections: Int = 1024,
+                handshakeTimeout: TimeInterval = 10,
+                heartbeatInterval: TimeInterval = 3,
+                heartbeatTimeout: TimeInterval = 30,
+                secret: ClusterSecret? = nil) {
+        self.maxFrameBytes = maxFrameBytes
+        self.maxConnections = maxConnections
+        self.handshakeTimeout = handshakeTimeout
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatTimeout = heartbeatTimeout
+        self.secret = secret
+    }
+}
+
+/// How the master listens and where it keeps its job history.
+public struct MasterSettings: Sendable {
+    /// `sextant.master.host`: the address to bind. Default "0.0.0.0" (all interfaces).
+    public var host: String
+    /// `sextant.master.port`: the port to bind; 0 picks a free one. Default 7077.
+    public var port: Int
+    /// `sextant.master.historyDir`: where job records are kept (one JSON file per job) so
+    /// status survives a restart. Nil keeps them in memory only.
+    public var historyDirectory: URL?
+    public var network: NetworkSettings
+
+    public static let defaultPort = 7077
+
+    public init(host: String = "0.0.0.0", port: Int = MasterSettings.defaultPort,
+                historyDirectory: URL? = nil, network: NetworkSettings = NetworkSettings()) {
+        self.host = host
+        self.port = port
+        self.historyDirectory = historyDirectory
+        self.network = network
+    }
+}
+
+/// How an executor daemon finds its master and what it offers.
+public struct ExecutorSettings: Sendable {
+    /// The master to join (`sextant://host:port`).
+    public var master: MasterAddress
+    /// `sextant.executor.cores`: tasks run at once. Default: the machine's active processors.
+    public var cores: Int
+    /// The host name reported to the master (for logs and locality). Default: this machine's name.
+    public var host: String
+    /// `sextant.executor.localPaths`: path prefixes on this machine's own disk, for locality.
+    public var localPaths: [String]
+    /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`.
+    public var reconnectInitialDelay: TimeInterval
+    public var reconnectMaxDelay: TimeInterval
+    public var network: NetworkSettings
+
+    public init(master: MasterAddress,
+                cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                host: String = ProcessInfo.processInfo.hostName,
+                localPaths: [String] = [],
+                reconnectInitialDelay: TimeInterval = 0.5,
+                reconnectMaxDelay: TimeInterval = 15,
+                network: NetworkSettings = NetworkSettings()) {
+        self.master = master
+        self.cores = max(1, cores)
+        self.host = host
+        self.localPaths = localPaths
+        self.reconnectInitialDelay = reconnectInitialDelay
+        self.reconnectMaxDelay = reconnectMaxDelay
+        self.network = network
+    }
+}

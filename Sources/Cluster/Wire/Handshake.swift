@@ -1,0 +1,52 @@
+import Foundation
+import Hashing
+
+/// Challenge-response authentication and version agreement, the first exchange on every connection:
+///
+///     master -> peer   serverHello(version, build id, server nonce)
+///     peer -> master   clientHello(version, build id, role, client nonce,
+///                                  proof = HMAC(secret, server nonce || role || client nonce))
+///     master -> peer   welcome(proof = HMAC(secret, client nonce || "master" || server nonce))
+///                      or refused(reason)
+///
+/// Both nonces are fresh random bytes per connection, so a recorded transcript replayed
+/// on a new connection fails; each side verifies the other, so both know the other holds the secret.
+enum Handshake {
+    static let nonceBytes = 32
+
+    static func freshNonce() -> Data { Data(Digest.randomBytes(nonceBytes)) }
+
+    static func clientProof(secret: ClusterSecret, serverNonce: Data, role: PeerRole, clientNonce: Data) -> Data {
+        Data(Digest.hmacSHA256(key: secret.bytes, data: serverNonce + Data(role.rawValue.utf8) + clientNonce))
+    }
+
+    static func serverProof(secret: ClusterSecret, clientNonce: Data, serverNonce: Data) -> Data {
+        Data(Digest.hmacSHA256(key: secret.bytes, data: clientNonce + Data("master".utf8) + serverNonce))
+    }
+
+    static func matches(_ proof: Data?, _ expected: Data) -> Bool {
+        guard let proof else { return false }
+        return Digest.constantTimeEqual(Array(proof), Array(expected))
+    }
+
+    /// The master's verdict on a peer's hello: nil to accept, else the reason told to both sides.
+    static func refusal(of hello: ClientHello, serverNonce: Data, buildID: String,
+                        secret: ClusterSecret?) -> String? {
+        if hello.protocolVersion != WireFormat.protocolVersion {
+            return "protocol version mismatch: master speaks \(WireFormat.protocolVersion) (build \(buildID)), "
+                + "\(hello.role.rawValue) speaks \(hello.protocolVersion) (build \(hello.buildID))"
+        }
+        if hello.buildID != buildID {
+            return "build id mismatch: master is build \(buildID), \(hello.role.rawValue) is build \(hello.buildID); "
+                + "run the same sextant binary everywhere"
+        }
+        guard let secret else { return nil }
+        guard hello.nonce.count == nonceBytes else { return "authentication failed: malformed nonce" }
+        guard hello.proof != nil else {
+            return "authentication required: the master has a secret and the \(hello.role.rawValue) sent none "
+                + "(set \(ClusterSecret.environmentVariable) or sextant.authenticate.secretFile)"
+        }
+        let expected = clientProof(secret: secret, serverNonce: serverNonce, role: hello.role, clientNonce: hello.nonce)
+        return matches(hello.proof, expected) ? nil : "authentication failed: wrong secret"
+    }
+}

@@ -1,0 +1,102 @@
+import Engine
+import Foundation
+
+/// Who is dialling the master.
+public enum PeerRole: String, Codable, Sendable {
+    case executor
+    case client
+}
+
+/// The master's opening: who it is and a fresh challenge.
+struct ServerHello: Codable, Sendable {
+    var protocolVersion: UInt16
+    var buildID: String
+    var nonce: Data
+    var authenticationRequired: Bool
+}
+
+/// The dialler's answer: who it is, its own nonce, and (with a secret) its proof.
+struct ClientHello: Codable, Sendable {
+    var protocolVersion: UInt16
+    var buildID: String
+    var role: PeerRole
+    var nonce: Data
+    var proof: Data?
+}
+
+/// The master accepts, proving in turn that it knows the secret.
+struct Welcome: Codable, Sendable {
+    var proof: Data?
+}
+
+/// Why a peer was turned away or a request failed.
+struct Refusal: Codable, Sendable {
+    var reason: String
+}
+
+struct ExecutorRegistration: Codable, Sendable {
+    var host: String
+    var cores: Int
+    var localPaths: [String]
+}
+
+struct RegistrationAck: Codable, Sendable {
+    var executorID: ExecutorID
+}
+
+struct SubmitRequest: Codable, Sendable {
+    var jobID: String?
+    var payload: Data
+    var settings: [String: String]
+}
+
+struct JobReference: Codable, Sendable {
+    var jobID: String
+}
+
+struct StatusRequest: Codable, Sendable {
+    var jobID: String?
+}
+
+struct JobProgress: Codable, Sendable {
+    var jobID: String
+    var data: Data
+}
+
+struct Empty: Codable, Sendable {}
+
+/// Every message on the wire. The raw value of `MessageType` is the header's type byte.
+enum Message: Sendable {
+    // Handshake
+    case serverHello(ServerHello)
+    case clientHello(ClientHello)
+    case welcome(Welcome)
+    case refused(Refusal)
+    // Executor <-> master
+    case register(ExecutorRegistration)
+    case registered(RegistrationAck)
+    case heartbeat
+    case heartbeatAck
+    case launchTask(TaskSpec)
+    case cancelTask(TaskAttemptID)
+    case taskResult(TaskResult)
+    // Client <-> master
+    case submit(SubmitRequest)
+    case submitted(JobRecord)
+    case waitJob(JobReference)
+    case jobProgress(JobProgress)
+    case jobFinished(JobRecord)
+    case status(StatusRequest)
+    case statusReply([JobRecord])
+    case cancelJob(JobReference)
+    case cancelReply(JobRecord)
+    case requestFailed(Refusal)
+}
+
+/// The header's type byte. Never renumber: old peers must still read the handshake.
+enum MessageType: UInt8 {
+    case serverHello = 1, clientHello, welcome, refused
+    case register = 10, registered, heartbeat, heartbeatAck, launchTask, cancelTask, taskResult
+    case submit = 20, submitted, waitJob, jobProgress, jobFinished, status, statusReply
+    case cancelJob, cancelReply, requestFailed
+}

@@ -1,0 +1,80 @@
+import Hashing
+import NIOCore
+
+/// The frame layout, fixed for every protocol version so any two builds can at least
+/// read each other's hello and say why they disagree:
+///
+///     length  UInt32 big-endian: bytes that follow (header + body)
+///     magic   4 bytes "SXTN"
+///     version UInt16 big-endian: the protocol version of the sender
+///     type    UInt8: the message type
+///     body    JSON (Codable)
+public enum WireFormat {
+    public static let magic: [UInt8] = Array("SXTN".utf8)
+    /// Bumped whenever a message changes shape.
+    public static let protocolVersion: UInt16 = 1
+    public static let lengthPrefixBytes = 4
+    public static let headerBytes = 7
+}
+
+/// Splits the byte stream into frames. Stateless: it peeks at the length prefix and waits
+/// until the whole frame is in, so an oversized prefix is refused the moment it arrives,
+/// not after the peer has made us buffer that many bytes (NIOExtras' LengthFieldBasedFrameDecoder
+/// has no maximum of its own).
+struct FrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let maxFrameBytes: Int
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
+            return .needMoreData
+        }
+        guard length <= maxFrameBytes else {
+            throw WireError.frameTooLarge(Int(length), limit: maxFrameBytes)
+        }
+        guard length >= WireFormat.headerBytes else {
+            throw WireError.malformed("a frame of \(length) bytes is shorter than the \(WireFormat.headerBytes)-byte header")
+        }
+        guard buffer.readableBytes >= WireFormat.lengthPrefixBytes + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: WireFormat.lengthPrefixBytes)
+        let frame = buffer.readSlice(length: Int(length))!
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,
+                             seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0 {
+            let pending = buffer.readableBytes
+            buffer.moveReaderIndex(forwardBy: pending)
+            throw WireError.truncated(pendingBytes: pending)
+        }
+        return .needMoreData
+    }
+}
+
+/// Why a connection's bytes could not be read as frames.
+enum WireError: Error, CustomStringConvertible {
+    case frameTooLarge(Int, limit: Int)
+    case malformed(String)
+    case truncated(pendingBytes: Int)
+    case badMagic([UInt8])
+    case unknownType(UInt8)
+    case versionMismatch(UInt16)
+    case undecodableBody(String, String)
+
+    var description: String {
+        switch self {
+        case .frameTooLarge(let length, let limit):
+            return "frame length \(length) exceeds sextant.network.maxFrameBytes (\(limit))"
+        case .malformed(let why): return "malformed frame: \(why)"
+        case .truncated(let pending): return "connection ended inside a frame (\(pending) bytes of it pending)"
+        case .badMagic(let bytes): return "bad magic \(bytes.hexString) (not a sextant peer?)"
+        case .unknownType(let type): return "unknown message type \(type)"
+        case .versionMismatch(let version):
+            return "frame of protocol version \(version), this side speaks \(WireFormat.protocolVersion)"
+        case .undecodableBody(let type, let why): return "cannot decode the body of \(type): \(why)"
+        }
+    }
+}

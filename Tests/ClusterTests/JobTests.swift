@@ -1,0 +1,189 @@
+import Engine
+import Foundation
+import TestSupport
+import XCTest
+@testable import Cluster
+
+/// A job handler driven by its payload: {"steps": n} reports n progress messages, "gated" waits for
+/// the test to open the gate first, "block" runs until cancelled, "fail" throws, "tasks": n runs n
+/// tasks on the cluster through the backend.
+final class ScriptedJobHandler: JobHandler, @unchecked Sendable {
+    struct Script: Codable {
+        var steps = 0
+        var gated = false
+        var block = false
+        var fail = false
+        var tasks = 0
+    }
+
+    private let gate = NSCondition()
+    private var open = false
+
+    func openGate() {
+        gate.lock(); open = true; gate.broadcast(); gate.unlock()
+    }
+
+    func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
+        let script = try JSONDecoder().decode(Script.self, from: job.payload)
+        if script.gated {
+            gate.lock()
+            while !open { gate.wait() }
+            gate.unlock()
+        }
+        if script.fail { throw TestSupportError.commandFailed("boom in \(job.id)") }
+        for step in stride(from: 1, through: script.steps, by: 1) {
+            context.progress(Data("\(step)/\(script.steps)".utf8))
+        }
+        var counts = ["steps": script.steps]
+        if script.tasks > 0 {
+            let driver = TestDriver(backend: backend, tasks: TestDriver.tasks(script.tasks, job: job.id))
+            driver.start()
+            guard driver.waitUntilDone(timeout: 20) else { return JobOutcome(status: .failed, message: "tasks stuck") }
+            counts["tasks"] = driver.snapshot { $0.accepted.count }
+        }
+        if script.block {
+            let stopped = DispatchSemaphore(value: 0)
+            context.onCancel { stopped.signal() }
+            stopped.wait()
+            return JobOutcome(status: .cancelled, message: "stopped on request", counts: counts)
+        }
+        return JobOutcome(status: .succeeded, message: "ok", counts: counts, detail: Data("report of \(job.id)".utf8))
+    }
+
+    static func payload(_ script: Script) -> Data { try! JSONEncoder().encode(script) }
+}
+
+final class JobTests: XCTestCase {
+    private var fixtures: [ClusterFixture] = []
+
+    override func tearDown() {
+        fixtures.forEach { $0.tearDown() }
+    }
+
+    private func makeFixture(history: URL? = nil, handler: ScriptedJobHandler) throws -> ClusterFixture {
+        let fixture = ClusterFixture(historyDirectory: history, jobHandler: handler)
+        try fixture.startMaster()
+        fixtures.append(fixture)
+        return fixture
+    }
+
+    func testSubmitWaitStatusAndCancelThroughTheClient() throws {
+        let handler = ScriptedJobHandler()
+        let fixture = try makeFixture(handler: handler)
+        let client = try fixture.client()
+        defer { client.close() }
+
+        // submit + wait with progress, in order and complete
+        let first = try client.submit(ScriptedJobHandler.payload(.init(steps: 3, gated: true)), jobID: "first")
+        XCTAssertEqual(first.id, "first")
+        XCTAssertEqual(first.status, .queued)
+        let waiter = try fixture.client()
+        let progress = Locked<[String]>([])
+        let finished = Locked<JobRecord?>(nil)
+        let waited = expectation(description: "wait returned")
+        Thread.detachNewThread {
+            let record = try? waiter.wait(for: "first") { data in
+                progress.update { $0.append(String(decoding: data, as: UTF8.self)) }
+            }
+            finished.update { $0 = record }
+            waited.fulfill()
+        }
+        XCTAssertTrue(eventually { fixture.master.waitingClients(for: "first") == 1 })
+        handler.openGate()
+        wait(for: [waited], timeout: 10)
+        XCTAssertEqual(progress.value, ["1/3", "2/3", "3/3"])
+        let record = try XCTUnwrap(finished.value)
+        XCTAssertEqual(record.status, .succeeded)
+        XCTAssertEqual(record.outcome?.counts, ["steps": 3])
+        XCTAssertEqual(record.outcome?.detail, Data("report of first".utf8))
+        XCTAssertLessThanOrEqual(record.submitted, try XCTUnwrap(record.started))
+        XCTAssertLessThanOrEqual(try XCTUnwrap(record.started), try XCTUnwrap(record.finished))
+        // Waiting on a finished job answers at once.
+        XCTAssertEqual(try client.wait(for: "first", timeout: 2).status, .succeeded)
+
+        // Bad requests are answered with a reason and the connection stays usable.
+        assertFails(try client.submit(Data("{}".utf8), jobID: "first"), "job id 'first' already exists")
+        assertFails(try client.submit(Data("{}".utf8), jobID: "../etc"), "invalid job id '../etc': use 1-128 letters, digits, '.', '_' or '-', not starting with '.' or '-'")
+        assertFails(try client.status(of: "nope"), "no job 'nope'")
+        assertFails(try client.cancel("nope"), "no job 'nope'")
+
+        // A master-assigned id; a failing handler fails its job, not the master.
+        let failing = try client.submit(ScriptedJobHandler.payload(.init(fail: true)))
+        XCTAssertTrue(failing.id.hasPrefix("job-"), failing.id)
+        let failed = try client.wait(for: failing.id, timeout: 10)
+        XCTAssertEqual(failed.status, .failed)
+        XCTAssertEqual(failed.outcome?.message, "boom in \(failing.id)")
+
+        // Cancel: a running job through its context, a queued one at once.
+        let running = try client.submit(ScriptedJobHandler.payload(.init(block: true)), jobID: "blocker")
+        XCTAssertTrue(eventually { (try? client.status(of: running.id).first?.status) == .running })
+        let queued = try client.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "behind")
+        XCTAssertEqual(try client.status(of: queued.id).first?.status, .queued, "one job at a time")
+        let dropped = try client.cancel(queued.id)
+        XCTAssertEqual(dropped.status, .cancelled)
+        XCTAssertEqual(dropped.outcome?.message, "cancelled before it started")
+        XCTAssertEqual(try client.cancel(running.id).status, .running, "asked, not yet stopped")
+        let stopped = try client.wait(for: running.id, timeout: 10)
+        XCTAssertEqual(stopped.status, .cancelled)
+        XCTAssertEqual(stopped.outcome?.message, "stopped on request")
+
+        let all = try client.status()
+        XCTAssertEqual(all.map(\.id), ["first", failing.id, "blocker", "behind"])
+        XCTAssertEqual(all.map(\.status), [.succeeded, .failed, .cancelled, .cancelled])
+    }
+
+    func testJobHandlerRunsTasksOnExecutorsJoiningTheMaster() throws {
+        let fixture = try makeFixture(handler: ScriptedJobHandler())
+        fixture.startExecutor(cores: 2)
+        fixture.startExecutor(cores: 1)
+        XCTAssertTrue(fixture.waitForExecutors(2))
+        let client = try fixture.client()
+        let job = try client.submit(ScriptedJobHandler.payload(.init(tasks: 25)))
+        let record = try client.wait(for: job.id, timeout: 20)
+        XCTAssertEqual(record.status, .succeeded)
+        XCTAssertEqual(record.outcome?.counts["tasks"], 25)
+    }
+
+    func testJobHistorySurvivesAMasterRestart() throws {
+        let history = try TestSupport.makeTemporaryDirectory("sextant-history")
+        defer { try? FileManager.default.removeItem(at: history) }
+        let crashed = try makeFixture(history: history, handler: ScriptedJobHandler())
+        let client = try crashed.client()
+        let done = try client.submit(ScriptedJobHandler.payload(.init(steps: 2)), jobID: "done")
+        XCTAssertEqual(try client.wait(for: done.id, timeout: 10).status, .succeeded)
+        _ = try client.submit(ScriptedJobHandler.payload(.init(block: true)), jobID: "hung")
+        XCTAssertTrue(eventually { (try? client.status(of: "hung").first?.status) == .running })
+
+        // The history on disk is plain JSON, one file per job.
+        let onDisk = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: history.appendingPathComponent("hung.json"))) as? [String: Any]
+        XCTAssertEqual(onDisk?["status"] as? String, "running")
+        XCTAssertEqual(onDisk?["id"] as? String, "hung")
+
+        // A second master on the same history, while the first never got to write again: a crash.
+        let restarted = try makeFixture(history: history, handler: ScriptedJobHandler())
+        let after = try restarted.client()
+        let records = try after.status()
+        XCTAssertEqual(records.map(\.id), ["done", "hung"])
+        XCTAssertEqual(records[0].status, .succeeded)
+        XCTAssertEqual(records[0].outcome?.counts, ["steps": 2])
+        XCTAssertEqual(records[1].status, .interrupted)
+        XCTAssertEqual(records[1].outcome?.message, "the master stopped while the job was running; resubmit to resume")
+        XCTAssertEqual(try after.wait(for: "hung", timeout: 2).status, .interrupted)
+        assertFails(try after.submit(Data("{}".utf8), jobID: "done"), "job id 'done' already exists")
+        let next = try after.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "next")
+        XCTAssertEqual(try after.wait(for: next.id, timeout: 10).status, .succeeded)
+
+        // A clean stop records the running job as interrupted too.
+        crashed.tearDown()
+        restarted.tearDown()
+        let third = try makeFixture(history: history, handler: ScriptedJobHandler())
+        XCTAssertEqual(third.master.jobRecords.map(\.status), [.succeeded, .interrupted, .succeeded])
+    }
+
+    private func assertFails<T>(_ body: @autoclosure () throws -> T, _ message: String, line: UInt = #line) {
+        XCTAssertThrowsError(try body(), line: line) { error in
+            XCTAssertEqual(error as? ClusterError, .requestFailed(message), line: line)
+        }
+    }
+}
