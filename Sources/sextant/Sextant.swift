@@ -6,6 +6,7 @@ struct Sextant: ParsableCommand {
         commandName: "sextant",
         abstract: "Source extraction on FITS images, on one machine or a cluster.",
         subcommands: [
-            ExtractCommand.self, RunCommand.self, DatasetsCommand.self,
+            ExtractCommand.self, RunCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self,
+            MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self,
         ])
 }

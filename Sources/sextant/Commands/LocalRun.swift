@@ -52,12 +52,14 @@ enum LocalRun {
     }
 }
 
-/// Ctrl-C (or SIGTERM) once: stop the job cleanly and write the manifest. Twice: leave now.
+/// Ctrl-C (or SIGTERM) once: stop cleanly (a job writes its manifest, a daemon leaves its
+/// master). Twice: leave now.
 final class InterruptHandler: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private(set) var fired = false
 
-    init(onInterrupt: @escaping () -> Void) {
+    init(message: String = "\nsextant: stopping: finishing the manifest (Ctrl-C again to quit at once)",
+         onInterrupt: @escaping () -> Void) {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -65,7 +67,7 @@ final class InterruptHandler: @unchecked Sendable {
                 guard let self else { return }
                 if self.fired { Foundation.exit(ExitStatus.interrupted) }
                 self.fired = true
-                Console.info("\nsextant: stopping: finishing the manifest (Ctrl-C again to quit at once)")
+                Console.info(message)
                 onInterrupt()
             }
             source.resume()

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Cluster
+import Engine
+import Foundation
+
+struct MasterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "master",
+        abstract: "Run the cluster master: executors register with it, clients submit jobs to it.")
+
+    @Option(help: "Address to listen on (default 0.0.0.0; conf sextant.master.host).")
+    var host: String?
+    @Option(help: "Port to listen on (default 7077; conf sextant.master.port).")
+    var port: Int?
+    @Option(help: "Directory for the job history (default ~/.sextant/master-PORT; conf sextant.master.historyDir).")
+    var historyDir: String?
+    @OptionGroup(title: "Configuration") var conf: ConfOptions
+
+    func run() throws {
+        let c = try conf.configuration(flags: ["sextant.master.host": host, "sextant.master.port": port.map(String.init),
+                                               "sextant.master.historyDir": historyDir])
+        Console.bootstrapLogging(level: c["sextant.log.level"])
+        let port = try c.int("sextant.master.port", default: MasterSettings.defaultPort)
+        let history = c["sextant.master.historyDir"]
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".sextant/master-\(port)").path
+        let settings = MasterSettings(host: c.string("sextant.master.host", default: "0.0.0.0"), port: port,
+                                      historyDirectory: URL(fileURLWithPath: history),
+                                      network: try ClusterConfiguration.network(c))
+        let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
+                                  jobHandler: PipelineJobHandler(configuration: c))
+        try server.start()
+        Console.info("sextant master listening on \(settings.host):\(server.port ?? port), build \(ClusterConfiguration.buildID)"
+                     + (settings.network.secret == nil ? " (no authentication: set SEXTANT_AUTH_SECRET)" : " (authentication on)"))
+        let stop = InterruptHandler(message: "sextant master: stopping") { server.stop() }
+        defer { stop.remove() }
+        try server.waitUntilClosed()
+    }
+}
+
+struct ExecutorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "executor",
+        abstract: "Run an executor daemon: join a master and run its tasks, reconnecting if it restarts.")
+
+    @Option(help: "The master, sextant://HOST:PORT (conf sextant.master).")
+    var master: String?
+    @Option(help: "Tasks run at once (default: all cores; conf sextant.executor.cores).")
+    var cores: Int?
+    @Option(help: "Scratch directory for spooled inputs (default: $TMPDIR).")
+    var workDir: String?
+    @Option(help: "Host name to report (default: this machine's name).")
+    var hostName: String?
+    @OptionGroup(title: "Configuration") var conf: ConfOptions
+
+    func run() throws {
+        let c = try conf.configuration(flags: ["sextant.executor.cores": cores.map(String.init)])
+        Console.bootstrapLogging(level: c["sextant.log.level"])
+        if let workDir {
+            try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            setenv("TMPDIR", workDir, 1)
+        }
+        let localPaths = c["sextant.executor.localPaths"]?.split(separator: ",").map(String.init) ?? []
+        let settings = ExecutorSettings(
+            master: try ClusterConfiguration.masterAddress(master, c),
+            cores: try c.int("sextant.executor.cores", default: ProcessInfo.processInfo.activeProcessorCount),
+            host: hostName ?? ProcessInfo.processInfo.hostName, localPaths: localPaths,
+            network: try ClusterConfiguration.network(c))
+        let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID, handler: EngineTaskHandler())
+        daemon.start()
+        Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
+        let stop = InterruptHandler(message: "sextant executor: stopping") { daemon.stop() }
+        defer { stop.remove() }
+        try daemon.wait()
+    }
+}

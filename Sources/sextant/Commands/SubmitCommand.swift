@@ -1,0 +1,145 @@
+import ArgumentParser
+import Cluster
+import Engine
+import Foundation
+import Pipeline
+
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit an extraction job to a cluster master; prints the job id (with --wait, follows it to the end).",
+        discussion: """
+        Inputs are listed here and sent as names: executors read them from the shared file system \
+        or the object store, so paths must be valid on every node. S3 keys and secrets in \
+        sextant.s3.* are never sent: executors use their own environment, profile or instance role.
+        """)
+
+    @Argument(help: "Input images: files, directories, globs, @lists, s3:// prefixes, dataset names.")
+    var inputs: [String]
+    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Extraction") var extraction: ExtractionOptions
+    @OptionGroup(title: "Configuration") var conf: ConfOptions
+    @OptionGroup(title: "Job") var job: JobOptionsGroup
+    @Flag(help: "Wait for the job, showing progress, and exit with its outcome.")
+    var wait = false
+
+    func run() throws {
+        let c = try conf.configuration(flags: job.flagSettings)
+        Console.bootstrapLogging(level: c["sextant.log.level"])
+        let spec: JobSpec
+        do {
+            spec = try job.makeSpec(inputs: inputs, output: output, extraction: extraction, configuration: c)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        try ClusterRun.submit(spec, configuration: c, wait: wait)
+    }
+}
+
+/// Submitting to a master and following a job: shared by `submit` and `run --master sextant://`.
+enum ClusterRun {
+    static func submitAndWait(_ spec: JobSpec, master: String, configuration: Configuration) throws {
+        try submit(spec, configuration: configuration, wait: true)
+    }
+
+    static func submit(_ spec: JobSpec, configuration c: Configuration, wait: Bool) throws {
+        let client = try connect(c)
+        defer { client.close() }
+        var shipped = spec
+        shipped.inputs = spec.inputs.map { input in
+            var absolute = input
+            if !input.uri.contains("://") { absolute.uri = URL(fileURLWithPath: input.uri).standardizedFileURL.path }
+            return absolute
+        }
+        if !spec.parameters.output.contains("://") {
+            shipped.parameters.output = URL(fileURLWithPath: spec.parameters.output).standardizedFileURL.path
+        }
+        // Secrets stay on this machine; executors find their own credentials.
+        shipped.settings = spec.settings.filter { !secretKeys.contains($0.key) }
+        let record = try client.submit(try JSONEncoder().encode(shipped), jobID: spec.jobID)
+        print(record.id)
+        guard wait else { return }
+
+        let progress = ProgressReporter(total: spec.inputs.count)
+        let decoder = JSONDecoder()
+        let interrupt = InterruptHandler(message: "\nsextant: cancelling job \(record.id)") {
+            _ = try? connect(c).cancel(record.id)
+        }
+        defer { interrupt.remove() }
+        let final = try client.wait(for: record.id) { data in
+            if let entry = try? decoder.decode(ManifestEntry.self, from: data) {
+                progress.record(succeeded: entry.outcome != .failed, sources: entry.rows ?? 0)
+            }
+        }
+        print(final.outcome?.message ?? "job \(final.id): \(final.status.rawValue)")
+        if interrupt.fired { throw ExitCode(ExitStatus.interrupted) }
+        switch final.status {
+        case .succeeded: return
+        case .failed where (final.outcome?.counts["failed"] ?? 0) > 0: throw ExitCode(ExitStatus.someFailed)
+        default: throw ExitCode(ExitStatus.someFailed)
+        }
+    }
+
+    static let secretKeys: Set<String> = [
+        "sextant.s3.accessKey", "sextant.s3.secretKey", "sextant.s3.sessionToken",
+        "sextant.authenticate.secret", "sextant.authenticate.secretFile",
+    ]
+
+    static func connect(_ c: Configuration, master flag: String? = nil) throws -> ClusterClient {
+        do {
+            return try ClusterClient(master: try ClusterConfiguration.masterAddress(flag, c),
+                                     buildID: ClusterConfiguration.buildID, network: try ClusterConfiguration.network(c))
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show one job, or every job the master knows (it keeps them across restarts).")
+    @Argument(help: "A job id; all jobs when omitted.")
+    var job: String?
+    @Option(help: "The master, sextant://HOST:PORT (conf sextant.master).")
+    var master: String?
+    @OptionGroup(title: "Configuration") var conf: ConfOptions
+
+    func run() throws {
+        let c = try conf.configuration()
+        let client = try ClusterRun.connect(c, master: master)
+        defer { client.close() }
+        let records = try client.status(of: job)
+        let formatter = ISO8601DateFormatter()
+        print("JOB".padding(toLength: 16, withPad: " ", startingAt: 0) + "STATUS       SUBMITTED             INPUTS  FAILED  SOURCES")
+        for record in records {
+            let counts = record.outcome?.counts ?? [:]
+            print(record.id.padding(toLength: 16, withPad: " ", startingAt: 0)
+                  + record.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+                  + formatter.string(from: record.submitted).padding(toLength: 22, withPad: " ", startingAt: 0)
+                  + String(counts["inputs"] ?? 0).padding(toLength: 8, withPad: " ", startingAt: 0)
+                  + String(counts["failed"] ?? 0).padding(toLength: 8, withPad: " ", startingAt: 0)
+                  + String(counts["sources"] ?? 0))
+        }
+        if let job, let record = records.first, record.id == job, let message = record.outcome?.message {
+            print(message)
+        }
+    }
+}
+
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued or running job.")
+    @Argument(help: "The job id.")
+    var job: String
+    @Option(help: "The master, sextant://HOST:PORT (conf sextant.master).")
+    var master: String?
+    @OptionGroup(title: "Configuration") var conf: ConfOptions
+
+    func run() throws {
+        let client = try ClusterRun.connect(try conf.configuration(), master: master)
+        defer { client.close() }
+        let record = try client.cancel(job)
+        print("\(record.id): \(record.status.rawValue)")
+    }
+}

@@ -1,0 +1,49 @@
+import Cluster
+import Engine
+import Foundation
+import Pipeline
+
+/// The master's driver for submitted jobs: decodes the JobSpec, runs it with the engine's
+/// scheduler over the cluster's executors, and streams one progress message per input.
+final class PipelineJobHandler: JobHandler, @unchecked Sendable {
+    let configuration: Configuration
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
+        var spec = try JSONDecoder().decode(JobSpec.self, from: job.payload)
+        spec.jobID = job.id
+        // The master's own conf (its S3 credentials, its limits) fills what the job left out.
+        spec.settings = configuration.values.merging(spec.settings) { _, job in job }
+        let engineSettings = try EngineSettings(Configuration(spec.settings))
+        let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
+        let encoder = JSONEncoder()
+        driver.onEntry = { entry in
+            if let data = try? encoder.encode(entry) { context.progress(data) }
+        }
+        context.onCancel { driver.cancel() }
+        let report = try driver.run(backend: backend)
+        let status: Cluster.JobStatus = context.isCancelled ? .cancelled
+            : report.status == .succeeded ? .succeeded : .failed
+        return JobOutcome(status: status, message: report.summary,
+                          counts: ["inputs": report.inputs, "committed": report.committed, "skipped": report.skipped,
+                                   "failed": report.failed, "sources": report.sources],
+                          detail: try encoder.encode(report))
+    }
+}
+
+/// Runs tasks on an executor with the engine's TaskRunner and the registered operators.
+final class EngineTaskHandler: TaskHandler, @unchecked Sendable {
+    private let runner: TaskRunner
+
+    init() {
+        let registry = OperatorRegistry()
+        ExtractionDriver.registerOperators(in: registry)
+        runner = TaskRunner(registry: registry)
+    }
+
+    func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult { runner.run(spec, executor: executor) }
+    func cancel(_ id: TaskAttemptID) { runner.cancel(id) }
+}
