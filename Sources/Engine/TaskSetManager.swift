@@ -72,7 +72,9 @@ final class TaskSetManager {
             nextFresh += 1
             if partitions[index].status == .pending && partitions[index].running == 0 { return (index, false) }
         }
-        while let slot = speculatable.firstIndex(where: { canSpeculate($0, on: executor) }) {
+        if let slot = speculatable.firstIndex(where: {
+            canSpeculate($0, on: executor, otherExecutorsUsable: otherExecutorsUsable)
+        }) {
             let index = speculatable.remove(at: slot)
             partitions[index].speculated = true
             return (index, true)
@@ -165,6 +167,7 @@ final class TaskSetManager {
 
     func markSpeculatable(_ partition: Int) {
         let state = partitions[partition]
+        speculatable.removeAll { partitions[$0].status.isFinished }
         guard state.status == .pending, state.running == 1, !state.speculated,
               !speculatable.contains(partition) else { return }
         speculatable.append(partition)
@@ -177,10 +180,12 @@ final class TaskSetManager {
         if runningOn[partition] == executor { runningOn[partition] = nil }
     }
 
-    /// A copy must run elsewhere than the straggler, and only while the straggler alone runs.
-    private func canSpeculate(_ partition: Int, on executor: ExecutorID) -> Bool {
+    /// A copy runs only while the straggler alone runs, and elsewhere than the straggler
+    /// unless this is the only executor (local mode: another slot of the same process).
+    private func canSpeculate(_ partition: Int, on executor: ExecutorID, otherExecutorsUsable: Bool) -> Bool {
         let state = partitions[partition]
-        return state.status == .pending && state.running == 1 && runningOn[partition] != executor
+        return state.status == .pending && state.running == 1
+            && (runningOn[partition] != executor || !otherExecutorsUsable)
     }
 
     // MARK: Ending
