@@ -6,7 +6,7 @@ import Foundation
 /// Driver and executors run the same binary and register the same operators, so a
 /// `TaskSpec` that says "apply `sky-stats` with these parameters" means the same code everywhere.
 public protocol PartitionOperator {
-    associatedtype Parameters: Codable
+    associatedtype Parameters: Codable = NoParameters
     associatedtype Input: Codable
     associatedtype Output: Codable
 

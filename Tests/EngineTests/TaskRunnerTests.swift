@@ -10,6 +10,8 @@ struct Scale: MapOperator {
 }
 
 struct ParseInt: MapOperator {
+    typealias Input = String
+    typealias Output = Int
     static let name = "test.parse-int"
     init(parameters: NoParameters) {}
     func map(_ input: String, context: TaskContext) throws -> Int {
