@@ -92,3 +92,15 @@ final class ConfigurationTests: XCTestCase {
                        ProcessInfo.processInfo.activeProcessorCount)
     }
 }
+
+final class LocalMasterTests: XCTestCase {
+    func testSparkStyleLocalMasters() throws {
+        XCTAssertEqual(try LocalBackend.slots(forMaster: "local"), 1)
+        XCTAssertEqual(try LocalBackend.slots(forMaster: "local[6]"), 6)
+        XCTAssertNil(try LocalBackend.slots(forMaster: "local[*]"))
+        XCTAssertThrowsError(try LocalBackend.slots(forMaster: "local[0]"))
+        XCTAssertThrowsError(try LocalBackend.slots(forMaster: "spark://host:7077")) {
+            XCTAssertTrue("\($0)".contains("local, local[N] or local[*]"), "\($0)")
+        }
+    }
+}

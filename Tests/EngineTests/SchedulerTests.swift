@@ -336,6 +336,6 @@ final class SchedulerTests: XCTestCase {
         while context.scheduler.executorSnapshot().first?.freeSlots != 2 && Date() < deadline { usleep(1000) }
         XCTAssertEqual(context.scheduler.executorSnapshot().first?.freeSlots, 2)
         XCTAssertEqual(listener.started.value.count, 2)
-        XCTAssertEqual(invocations.value, 2)
+        XCTAssertLessThanOrEqual(invocations.value, 2, "an attempt cancelled before its step began never runs it")
     }
 }
