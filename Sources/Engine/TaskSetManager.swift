@@ -160,10 +160,17 @@ final class TaskSetManager {
     /// too few partitions have succeeded (Spark's quantile rule).
     func speculationThreshold(_ settings: EngineSettings) -> Double? {
         let needed = max(1, Int((settings.speculationQuantile * Double(partitions.count)).rounded(.down)))
-        guard succeededDurations.count >= needed else { return nil }
-        let median = succeededDurations.sorted()[succeededDurations.count / 2]
-        return max(settings.speculationMinRuntime, settings.speculationMultiplier * median)
+        let count = succeededDurations.count
+        guard count >= needed else { return nil }
+        // Sorting a million durations every check would cost more than it saves:
+        // refresh the median only when the successes grew by 1%.
+        if medianCache == nil || count < 1000 || count >= medianCache!.count + count / 100 {
+            medianCache = (count, succeededDurations.sorted()[count / 2])
+        }
+        return max(settings.speculationMinRuntime, settings.speculationMultiplier * medianCache!.median)
     }
+
+    private var medianCache: (count: Int, median: Double)?
 
     func markSpeculatable(_ partition: Int) {
         let state = partitions[partition]
