@@ -75,7 +75,7 @@ public enum PartitionStatus: String, Codable, Sendable {
     case cancelled
 }
 
-public struct PartitionResult: Sendable {
+public struct PartitionResult: Codable, Sendable {
     public var partition: Int
     public var status: PartitionStatus
     /// Attempts launched, speculative copies and reruns included.
@@ -92,7 +92,7 @@ public struct PartitionResult: Sendable {
     public var records: [Data]
 }
 
-public enum JobStatus: Equatable, Sendable {
+public enum JobStatus: Codable, Equatable, Sendable {
     /// Every partition succeeded or was skipped as already committed.
     case succeeded
     /// The job ran to the end, but some partitions failed (see `failedPartitions`).
@@ -102,7 +102,7 @@ public enum JobStatus: Equatable, Sendable {
     case cancelled
 }
 
-public struct JobResult: Sendable {
+public struct JobResult: Codable, Sendable {
     public var jobID: String
     public var status: JobStatus
     public var partitions: [PartitionResult]

@@ -17,6 +17,21 @@ public final class LocalBackend: ExecutorBackend, @unchecked Sendable {
         self.runner = TaskRunner(registry: registry)
     }
 
+    /// Reads a Spark-style local master: `local` is one slot, `local[N]` N slots,
+    /// `local[*]` one per core (nil). Anything else is not a local master (an error).
+    public static func slots(forMaster master: String) throws -> Int? {
+        if master == "local" { return 1 }
+        guard master.hasPrefix("local["), master.hasSuffix("]") else {
+            throw ConfigurationError.badValue(key: "master", value: master, expected: "local, local[N] or local[*]")
+        }
+        let inside = master.dropFirst("local[".count).dropLast()
+        if inside == "*" { return nil }
+        guard let slots = Int(inside), slots >= 1 else {
+            throw ConfigurationError.badValue(key: "master", value: master, expected: "local, local[N] or local[*]")
+        }
+        return slots
+    }
+
     public func start(events: BackendEvents) {
         lock.lock()
         self.events = events

@@ -5,8 +5,12 @@ import Foundation
 ///
 /// Driver and executors run the same binary and register the same operators, so a
 /// `TaskSpec` that says "apply `sky-stats` with these parameters" means the same code everywhere.
+///
+/// Swift does not always infer the associated types across files (notably `Parameters`
+/// from `init(parameters: NoParameters)`); when it says a type "does not conform", spell
+/// them out: `typealias Parameters = NoParameters`, `typealias Input = String`, ...
 public protocol PartitionOperator {
-    associatedtype Parameters: Codable
+    associatedtype Parameters: Codable = NoParameters
     associatedtype Input: Codable
     associatedtype Output: Codable
 

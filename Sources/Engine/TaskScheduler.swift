@@ -104,7 +104,9 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
 
     public func executorAdded(_ info: ExecutorInfo) {
         queue.async {
-            if self.executors[info.id] == nil { self.executorOrder.append(info.id) }
+            // The same id again means the process restarted: what it ran before is gone.
+            if self.executors[info.id] != nil { self.handleExecutorLost(info.id, reason: "executor re-registered") }
+            self.executorOrder.append(info.id)
             self.executors[info.id] = ExecutorState(info: info)
             self.logger.info("executor added", metadata: ["executor": "\(info.id)", "cores": "\(info.cores)"])
             self.notifyAll { $0.executorAdded(info) }
@@ -141,14 +143,14 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     /// Offers free slots to jobs, one slot per executor per round so work spreads out.
     private func launchTasks() {
         guard !jobs.isEmpty else { return }
+        let usable = executorOrder.filter { executors[$0].map { !isExcluded($0) } == true }
         var launchedAny = true
         while launchedAny {
             launchedAny = false
-            for id in executorOrder {
-                guard let state = executors[id], state.freeSlots > 0, !isExcluded(state) else { continue }
-                let others = executorOrder.contains { $0 != id && executors[$0].map { !isExcluded($0) } == true }
+            for id in usable {
+                guard let state = executors[id], state.freeSlots > 0 else { continue }
                 for job in jobs {
-                    if let next = job.nextTask(for: id, otherExecutorsUsable: others) {
+                    if let next = job.nextTask(for: id, otherExecutorsUsable: usable.count > 1) {
                         launch(job, partition: next.partition, speculative: next.speculative, on: id)
                         launchedAny = true
                         break

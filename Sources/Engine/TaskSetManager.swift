@@ -72,7 +72,9 @@ final class TaskSetManager {
             nextFresh += 1
             if partitions[index].status == .pending && partitions[index].running == 0 { return (index, false) }
         }
-        while let slot = speculatable.firstIndex(where: { canSpeculate($0, on: executor) }) {
+        if let slot = speculatable.firstIndex(where: {
+            canSpeculate($0, on: executor, otherExecutorsUsable: otherExecutorsUsable)
+        }) {
             let index = speculatable.remove(at: slot)
             partitions[index].speculated = true
             return (index, true)
@@ -158,13 +160,21 @@ final class TaskSetManager {
     /// too few partitions have succeeded (Spark's quantile rule).
     func speculationThreshold(_ settings: EngineSettings) -> Double? {
         let needed = max(1, Int((settings.speculationQuantile * Double(partitions.count)).rounded(.down)))
-        guard succeededDurations.count >= needed else { return nil }
-        let median = succeededDurations.sorted()[succeededDurations.count / 2]
-        return max(settings.speculationMinRuntime, settings.speculationMultiplier * median)
+        let count = succeededDurations.count
+        guard count >= needed else { return nil }
+        // Sorting a million durations every check would cost more than it saves:
+        // refresh the median only when the successes grew by 1%.
+        if medianCache == nil || count < 1000 || count >= medianCache!.count + count / 100 {
+            medianCache = (count, succeededDurations.sorted()[count / 2])
+        }
+        return max(settings.speculationMinRuntime, settings.speculationMultiplier * medianCache!.median)
     }
+
+    private var medianCache: (count: Int, median: Double)?
 
     func markSpeculatable(_ partition: Int) {
         let state = partitions[partition]
+        speculatable.removeAll { partitions[$0].status.isFinished }
         guard state.status == .pending, state.running == 1, !state.speculated,
               !speculatable.contains(partition) else { return }
         speculatable.append(partition)
@@ -177,10 +187,12 @@ final class TaskSetManager {
         if runningOn[partition] == executor { runningOn[partition] = nil }
     }
 
-    /// A copy must run elsewhere than the straggler, and only while the straggler alone runs.
-    private func canSpeculate(_ partition: Int, on executor: ExecutorID) -> Bool {
+    /// A copy runs only while the straggler alone runs, and elsewhere than the straggler
+    /// unless this is the only executor (local mode: another slot of the same process).
+    private func canSpeculate(_ partition: Int, on executor: ExecutorID, otherExecutorsUsable: Bool) -> Bool {
         let state = partitions[partition]
-        return state.status == .pending && state.running == 1 && runningOn[partition] != executor
+        return state.status == .pending && state.running == 1
+            && (runningOn[partition] != executor || !otherExecutorsUsable)
     }
 
     // MARK: Ending

@@ -10,6 +10,7 @@ struct Scale: MapOperator {
 }
 
 struct ParseInt: MapOperator {
+    typealias Parameters = NoParameters
     static let name = "test.parse-int"
     init(parameters: NoParameters) {}
     func map(_ input: String, context: TaskContext) throws -> Int {
