@@ -109,7 +109,7 @@ bkg = sep.Background(d, bw=bg.get("boxWidth", 64), bh=bg.get("boxHeight", 64),
                      fw=bg.get("filterWidth", 3), fh=bg.get("filterHeight", 3),
                      fthresh=bg.get("filterThreshold", 0.0))
 sub = d - bkg
-err = bkg.globalrms
+err = bkg.rms() if p.get("noise") == "rmsMap" else bkg.globalrms
 gain = p.get("gain")
 kernel = p.get("filter", "default")
 if kernel is None:
@@ -117,7 +117,7 @@ if kernel is None:
 else:
     kern = np.array(kernel["weights"], dtype=np.float32).reshape(kernel["height"], kernel["width"])
 obj = sep.extract(sub, p.get("threshold", 1.5), err=err, gain=gain, minarea=p.get("minimumArea", 5),
-                  filter_kernel=kern, filter_type="conv",
+                  filter_kernel=kern, filter_type="matched" if p.get("filterType") == "matched" else "conv",
                   deblend_nthresh=p.get("deblendThresholds", 32), deblend_cont=p.get("deblendContrast", 0.005),
                   clean=p.get("clean", True), clean_param=p.get("cleanParameter", 1.0))
 n = len(obj)
