@@ -52,8 +52,11 @@ extension Catalog {
 /// Runs our wrapper on the reference's pixels and asserts every column is bit-identical.
 @discardableResult
 func assertMatchesReference(_ reference: PythonReference, parameters: ExtractionParameters = ExtractionParameters(),
+                            maskedColumns: Int = 0,
                             file: StaticString = #filePath, line: UInt = #line) throws -> Catalog {
-    let image = try SkyImage(width: reference.width, height: reference.height, pixels: reference.pixels)
+    let mask: SkyImage.Mask? = maskedColumns > 0
+        ? .booleans((0..<reference.pixels.count).map { $0 % reference.width < maskedColumns }) : nil
+    let image = try SkyImage(width: reference.width, height: reference.height, pixels: reference.pixels, mask: mask)
     let catalog = try Extractor(parameters: parameters).extract(image)
     XCTAssertEqual(catalog.count, reference.count, "object count", file: file, line: line)
     XCTAssertEqual(Double(catalog.backgroundLevel).bitPattern, reference.backgroundLevel.bitPattern,

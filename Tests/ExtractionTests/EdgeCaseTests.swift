@@ -115,3 +115,22 @@ final class RetryTests: XCTestCase {
         XCTAssertEqual(library.subObjectLimit, 1)
     }
 }
+
+final class MaskTests: XCTestCase {
+    /// Bool and byte masks reach SEP as the same SEP_TBYTE array, and `mask: nil` means none.
+    func testBoolAndByteMasksAgreeAndMatchNoMaskWhereNothingIsMasked() throws {
+        let image = try readFITSWithAstropy(try XCTUnwrap(TestSupport.dataFile("image.fits")))
+        let flags = (0..<image.pixels.count).map { ($0 % image.width) < 40 }
+        let bools = try SkyImage(width: image.width, height: image.height, pixels: image.pixels, mask: flags)
+        let bytes = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
+                                 mask: flags.map { $0 ? UInt8(7) : 0 })
+        let byBools = try Extractor().extract(bools)
+        XCTAssertEqual(byBools, try Extractor().extract(bytes))
+        XCTAssertTrue(byBools.sources.allSatisfy { $0.object.xmin >= 40 })
+
+        let none = try SkyImage(width: image.width, height: image.height, pixels: image.pixels, mask: nil)
+        let clear = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
+                                 mask: [Bool](repeating: false, count: image.pixels.count))
+        XCTAssertEqual(try Extractor().extract(none), try Extractor().extract(clear))
+    }
+}

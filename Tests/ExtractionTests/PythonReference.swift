@@ -22,8 +22,10 @@ struct PythonReference {
 
     /// `image.fits`-style input: astropy reads the raw integers and applies BSCALE/BZERO in
     /// double precision before rounding to float32, as CFITSIO does.
-    static func fits(_ url: URL, parameters: ExtractionParameters = ExtractionParameters()) throws -> PythonReference {
-        try run(mode: "fits", source: url.path, parameters: parameters)
+    /// `maskedColumns` > 0 masks that many columns on the left, in every sep call.
+    static func fits(_ url: URL, parameters: ExtractionParameters = ExtractionParameters(),
+                     maskedColumns: Int = 0) throws -> PythonReference {
+        try run(mode: "fits", source: url.path, parameters: parameters, maskedColumns: maskedColumns)
     }
 
     /// A numpy frame: `stars` Gaussian stars on a flat sky with Poisson noise, fixed seed.
@@ -32,13 +34,14 @@ struct PythonReference {
         try run(mode: "synthetic", source: "\(seed),\(size),\(stars)", parameters: parameters)
     }
 
-    private static func run(mode: String, source: String, parameters: ExtractionParameters) throws -> PythonReference {
+    private static func run(mode: String, source: String, parameters: ExtractionParameters,
+                            maskedColumns: Int = 0) throws -> PythonReference {
         let directory = try TestSupport.makeTemporaryDirectory("sextant-extraction-ref")
         defer { try? FileManager.default.removeItem(at: directory) }
         let script = directory.appendingPathComponent("ref.py")
         try script_.write(to: script, atomically: true, encoding: .utf8)
         let output = try TestSupport.run(TestSupport.systemPython,
-                                         [script.path, mode, source, directory.path, String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self)])
+                                         [script.path, mode, source, directory.path, String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self), String(maskedColumns)])
         guard output.status == 0 else {
             throw TestSupportError.commandFailed("reference python failed (\(output.status)): \(output.stderr)")
         }
@@ -76,8 +79,9 @@ warnings.simplefilter("ignore")
 import numpy as np
 import sep
 
-mode, source, outdir, params_json = sys.argv[1:5]
+mode, source, outdir, params_json, masked_columns = sys.argv[1:6]
 p = json.loads(params_json)
+masked_columns = int(masked_columns)
 
 if mode == "fits":
     from astropy.io import fits
@@ -103,12 +107,18 @@ else:
 
 d = np.ascontiguousarray(d, dtype=np.float32)
 d.tofile(outdir + "/pixels.f32")
+mask = None
+if masked_columns > 0:
+    mask = np.zeros(d.shape, dtype=np.bool_)
+    mask[:, :masked_columns] = True
 
 bg = p.get("background", {})
 bkg = sep.Background(d, bw=bg.get("boxWidth", 64), bh=bg.get("boxHeight", 64),
                      fw=bg.get("filterWidth", 3), fh=bg.get("filterHeight", 3),
-                     fthresh=bg.get("filterThreshold", 0.0))
+                     fthresh=bg.get("filterThreshold", 0.0), mask=mask)
 sub = d - bkg
+if mask is not None:
+    sub[mask] = 0  # as our wrapper does (SEP 1.2.1 ignores the mask in the first rows when filtering)
 err = bkg.rms() if p.get("noise") == "rmsMap" else bkg.globalrms
 gain = p.get("gain")
 kernel = p.get("filter", "default")
@@ -116,7 +126,7 @@ if kernel is None:
     kern = None
 else:
     kern = np.array(kernel["weights"], dtype=np.float32).reshape(kernel["height"], kernel["width"])
-obj = sep.extract(sub, p.get("threshold", 1.5), err=err, gain=gain, minarea=p.get("minimumArea", 5),
+obj = sep.extract(sub, p.get("threshold", 1.5), err=err, gain=gain, mask=mask, minarea=p.get("minimumArea", 5),
                   filter_kernel=kern, filter_type="matched" if p.get("filterType") == "matched" else "conv",
                   deblend_nthresh=p.get("deblendThresholds", 32), deblend_cont=p.get("deblendContrast", 0.005),
                   clean=p.get("clean", True), clean_param=p.get("cleanParameter", 1.0))
@@ -127,9 +137,9 @@ for name in ["x", "y", "x2", "y2", "xy", "a", "b", "theta", "cxx", "cyy", "cxy",
              "xmin", "xmax", "ymin", "ymax", "flag"]:
     cols[name] = obj[name].astype(np.float64)
 for i, r in enumerate(p.get("apertureRadii", [3.0])):
-    s, e, f = sep.sum_circle(sub, x, y, r, err=err, gain=gain, subpix=p.get("subpixels", 5))
+    s, e, f = sep.sum_circle(sub, x, y, r, err=err, gain=gain, mask=mask, subpix=p.get("subpixels", 5))
     cols["aper%d" % i], cols["apererr%d" % i], cols["aperflag%d" % i] = s, e, f.astype(np.float64)
-kr, krflag = sep.kron_radius(sub, x, y, a, b, theta, 6.0)
+kr, krflag = sep.kron_radius(sub, x, y, a, b, theta, 6.0, mask=mask)
 rmin = p.get("kronMinimumRadius", 3.5)
 kfac = p.get("kronFactor", 2.5)
 asub = p.get("autoSubpixels", 1)
@@ -138,15 +148,15 @@ ell = ~circ
 af, ae, afl = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
 if ell.any():
     f_, e_, fl_ = sep.sum_ellipse(sub, x[ell], y[ell], a[ell], b[ell], theta[ell], kfac * kr[ell],
-                                  err=err, gain=gain, subpix=asub)
+                                  err=err, gain=gain, mask=mask, subpix=asub)
     af[ell], ae[ell], afl[ell] = f_, e_, fl_
 if circ.any():
-    f_, e_, fl_ = sep.sum_circle(sub, x[circ], y[circ], rmin, err=err, gain=gain, subpix=asub)
+    f_, e_, fl_ = sep.sum_circle(sub, x[circ], y[circ], rmin, err=err, gain=gain, mask=mask, subpix=asub)
     af[circ], ae[circ], afl[circ] = f_, e_, fl_
-fr, frflag = sep.flux_radius(sub, x, y, 6. * a, p.get("fluxRadiusFraction", 0.5), normflux=af,
+fr, frflag = sep.flux_radius(sub, x, y, 6. * a, p.get("fluxRadiusFraction", 0.5), normflux=af, mask=mask,
                              subpix=p.get("subpixels", 5))
 sig = 2. / 2.35 * fr
-xw, yw, wflag = sep.winpos(sub, x, y, sig, subpix=p.get("windowedSubpixels", 11))
+xw, yw, wflag = sep.winpos(sub, x, y, sig, mask=mask, subpix=p.get("windowedSubpixels", 11))
 cols.update(kronrad=kr, krflag=krflag.astype(np.float64), auto=af, autoerr=ae, autoflag=afl.astype(np.float64),
             autocircle=circ.astype(np.float64), fluxradius=fr, frflag=frflag.astype(np.float64),
             xwin=xw, ywin=yw, winflag=wflag.astype(np.float64))
