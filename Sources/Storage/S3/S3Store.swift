@@ -135,6 +135,15 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         }
     }
 
+    /// Creates the bucket; an existing bucket of ours is fine. (Tests and demos; jobs expect it to exist.)
+    public func createBucket() throws {
+        do {
+            _ = try perform(S3Request(method: "PUT", key: nil), location: "s3://\(bucket)")
+        } catch let error as StorageError where error.code == "BucketAlreadyOwnedByYou" {
+            return
+        }
+    }
+
     // MARK: Multipart
 
     /// Multipart uploads begun and neither completed nor aborted, under `keyPrefix`.
