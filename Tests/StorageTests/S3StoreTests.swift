@@ -49,6 +49,21 @@ final class S3StoreTests: XCTestCase {
         try store.checkWritable()
     }
 
+    /// Virtual-hosted style: the bucket in the host name (SeaweedFS runs with -s3.domainName=localhost,
+    /// and curl resolves *.localhost to the loopback address).
+    func testVirtualHostedAddressing() throws {
+        let endpoint = try S3TestServer.requireEndpoint().replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let store = try S3TestServer.makeStore(["sextant.s3.pathStyle": "false"], endpoint: endpoint)
+        defer { S3TestServer.empty(store) }
+        let request = try store.urlRequest(.init(method: "GET", key: "k.fits"), payloadHash: SigV4Signer.emptyPayloadHash)
+        XCTAssertEqual(request.url?.host, "\(store.bucket).localhost")
+        XCTAssertEqual(request.url?.path, "/\(store.prefix)k.fits")
+        try store.put("k.fits", data: Data("virtual".utf8))
+        XCTAssertEqual(try store.get("k.fits"), Data("virtual".utf8))
+        XCTAssertEqual(try store.listAll().map(\.key), ["k.fits"])
+        XCTAssertEqual(try S3TestServer.curlGet(store, "k.fits"), Data("virtual".utf8), "path-style curl sees the same object")
+    }
+
     func testListingPaginatesWithContinuationTokens() throws {
         let store = try S3TestServer.makeStore(["sextant.s3.listPageSize": "4"])
         defer { S3TestServer.empty(store) }
