@@ -117,6 +117,23 @@ final class S3StoreTests: XCTestCase {
         }
     }
 
+    /// A clock an hour slow: the server answers RequestTimeTooSkewed with its Date, the store
+    /// corrects its offset and the retry succeeds.
+    func testClockSkewIsCorrectedFromTheServerDate() throws {
+        let store = try S3TestServer.makeStore(["sextant.s3.maxRetries": "1", "sextant.s3.retryBaseDelay": "0"])
+        defer { S3TestServer.empty(store) }
+        store.clock.seconds = -3600
+        try store.put("skewed", data: Data("late".utf8))
+        XCTAssertEqual(abs(store.clock.seconds), 0, accuracy: 5, "offset learnt from the server's Date header")
+        XCTAssertEqual(try store.get("skewed"), Data("late".utf8))
+
+        let stubborn = try S3TestServer.makeStore(["sextant.s3.maxRetries": "0"])
+        stubborn.clock.seconds = -3600
+        XCTAssertThrowsError(try stubborn.put("skewed", data: Data())) { error in
+            XCTAssertEqual((error as? StorageError)?.code, "RequestTimeTooSkewed", "\(error)")
+        }
+    }
+
     /// 100 MB through multipart from a file, read back whole (spooled to a file) and by ranges.
     func testLargeObjectGoesUpInParts() throws {
         let store = try S3TestServer.makeStore(["sextant.s3.multipartThreshold": "16m", "sextant.s3.partSize": "8m"])

@@ -17,7 +17,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     let signer: SigV4Signer
     let client: BlockingHTTPClient
     let retry: RetryPolicy
-    private let clock = ClockOffset()
+    let clock = ClockOffset()
 
     public init(bucket: String, prefix: String = "", settings: S3Settings, credentials: S3Credentials) {
         self.bucket = bucket
@@ -368,6 +368,12 @@ final class ClockOffset: @unchecked Sendable {
 
     func now() -> Date { lock.withLock { Date().addingTimeInterval(offset) } }
 
+    /// Seconds added to the local clock when signing.
+    var seconds: TimeInterval {
+        get { lock.withLock { offset } }
+        set { lock.withLock { offset = newValue } }
+    }
+
     func adjust(serverDate: String?) {
         guard let serverDate else { return }
         let formatter = DateFormatter()
@@ -375,6 +381,6 @@ final class ClockOffset: @unchecked Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: serverDate) else { return }
-        lock.withLock { offset = date.timeIntervalSinceNow }
+        seconds = date.timeIntervalSinceNow
     }
 }
