@@ -57,6 +57,13 @@ final class SecurityTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("authentication required"), "\(error)")
         }
 
+        // An executor from another build stops for good too, told both build ids.
+        let stranger = fixture.startExecutor(buildID: "build-from-last-week")
+        XCTAssertThrowsError(try stranger.wait()) { error in
+            XCTAssertEqual(error as? ClusterError, .refused("build id mismatch: master is build \(ClusterFixture.buildID), "
+                + "executor is build build-from-last-week; run the same sextant binary everywhere"))
+        }
+
         let after = fixture.startExecutor(cores: 1)
         XCTAssertTrue(fixture.waitForExecutors(2))
         XCTAssertEqual(before.executorID, beforeID, "the first executor never had to reconnect")

@@ -92,7 +92,7 @@ public final class ExecutorDaemon: @unchecked Sendable {
                 condition.unlock()
                 session.end()
             } catch let error as ClusterError where error.isFatal {
-                logger.error("the master \(settings.master) refused this executor: \(error)")
+                logger.error("cannot join the master \(settings.master): \(error); not retrying (fix the configuration)")
                 condition.lock()
                 fatalError = error
                 condition.unlock()
