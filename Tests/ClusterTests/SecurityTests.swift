@@ -114,6 +114,17 @@ final class SecurityTests: XCTestCase {
         wait(for: [done], timeout: 5)
     }
 
+    func testPeerWithASecretRefusesAMasterWithout() throws {
+        let open = ClusterFixture(network: .fast())
+        defer { open.tearDown() }
+        try open.startMaster()
+        XCTAssertThrowsError(try open.client(secret: .some(secret))) { error in
+            XCTAssertEqual(error as? ClusterError, .refused("\(open.address) does not require authentication but "
+                + "this side has a secret; refusing a master that cannot prove it knows it"))
+        }
+        XCTAssertNoThrow(try open.client().close(), "without secrets on either side, no authentication")
+    }
+
     // MARK: Helpers
 
     private func assertRefused(secret: String?? = .none, buildID: String = ClusterFixture.buildID,
