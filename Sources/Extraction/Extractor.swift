@@ -41,7 +41,8 @@ public struct Extractor: Sendable {
     private func run(_ image: SkyImage, keepMaps: Bool) throws -> (catalog: Catalog, background: BackgroundEstimate) {
         try requireUsablePixels(image)
         let model = try SEPBackground(image: image, parameters: parameters.background, library: library)
-        let subtracted = try model.subtracted(from: image.pixels, library: library)
+        var subtracted = try model.subtracted(from: image.pixels, library: library)
+        if let mask = image.mask { zeroMaskedPixels(&subtracted, mask) }
         let rmsMap = (keepMaps || parameters.noise == .rmsMap) ? try model.rmsMap(library: library) : nil
         let noise: NoiseInput
         switch parameters.noise {
@@ -64,6 +65,21 @@ public struct Extractor: Sendable {
                                             map: keepMaps ? try model.backgroundMap(library: library) : nil,
                                             rmsMap: keepMaps ? rmsMap : nil)
         return (catalog, background)
+    }
+
+    /// SEP 1.2.1's sep_extract zeroes masked pixels line by line as it reads them, but the
+    /// first kernel-height/2 lines are read before that happens when a filter is on, so
+    /// masked pixels in the top rows can be detected. SEP would zero them anyway and the
+    /// photometry calls never read masked values, so zeroing them here changes nothing but that.
+    private func zeroMaskedPixels(_ pixels: inout [Float], _ mask: SkyImage.Mask) {
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            switch mask {
+            case .booleans(let flags):
+                for index in pixels.indices where flags[index] { pixels[index] = 0 }
+            case .bytes(let flags):
+                for index in pixels.indices where flags[index] != 0 { pixels[index] = 0 }
+            }
+        }
     }
 
     /// Stops at the first usable pixel, so a normal image costs next to nothing.

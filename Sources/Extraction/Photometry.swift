@@ -6,6 +6,9 @@ public struct ApertureSum: Equatable, Sendable {
     public var error: Double
     public var area: Double
     public var flag: Int16
+
+    /// SEP rejected the aperture (see `SourcePhotometry.failedFlag`).
+    static let failed = ApertureSum(sum: .nan, error: .nan, area: .nan, flag: Photometry.failedFlag)
 }
 
 /// What photometry measured for one object, raw from SEP (0-based positions).
@@ -23,6 +26,10 @@ public struct SourcePhotometry: Equatable, Sendable {
     public var yWindowed: Double
     public var windowedIterations: Int32
     public var windowedFlag: Int16
+
+    /// Set in a flag when SEP rejected that measurement's aperture (NaN or degenerate
+    /// shape, e.g. near NaN pixels); its value is then NaN. SEP's own bits stop at 0x0080.
+    public static let failedFlag: Int16 = Photometry.failedFlag
 
     /// Every photometry flag OR'ed together.
     public var flags: Int16 {
@@ -42,6 +49,13 @@ public struct SourcePhotometry: Equatable, Sendable {
 /// Sums and their errors see the noise; Kron radius, flux radius and windowed positions
 /// are given the data and mask only, as the Python functions are.
 enum Photometry {
+    /// Set in a measurement's flag when SEP rejected its aperture (NaN or degenerate shape,
+    /// e.g. from NaN pixels): that value is NaN and the rest of the catalog is kept.
+    /// SEP's own flags use the bits up to 0x0080.
+    static let failedFlag: Int16 = 0x0100
+    /// SEP statuses that concern one object's aperture, not the image or the library.
+    static let perObjectStatuses: Set<Int32> = [5 /* NON_ELLIPSE_PARAMS */, 6 /* ILLEGAL_APER_PARAMS */]
+
     static let kronEllipseScale = 6.0
     static let fluxRadiusScale = 6.0
     static let minimumWindowSigma = 2.0 / 2.35 * 0.5
@@ -75,8 +89,11 @@ enum Photometry {
         sep_ellipse_coeffs(a, b, theta, &cxx, &cyy, &cxy)
         var kronRadius = 0.0
         var kronFlag: Int16 = 0
-        try check(sep_kron_radius(&plain, x, y, cxx, cyy, cxy, kronEllipseScale, 0, &kronRadius, &kronFlag),
-                  "\(label): sep_kron_radius at (\(x), \(y))")
+        if try !succeeded(sep_kron_radius(&plain, x, y, cxx, cyy, cxy, kronEllipseScale, 0, &kronRadius, &kronFlag),
+                          "\(label): sep_kron_radius at (\(x), \(y))") {
+            kronRadius = .nan
+            kronFlag |= failedFlag
+        }
 
         let autoIsCircle = kronRadius * (a * b).squareRoot() < parameters.kronMinimumRadius
         var auto: ApertureSum
@@ -85,28 +102,37 @@ enum Photometry {
                                  subpixels: parameters.autoSubpixels, label: label)
         } else {
             auto = ApertureSum(sum: 0, error: 0, area: 0, flag: 0)
-            try check(sep_sum_ellipse(&noisy, x, y, a, b, theta, parameters.kronFactor * kronRadius, 0,
-                                      Int32(parameters.autoSubpixels), 0,
-                                      &auto.sum, &auto.error, &auto.area, &auto.flag),
-                      "\(label): sep_sum_ellipse at (\(x), \(y))")
+            if try !succeeded(sep_sum_ellipse(&noisy, x, y, a, b, theta, parameters.kronFactor * kronRadius, 0,
+                                              Int32(parameters.autoSubpixels), 0,
+                                              &auto.sum, &auto.error, &auto.area, &auto.flag),
+                              "\(label): sep_sum_ellipse at (\(x), \(y))") {
+                auto = .failed
+            }
         }
 
         var fluxRadius = 0.0
         var fluxRadiusFlag: Int16 = 0
         var fraction = parameters.fluxRadiusFraction
         var total = auto.sum
-        try check(sep_flux_radius(&plain, x, y, fluxRadiusScale * a, 0, Int32(parameters.subpixels), 0,
-                                  &total, &fraction, 1, &fluxRadius, &fluxRadiusFlag),
-                  "\(label): sep_flux_radius at (\(x), \(y))")
+        if try !succeeded(sep_flux_radius(&plain, x, y, fluxRadiusScale * a, 0, Int32(parameters.subpixels), 0,
+                                          &total, &fraction, 1, &fluxRadius, &fluxRadiusFlag),
+                          "\(label): sep_flux_radius at (\(x), \(y))") {
+            fluxRadius = .nan
+            fluxRadiusFlag |= failedFlag
+        }
 
         var sigma = 2.0 / 2.35 * fluxRadius
         if sigma < minimumWindowSigma { sigma = minimumWindowSigma }
         var xWindowed = 0.0, yWindowed = 0.0
         var iterations: Int32 = 0
         var windowedFlag: Int16 = 0
-        try check(sep_windowed(&plain, x, y, sigma, Int32(parameters.windowedSubpixels), 0,
-                               &xWindowed, &yWindowed, &iterations, &windowedFlag),
-                  "\(label): sep_windowed at (\(x), \(y))")
+        if try !succeeded(sep_windowed(&plain, x, y, sigma, Int32(parameters.windowedSubpixels), 0,
+                                       &xWindowed, &yWindowed, &iterations, &windowedFlag),
+                          "\(label): sep_windowed at (\(x), \(y))") {
+            xWindowed = .nan
+            yWindowed = .nan
+            windowedFlag |= failedFlag
+        }
 
         return SourcePhotometry(apertures: apertures, kronRadius: kronRadius, kronFlag: kronFlag,
                                 auto: auto, autoIsCircle: autoIsCircle,
@@ -118,9 +144,22 @@ enum Photometry {
     private static func sumCircle(_ image: inout sep_image, _ x: Double, _ y: Double, _ radius: Double,
                                   subpixels: Int, label: String) throws -> ApertureSum {
         var result = ApertureSum(sum: 0, error: 0, area: 0, flag: 0)
-        try check(sep_sum_circle(&image, x, y, radius, 0, Int32(subpixels), 0,
-                                 &result.sum, &result.error, &result.area, &result.flag),
-                  "\(label): sep_sum_circle r=\(radius) at (\(x), \(y))")
+        if try !succeeded(sep_sum_circle(&image, x, y, radius, 0, Int32(subpixels), 0,
+                                         &result.sum, &result.error, &result.area, &result.flag),
+                          "\(label): sep_sum_circle r=\(radius) at (\(x), \(y))") {
+            result = .failed
+        }
         return result
+    }
+
+    /// True on success, false when SEP rejected this object's aperture; throws otherwise.
+    private static func succeeded(_ status: Int32, _ context: @autoclosure () -> String) throws -> Bool {
+        if status == 0 { return true }
+        if perObjectStatuses.contains(status) {
+            _ = SEPError(status: status, context: "")  // consume this thread's error detail
+            return false
+        }
+        try check(status, context())
+        return true
     }
 }

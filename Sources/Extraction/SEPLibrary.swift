@@ -32,6 +32,7 @@ public final class SEPLibrary: @unchecked Sendable {
     private let modeLock = NSLock()
     private var currentMode = ConcurrencyMode.parallel
     private var currentRetryFactor = 4
+    private var retries = 0
 
     private init() {}
 
@@ -49,6 +50,9 @@ public final class SEPLibrary: @unchecked Sendable {
         get { modeLock.withLock { currentRetryFactor } }
         set { modeLock.withLock { currentRetryFactor = max(2, newValue) } }
     }
+
+    /// How many extractions needed the retry with raised limits since the process started.
+    public var retryCount: Int { modeLock.withLock { retries } }
 
     /// SEP's extraction pixel stack (active pixels above threshold; default 300000).
     /// Setting it waits until no SEP call is running.
@@ -77,7 +81,10 @@ public final class SEPLibrary: @unchecked Sendable {
     /// and restores them before any other SEP call can start.
     func withRaisedLimits<T>(pixelStack raisePixelStack: Bool, subObjectLimit raiseSubObjects: Bool,
                              _ body: () throws -> T) rethrows -> T {
-        let factor = retryFactor
+        let factor = modeLock.withLock { () -> Int in
+            retries += 1
+            return currentRetryFactor
+        }
         return try gate.withWriteLock {
             let savedStack = sep_get_extract_pixstack()
             let savedLimit = sep_get_sub_object_limit()

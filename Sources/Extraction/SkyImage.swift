@@ -55,10 +55,16 @@ public struct SkyImage: Sendable {
         self.label = label
     }
 
-    public init(width: Int, height: Int, pixels: [Float], mask: [Bool]?,
+    /// A true entry marks a bad pixel.
+    public init(width: Int, height: Int, pixels: [Float], mask: [Bool],
                 label: String = "image") throws {
-        try self.init(width: width, height: height, pixels: pixels,
-                      mask: mask.map(Mask.booleans), label: label)
+        try self.init(width: width, height: height, pixels: pixels, mask: .booleans(mask), label: label)
+    }
+
+    /// A nonzero entry marks a bad pixel.
+    public init(width: Int, height: Int, pixels: [Float], mask: [UInt8],
+                label: String = "image") throws {
+        try self.init(width: width, height: height, pixels: pixels, mask: .bytes(mask), label: label)
     }
 
     /// The number of pixels SEP can use: not masked, not NaN, above SEP's -1e30 blank value.

@@ -96,7 +96,7 @@ struct ImageReader {
 
     private func bitpix() throws -> Int {
         var bitpix: Int32 = 0
-        try file.call("reading BITPIX") { ffgiet(file.pointer, &bitpix, &$0) }
+        try file.call("reading BITPIX") { ffgidt(file.pointer, &bitpix, &$0) }
         return Int(bitpix)
     }
 

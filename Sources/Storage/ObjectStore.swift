@@ -91,9 +91,7 @@ extension ObjectStore {
             try put(probe, data: Data("sextant write probe\n".utf8))
             try delete(probe)
         } catch let error as StorageError {
-            var located = error.prefixed("not writable")
-            located.location = location.description
-            throw located
+            throw error.with(location: location.description, context: "not writable")
         }
     }
 

@@ -28,6 +28,8 @@ public struct StorageError: Error, CustomStringConvertible, Equatable, Sendable 
     public var code: String?
     /// The HTTP status, when the error came from an HTTP answer.
     public var status: Int?
+    /// What we were doing, when that helps (e.g. "not writable" from `checkWritable`).
+    public var context: String?
     /// Why, in words.
     public var message: String
 
@@ -40,7 +42,7 @@ public struct StorageError: Error, CustomStringConvertible, Equatable, Sendable 
     }
 
     public var description: String {
-        var text = location + ": "
+        var text = location + ": " + (context.map { $0 + ": " } ?? "")
         switch (code, status) {
         case let (code?, status?): text += "\(code) (\(status)): "
         case let (code?, nil): text += "\(code): "
@@ -50,10 +52,11 @@ public struct StorageError: Error, CustomStringConvertible, Equatable, Sendable 
         return text + message.replacingOccurrences(of: "\n", with: " ")
     }
 
-    /// The same error with `prefix` put before its message (e.g. "not writable").
-    func prefixed(_ prefix: String) -> StorageError {
+    /// The same error about `location`, saying what we were doing.
+    func with(location: String, context: String) -> StorageError {
         var copy = self
-        copy.message = prefix + ": " + message
+        copy.location = location
+        copy.context = context
         return copy
     }
 

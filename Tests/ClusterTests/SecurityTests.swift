@@ -57,6 +57,13 @@ final class SecurityTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("authentication required"), "\(error)")
         }
 
+        // An executor from another build stops for good too, told both build ids.
+        let stranger = fixture.startExecutor(buildID: "build-from-last-week")
+        XCTAssertThrowsError(try stranger.wait()) { error in
+            XCTAssertEqual(error as? ClusterError, .refused("build id mismatch: master is build \(ClusterFixture.buildID), "
+                + "executor is build build-from-last-week; run the same sextant binary everywhere"))
+        }
+
         let after = fixture.startExecutor(cores: 1)
         XCTAssertTrue(fixture.waitForExecutors(2))
         XCTAssertEqual(before.executorID, beforeID, "the first executor never had to reconnect")
@@ -105,6 +112,17 @@ final class SecurityTests: XCTestCase {
             XCTAssertEqual(error as? ClusterError, .refused("sextant://127.0.0.1:\(impostor.port) failed to prove it knows the secret"))
         }
         wait(for: [done], timeout: 5)
+    }
+
+    func testPeerWithASecretRefusesAMasterWithout() throws {
+        let open = ClusterFixture(network: .fast())
+        defer { open.tearDown() }
+        try open.startMaster()
+        XCTAssertThrowsError(try open.client(secret: .some(secret))) { error in
+            XCTAssertEqual(error as? ClusterError, .refused("\(open.address) does not require authentication but "
+                + "this side has a secret; refusing a master that cannot prove it knows it"))
+        }
+        XCTAssertNoThrow(try open.client().close(), "without secrets on either side, no authentication")
     }
 
     // MARK: Helpers

@@ -57,3 +57,57 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(MasterSettings().host, "0.0.0.0")
     }
 }
+
+final class ConfigurationTests: XCTestCase {
+    func testSettingsFromConfigurationKeys() throws {
+        let conf = [
+            "sextant.master.host": "10.0.0.5",
+            "sextant.master.port": "7100",
+            "sextant.master.historyDir": "/var/lib/sextant/history",
+            "sextant.network.maxFrameBytes": "4m",
+            "sextant.network.maxConnections": "200",
+            "sextant.network.handshakeTimeout": "1500ms",
+            "sextant.executor.heartbeatInterval": "2s",
+            "sextant.network.timeout": "1m",
+            "sextant.authenticate.secret": "from-conf",
+            "sextant.executor.cores": "6",
+            "sextant.executor.localPaths": "/scratch, /tmp/sextant",
+        ]
+        let master = try MasterSettings(conf: conf, environment: [:])
+        XCTAssertEqual(master.host, "10.0.0.5")
+        XCTAssertEqual(master.port, 7100)
+        XCTAssertEqual(master.historyDirectory?.path, "/var/lib/sextant/history")
+        XCTAssertEqual(master.network.maxFrameBytes, 4 * 1024 * 1024)
+        XCTAssertEqual(master.network.maxConnections, 200)
+        XCTAssertEqual(master.network.handshakeTimeout, 1.5, accuracy: 1e-9)
+        XCTAssertEqual(master.network.heartbeatInterval, 2)
+        XCTAssertEqual(master.network.heartbeatTimeout, 60)
+        XCTAssertEqual(master.network.secret?.bytes, Array("from-conf".utf8))
+
+        let executor = try ExecutorSettings(master: MasterAddress(host: "m"), conf: conf,
+                                            environment: [ClusterSecret.environmentVariable: "from-env"])
+        XCTAssertEqual(executor.cores, 6)
+        XCTAssertEqual(executor.localPaths, ["/scratch", "/tmp/sextant"])
+        XCTAssertEqual(executor.network.secret?.bytes, Array("from-env".utf8), "the environment beats the conf value")
+
+        let defaults = try MasterSettings(conf: [:], environment: [:])
+        XCTAssertEqual(defaults.port, 7077)
+        XCTAssertNil(defaults.historyDirectory)
+        XCTAssertNil(defaults.network.secret)
+    }
+
+    func testBadValuesNameTheKey() {
+        let cases: [(String, String, String)] = [
+            ("sextant.network.timeout", "soon", "sextant.network.timeout: expected a positive duration such as 30s, 500ms or 2m, got 'soon'"),
+            ("sextant.network.maxFrameBytes", "16mb", "sextant.network.maxFrameBytes: expected a size from 64 bytes to 2g, such as 16m, got '16mb'"),
+            ("sextant.network.maxConnections", "0", "sextant.network.maxConnections: expected a positive whole number, got '0'"),
+            ("sextant.master.port", "99999", "sextant.master.port: expected a port 0-65535, got '99999'"),
+            ("sextant.executor.heartbeatInterval", "45s", "sextant.network.timeout: expected more than sextant.executor.heartbeatInterval (45.0 s), got '30.0'"),
+        ]
+        for (key, value, message) in cases {
+            XCTAssertThrowsError(try MasterSettings(conf: [key: value], environment: [:])) { error in
+                XCTAssertEqual("\(error)", message)
+            }
+        }
+    }
+}

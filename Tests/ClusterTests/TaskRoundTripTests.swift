@@ -70,8 +70,12 @@ final class TaskRoundTripTests: XCTestCase {
     func testSilentExecutorIsDeclaredLostAfterTheHeartbeatTimeout() throws {
         fixture = ClusterFixture(network: .fast(heartbeatTimeout: 0.6))
         try fixture.startMaster()
-        let healthy = fixture.startExecutor(cores: 1)
+        // Configured to beat every 10 s, it adopts the master's 0.1 s on registration.
+        var lazy = NetworkSettings.fast(heartbeatTimeout: 30)
+        lazy.heartbeatInterval = 10
+        let healthy = fixture.startExecutor(cores: 1, network: lazy)
         XCTAssertTrue(fixture.waitForExecutors(1))
+        let healthyID = try XCTUnwrap(healthy.executorID)
         let driver = TestDriver(backend: fixture.master.makeBackend(), tasks: [])
         driver.start()
 
@@ -88,9 +92,11 @@ final class TaskRoundTripTests: XCTestCase {
         let reason = driver.snapshot { $0.lost.first { $0.0 == ack.executorID }?.1 } ?? ""
         XCTAssertTrue(reason.contains("no heartbeat"), reason)
         XCTAssertThrowsError(try drain(silent), "the master closed the silent executor's connection")
-        // The heartbeating executor outlived it.
-        XCTAssertFalse(driver.snapshot { $0.lost.contains { $0.0 == healthy.executorID } })
-        XCTAssertEqual(fixture.master.executors.map(\.id), [healthy.executorID])
+        // The heartbeating executor outlived it, well past the timeout.
+        Thread.sleep(forTimeInterval: 0.7)
+        XCTAssertFalse(driver.snapshot { $0.lost.contains { $0.0 == healthyID } })
+        XCTAssertEqual(fixture.master.executors.map(\.id), [healthyID])
+        XCTAssertEqual(healthy.executorID, healthyID, "never had to rejoin")
         driver.backend.stop()
     }
 

@@ -29,6 +29,7 @@ final class PeerConnection: @unchecked Sendable {
                 }
             }
             .connect(host: address.host, port: address.port).wait()
+        logger.debug("connected to \(address) as \(role.rawValue)")
         let connection = PeerConnection(channel: channel, inbox: inbox)
         do {
             try connection.handshake(role: role, buildID: buildID, network: network, address: address)

@@ -92,7 +92,7 @@ public final class ExecutorDaemon: @unchecked Sendable {
                 condition.unlock()
                 session.end()
             } catch let error as ClusterError where error.isFatal {
-                logger.error("the master \(settings.master) refused this executor: \(error)")
+                logger.error("cannot join the master \(settings.master): \(error); not retrying (fix the configuration)")
                 condition.lock()
                 fatalError = error
                 condition.unlock()
@@ -122,6 +122,7 @@ public final class ExecutorDaemon: @unchecked Sendable {
             throw ClusterError.protocolViolation("the master did not acknowledge the registration")
         }
         let session = ExecutorSession(executorID: ack.executorID, connection: connection)
+        session.heartbeatInterval = min(network.heartbeatInterval, ack.heartbeatInterval ?? .infinity)
         condition.lock()
         let cancelled = stopped
         if !cancelled { self.session = session }
@@ -140,7 +141,8 @@ public final class ExecutorDaemon: @unchecked Sendable {
         let network = settings.network
         let connection = session.connection
         var lastHeard = Date()
-        var nextBeat = Date(timeIntervalSinceNow: network.heartbeatInterval)
+        let interval = session.heartbeatInterval
+        var nextBeat = Date(timeIntervalSinceNow: interval)
         while !isStopped {
             let message: Message?
             do {
@@ -159,7 +161,7 @@ public final class ExecutorDaemon: @unchecked Sendable {
             }
             if Date() >= nextBeat {
                 connection.send(.heartbeat)
-                nextBeat = Date(timeIntervalSinceNow: network.heartbeatInterval)
+                nextBeat = Date(timeIntervalSinceNow: interval)
             }
             if -lastHeard.timeIntervalSinceNow > network.heartbeatTimeout {
                 return "no word from the master for \(network.heartbeatTimeout) s (sextant.network.timeout)"

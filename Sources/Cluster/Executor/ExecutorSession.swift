@@ -6,6 +6,8 @@ import Foundation
 final class ExecutorSession: @unchecked Sendable {
     let executorID: ExecutorID
     let connection: PeerConnection
+    /// Seconds between heartbeats on this session.
+    var heartbeatInterval: TimeInterval = 3
     private let lock = NSLock()
     private var ended = false
 

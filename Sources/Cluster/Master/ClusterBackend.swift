@@ -5,7 +5,8 @@ import Logging
 /// Engine's ExecutorBackend over the executors registered with the master: the scheduler
 /// launches tasks through it and hears about executors and results from it.
 /// Events arrive in order on one serial queue, never while the master holds a lock,
-/// so the scheduler may call `launch` from inside them.
+/// so the scheduler may call `launch` from inside them. Only results of attempts this backend
+/// launched are delivered, each once: a previous job's stragglers never reach this job's scheduler.
 public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     enum Event {
         case added(ExecutorInfo)
@@ -18,6 +19,8 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     private let queue = DispatchQueue(label: "sextant.cluster.backend-events")
     private let lock = NSLock()
     private var events: BackendEvents?
+    /// Attempts launched and not yet finished or lost, by executor.
+    private var outstanding: [TaskAttemptID: ExecutorID] = [:]
 
     init(registry: ExecutorRegistry, logger: Logger) {
         self.registry = registry
@@ -32,8 +35,14 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     }
 
     public func launch(_ task: TaskSpec, on executor: ExecutorID) {
+        lock.lock()
+        outstanding[task.id] = executor
+        lock.unlock()
         if !registry.launch(task, on: executor) {
             // Its executorLost is already on the way; the scheduler will reschedule.
+            lock.lock()
+            outstanding[task.id] = nil
+            lock.unlock()
             logger.debug("launch of \(task.id) skipped: executor \(executor) is gone")
         }
     }
@@ -42,11 +51,15 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         _ = registry.send(.cancelTask(id), to: executor)
     }
 
+    /// Detaches from the master and cancels the attempts still running for this job.
     public func stop() {
         registry.detach(self)
         lock.lock()
         events = nil
+        let leftovers = outstanding
+        outstanding = [:]
         lock.unlock()
+        for (attempt, executor) in leftovers { cancel(attempt, on: executor) }
     }
 
     /// Queues an event for the scheduler. Called by the registry under its lock, which fixes the order.
@@ -54,8 +67,22 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         queue.async { [self] in
             lock.lock()
             let events = self.events
+            var wanted = true
+            switch event {
+            case .added: break
+            case .lost(let id, _): outstanding = outstanding.filter { $0.value != id }
+            case .finished(let result):
+                wanted = outstanding[result.id] == result.executor
+                if wanted { outstanding[result.id] = nil }
+            }
             lock.unlock()
             guard let events else { return }
+            guard wanted else {
+                if case .finished(let result) = event {
+                    logger.debug("dropped result of \(result.id): not launched by this job, or already reported")
+                }
+                return
+            }
             switch event {
             case .added(let info): events.executorAdded(info)
             case .lost(let id, let reason): events.executorLost(id, reason: reason)

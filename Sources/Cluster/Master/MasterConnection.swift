@@ -105,7 +105,8 @@ final class MasterConnection: ChannelInboundHandler {
         handshakeTimer?.cancel()
         let id = master.registry.makeID(host: registration.host)
         // The ack goes out before the scheduler can hear of the executor, so it precedes any launch.
-        context.writeAndFlush(wrapOutboundOut(.registered(RegistrationAck(executorID: id))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.registered(RegistrationAck(
+            executorID: id, heartbeatInterval: master.settings.network.heartbeatInterval))), promise: nil)
         let info = ExecutorInfo(id: id, host: registration.host, cores: registration.cores,
                                 localPaths: registration.localPaths)
         state = .executor(id)

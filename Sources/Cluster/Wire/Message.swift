@@ -42,6 +42,9 @@ struct ExecutorRegistration: Codable, Sendable {
 
 struct RegistrationAck: Codable, Sendable {
     var executorID: ExecutorID
+    /// The master's sextant.executor.heartbeatInterval: the executor beats at least this often,
+    /// so the master's timeout holds whatever the executor's own configuration says.
+    var heartbeatInterval: Double?
 }
 
 struct SubmitRequest: Codable, Sendable {

@@ -11,6 +11,7 @@ import Foundation
 /// | `sextant.s3.profile` | `$AWS_PROFILE`, `default` | profile in the shared credentials file |
 /// | `sextant.s3.multipartThreshold` | `64m` | objects at least this large go up in parts |
 /// | `sextant.s3.partSize` | `16m` | part size (S3's minimum is 5m) |
+/// | `sextant.s3.uploadConcurrency` | `4` | parts of one multipart upload in flight at once |
 /// | `sextant.s3.maxRetries` | `5` | retries after the first attempt, on 5xx, SlowDown, timeouts, dropped connections, clock skew |
 /// | `sextant.s3.retryBaseDelay` | `0.1` | seconds; backoff is random in [0, min(maxDelay, base * 2^attempt)] |
 /// | `sextant.s3.retryMaxDelay` | `5` | seconds |
@@ -25,6 +26,7 @@ public struct S3Settings: Equatable, Sendable {
     public var profile: String
     public var multipartThreshold: Int
     public var partSize: Int
+    public var uploadConcurrency: Int
     public var maxRetries: Int
     public var retryBaseDelay: Double
     public var retryMaxDelay: Double
@@ -64,6 +66,7 @@ public struct S3Settings: Equatable, Sendable {
         profile = value("profile") ?? environment["AWS_PROFILE"] ?? "default"
         multipartThreshold = try number("multipartThreshold", S3Settings.parseSize, default: 64 << 20) { $0 >= 1 }
         partSize = try number("partSize", S3Settings.parseSize, default: 16 << 20) { $0 >= 5 << 20 && $0 <= 5 << 30 }
+        uploadConcurrency = try number("uploadConcurrency", { Int($0) }, default: 4) { $0 >= 1 && $0 <= 64 }
         maxRetries = try number("maxRetries", { Int($0) }, default: 5) { $0 >= 0 && $0 <= 100 }
         retryBaseDelay = try number("retryBaseDelay", { Double($0) }, default: 0.1) { $0 >= 0 }
         retryMaxDelay = try number("retryMaxDelay", { Double($0) }, default: 5) { $0 >= 0 }

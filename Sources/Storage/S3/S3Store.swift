@@ -17,7 +17,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     let signer: SigV4Signer
     let client: BlockingHTTPClient
     let retry: RetryPolicy
-    private let clock = ClockOffset()
+    let clock = ClockOffset()
 
     public init(bucket: String, prefix: String = "", settings: S3Settings, credentials: S3Credentials) {
         self.bucket = bucket
@@ -135,6 +135,15 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         }
     }
 
+    /// Creates the bucket; an existing bucket of ours is fine. (Tests and demos; jobs expect it to exist.)
+    public func createBucket() throws {
+        do {
+            _ = try perform(S3Request(method: "PUT", key: nil), location: "s3://\(bucket)")
+        } catch let error as StorageError where error.code == "BucketAlreadyOwnedByYou" {
+            return
+        }
+    }
+
     // MARK: Multipart
 
     /// Multipart uploads begun and neither completed nor aborted, under `keyPrefix`.
@@ -156,7 +165,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                         location: location(of: key).description)
     }
 
-    private func multipartOrSingle(_ key: String, size: Int, read: (Range<Int>) throws -> Data) throws {
+    private func multipartOrSingle(_ key: String, size: Int, read: @escaping (Range<Int>) throws -> Data) throws {
         if size >= settings.multipartThreshold {
             try multipartUpload(key, size: size, readPart: read)
         } else {
@@ -165,29 +174,14 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     }
 
     /// Initiate, upload each part, complete; on any failure abort, so no part outlives the call.
-    func multipartUpload(_ key: String, size: Int, readPart: (Range<Int>) throws -> Data) throws {
+    func multipartUpload(_ key: String, size: Int, readPart: @escaping (Range<Int>) throws -> Data) throws {
         let where_ = location(of: key).description
         let initiated = try perform(S3Request(method: "POST", key: key, query: [("uploads", "")]), location: where_)
         guard let uploadID = S3XMLNode.parse(initiated.body)?.value("UploadId"), !uploadID.isEmpty else {
             throw StorageError(.service, location: where_, message: "CreateMultipartUpload answer without UploadId")
         }
         do {
-            var etags: [String] = []
-            var offset = 0
-            repeat {
-                let range = offset..<min(size, offset + settings.partSize)
-                let part = try readPart(range)
-                let number = etags.count + 1
-                let response = try perform(
-                    S3Request(method: "PUT", key: key,
-                              query: [("partNumber", String(number)), ("uploadId", uploadID)], body: part),
-                    location: where_)
-                guard let etag = response.header("etag") else {
-                    throw StorageError(.service, location: where_, message: "UploadPart \(number) answer without ETag")
-                }
-                etags.append(etag)
-                offset = range.upperBound
-            } while offset < size
+            let etags = try uploadParts(key, uploadID: uploadID, size: size, readPart: readPart)
             let parts = etags.enumerated().map {
                 "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(xmlEscaped($0.element))</ETag></Part>"
             }.joined()
@@ -203,6 +197,63 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             try? abortUpload(key, uploadID: uploadID)
             throw error
         }
+    }
+
+    /// Uploads the parts of `size` bytes with up to `uploadConcurrency` in flight; reads are
+    /// serialized (a file handle has one offset). The first failure stops the others.
+    private func uploadParts(_ key: String, uploadID: String, size: Int,
+                             readPart: @escaping (Range<Int>) throws -> Data) throws -> [String] {
+        let partSize = settings.partSize
+        let count = (size + partSize - 1) / partSize
+        let lock = NSLock()
+        var etags = [String?](repeating: nil, count: count)
+        var next = 0
+        var failure: Error?
+        let where_ = location(of: key).description
+        do {
+            let group = DispatchGroup()
+            for _ in 0..<min(settings.uploadConcurrency, count) {
+                group.enter()
+                Thread {
+                    defer { group.leave() }
+                    while true {
+                        let index: Int
+                        let part: Data
+                        lock.lock()
+                        if failure != nil || next >= count {
+                            lock.unlock()
+                            return
+                        }
+                        index = next
+                        next += 1
+                        do {
+                            part = try readPart(index * partSize..<min(size, (index + 1) * partSize))
+                        } catch {
+                            failure = failure ?? error
+                            lock.unlock()
+                            return
+                        }
+                        lock.unlock()
+                        do {
+                            let response = try self.perform(
+                                S3Request(method: "PUT", key: key,
+                                          query: [("partNumber", String(index + 1)), ("uploadId", uploadID)], body: part),
+                                location: where_)
+                            guard let etag = response.header("etag") else {
+                                throw StorageError(.service, location: where_, message: "UploadPart \(index + 1) answer without ETag")
+                            }
+                            lock.withLock { etags[index] = etag }
+                        } catch {
+                            lock.withLock { failure = failure ?? error }
+                            return
+                        }
+                    }
+                }.start()
+            }
+            group.wait()
+            if let failure { throw failure }
+        }
+        return etags.map { $0! }
     }
 
     private func putObject(_ key: String, body: Data) throws {
@@ -317,6 +368,12 @@ final class ClockOffset: @unchecked Sendable {
 
     func now() -> Date { lock.withLock { Date().addingTimeInterval(offset) } }
 
+    /// Seconds added to the local clock when signing.
+    var seconds: TimeInterval {
+        get { lock.withLock { offset } }
+        set { lock.withLock { offset = newValue } }
+    }
+
     func adjust(serverDate: String?) {
         guard let serverDate else { return }
         let formatter = DateFormatter()
@@ -324,6 +381,6 @@ final class ClockOffset: @unchecked Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: serverDate) else { return }
-        lock.withLock { offset = date.timeIntervalSinceNow }
+        seconds = date.timeIntervalSinceNow
     }
 }

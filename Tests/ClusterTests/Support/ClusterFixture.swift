@@ -58,11 +58,17 @@ final class ClusterFixture {
     @discardableResult
     func startExecutor(cores: Int = 2, network: NetworkSettings? = nil, buildID: String = ClusterFixture.buildID,
                        work: @escaping (TaskSpec, ExecutorID) -> TaskResult = upperCasing()) -> ExecutorDaemon {
+        startExecutor(cores: cores, network: network, buildID: buildID, handler: ClosureTaskHandler(work))
+    }
+
+    @discardableResult
+    func startExecutor(cores: Int = 2, network: NetworkSettings? = nil, buildID: String = ClusterFixture.buildID,
+                       handler: TaskHandler) -> ExecutorDaemon {
         let settings = ExecutorSettings(master: address, cores: cores, host: "127.0.0.1",
                                         reconnectInitialDelay: 0.05, reconnectMaxDelay: 0.2,
                                         network: network ?? self.network)
         let daemon = ExecutorDaemon(settings: settings, buildID: buildID,
-                                    logger: logs.logger("executor-\(executors.count)"), body: work)
+                                    handler: handler, logger: logs.logger("executor-\(executors.count)"))
         daemon.start()
         executors.append(daemon)
         return daemon

@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+import TestSupport
+@testable import Extraction
+
+/// Many extractions at once must give the same bits as one at a time: in parallel mode,
+/// while another thread changes SEP's process-wide settings (and retries raise them), and
+/// in serialized mode.
+final class ConcurrencyTests: XCTestCase {
+    /// 200 images: image.fits and m51 plus shifted, scaled and offset variants of them.
+    static let images: [SkyImage] = {
+        let bases = [try! readFITSWithAstropy(TestSupport.dataFile("image.fits")!),
+                     try! readFITSWithAstropy(TestSupport.dataFile("m51_skimage.fits")!)]
+        return (0..<200).map { k in
+            // m51 is ~10x slower to extract (one huge deblended galaxy): use it sparingly.
+            let base = bases[k % 40 == 1 ? 1 : 0]
+            return variant(of: base, k)
+        }
+    }()
+
+    /// The catalogs of `images` made one at a time on this thread.
+    static let serialFingerprints: [[UInt64]] = images.map { fingerprint(try! Extractor().extract($0)) }
+
+    static func variant(of image: SkyImage, _ k: Int) -> SkyImage {
+        let dx = k % 17, dy = (k * 7) % 23
+        let scale = 1 + Float(k % 5) * 0.25, offset = Float(k % 3) * 100
+        var pixels = [Float](repeating: 0, count: image.pixels.count)
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let source = ((y + dy) % image.height) * image.width + (x + dx) % image.width
+                pixels[y * image.width + x] = image.pixels[source] * scale + offset
+            }
+        }
+        return try! SkyImage(width: image.width, height: image.height, pixels: pixels, label: "variant-\(k)")
+    }
+
+    /// Every value of a catalog as bits (NaN-safe, unlike ==).
+    static func fingerprint(_ catalog: Catalog) -> [UInt64] {
+        var bits = [UInt64(Double(catalog.backgroundLevel).bitPattern), UInt64(Double(catalog.backgroundRMS).bitPattern)]
+        for (_, values) in catalog.referenceColumns.sorted(by: { $0.key < $1.key }) {
+            bits += values.map(\.bitPattern)
+        }
+        return bits
+    }
+
+    /// Runs every image on `threads` threads pulling from a shared counter.
+    static func extractConcurrently(_ images: [SkyImage], threads: Int) -> [Result<[UInt64], Error>] {
+        let lock = NSLock()
+        var next = 0
+        var results = [Result<[UInt64], Error>?](repeating: nil, count: images.count)
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            let thread = Thread {
+                while true {
+                    let index: Int? = lock.withLock {
+                        guard next < images.count else { return nil }
+                        defer { next += 1 }
+                        return next
+                    }
+                    guard let index else { break }
+                    let result = Result { fingerprint(try Extractor().extract(images[index])) }
+                    lock.withLock { results[index] = result }
+                }
+                group.leave()
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+        group.wait()
+        return results.map { $0! }
+    }
+
+    func assertSameAsSerial(_ results: [Result<[UInt64], Error>], indices: [Int],
+                            file: StaticString = #filePath, line: UInt = #line) {
+        for (position, index) in indices.enumerated() {
+            switch results[position] {
+            case .failure(let error): XCTFail("image \(index): \(error)", file: file, line: line)
+            case .success(let bits):
+                XCTAssertEqual(bits, Self.serialFingerprints[index], "image \(index) differs", file: file, line: line)
+            }
+        }
+    }
+
+    func testTwoHundredParallelExtractionsMatchSerialRuns() {
+        XCTAssertEqual(SEPLibrary.shared.mode, .parallel)
+        let results = Self.extractConcurrently(Self.images, threads: 16)
+        assertSameAsSerial(results, indices: Array(Self.images.indices))
+        XCTAssertEqual(Set(Self.serialFingerprints).count, Self.images.count, "the variants really differ")
+    }
+
+    func testParallelExtractionsMatchWhileSettingsChangeAndRetriesRaiseThem() {
+        let library = SEPLibrary.shared
+        let savedStack = library.pixelStack, savedLimit = library.subObjectLimit, savedFactor = library.retryFactor
+        defer { library.pixelStack = savedStack; library.subObjectLimit = savedLimit; library.retryFactor = savedFactor }
+        // 2000 pixels suffice for image.fits but not for m51, whose extractions must retry
+        // (with 16 x 2000) while other threads extract and this test's thread moves the settings.
+        library.retryFactor = 16
+        library.pixelStack = 2000
+        let retriesBefore = library.retryCount
+        let done = NSLock(), finished = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        finished.pointee = false
+        defer { finished.deallocate() }
+        var changes = 0
+        let changer = Thread {
+            while !done.withLock({ finished.pointee }) {
+                library.pixelStack = changes % 2 == 0 ? 3000 : 2000
+                library.subObjectLimit = changes % 2 == 0 ? 2048 : 1024
+                changes += 1
+                usleep(200)  // a settings change every ~0.2 ms: many per extraction
+            }
+            library.pixelStack = 2000
+            library.subObjectLimit = savedLimit
+            done.withLock { finished.pointee = false }
+        }
+        changer.start()
+        let indices = Array(Self.images.indices.prefix(100))
+        let results = Self.extractConcurrently(indices.map { Self.images[$0] }, threads: 12)
+        done.withLock { finished.pointee = true }
+        while done.withLock({ finished.pointee }) { usleep(1000) }
+        assertSameAsSerial(results, indices: indices)
+        XCTAssertGreaterThan(changes, 10, "the settings really changed during the run")
+        XCTAssertGreaterThanOrEqual(library.retryCount - retriesBefore, 3, "the m51 variants retried")
+        XCTAssertEqual(library.pixelStack, 2000, "retries restored the setting they raised")
+    }
+
+    func testSerializedModeMatchesSerialRuns() {
+        let library = SEPLibrary.shared
+        library.mode = .serialized
+        defer { library.mode = .parallel }
+        let indices = Array(Self.images.indices.prefix(60))
+        let results = Self.extractConcurrently(indices.map { Self.images[$0] }, threads: 8)
+        assertSameAsSerial(results, indices: indices)
+    }
+}

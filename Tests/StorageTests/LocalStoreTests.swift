@@ -1,0 +1,147 @@
+import Foundation
+import XCTest
+import TestSupport
+@testable import Storage
+
+final class LocalStoreTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = try TestSupport.makeTemporaryDirectory("local-store")
+    }
+
+    override func tearDownWithError() throws {
+        _ = chmod(root.path, 0o755)
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    func testPutGetHeadRangeListAndDelete() throws {
+        let store = try XCTUnwrap(StoreFactory.makeStore(for: "file://" + root.path) as? LocalStore)
+        let data = testBytes(5_000, seed: 3)
+        XCTAssertNil(try store.head("images/a.fits"))
+        try store.put("images/a.fits", data: data)
+        XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("images/a.fits")), data, "the file holds the bytes")
+        XCTAssertEqual(try store.head("images/a.fits")?.size, 5_000)
+        XCTAssertEqual(try store.get("images/a.fits"), data)
+        XCTAssertEqual(try store.get("images/a.fits", range: 1_000..<1_010), data.subdata(in: 1_000..<1_010))
+        XCTAssertEqual(try store.get("images/a.fits", range: 4_990..<9_000), data.subdata(in: 4_990..<5_000))
+        XCTAssertThrowsError(try store.get("images/a.fits", range: 5_000..<5_001)) {
+            XCTAssertEqual(($0 as? StorageError)?.kind, .invalidRange)
+        }
+        XCTAssertThrowsError(try store.get("images/missing.fits")) { error in
+            XCTAssertEqual((error as? StorageError)?.kind, .notFound)
+            XCTAssertEqual("\(error)", "\(self.root.path)/images/missing.fits: open for reading: No such file or directory")
+        }
+
+        for key in ["images/b.fits", "images/sub/c.fits", "images.txt", "catalogs/a.cat"] {
+            try store.put(key, data: Data(key.utf8))
+        }
+        XCTAssertEqual(try store.listAll().map(\.key),
+                       ["catalogs/a.cat", "images.txt", "images/a.fits", "images/b.fits", "images/sub/c.fits"])
+        XCTAssertEqual(try store.listAll(prefix: "images/").map(\.key), ["images/a.fits", "images/b.fits", "images/sub/c.fits"])
+        XCTAssertEqual(try store.listAll(prefix: "images/s").map(\.size), ["images/sub/c.fits".utf8.count])
+        let first = try store.list(prefix: "", maxKeys: 2, continuationToken: nil)
+        XCTAssertEqual(first.objects.map(\.key), ["catalogs/a.cat", "images.txt"])
+        let second = try store.list(prefix: "", maxKeys: 2, continuationToken: first.continuationToken)
+        XCTAssertEqual(second.objects.map(\.key), ["images/a.fits", "images/b.fits"])
+        let third = try store.list(prefix: "", maxKeys: 2, continuationToken: second.continuationToken)
+        XCTAssertEqual(third.objects.map(\.key), ["images/sub/c.fits"])
+        XCTAssertNil(third.continuationToken)
+        XCTAssertEqual(try store.listAll(prefix: "nothing/"), [])
+
+        try store.delete("images/a.fits")
+        XCTAssertNil(try store.head("images/a.fits"))
+        XCTAssertNoThrow(try store.delete("images/a.fits"))
+        for bad in ["", "/etc/passwd", "../x", "a/./b", "a//b"] {
+            XCTAssertThrowsError(try store.put(bad, data: data), "key '\(bad)'") {
+                XCTAssertEqual(($0 as? StorageError)?.kind, .invalidArgument)
+            }
+        }
+        try store.checkWritable()
+        XCTAssertEqual(try store.listAll().count, 4, "the write probe leaves nothing behind")
+    }
+
+    /// A put from a FIFO, paused halfway: the final name must not exist yet, the partial bytes must
+    /// sit in a temporary file in the same directory, and afterwards only the whole file remains.
+    func testPutIsAtomicThroughATemporaryFileInTheSameDirectory() throws {
+        let store = LocalStore(root: root.path)
+        let fifo = root.appendingPathComponent("source.fifo")
+        XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
+        let data = testBytes(3 << 20, seed: 9)
+        let finished = expectation(description: "put finished")
+        var putError: Error?
+        Thread {
+            do { try store.put("out/catalog.fits", contentsOf: fifo) } catch { putError = error }
+            finished.fulfill()
+        }.start()
+
+        let writer = try FileHandle(forWritingTo: fifo)
+        try writer.write(contentsOf: data.prefix(1 << 20))
+        let outDir = root.appendingPathComponent("out")
+        var temporary: [String] = []
+        for _ in 0..<200 {  // wait until the first bytes have landed
+            temporary = (try? FileManager.default.contentsOfDirectory(atPath: outDir.path)) ?? []
+            if let name = temporary.first,
+               let size = try? FileManager.default.attributesOfItem(atPath: outDir.appendingPathComponent(name).path)[.size] as? Int,
+               size > 0 { break }
+            usleep(10_000)
+        }
+        XCTAssertEqual(temporary.count, 1)
+        XCTAssertTrue(temporary.first?.hasPrefix(".catalog.fits.sextant-tmp-") ?? false, "\(temporary)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outDir.appendingPathComponent("catalog.fits").path),
+                       "nothing under the final name while writing")
+        XCTAssertEqual(try store.listAll(), [], "temporary files are not listed")
+
+        try writer.write(contentsOf: data.dropFirst(1 << 20))
+        try writer.close()
+        wait(for: [finished], timeout: 30)
+        XCTAssertNil(putError)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir.path), ["catalog.fits"])
+        XCTAssertEqual(try store.get("out/catalog.fits"), data)
+    }
+
+    func testFailedPutLeavesNothing() throws {
+        let store = LocalStore(root: root.path)
+        XCTAssertThrowsError(try store.put("x.fits", contentsOf: root.appendingPathComponent("missing"))) { error in
+            XCTAssertEqual((error as? StorageError)?.kind, .notFound, "\(error)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path), [])
+    }
+
+    func testUnwritableDirectoryIsReported() throws {
+        // Root ignores permission bits, so as root use sysfs, which refuses new files to everyone.
+        let directory: String
+        if geteuid() == 0 {
+            directory = "/sys"
+        } else {
+            directory = root.path
+            XCTAssertEqual(chmod(directory, 0o555), 0)
+        }
+        let store = LocalStore(root: directory)
+        XCTAssertThrowsError(try store.checkWritable()) { error in
+            XCTAssertEqual((error as? StorageError)?.kind, .accessDenied)
+            XCTAssertTrue("\(error)".hasPrefix("\(directory): not writable: create temporary file in \(directory): Permission denied"),
+                          "\(error)")
+        }
+        let underAFile = LocalStore(root: "/etc/hostname/catalogs")
+        XCTAssertThrowsError(try underAFile.put("a.cat", data: Data("x".utf8))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("/etc/hostname/catalogs"), "\(error)")
+        }
+    }
+
+    func testFetchHandsOverLargeLocalFilesInPlace() throws {
+        let store = LocalStore(root: root.path)
+        try store.put("big.fits", data: testBytes(4096))
+        let fetched = try store.fetch("big.fits", spoolThreshold: 1024)
+        XCTAssertEqual(fetched.fileURL?.path, root.appendingPathComponent("big.fits").path)
+        fetched.discard()
+        XCTAssertNotNil(try store.head("big.fits"), "discard leaves the store's own file alone")
+        guard case .memory(let data) = try store.fetch("big.fits", spoolThreshold: 1 << 20) else {
+            return XCTFail("small objects come into memory")
+        }
+        XCTAssertEqual(data, testBytes(4096))
+        XCTAssertThrowsError(try store.fetch("nope.fits", spoolThreshold: 1)) {
+            XCTAssertEqual(($0 as? StorageError)?.kind, .notFound)
+        }
+    }
+}
