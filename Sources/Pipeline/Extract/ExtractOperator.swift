@@ -58,7 +58,7 @@ public struct ExtractOperator: PartitionOperator {
         let catalog: Catalog
         do {
             let sky = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
-                                   mask: image.mask, label: input.uri)
+                                   mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
             catalog = try extractor.extract(sky)
         } catch let error as ExtractionError {
             return failed(error)

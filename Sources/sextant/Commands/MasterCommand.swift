@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Engine
 import Foundation
+import Pipeline
 
 struct MasterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,16 +21,15 @@ struct MasterCommand: ParsableCommand {
         let c = try conf.configuration(flags: ["sextant.master.host": host, "sextant.master.port": port.map(String.init),
                                                "sextant.master.historyDir": historyDir])
         Console.bootstrapLogging(level: c["sextant.log.level"])
-        let port = try c.int("sextant.master.port", default: MasterSettings.defaultPort)
-        let history = c["sextant.master.historyDir"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".sextant/master-\(port)").path
-        let settings = MasterSettings(host: c.string("sextant.master.host", default: "0.0.0.0"), port: port,
-                                      historyDirectory: URL(fileURLWithPath: history),
-                                      network: try ClusterConfiguration.network(c))
+        var settings = try MasterSettings(conf: c.values)
+        if settings.historyDirectory == nil {
+            settings.historyDirectory = FileManager.default.homeDirectoryForCurrentUser
+                .appendingPathComponent(".sextant/master-\(settings.port)")
+        }
         let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
                                   jobHandler: PipelineJobHandler(configuration: c))
         try server.start()
-        Console.info("sextant master listening on \(settings.host):\(server.port ?? port), build \(ClusterConfiguration.buildID)"
+        Console.info("sextant master listening on \(settings.host):\(server.port ?? settings.port), build \(ClusterConfiguration.buildID)"
                      + (settings.network.secret == nil ? " (no authentication: set SEXTANT_AUTH_SECRET)" : " (authentication on)"))
         let stop = InterruptHandler(message: "sextant master: stopping") { server.stop() }
         defer { stop.remove() }
@@ -59,13 +59,12 @@ struct ExecutorCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
             setenv("TMPDIR", workDir, 1)
         }
-        let localPaths = c["sextant.executor.localPaths"]?.split(separator: ",").map(String.init) ?? []
-        let settings = ExecutorSettings(
-            master: try ClusterConfiguration.masterAddress(master, c),
-            cores: try c.int("sextant.executor.cores", default: ProcessInfo.processInfo.activeProcessorCount),
-            host: hostName ?? ProcessInfo.processInfo.hostName, localPaths: localPaths,
-            network: try ClusterConfiguration.network(c))
-        let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID, handler: EngineTaskHandler())
+        var settings = try ExecutorSettings(master: try ClusterConfiguration.masterAddress(master, c), conf: c.values)
+        if let hostName { settings.host = hostName }
+        let registry = OperatorRegistry()
+        ExtractionDriver.registerOperators(in: registry)
+        let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
+                                    handler: TaskRunner(registry: registry))
         daemon.start()
         Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
         let stop = InterruptHandler(message: "sextant executor: stopping") { daemon.stop() }

@@ -7,15 +7,7 @@ import Pipeline
 /// Turns the layered configuration into the Cluster module's settings.
 enum ClusterConfiguration {
     static func network(_ c: Configuration) throws -> NetworkSettings {
-        let defaults = NetworkSettings()
-        return NetworkSettings(
-            maxFrameBytes: Int(try c.size("sextant.network.maxFrameBytes", default: Int64(defaults.maxFrameBytes))),
-            maxConnections: try c.int("sextant.network.maxConnections", default: defaults.maxConnections),
-            handshakeTimeout: try c.duration("sextant.network.handshakeTimeout", default: defaults.handshakeTimeout),
-            heartbeatInterval: try c.duration("sextant.executor.heartbeatInterval", default: defaults.heartbeatInterval),
-            heartbeatTimeout: try c.duration("sextant.network.timeout", default: defaults.heartbeatTimeout),
-            secret: try ClusterSecret.resolve(file: c["sextant.authenticate.secretFile"],
-                                              value: c["sextant.authenticate.secret"]))
+        try NetworkSettings(conf: c.values)
     }
 
     /// The master address from `--master`, else `sextant.master`.

@@ -34,16 +34,5 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     }
 }
 
-/// Runs tasks on an executor with the engine's TaskRunner and the registered operators.
-final class EngineTaskHandler: TaskHandler, @unchecked Sendable {
-    private let runner: TaskRunner
-
-    init() {
-        let registry = OperatorRegistry()
-        ExtractionDriver.registerOperators(in: registry)
-        runner = TaskRunner(registry: registry)
-    }
-
-    func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult { runner.run(spec, executor: executor) }
-    func cancel(_ id: TaskAttemptID) { runner.cancel(id) }
-}
+/// The engine's TaskRunner already has the executor daemon's TaskHandler shape.
+extension TaskRunner: TaskHandler {}
