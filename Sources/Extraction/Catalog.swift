@@ -13,7 +13,8 @@ public struct Source: Equatable, Sendable {
     public var xWindowed: Double { photometry.xWindowed + 1 }
     public var yWindowed: Double { photometry.yWindowed + 1 }
     /// Degrees counter-clockwise from +x, in (-90, 90], as SExtractor's THETA_IMAGE.
-    public var thetaDegrees: Double { Double(object.theta) * 180 / Double.pi }
+    /// Multiplied by 180/π as numpy.degrees does, so catalogs compare exactly with Python.
+    public var thetaDegrees: Double { Double(object.theta) * (180 / Double.pi) }
     /// SEP's extraction flags OR'ed with every photometry flag (SEP's bit meanings).
     public var flags: Int { Int(object.flag | photometry.flags) }
 }

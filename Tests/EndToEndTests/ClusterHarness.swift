@@ -27,10 +27,10 @@ final class ClusterHarness {
     var masterURL: String { "sextant://\(masterHost):\(port)" }
     private var confArguments: [String] { conf.flatMap { ["--conf", $0] } }
 
-    func startMaster(namespace: String? = nil) throws {
+    func startMaster(namespace: String? = nil, environment extra: [String: String] = [:]) throws {
         master = try launch(["master", "--host", masterHost, "--port", "\(port)",
                              "--history-dir", directory.appendingPathComponent("history").path] + confArguments,
-                            name: "master", namespace: namespace)
+                            name: "master", namespace: namespace, environment: extra)
         try waitForLog("master", containing: "listening")
     }
 

@@ -12,10 +12,16 @@ enum Sextant {
         try TestSupport.run(binary, arguments, environment: environment, currentDirectory: directory)
     }
 
-    /// Starts `sextant` without waiting, output to files in `logDirectory`.
+    /// Starts `sextant` without waiting, its output going to `log`.
     static func start(_ arguments: [String], logTo log: URL, environment: [String: String] = [:]) throws -> Process {
+        try startProgram(binary, arguments, logTo: log, environment: environment)
+    }
+
+    /// Starts any program without waiting, its output going to `log`.
+    static func startProgram(_ program: String, _ arguments: [String], logTo log: URL,
+                             environment: [String: String] = [:]) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         FileManager.default.createFile(atPath: log.path, contents: nil)

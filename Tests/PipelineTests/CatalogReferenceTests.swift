@@ -38,7 +38,7 @@ final class CatalogReferenceTests: XCTestCase {
                 'aper': np.array_equal(t['FLUX_APER'].reshape(len(t), -1)[:, 0], flux),
                 'apererr': np.array_equal(t['FLUXERR_APER'].reshape(len(t), -1)[:, 0], fluxerr),
                 'units': units['X_IMAGE'] == 'pixel' and units['FLUX_APER'] == 'count' and units['THETA_IMAGE'] == 'deg',
-                'header': h['INPUT'] == sys.argv[1] and h['THRESH'] == 1.5 and h['MINAREA'] == 5,
+                'header': h['INPUT'] == 'f.fits' and h['THRESH'] == 1.5 and h['MINAREA'] == 5,
                 'background': np.float32(h['BKGRMS']) == np.float32(bkg.globalrms),
                 'rows>500': len(t) > 50,
             }

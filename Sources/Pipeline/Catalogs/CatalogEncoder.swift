@@ -5,6 +5,8 @@ import Foundation
 /// Where a catalog came from and how it was measured: recorded in the FITS header so a
 /// catalog found years later still says which image, which HDU and which parameters.
 public struct CatalogProvenance: Sendable {
+    /// The input's path relative to its root (the manifest has the full URI): a catalog is then
+    /// the same bytes whether its image came from a disk, S3 or another mount point.
     public var input: String
     public var hdu: Int
     public var extname: String?
@@ -47,7 +49,7 @@ public enum CatalogEncoder {
             .string("SOFTNAME", "Sextant", comment: "software that made this catalog"),
             .string("SOFTVERS", SextantVersion.string, comment: "Sextant version"),
             .string("SEPVERS", SEPLibrary.version, comment: "libsep version"),
-            .string("INPUT", provenance.input, comment: "image the sources were extracted from"),
+            .string("INPUT", provenance.input, comment: "image (relative path) the sources came from"),
             .int("INHDU", provenance.hdu, comment: "HDU of the image (0 = primary)"),
             .int("IMWIDTH", catalog.imageWidth, comment: "image width [pixel]"),
             .int("IMHEIGHT", catalog.imageHeight, comment: "image height [pixel]"),

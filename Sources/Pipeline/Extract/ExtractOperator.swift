@@ -64,7 +64,7 @@ public struct ExtractOperator: PartitionOperator {
             return failed(error)
         }
         let bytes = try CatalogEncoder.encode(catalog, format: parameters.format,
-                                              provenance: .init(input: input.uri, hdu: image.hdu,
+                                              provenance: .init(input: input.relativePath, hdu: image.hdu,
                                                                 extname: image.extname,
                                                                 parameters: parameters.extraction))
         try output.put(catalogName, data: bytes)
