@@ -43,24 +43,29 @@ final class ConcurrencyTests: XCTestCase {
         return bits
     }
 
+    /// Lock-protected state shared by the worker threads of one run.
+    final class Shared<Value>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Value
+        init(_ value: Value) { self.value = value }
+        func withValue<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
+    }
+
     /// Runs every image on `threads` threads pulling from a shared counter.
     static func extractConcurrently(_ images: [SkyImage], threads: Int) -> [Result<[UInt64], Error>] {
-        let lock = NSLock()
-        var next = 0
-        var results = [Result<[UInt64], Error>?](repeating: nil, count: images.count)
+        let next = Shared(0)
+        let results = Shared([Result<[UInt64], Error>?](repeating: nil, count: images.count))
         let group = DispatchGroup()
         for _ in 0..<threads {
             group.enter()
             let thread = Thread {
-                while true {
-                    let index: Int? = lock.withLock {
-                        guard next < images.count else { return nil }
-                        defer { next += 1 }
-                        return next
-                    }
-                    guard let index else { break }
+                while let index = next.withValue({ next -> Int? in
+                    guard next < images.count else { return nil }
+                    defer { next += 1 }
+                    return next
+                }) {
                     let result = Result { fingerprint(try Extractor().extract(images[index])) }
-                    lock.withLock { results[index] = result }
+                    results.withValue { $0[index] = result }
                 }
                 group.leave()
             }
@@ -68,7 +73,7 @@ final class ConcurrencyTests: XCTestCase {
             thread.start()
         }
         group.wait()
-        return results.map { $0! }
+        return results.withValue { $0.map { $0! } }
     }
 
     func assertSameAsSerial(_ results: [Result<[UInt64], Error>], indices: [Int],
@@ -98,28 +103,30 @@ final class ConcurrencyTests: XCTestCase {
         library.retryFactor = 16
         library.pixelStack = 2000
         let retriesBefore = library.retryCount
-        let done = NSLock(), finished = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
-        finished.pointee = false
-        defer { finished.deallocate() }
-        var changes = 0
+        let stop = Shared(false), changes = Shared(0)
+        let changerDone = DispatchGroup()
+        changerDone.enter()
         let changer = Thread {
-            while !done.withLock({ finished.pointee }) {
-                library.pixelStack = changes % 2 == 0 ? 3000 : 2000
-                library.subObjectLimit = changes % 2 == 0 ? 2048 : 1024
-                changes += 1
+            while !stop.withValue({ $0 }) {
+                let even = changes.withValue { count -> Bool in
+                    count += 1
+                    return count % 2 == 0
+                }
+                library.pixelStack = even ? 3000 : 2000
+                library.subObjectLimit = even ? 2048 : 1024
                 usleep(200)  // a settings change every ~0.2 ms: many per extraction
             }
             library.pixelStack = 2000
             library.subObjectLimit = savedLimit
-            done.withLock { finished.pointee = false }
+            changerDone.leave()
         }
         changer.start()
         let indices = Array(Self.images.indices.prefix(100))
         let results = Self.extractConcurrently(indices.map { Self.images[$0] }, threads: 12)
-        done.withLock { finished.pointee = true }
-        while done.withLock({ finished.pointee }) { usleep(1000) }
+        stop.withValue { $0 = true }
+        changerDone.wait()
         assertSameAsSerial(results, indices: indices)
-        XCTAssertGreaterThan(changes, 10, "the settings really changed during the run")
+        XCTAssertGreaterThan(changes.withValue { $0 }, 10, "the settings really changed during the run")
         XCTAssertGreaterThanOrEqual(library.retryCount - retriesBefore, 3, "the m51 variants retried")
         XCTAssertEqual(library.pixelStack, 2000, "retries restored the setting they raised")
     }
