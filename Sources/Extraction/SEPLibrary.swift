@@ -36,7 +36,7 @@ public final class SEPLibrary: @unchecked Sendable {
 
     private init() {}
 
-    /// The libsep version string, e.g. "1.2.1".
+    /// The linked libsep's version string (Debian's libsep0 1.2.1 reports "1.2.0").
     public static var version: String { String(cString: sep_version_string) }
 
     public var mode: ConcurrencyMode {
