@@ -36,7 +36,7 @@ public final class SEPLibrary: @unchecked Sendable {
 
     private init() {}
 
-    /// The libsep version string, e.g. "1.2.1".
+    /// The linked libsep's version string (Debian's libsep0 1.2.1 reports "1.2.0").
     public static var version: String { String(cString: sep_version_string) }
 
     public var mode: ConcurrencyMode {
@@ -88,8 +88,14 @@ public final class SEPLibrary: @unchecked Sendable {
         return try gate.withWriteLock {
             let savedStack = sep_get_extract_pixstack()
             let savedLimit = sep_get_sub_object_limit()
-            if raisePixelStack { sep_set_extract_pixstack(savedStack * size_t(factor)) }
-            if raiseSubObjects { sep_set_sub_object_limit(savedLimit.multipliedReportingOverflow(by: Int32(factor)).overflow ? Int32.max : savedLimit * Int32(factor)) }
+            if raisePixelStack {
+                let raised = savedStack.multipliedReportingOverflow(by: size_t(factor))
+                sep_set_extract_pixstack(raised.overflow ? savedStack : raised.partialValue)
+            }
+            if raiseSubObjects {
+                let raised = savedLimit.multipliedReportingOverflow(by: Int32(clamping: factor))
+                sep_set_sub_object_limit(raised.overflow ? Int32.max : raised.partialValue)
+            }
             defer {
                 sep_set_extract_pixstack(savedStack)
                 sep_set_sub_object_limit(savedLimit)

@@ -7,10 +7,11 @@ import TestSupport
 /// while another thread changes SEP's process-wide settings (and retries raise them), and
 /// in serialized mode.
 final class ConcurrencyTests: XCTestCase {
-    /// 200 images: image.fits and m51 plus shifted, scaled and offset variants of them.
-    static let images: [SkyImage] = {
-        let bases = [try! readFITSWithAstropy(TestSupport.dataFile("image.fits")!),
-                     try! readFITSWithAstropy(TestSupport.dataFile("m51_skimage.fits")!)]
+    /// 200 images: image.fits and m51 plus shifted, scaled and offset variants of them;
+    /// nil (and every test here fails, naming the files) when the test images are missing.
+    static let images: [SkyImage]? = {
+        guard let first = TestSupport.dataFile("image.fits"), let second = TestSupport.dataFile("m51_skimage.fits"),
+              let bases = try? [readFITSWithAstropy(first), readFITSWithAstropy(second)] else { return nil }
         return (0..<200).map { k in
             // m51 is ~10x slower to extract (one huge deblended galaxy): use it sparingly.
             let base = bases[k % 40 == 1 ? 1 : 0]
@@ -19,7 +20,13 @@ final class ConcurrencyTests: XCTestCase {
     }()
 
     /// The catalogs of `images` made one at a time on this thread.
-    static let serialFingerprints: [[UInt64]] = images.map { fingerprint(try! Extractor().extract($0)) }
+    static let serialFingerprints: [[UInt64]]? = images.map { images in
+        images.map { fingerprint(try! Extractor().extract($0)) }
+    }
+
+    func testImages() throws -> [SkyImage] {
+        try XCTUnwrap(Self.images, "image.fits and m51_skimage.fits are needed (TestSupport.dataDirectory)")
+    }
 
     static func variant(of image: SkyImage, _ k: Int) -> SkyImage {
         let dx = k % 17, dy = (k * 7) % 23
@@ -43,24 +50,29 @@ final class ConcurrencyTests: XCTestCase {
         return bits
     }
 
+    /// Lock-protected state shared by the worker threads of one run.
+    final class Shared<Value>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Value
+        init(_ value: Value) { self.value = value }
+        func withValue<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
+    }
+
     /// Runs every image on `threads` threads pulling from a shared counter.
     static func extractConcurrently(_ images: [SkyImage], threads: Int) -> [Result<[UInt64], Error>] {
-        let lock = NSLock()
-        var next = 0
-        var results = [Result<[UInt64], Error>?](repeating: nil, count: images.count)
+        let next = Shared(0)
+        let results = Shared([Result<[UInt64], Error>?](repeating: nil, count: images.count))
         let group = DispatchGroup()
         for _ in 0..<threads {
             group.enter()
             let thread = Thread {
-                while true {
-                    let index: Int? = lock.withLock {
-                        guard next < images.count else { return nil }
-                        defer { next += 1 }
-                        return next
-                    }
-                    guard let index else { break }
+                while let index = next.withValue({ next -> Int? in
+                    guard next < images.count else { return nil }
+                    defer { next += 1 }
+                    return next
+                }) {
                     let result = Result { fingerprint(try Extractor().extract(images[index])) }
-                    lock.withLock { results[index] = result }
+                    results.withValue { $0[index] = result }
                 }
                 group.leave()
             }
@@ -68,28 +80,31 @@ final class ConcurrencyTests: XCTestCase {
             thread.start()
         }
         group.wait()
-        return results.map { $0! }
+        return results.withValue { $0.map { $0! } }
     }
 
     func assertSameAsSerial(_ results: [Result<[UInt64], Error>], indices: [Int],
-                            file: StaticString = #filePath, line: UInt = #line) {
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+        let serial = try XCTUnwrap(Self.serialFingerprints)
         for (position, index) in indices.enumerated() {
             switch results[position] {
             case .failure(let error): XCTFail("image \(index): \(error)", file: file, line: line)
             case .success(let bits):
-                XCTAssertEqual(bits, Self.serialFingerprints[index], "image \(index) differs", file: file, line: line)
+                XCTAssertEqual(bits, serial[index], "image \(index) differs", file: file, line: line)
             }
         }
     }
 
-    func testTwoHundredParallelExtractionsMatchSerialRuns() {
+    func testTwoHundredParallelExtractionsMatchSerialRuns() throws {
+        let images = try testImages()
         XCTAssertEqual(SEPLibrary.shared.mode, .parallel)
-        let results = Self.extractConcurrently(Self.images, threads: 16)
-        assertSameAsSerial(results, indices: Array(Self.images.indices))
-        XCTAssertEqual(Set(Self.serialFingerprints).count, Self.images.count, "the variants really differ")
+        let results = Self.extractConcurrently(images, threads: 16)
+        try assertSameAsSerial(results, indices: Array(images.indices))
+        XCTAssertEqual(Set(try XCTUnwrap(Self.serialFingerprints)).count, images.count, "the variants really differ")
     }
 
-    func testParallelExtractionsMatchWhileSettingsChangeAndRetriesRaiseThem() {
+    func testParallelExtractionsMatchWhileSettingsChangeAndRetriesRaiseThem() throws {
+        let images = try testImages()
         let library = SEPLibrary.shared
         let savedStack = library.pixelStack, savedLimit = library.subObjectLimit, savedFactor = library.retryFactor
         defer { library.pixelStack = savedStack; library.subObjectLimit = savedLimit; library.retryFactor = savedFactor }
@@ -98,38 +113,41 @@ final class ConcurrencyTests: XCTestCase {
         library.retryFactor = 16
         library.pixelStack = 2000
         let retriesBefore = library.retryCount
-        let done = NSLock(), finished = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
-        finished.pointee = false
-        defer { finished.deallocate() }
-        var changes = 0
+        let stop = Shared(false), changes = Shared(0)
+        let changerDone = DispatchGroup()
+        changerDone.enter()
         let changer = Thread {
-            while !done.withLock({ finished.pointee }) {
-                library.pixelStack = changes % 2 == 0 ? 3000 : 2000
-                library.subObjectLimit = changes % 2 == 0 ? 2048 : 1024
-                changes += 1
+            while !stop.withValue({ $0 }) {
+                let even = changes.withValue { count -> Bool in
+                    count += 1
+                    return count % 2 == 0
+                }
+                library.pixelStack = even ? 3000 : 2000
+                library.subObjectLimit = even ? 2048 : 1024
                 usleep(200)  // a settings change every ~0.2 ms: many per extraction
             }
             library.pixelStack = 2000
             library.subObjectLimit = savedLimit
-            done.withLock { finished.pointee = false }
+            changerDone.leave()
         }
         changer.start()
-        let indices = Array(Self.images.indices.prefix(100))
-        let results = Self.extractConcurrently(indices.map { Self.images[$0] }, threads: 12)
-        done.withLock { finished.pointee = true }
-        while done.withLock({ finished.pointee }) { usleep(1000) }
-        assertSameAsSerial(results, indices: indices)
-        XCTAssertGreaterThan(changes, 10, "the settings really changed during the run")
+        let indices = Array(images.indices.prefix(100))
+        let results = Self.extractConcurrently(indices.map { images[$0] }, threads: 12)
+        stop.withValue { $0 = true }
+        changerDone.wait()
+        try assertSameAsSerial(results, indices: indices)
+        XCTAssertGreaterThan(changes.withValue { $0 }, 10, "the settings really changed during the run")
         XCTAssertGreaterThanOrEqual(library.retryCount - retriesBefore, 3, "the m51 variants retried")
         XCTAssertEqual(library.pixelStack, 2000, "retries restored the setting they raised")
     }
 
-    func testSerializedModeMatchesSerialRuns() {
+    func testSerializedModeMatchesSerialRuns() throws {
+        let images = try testImages()
         let library = SEPLibrary.shared
         library.mode = .serialized
         defer { library.mode = .parallel }
-        let indices = Array(Self.images.indices.prefix(60))
-        let results = Self.extractConcurrently(indices.map { Self.images[$0] }, threads: 8)
-        assertSameAsSerial(results, indices: indices)
+        let indices = Array(images.indices.prefix(40))
+        let results = Self.extractConcurrently(indices.map { images[$0] }, threads: 8)
+        try assertSameAsSerial(results, indices: indices)
     }
 }

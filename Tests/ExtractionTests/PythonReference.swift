@@ -12,6 +12,9 @@ struct PythonReference {
     let pixels: [Float]
     let backgroundLevel: Double
     let backgroundRMS: Double
+    /// `bkg.back()` and `bkg.rms()` as float32.
+    let backgroundMap: [Float]
+    let rmsMap: [Float]
     let count: Int
     private let columns: [String: [Double]]
 
@@ -61,6 +64,8 @@ struct PythonReference {
         }
         return PythonReference(width: meta.width, height: meta.height, pixels: pixels,
                                backgroundLevel: meta.global, backgroundRMS: meta.globalrms,
+                               backgroundMap: try readRaw(Float.self, directory.appendingPathComponent("back.f32")),
+                               rmsMap: try readRaw(Float.self, directory.appendingPathComponent("rms.f32")),
                                count: meta.count, columns: columns)
     }
 
@@ -117,6 +122,8 @@ bkg = sep.Background(d, bw=bg.get("boxWidth", 64), bh=bg.get("boxHeight", 64),
                      fw=bg.get("filterWidth", 3), fh=bg.get("filterHeight", 3),
                      fthresh=bg.get("filterThreshold", 0.0), mask=mask)
 sub = d - bkg
+bkg.back(dtype=np.float32).tofile(outdir + "/back.f32")
+bkg.rms(dtype=np.float32).tofile(outdir + "/rms.f32")
 if mask is not None:
     sub[mask] = 0  # as our wrapper does (SEP 1.2.1 ignores the mask in the first rows when filtering)
 err = bkg.rms() if p.get("noise") == "rmsMap" else bkg.globalrms

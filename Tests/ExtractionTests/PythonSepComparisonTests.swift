@@ -12,6 +12,20 @@ final class PythonSepComparisonTests: XCTestCase {
         try assertMatchesReference(reference)
     }
 
+    func testBackgroundMapsAreBitIdenticalToPythonSep() throws {
+        let url = try XCTUnwrap(TestSupport.dataFile("m51_skimage.fits"), "m51_skimage.fits not found")
+        var parameters = ExtractionParameters()
+        parameters.background.boxWidth = 32
+        parameters.background.filterHeight = 5
+        let reference = try PythonReference.fits(url, parameters: parameters)
+        let image = try SkyImage(width: reference.width, height: reference.height, pixels: reference.pixels)
+        let (catalog, background) = try Extractor(parameters: parameters).extractWithBackground(image)
+        XCTAssertEqual(catalog.count, reference.count)
+        assertBitIdentical(try XCTUnwrap(background.map).map(Double.init), reference.backgroundMap.map(Double.init), "back")
+        assertBitIdentical(try XCTUnwrap(background.rmsMap).map(Double.init), reference.rmsMap.map(Double.init), "rms")
+        XCTAssertEqual(Double(background.level).bitPattern, reference.backgroundLevel.bitPattern)
+    }
+
     func testM51IsBitIdenticalToPythonSep() throws {
         let url = try XCTUnwrap(TestSupport.dataFile("m51_skimage.fits"), "m51_skimage.fits not found")
         let reference = try PythonReference.fits(url)
