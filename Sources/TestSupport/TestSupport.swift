@@ -22,6 +22,10 @@ public enum TestSupport {
         }
     }
 
+    /// Why a test that needs the M51 frame skips: SEP's sdist (the fallback of scripts/test)
+    /// does not carry it; ../shared/data, which CI has, does.
+    public static let missingM51 = "m51_skimage.fits is not in the test data (it comes with ../shared/data, not with the sep sdist)"
+
     /// A path under the data directory; nil when the data is not available.
     public static func dataFile(_ name: String) -> URL? {
         guard let dir = dataDirectory else { return nil }

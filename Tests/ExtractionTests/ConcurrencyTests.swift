@@ -25,7 +25,8 @@ final class ConcurrencyTests: XCTestCase {
     }
 
     func testImages() throws -> [SkyImage] {
-        try XCTUnwrap(Self.images, "image.fits and m51_skimage.fits are needed (TestSupport.dataDirectory)")
+        guard TestSupport.dataFile("m51_skimage.fits") != nil else { throw XCTSkip(TestSupport.missingM51) }
+        return try XCTUnwrap(Self.images, "image.fits and m51_skimage.fits could not be read (TestSupport.dataDirectory)")
     }
 
     static func variant(of image: SkyImage, _ k: Int) -> SkyImage {

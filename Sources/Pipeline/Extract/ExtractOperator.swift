@@ -27,6 +27,7 @@ public struct ExtractOperator: PartitionOperator {
     }
 
     public func apply(_ inputs: [InputFile], context: TaskContext) throws -> [ManifestEntry] {
+        try SEPSettings.apply(context.settings)
         let stores = StoreCache.shared
         let output = try stores.store(for: parameters.output, settings: context.settings)
         return try inputs.map { input in
