@@ -79,6 +79,22 @@ final class LocalJobTests: XCTestCase {
         XCTAssertEqual(checksums[0].compactMap { $0 }.count, 6)
     }
 
+    func testSerializedSEPFromConfGivesTheSameCatalogs() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-serialized")
+        let frames = try PipelineFixtures.frames(4, in: dir.appendingPathComponent("in"), seed: 31)
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        var checksums: [[String?]] = []
+        for serialized in ["true", "false"] {
+            let out = dir.appendingPathComponent("out-\(serialized)")
+            let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path),
+                               settings: ["sextant.extraction.serialized": serialized])
+            XCTAssertEqual(try PipelineFixtures.runLocal(spec).status, .succeeded)
+            XCTAssertEqual(SEPLibrary.shared.mode, serialized == "true" ? .serialized : .parallel)
+            checksums.append(try PipelineFixtures.manifest(in: out).map(\.sha256))
+        }
+        XCTAssertEqual(checksums[0], checksums[1])
+    }
+
     func testFailFastStopsTheJobAndReportsWhatDidNotRun() throws {
         let dir = try TestSupport.makeTemporaryDirectory("pipeline-failfast")
         let frames = try PipelineFixtures.frames(4, in: dir.appendingPathComponent("in"))
