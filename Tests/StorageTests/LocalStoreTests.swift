@@ -100,6 +100,13 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(try store.get("out/catalog.fits"), data)
     }
 
+    /// Keys are ordered by their UTF-8 bytes, as S3 orders them, and paging follows that order.
+    func testListingPagesInByteOrder() throws {
+        let store = LocalStore(root: root.path)
+        for key in ["z.fits", "ä.fits", "b.fits", "B.fits"] { try store.put(key, data: Data(key.utf8)) }
+        XCTAssertEqual(try store.listAll(pageSize: 1).map(\.key), ["B.fits", "b.fits", "z.fits", "ä.fits"])
+    }
+
     func testFailedPutLeavesNothing() throws {
         let store = LocalStore(root: root.path)
         XCTAssertThrowsError(try store.put("x.fits", contentsOf: root.appendingPathComponent("missing"))) { error in
