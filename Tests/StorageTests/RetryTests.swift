@@ -38,6 +38,11 @@ final class RetryTests: XCTestCase {
         def log_message(self, *args):
             pass
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if len(sys.argv) > 4:  # serve HTTPS with this certificate and key
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(server.server_address[1], flush=True)
     server.serve_forever()
     """#
@@ -54,11 +59,11 @@ final class RetryTests: XCTestCase {
     }
 
     /// Starts the stub with `plan` and returns a store pointed at it.
-    private func store(plan: String, maxRetries: Int = 5) throws -> S3Store {
+    private func store(plan: String, maxRetries: Int = 5, tls: (cert: String, key: String)? = nil) throws -> S3Store {
         countFile = FileManager.default.temporaryDirectory.appendingPathComponent("stub-count-\(UUID().uuidString)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.systemPython)
-        process.arguments = ["-c", RetryTests.stub, plan, countFile.path]
+        process.arguments = ["-c", RetryTests.stub, plan, countFile.path] + (tls.map { [$0.cert, $0.key] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -70,7 +75,7 @@ final class RetryTests: XCTestCase {
             line += chunk
         }
         let port = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let settings = S3TestServer.settings(endpoint: "http://127.0.0.1:\(port)", [
+        let settings = S3TestServer.settings(endpoint: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)", [
             "sextant.s3.accessKey": "stub", "sextant.s3.secretKey": "stub",
             "sextant.s3.maxRetries": String(maxRetries), "sextant.s3.retryBaseDelay": "0.01",
         ])
@@ -98,6 +103,25 @@ final class RetryTests: XCTestCase {
             XCTAssertEqual("\(error)", "s3://stub/k: SlowDown (503): stub says SlowDown")
         }
         XCTAssertEqual(requests, 3, "one try and two retries")
+    }
+
+    /// HTTPS goes through the system CA store: a self-signed server certificate is refused at once
+    /// (not retried), with a message that says so.
+    func testHTTPSRefusesAnUntrustedCertificate() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("stub-tls")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let made = try TestSupport.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ])
+        guard made.status == 0 else { throw XCTSkip("openssl could not make a test certificate: \(made.stderr)") }
+        let store = try store(plan: "200", maxRetries: 3, tls: (cert, key))
+        XCTAssertThrowsError(try store.put("k", data: Data("x".utf8))) { error in
+            XCTAssertEqual((error as? StorageError)?.kind, .transport)
+            XCTAssertTrue("\(error)".contains("failed after 1 attempt"), "\(error)")
+        }
+        XCTAssertEqual(requests, 0, "no request got past the TLS handshake")
     }
 
     func testDoesNotRetryClientErrors() throws {
