@@ -35,10 +35,10 @@ extension S3Store {
 
     /// Initiate, upload each part, complete; on any failure abort, so no part outlives the call.
     func multipartUpload(_ key: String, size: Int, readPart: @escaping (Range<Int>) throws -> Data) throws {
-        let where_ = location(of: key).description
-        let initiated = try perform(S3Request(method: "POST", key: key, query: [("uploads", "")]), location: where_)
+        let place = location(of: key).description
+        let initiated = try perform(S3Request(method: "POST", key: key, query: [("uploads", "")]), location: place)
         guard let uploadID = S3XMLNode.parse(initiated.body)?.value("UploadId"), !uploadID.isEmpty else {
-            throw StorageError(.service, location: where_, message: "CreateMultipartUpload answer without UploadId")
+            throw StorageError(.service, location: place, message: "CreateMultipartUpload answer without UploadId")
         }
         do {
             let etags = try uploadParts(key, uploadID: uploadID, size: size, readPart: readPart)
@@ -47,10 +47,10 @@ extension S3Store {
             }.joined()
             let body = Data("<CompleteMultipartUpload>\(parts)</CompleteMultipartUpload>".utf8)
             let completed = try perform(S3Request(method: "POST", key: key, query: [("uploadId", uploadID)], body: body),
-                                        location: where_)
+                                        location: place)
             // CompleteMultipartUpload can fail after a 200 status, with an Error document as the body.
             if let root = S3XMLNode.parse(completed.body), root.name == "Error" {
-                throw StorageError(.service, location: where_, code: root.value("Code"), status: completed.status,
+                throw StorageError(.service, location: place, code: root.value("Code"), status: completed.status,
                                    message: root.value("Message") ?? "CompleteMultipartUpload failed")
             }
         } catch {
@@ -64,7 +64,7 @@ extension S3Store {
     private func uploadParts(_ key: String, uploadID: String, size: Int,
                              readPart: @escaping (Range<Int>) throws -> Data) throws -> [String] {
         let work = PartQueue(size: size, partSize: settings.partSize, readPart: readPart)
-        let where_ = location(of: key).description
+        let place = location(of: key).description
         let group = DispatchGroup()
         for _ in 0..<min(settings.uploadConcurrency, work.count) {
             group.enter()
@@ -75,9 +75,9 @@ extension S3Store {
                         let response = try self.perform(
                             S3Request(method: "PUT", key: key,
                                       query: [("partNumber", String(index + 1)), ("uploadId", uploadID)], body: part),
-                            location: where_)
+                            location: place)
                         guard let etag = response.header("etag") else {
-                            throw StorageError(.service, location: where_, message: "UploadPart \(index + 1) answer without ETag")
+                            throw StorageError(.service, location: place, message: "UploadPart \(index + 1) answer without ETag")
                         }
                         work.finish(index, etag: etag)
                     } catch {

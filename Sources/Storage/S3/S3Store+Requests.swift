@@ -17,7 +17,7 @@ extension S3Store {
     }
 
     /// Sends `request`, retrying what may succeed later; any non-2xx answer becomes a StorageError.
-    func perform(_ request: S3Request, location where_: String) throws -> HTTPResponse {
+    func perform(_ request: S3Request, location place: String) throws -> HTTPResponse {
         let payloadHash = Digest.sha256(request.body).hexString
         var attempt = 0
         while true {
@@ -31,7 +31,7 @@ extension S3Store {
             case .success(let response) where (200..<300).contains(response.status):
                 return response
             case .success(let response):
-                let error = serviceError(response, method: request.method, location: where_)
+                let error = serviceError(response, method: request.method, location: place)
                 guard attempt < retry.maxRetries, RetryPolicy.isRetryable(status: response.status, code: error.code) else {
                     throw error
                 }
@@ -39,7 +39,7 @@ extension S3Store {
             case .failure(let error):
                 guard attempt < retry.maxRetries, RetryPolicy.isRetryable(error) else {
                     let tries = attempt + 1
-                    throw StorageError(.transport, location: where_,
+                    throw StorageError(.transport, location: place,
                                        message: "\(request.method) to \(settings.endpoint.absoluteString) failed"
                                            + " after \(tries) attempt\(tries == 1 ? "" : "s"): \(error.localizedDescription)")
                 }
@@ -85,7 +85,7 @@ extension S3Store {
     }
 
     /// The S3 error document (Code, Message) as a StorageError; HEAD answers have no body.
-    func serviceError(_ response: HTTPResponse, method: String, location where_: String) -> StorageError {
+    func serviceError(_ response: HTTPResponse, method: String, location place: String) -> StorageError {
         let document = S3XMLNode.parse(response.body)
         let code = document?.value("Code")
         let message = document?.value("Message")
@@ -97,7 +97,7 @@ extension S3Store {
         case (416, _): kind = .invalidRange
         default: kind = .service
         }
-        return StorageError(kind, location: where_, code: code, status: response.status, message: message)
+        return StorageError(kind, location: place, code: code, status: response.status, message: message)
     }
 }
 

@@ -37,21 +37,21 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         var query = [("list-type", "2"), ("prefix", prefix + keyPrefix),
                      ("max-keys", String(min(1000, max(1, maxKeys ?? settings.listPageSize))))]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
-        let where_ = location.appending(keyPrefix).description
-        let response = try perform(S3Request(method: "GET", key: nil, query: query), location: where_)
+        let place = location.appending(keyPrefix).description
+        let response = try perform(S3Request(method: "GET", key: nil, query: query), location: place)
         guard let root = S3XMLNode.parse(response.body), root.name == "ListBucketResult" else {
-            throw StorageError(.service, location: where_, message: "unreadable ListObjectsV2 answer")
+            throw StorageError(.service, location: place, message: "unreadable ListObjectsV2 answer")
         }
         let objects = try root.children("Contents").map { node -> ObjectInfo in
             guard let key = node.value("Key"), let size = node.value("Size").flatMap({ Int($0) }) else {
-                throw StorageError(.service, location: where_, message: "listing entry without Key or Size")
+                throw StorageError(.service, location: place, message: "listing entry without Key or Size")
             }
             return ObjectInfo(key: String(key.dropFirst(key.hasPrefix(prefix) ? prefix.count : 0)), size: size)
         }
         let truncated = root.value("IsTruncated") == "true"
         let next = root.value("NextContinuationToken").flatMap { $0.isEmpty ? nil : $0 }
         if truncated && next == nil {
-            throw StorageError(.service, location: where_, message: "truncated listing without NextContinuationToken")
+            throw StorageError(.service, location: place, message: "truncated listing without NextContinuationToken")
         }
         return ObjectListing(objects: objects, continuationToken: truncated ? next : nil)
     }
@@ -71,23 +71,19 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
 
     public func get(_ key: String, range: Range<Int>?) throws -> Data {
         try ObjectKey.validate(key, under: location)
-        let where_ = location(of: key).description
+        let place = location(of: key).description
         var headers: [(String, String)] = []
         if let range {
             guard range.lowerBound >= 0 else {
-                throw StorageError(.invalidRange, location: where_, message: "negative range start \(range.lowerBound)")
+                throw StorageError(.invalidRange, location: place, message: "negative range start \(range.lowerBound)")
             }
             if range.isEmpty { return Data() }
             headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"))
         }
-        let response = try perform(S3Request(method: "GET", key: key, headers: headers), location: where_)
-        if let range, response.status == 200, response.body.count > range.count {
-            // A server that ignores Range sends the whole object.
-            let upper = min(range.upperBound, response.body.count)
-            guard range.lowerBound < upper else {
-                throw StorageError(.invalidRange, location: where_, message: "range starts past the end (\(response.body.count) bytes)")
-            }
-            return response.body.subdata(in: range.lowerBound..<upper)
+        let response = try perform(S3Request(method: "GET", key: key, headers: headers), location: place)
+        if let range, response.status == 200 {
+            // A server that ignores Range sends the whole object: cut the range out of it.
+            return response.body.subdata(in: try clip(range, size: response.body.count, location: place))
         }
         return response.body
     }
