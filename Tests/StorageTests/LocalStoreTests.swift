@@ -69,9 +69,9 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
         let data = testBytes(3 << 20, seed: 9)
         let finished = expectation(description: "put finished")
-        var putError: Error?
+        let putError = LockedBox<Error?>(nil)
         Thread {
-            do { try store.put("out/catalog.fits", contentsOf: fifo) } catch { putError = error }
+            do { try store.put("out/catalog.fits", contentsOf: fifo) } catch { putError.value = error }
             finished.fulfill()
         }.start()
 
@@ -95,7 +95,7 @@ final class LocalStoreTests: XCTestCase {
         try writer.write(contentsOf: data.dropFirst(1 << 20))
         try writer.close()
         wait(for: [finished], timeout: 30)
-        XCTAssertNil(putError)
+        XCTAssertNil(putError.value)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir.path), ["catalog.fits"])
         XCTAssertEqual(try store.get("out/catalog.fits"), data)
     }
