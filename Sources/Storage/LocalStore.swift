@@ -29,7 +29,9 @@ public final class LocalStore: ObjectStore, @unchecked Sendable {
         let limit = max(1, maxKeys ?? defaultPageSize)
         let all = try allObjects(prefix: prefix)
         var page = all
-        if let token = continuationToken { page = page.filter { $0.key > token } }
+        if let token = continuationToken.map({ Array($0.utf8) }) {
+            page = page.filter { token.lexicographicallyPrecedes(Array($0.key.utf8)) }
+        }
         let objects = Array(page.prefix(limit))
         let more = page.count > limit
         return ObjectListing(objects: objects, continuationToken: more ? objects.last?.key : nil)

