@@ -115,7 +115,9 @@ final class S3JobTests: XCTestCase {
         }
         let shared = try sharedServer()
         let dir = try TestSupport.makeTemporaryDirectory("e2e-s3-restart")
-        let base = 18500 + Int(ProcessInfo.processInfo.processIdentifier % 50) * 10
+        // A free block of ports scripts/s3-server set aside for a second, test-owned server.
+        let base = ProcessInfo.processInfo.environment["SEXTANT_TEST_S3_RESTART_PORT_BASE"].flatMap(Int.init)
+            ?? 18500 + Int(ProcessInfo.processInfo.processIdentifier % 50) * 10
         let server = Server(endpoint: "http://127.0.0.1:\(base)", accessKey: shared.accessKey,
                             secretKey: shared.secretKey, bucket: "restart")
         let serverDir = dir.appendingPathComponent("s3")
