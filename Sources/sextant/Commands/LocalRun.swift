@@ -6,8 +6,10 @@ import Pipeline
 /// `sextant run --master local[N]`: the driver and N task slots in this process.
 enum LocalRun {
     static func run(_ spec: JobSpec, master: String, configuration: Configuration, logEvery: Int) throws {
-        let slots = try slotCount(master)
         var engineSettings = try EngineSettings(configuration)
+        // local[N] names the slots; local[*] means sextant.local.slots, else one per core.
+        let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
+            ?? ProcessInfo.processInfo.activeProcessorCount
         engineSettings.localSlots = slots
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
@@ -36,19 +38,6 @@ enum LocalRun {
         case .succeeded: return
         case .completedWithFailures, .stopped: throw ExitCode(ExitStatus.someFailed)
         }
-    }
-
-    /// local, local[N] or local[*] (all cores).
-    static func slotCount(_ master: String) throws -> Int {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        if master == "local" { return 1 }
-        guard master.hasPrefix("local["), master.hasSuffix("]") else {
-            throw ValidationError("--master must be local, local[N], local[*] or sextant://HOST:PORT, not \(master)")
-        }
-        let inner = master.dropFirst("local[".count).dropLast()
-        if inner == "*" { return cores }
-        guard let n = Int(inner), n > 0 else { throw ValidationError("local[N] needs N >= 1, not \(master)") }
-        return n
     }
 }
 
