@@ -85,18 +85,9 @@ final class ClusterHarness {
     private func launch(_ arguments: [String], name: String, namespace: String?,
                         environment extra: [String: String] = [:]) throws -> Process {
         let command = wrap(["--", Sextant.binary] + arguments, namespace: namespace)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment
-            .merging(environment) { _, new in new }.merging(extra) { _, new in new }
-        let logURL = directory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        return try Sextant.startProgram(command[0], Array(command.dropFirst()),
+                                        logTo: directory.appendingPathComponent("\(name).log"),
+                                        environment: environment.merging(extra) { _, new in new })
     }
 
     /// `ip netns exec NS cmd...` when a namespace is given, else the command as is.
