@@ -11,11 +11,16 @@ final class CFITSIOFile {
     /// the inflated copy.
     private(set) var memory: MemoryCells?
     private var isClosed = false
+    /// The length of a file read from memory. CFITSIO's memory driver reads past the end of a
+    /// short buffer without an error, so readers check sizes against it themselves.
+    let memoryLength: Int?
 
-    init(pointer: UnsafeMutablePointer<fitsfile>, name: String, memory: MemoryCells? = nil) {
+    init(pointer: UnsafeMutablePointer<fitsfile>, name: String, memory: MemoryCells? = nil,
+         memoryLength: Int? = nil) {
         self.pointer = pointer
         self.name = name
         self.memory = memory
+        self.memoryLength = memoryLength
     }
 
     deinit { close() }
@@ -39,10 +44,14 @@ final class CFITSIOFile {
 
     /// Opens a file on disk read-only, taking the path literally.
     static func open(path: String) throws -> CFITSIOFile {
-        try FileSignature.check(path: path)
+        let signature = try FileSignature.check(path: path)
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
         ffdkopn(&pointer, path, READONLY, &status)
+        if status > 0, signature != .fits, [CFITSIOStatus.endOfFile, CFITSIOStatus.readError, 414].contains(status) {
+            throw FITSError(file: path, reason: .truncated(
+                "the compressed stream is cut short or damaged (CFITSIO: \(CFITSIOStatus.text(status)))"))
+        }
         guard status == 0, let pointer else {
             throw CFITSIOFile.openError(status, name: path)
         }
@@ -68,7 +77,7 @@ final class CFITSIOFile {
             memory.release()
             throw CFITSIOFile.openError(status, name: name)
         }
-        return CFITSIOFile(pointer: pointer, name: name, memory: memory)
+        return CFITSIOFile(pointer: pointer, name: name, memory: memory, memoryLength: memory.size.pointee)
     }
 
     private static func openError(_ status: Int32, name: String) -> FITSError {

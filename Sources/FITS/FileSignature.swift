@@ -10,7 +10,8 @@ enum FileSignature: Equatable {
 
     private static let prefixLength = 10
 
-    static func check(path: String) throws {
+    @discardableResult
+    static func check(path: String) throws -> FileSignature {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FITSError(file: path, reason: .fileNotFound)
@@ -24,7 +25,7 @@ enum FileSignature: Equatable {
         }
         defer { try? handle.close() }
         let prefix = (try? handle.read(upToCount: prefixLength)) ?? Data()
-        _ = try prefix.withUnsafeBytes { try check(bytes: $0, name: path) }
+        return try prefix.withUnsafeBytes { try check(bytes: $0, name: path) }
     }
 
     @discardableResult

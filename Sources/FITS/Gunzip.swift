@@ -33,21 +33,34 @@ enum Gunzip {
     #endif
 
     /// Returns a malloc'd buffer holding the inflated file, and the file's length.
+    ///
+    /// The buffer is sized from the gzip trailer (ISIZE, the length mod 2^32) and never grown:
+    /// given a realloc function, CFITSIO keeps growing its buffer for a stream that was cut short,
+    /// so a truncated buffer must fail instead. (Files over 4 GB inflated are not supported here.)
     static func inflate(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (UnsafeMutableRawPointer, Int) {
         guard let uncompress else {
             throw FITSError(file: name, reason: .unreadable(
                 "it is gzip'd and this CFITSIO cannot inflate memory buffers; gunzip it first"))
         }
-        var capacity = max(bytes.count * 4, 28_800)
-        var buffer = malloc(capacity)?.assumingMemoryBound(to: CChar.self)
+        let damaged = FITSError(file: name, reason: .truncated("the gzip stream is cut short or damaged"))
+        guard bytes.count >= 18 else { throw damaged }
+        let trailer = bytes.count - 4
+        let expected = (0..<4).reduce(0) { $0 | Int(bytes[trailer + $1]) << (8 * $1) }
+        // Deflate never expands more than ~1032:1, so a larger ISIZE is not a real trailer.
+        guard expected <= bytes.count * 1100 else { throw damaged }
+        var capacity = expected + 2880
+        guard var buffer = malloc(capacity)?.assumingMemoryBound(to: CChar.self) as UnsafeMutablePointer<CChar>? else {
+            throw FITSError(file: name, reason: .unreadable("out of memory inflating \(expected) bytes"))
+        }
+        var output: UnsafeMutablePointer<CChar>? = buffer
         var fileSize = 0
         var status: Int32 = 0
         let source = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
-        _ = uncompress(source, bytes.count, &buffer, &capacity, realloc, &fileSize, &status)
-        guard status == 0, let buffer else {
+        _ = uncompress(source, bytes.count, &output, &capacity, nil, &fileSize, &status)
+        if let output { buffer = output }
+        guard status == 0, fileSize == expected else {
             free(buffer)
-            throw FITSError(file: name, reason: .truncated(
-                "the gzip stream is damaged or cut short (CFITSIO: \(CFITSIOStatus.text(status)))"))
+            throw damaged
         }
         return (UnsafeMutableRawPointer(buffer), fileSize)
     }

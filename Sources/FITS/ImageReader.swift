@@ -10,6 +10,7 @@ struct ImageReader {
     func read(_ selection: HDUSelection) throws -> FITSImage {
         let hdu = try move(to: selection)
         let axes = try checkedImageAxes(hdu: hdu)
+        try checkDataIsPresent(hdu: hdu)
         let header = try readHeader()
         let (pixels, mask) = try readPixels(count: axes[0] * axes[1], hdu: hdu)
         return FITSImage(width: axes[0], height: axes[1], pixels: pixels, mask: mask,
@@ -118,6 +119,35 @@ struct ImageReader {
             throw FITSError(file: name, reason: .notTwoDimensional(hdu: hdu, axes: axes))
         }
         return axes
+    }
+
+    /// For a file in memory: the HDU's data must lie within the buffer.
+    private func checkDataIsPresent(hdu: Int) throws {
+        guard let length = file.memoryLength else { return }
+        var headerStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+        try file.call("locating the data") { ffghadll(file.pointer, &headerStart, &dataStart, &dataEnd, &$0) }
+        let needed = Int(dataStart) + (try rawDataSize())
+        if needed > length {
+            throw FITSError(file: name, reason: .truncated(
+                "HDU \(hdu) needs \(needed) bytes but the file has only \(length)"))
+        }
+    }
+
+    /// The size of the data unit without its padding, from the stored header (for a compressed
+    /// image, the table that holds it): |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x ... x NAXISn).
+    private func rawDataSize() throws -> Int {
+        func key(_ keyword: String, default value: Int64? = nil) throws -> Int {
+            var number: Int64 = 0
+            var status: Int32 = 0
+            ffgkyjj(file.pointer, keyword, &number, nil, &status)
+            if status == 202, let value { return Int(value) }  // KEY_NO_EXIST
+            try check(status, reading: "reading \(keyword)", hdu: nil)
+            return Int(number)
+        }
+        let naxis = try key("NAXIS")
+        guard naxis > 0 else { return 0 }
+        let product = try (1...naxis).reduce(1) { $0 * (try key("NAXIS\($1)")) }
+        return abs(try key("BITPIX")) / 8 * (try key("GCOUNT", default: 1)) * (try key("PCOUNT", default: 0) + product)
     }
 
     // MARK: Header and pixels

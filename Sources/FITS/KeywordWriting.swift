@@ -5,6 +5,14 @@ extension CFITSIOFile {
     /// Appends cards to the current HDU's header, in order. Reals are written in Swift's shortest
     /// round-trip form, so a value reads back exactly and the bytes never depend on a locale.
     func write(_ cards: [FITSCard], reserved: Set<String>) throws {
+        let continued = cards.contains {
+            guard case .string(let text)? = $0.value else { return false }
+            return text.utf8.count + text.filter { $0 == "'" }.count > 68
+        }
+        if continued {
+            // Announce the CONTINUE convention (LONGSTRN), as fitsverify recommends.
+            try call("writing LONGSTRN") { ffplsw(pointer, &$0) }
+        }
         for card in cards {
             try write(card, reserved: reserved)
         }

@@ -17,9 +17,11 @@ struct MemoryCells {
         self.ownsBuffer = ownsBuffer
     }
 
-    /// A fresh malloc'd buffer that CFITSIO grows with realloc as it writes.
-    static func growable(initialSize: Int) -> MemoryCells {
-        MemoryCells(address: malloc(initialSize), size: initialSize, ownsBuffer: true)
+    /// No buffer yet: CFITSIO allocates and grows it with realloc as it writes. (Starting from a
+    /// malloc'd buffer is unsafe: CFITSIO takes whatever FITS file the recycled memory still
+    /// holds as the file's existing content and appends after it.)
+    static func growable() -> MemoryCells {
+        MemoryCells(address: nil, size: 0, ownsBuffer: true)
     }
 
     func release() {

@@ -4,7 +4,7 @@ import Foundation
 extension CFITSIOFile {
     /// A new, empty FITS file in memory that CFITSIO grows as it writes.
     static func createInMemory(name: String) throws -> CFITSIOFile {
-        let memory = MemoryCells.growable(initialSize: blockSize * 4)
+        let memory = MemoryCells.growable()
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
         ffimem(&pointer, memory.address, memory.size, blockSize * 16, realloc, &status)

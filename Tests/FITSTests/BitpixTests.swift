@@ -6,7 +6,7 @@ import XCTest
 /// files and computes `(raw.astype(float64) * bscale + bzero).astype(float32)` with bad pixels 0.
 final class BitpixTests: FITSTestCase {
     /// name, BITPIX, BSCALE, BZERO, BLANK ('None' when absent).
-    private let cases: [(String, Int, Double, Double, String)] = [
+    private static let cases: [(String, Int, Double, Double, String)] = [
         ("u8", 8, 1, 0, "None"), ("u8s", 8, 0.5, -10, "7"),
         ("i16", 16, 1, 0, "None"), ("i16s", 16, 1.7, 123.25, "-32768"), ("u16", 16, 1, 32768, "None"),
         ("i32", 32, 1, 0, "12345"), ("i32s", 32, 0.001, 1e5, "None"),
@@ -15,10 +15,11 @@ final class BitpixTests: FITSTestCase {
         ("f64", -64, 1, 0, "None"), ("f64s", -64, 1e-3, 0.125, "None"),
     ]
 
-    override func setUpWithError() throws {
-        try super.setUpWithError()
+    private var cases: [(String, Int, Double, Double, String)] { Self.cases }
+
+    override class var fixtureScript: String {
         let table = cases.map { "('\($0.0)', \($0.1), \($0.2), \($0.3), \($0.4))" }.joined(separator: ", ")
-        try astropy("""
+        return """
             rng = np.random.default_rng(7)
             types = {8: np.uint8, 16: np.int16, 32: np.int32, 64: np.int64, -32: np.float32, -64: np.float64}
             for name, bitpix, bscale, bzero, blank in [\(table)]:
@@ -51,7 +52,7 @@ final class BitpixTests: FITSTestCase {
                     expected[bad] = 0
                     expected.astype('<f4').tofile(name + '.f4')
                     bad.astype(np.uint8).tofile(name + '.mask')
-            """)
+            """
     }
 
     func testEveryBitpixReadsAsAstropyScalesIt() throws {

@@ -6,14 +6,30 @@ import XCTest
 /// Shared pieces of the FITS tests: a scratch directory per test, astropy snippets run in it,
 /// and the float32/uint8 arrays numpy writes with `.tofile`.
 class FITSTestCase: XCTestCase {
+    /// Astropy code that makes the files a test class needs; run once per class, in its directory.
+    class var fixtureScript: String { "" }
+
+    private static var directories: [ObjectIdentifier: URL] = [:]
+
+    /// The class's scratch directory, shared by its tests.
     var directory: URL!
 
     override func setUpWithError() throws {
+        let key = ObjectIdentifier(type(of: self))
+        if let existing = Self.directories[key] {
+            directory = existing
+            return
+        }
         directory = try TestSupport.makeTemporaryDirectory("fits-test")
+        Self.directories[key] = directory
+        if !Self.fixtureScript.isEmpty { try astropy(Self.fixtureScript) }
     }
 
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
+    override class func tearDown() {
+        if let directory = directories.removeValue(forKey: ObjectIdentifier(self)) {
+            try? FileManager.default.removeItem(at: directory)
+        }
+        super.tearDown()
     }
 
     func path(_ name: String) -> String {
