@@ -17,17 +17,16 @@ enum CFITSIOLock {
     }
 }
 
-extension FITS {
-    /// True when the linked CFITSIO is reentrant, so files are read in parallel without a lock.
-    public static var isCFITSIOReentrant: Bool { CFITSIOLock.isReentrant }
+/// Facts about the linked CFITSIO.
+public enum FITSLibrary {
+    /// True when the linked CFITSIO is reentrant, so files are read in parallel without a lock;
+    /// false means every read and write is serialized.
+    public static var isReentrant: Bool { CFITSIOLock.isReentrant }
 
     /// The linked CFITSIO version, e.g. "4.2".
-    public static var cfitsioVersion: String {
+    public static var version: String {
         var version: Float = 0
         _ = ffvers(&version)
         return String(format: "%.3g", version)
     }
 }
-
-/// Namespace for module-wide facts.
-public enum FITS {}
