@@ -23,10 +23,12 @@ public enum FITSLibrary {
     /// false means every read and write is serialized.
     public static var isReentrant: Bool { CFITSIOLock.isReentrant }
 
-    /// The linked CFITSIO version, e.g. "4.2".
+    /// The linked CFITSIO version, e.g. "4.2" (ffvers reports 4.2.0 as 4.02).
     public static var version: String {
-        var version: Float = 0
-        _ = ffvers(&version)
-        return String(format: "%.3g", version)
+        var number: Float = 0
+        _ = ffvers(&number)
+        let major = Int(number)
+        let minor = Int(((number - Float(major)) * 100).rounded())
+        return "\(major).\(minor)"
     }
 }
