@@ -48,7 +48,7 @@ final class CFITSIOFile {
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
         ffdkopn(&pointer, path, READONLY, &status)
-        if status > 0, signature != .fits, [CFITSIOStatus.endOfFile, CFITSIOStatus.readError, 414].contains(status) {
+        if status > 0, signature != .fits, [CFITSIOStatus.endOfFile, CFITSIOStatus.readError, CFITSIOStatus.decompressionError].contains(status) {
             throw FITSError(file: path, reason: .truncated(
                 "the compressed stream is cut short or damaged (CFITSIO: \(CFITSIOStatus.text(status)))"))
         }
@@ -94,7 +94,7 @@ final class CFITSIOFile {
 
     // MARK: Calls
 
-    /// Runs one CFITSIO call with a fresh status; throws what `describe` makes of a failure.
+    /// Runs one CFITSIO call with a fresh status; a failure throws a FITSError naming the action.
     @discardableResult
     func call(_ action: String, _ body: (inout Int32) -> Int32) throws -> Int32 {
         var status: Int32 = 0

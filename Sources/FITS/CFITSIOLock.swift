@@ -17,17 +17,18 @@ enum CFITSIOLock {
     }
 }
 
-extension FITS {
-    /// True when the linked CFITSIO is reentrant, so files are read in parallel without a lock.
-    public static var isCFITSIOReentrant: Bool { CFITSIOLock.isReentrant }
+/// Facts about the linked CFITSIO.
+public enum FITSLibrary {
+    /// True when the linked CFITSIO is reentrant, so files are read in parallel without a lock;
+    /// false means every read and write is serialized.
+    public static var isReentrant: Bool { CFITSIOLock.isReentrant }
 
-    /// The linked CFITSIO version, e.g. "4.2".
-    public static var cfitsioVersion: String {
-        var version: Float = 0
-        _ = ffvers(&version)
-        return String(format: "%.3g", version)
+    /// The linked CFITSIO version, e.g. "4.2" (ffvers reports 4.2.0 as 4.02).
+    public static var version: String {
+        var number: Float = 0
+        _ = ffvers(&number)
+        let major = Int(number)
+        let minor = Int(((number - Float(major)) * 100).rounded())
+        return "\(major).\(minor)"
     }
 }
-
-/// Namespace for module-wide facts.
-public enum FITS {}

@@ -8,8 +8,9 @@ enum CFITSIOStatus {
     static let noEnd: Int32 = 210
     static let noSimple: Int32 = 221
     static let unknownRecord: Int32 = 252
-    static let badHDUNumber: Int32 = 301
     static let noMatchingHDU: Int32 = 301  // ffmnhd reports a missing EXTNAME as BAD_HDU_NUM
+    static let keywordNotFound: Int32 = 202
+    static let decompressionError: Int32 = 414
 
     /// CFITSIO's short text for a status code. It reads a static table, so it is thread-safe
     /// (unlike the error-message stack, which is shared by all threads).

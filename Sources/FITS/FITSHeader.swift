@@ -22,6 +22,7 @@ public struct FITSHeader: Sendable, Hashable {
         card(keyword) != nil
     }
 
+    /// A string value; other values in their FITS spelling (T, 42, 2.5).
     public func string(_ keyword: String) -> String? {
         switch self[keyword] {
         case .string(let s): return s

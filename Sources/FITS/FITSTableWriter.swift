@@ -135,32 +135,3 @@ public struct FITSTableWriter: Sendable {
         }
     }
 }
-
-/// NUL-terminated copies of strings, as a `char **` for CFITSIO, freed with the array.
-final class CStringArray {
-    let pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
-    private let count: Int
-
-    init(_ strings: [String]) {
-        count = strings.count
-        pointers = .allocate(capacity: max(count, 1))
-        for (i, string) in strings.enumerated() {
-            (pointers + i).initialize(to: strdup(string))
-        }
-    }
-
-    deinit {
-        for i in 0..<count { free(pointers[i]) }
-        pointers.deallocate()
-    }
-}
-
-enum FITSOutput {
-    static func write(_ data: Data, to path: String) throws {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw FITSError(file: path, reason: .unwritable(error.localizedDescription))
-        }
-    }
-}

@@ -53,7 +53,7 @@ extension FITSHeader {
     /// The string on a `CONTINUE  'more text&'` card.
     private static func continuationValue(_ record: String) -> FITSValue? {
         guard record.count > 10 else { return nil }
-        let asValueCard = "CONTINUE= " + record.dropFirst(10)
+        let asValueCard = "CONTVAL = " + record.dropFirst(10)  // ffpsvc reads no value on CONTINUE itself
         let (text, _) = valueAndComment(Array(asValueCard.utf8CString))
         return text.flatMap(FITSValue.init(fitsText:))
     }

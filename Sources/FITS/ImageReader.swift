@@ -42,7 +42,9 @@ struct ImageReader {
     }
 
     private func move(toIndex index: Int) throws {
-        if index < 0 { throw FITSError(file: name, reason: .hduIndexOutOfRange(index: index, count: hduCount())) }
+        guard index >= 0, index < Int(Int32.max) else {
+            throw FITSError(file: name, reason: .hduIndexOutOfRange(index: index, count: hduCount()))
+        }
         var status: Int32 = 0
         ffmahd(file.pointer, Int32(index + 1), nil, &status)
         guard status > 0 else { return }
@@ -58,7 +60,7 @@ struct ImageReader {
         var index = 1
         while true {
             var status: Int32 = 0
-            ffmahd(file.pointer, Int32(index + 1), nil, &status)
+            ffmahd(file.pointer, Int32(clamping: index + 1), nil, &status)
             if status == CFITSIOStatus.endOfFile { break }
             try check(status, reading: "moving to HDU \(index)", hdu: index)
             if try hduType() == IMAGE_HDU, try dimensionCount() > 0 { return index }
@@ -140,7 +142,7 @@ struct ImageReader {
             var number: Int64 = 0
             var status: Int32 = 0
             ffgkyjj(file.pointer, keyword, &number, nil, &status)
-            if status == 202, let value { return Int(value) }  // KEY_NO_EXIST
+            if status == CFITSIOStatus.keywordNotFound, let value { return Int(value) }
             try check(status, reading: "reading \(keyword)", hdu: nil)
             return Int(number)
         }

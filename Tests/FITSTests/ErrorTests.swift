@@ -64,6 +64,7 @@ final class ErrorTests: FITSTestCase {
                                     contains: ["HDU index 7 is out of range", "3 HDUs"])
         XCTAssertEqual(error?.description, "\(mef): HDU index 7 is out of range: the file has 3 HDUs (0 to 2, 0 = primary)")
         assertFITSError(try FITSImage(contentsOfFile: mef, hdu: .index(-1)), file: mef, contains: ["HDU index -1 is out of range"])
+        assertFITSError(try FITSImage(contentsOfFile: mef, hdu: .index(Int.max)), file: mef, contains: ["is out of range"])
         let missing = assertFITSError(try FITSImage(contentsOfFile: mef, hdu: .extname("VARIANCE")), file: mef, contains: [])
         XCTAssertEqual(missing?.description, "\(mef): no HDU with EXTNAME 'VARIANCE'")
     }

@@ -34,8 +34,9 @@ final class HDUAndCompressionTests: FITSTestCase {
             fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(sci, name='COMP')]).writeto('astropy_sci.fits.fz')
             fits.getdata('astropy_sci.fits.fz', 'COMP').astype('<f4').tofile('astropy_sci_fz.f4')
             # Tile-compressed by CFITSIO's own fpack (Rice, lossless for integers): counts.fits.fz
-            import subprocess
+            import subprocess, shutil
             subprocess.run(['fpack', 'counts.fits'], check=True)
+            shutil.copy('sci.fits', 'odd[1] name.fits')
             """
     }
 
@@ -59,6 +60,12 @@ final class HDUAndCompressionTests: FITSTestCase {
         let pastTable = try FITSImage(contentsOfFile: path("table_first.fits"))
         XCTAssertEqual(pastTable.hdu, 2, "skips the table to reach the image")
         assertBitIdentical(pastTable.pixels, try float32File("err.f4"), "after the table")
+    }
+
+    func testPathsAreTakenLiterally() throws {
+        // CFITSIO's extended syntax would read "[1]" as an HDU selector.
+        let image = try FITSImage(contentsOfFile: path("odd[1] name.fits"))
+        assertBitIdentical(image.pixels, try float32File("sci.f4"), "odd name")
     }
 
     func testGzipFromDiskAndMemory() throws {

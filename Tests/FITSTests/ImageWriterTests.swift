@@ -18,7 +18,9 @@ final class ImageWriterTests: FITSTestCase {
 
     private var keywords: [FITSCard] {
         [.double("GAIN", 4.62, comment: "e-/ADU"), .double("EXPTIME", 53.907456),
-         .string("OBJECT", "NGC 5194"), .bool("SYNTHETI", true), .int("SEED", 42)]
+         .string("OBJECT", "NGC 5194"), .bool("SYNTHETI", true), .int("SEED", 42),
+         .string("ORIGIN", "s3://a-bucket/with/a/rather/long/prefix/that/needs/continue/cards/frame-000001.fits"),
+         .string("QUOTED", "O'Hara  "), .commentary("made by the FITS tests")]
     }
 
     func testFloat32ImageReadsBackInAstropyAndHere() throws {
@@ -31,7 +33,7 @@ final class ImageWriterTests: FITSTestCase {
                 print(json.dumps({'bitpix': h['BITPIX'], 'shape': list(f[0].data.shape), 'gain': h['GAIN'],
                                   'gain_comment': h.comments['GAIN'], 'exptime': h['EXPTIME'],
                                   'object': h['OBJECT'], 'synth': h['SYNTHETI'], 'seed': h['SEED'],
-                                  'has_date': 'DATE' in h}))
+                                  'origin': h['ORIGIN'], 'quoted': h['QUOTED'], 'has_date': 'DATE' in h}))
             """)
         let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
         XCTAssertEqual(json["bitpix"] as? Int, -32)
@@ -43,6 +45,9 @@ final class ImageWriterTests: FITSTestCase {
         XCTAssertEqual(json["synth"] as? Bool, true)
         XCTAssertEqual(json["seed"] as? Int, 42)
         XCTAssertEqual(json["has_date"] as? Bool, false)
+        XCTAssertEqual(json["origin"] as? String,
+                       "s3://a-bucket/with/a/rather/long/prefix/that/needs/continue/cards/frame-000001.fits")
+        XCTAssertEqual(json["quoted"] as? String, "O'Hara")
         assertBitIdentical(try float32File("float.f4"), floatPixels, "astropy reads what we wrote")
 
         let image = try FITSImage(contentsOfFile: path("float.fits"))
@@ -57,6 +62,12 @@ final class ImageWriterTests: FITSTestCase {
         XCTAssertEqual(image.header.bool("SYNTHETI"), true)
         XCTAssertEqual(image.header.int("SEED"), 42)
         XCTAssertEqual(image.header.card("GAIN")?.comment, "e-/ADU")
+        XCTAssertEqual(image.header.string("ORIGIN"),
+                       "s3://a-bucket/with/a/rather/long/prefix/that/needs/continue/cards/frame-000001.fits",
+                       "CONTINUE cards are joined")
+        XCTAssertEqual(image.header.string("QUOTED"), "O'Hara", "quotes undoubled, trailing blanks dropped")
+        XCTAssertTrue(image.header.commentary().contains("made by the FITS tests"))
+        XCTAssertNil(image.header["DATE"])
     }
 
     func testInt16WithScalingAndBlank() throws {
