@@ -24,6 +24,9 @@ public struct EngineSettings: Sendable, Equatable {
     public var failFast = false
     /// Task slots of the local backend; nil means one per core.
     public var localSlots: Int?
+    /// How long an input on one executor's own disk waits for that executor before another
+    /// may take it (delay scheduling). Short, as Kira found: a long wait idles other executors.
+    public var localityWait: TimeInterval = 0.1
 
     public init() {}
 
@@ -39,13 +42,14 @@ public struct EngineSettings: Sendable, Equatable {
         public static let excludeTimeout = "sextant.excludeOnFailure.timeout"
         public static let failFast = "sextant.job.failFast"
         public static let localSlots = "sextant.local.slots"
+        public static let localityWait = "sextant.locality.wait"
     }
 
     /// Every key the Engine reads, for unknown-key detection.
     public static let knownKeys: Set<String> = [
         Key.maxFailures, Key.speculation, Key.speculationQuantile, Key.speculationMultiplier,
         Key.speculationMinRuntime, Key.speculationInterval, Key.excludeOnFailure, Key.excludeThreshold,
-        Key.excludeTimeout, Key.failFast, Key.localSlots,
+        Key.excludeTimeout, Key.failFast, Key.localSlots, Key.localityWait,
     ]
 
     public init(_ configuration: Configuration) throws {
@@ -62,6 +66,7 @@ public struct EngineSettings: Sendable, Equatable {
         excludeThreshold = try configuration.int(Key.excludeThreshold, default: defaults.excludeThreshold)
         excludeTimeout = try configuration.duration(Key.excludeTimeout, default: defaults.excludeTimeout)
         failFast = try configuration.bool(Key.failFast, default: defaults.failFast)
+        localityWait = try configuration.duration(Key.localityWait, default: defaults.localityWait)
         if let slots = configuration[Key.localSlots], slots != "*" {
             localSlots = try configuration.int(Key.localSlots, default: 0)
         }
@@ -77,6 +82,7 @@ public struct EngineSettings: Sendable, Equatable {
                     "between 0 and 1")
         try require(speculationMultiplier >= 1, Key.speculationMultiplier, speculationMultiplier, "at least 1")
         try require(speculationInterval > 0, Key.speculationInterval, speculationInterval, "a positive duration")
+        try require(localityWait >= 0, Key.localityWait, localityWait, "zero or a positive duration")
         try require(excludeThreshold >= 1, Key.excludeThreshold, excludeThreshold, "at least 1")
         try require((localSlots ?? 1) >= 1, Key.localSlots, localSlots ?? 0, "at least 1, or *")
     }

@@ -38,11 +38,16 @@ public struct JobOptions: Sendable {
     public var outputCheck: OutputCheck?
     /// Receives this job's events on the scheduler's queue.
     public var listener: (any JobListener)?
+    /// The paths partition `i` reads, matched against executors' `localPaths` so an input on
+    /// one executor's own disk runs there (after `sextant.locality.wait`, anywhere). Nil: no preference.
+    public var preferredLocations: (@Sendable (Int) -> [String])?
 
-    public init(failFast: Bool? = nil, outputCheck: OutputCheck? = nil, listener: (any JobListener)? = nil) {
+    public init(failFast: Bool? = nil, outputCheck: OutputCheck? = nil, listener: (any JobListener)? = nil,
+                preferredLocations: (@Sendable (Int) -> [String])? = nil) {
         self.failFast = failFast
         self.outputCheck = outputCheck
         self.listener = listener
+        self.preferredLocations = preferredLocations
     }
 }
 

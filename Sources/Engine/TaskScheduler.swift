@@ -108,6 +108,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             if self.executors[info.id] != nil { self.handleExecutorLost(info.id, reason: "executor re-registered") }
             self.executorOrder.append(info.id)
             self.executors[info.id] = ExecutorState(info: info)
+            for job in self.jobs { job.assignLocality([info]) }
             self.logger.info("executor added", metadata: ["executor": "\(info.id)", "cores": "\(info.cores)"])
             self.notifyAll { $0.executorAdded(info) }
             self.launchTasks()
@@ -126,6 +127,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
 
     private func begin(_ description: JobDescription, handle: JobHandle) {
         let job = TaskSetManager(job: description, settings: settings)
+        job.assignLocality(executorOrder.compactMap { executors[$0]?.info })
         var skipped = 0
         if let check = description.options.outputCheck, check.skipCommitted {
             skipped = job.skipCommitted(check.isCommitted)
@@ -150,7 +152,8 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             for id in usable {
                 guard let state = executors[id], state.freeSlots > 0 else { continue }
                 for job in jobs {
-                    if let next = job.nextTask(for: id, otherExecutorsUsable: usable.count > 1) {
+                    if let next = job.nextTask(for: id, otherExecutorsUsable: usable.count > 1,
+                                               isAlive: { self.executors[$0] != nil }) {
                         launch(job, partition: next.partition, speculative: next.speculative, on: id)
                         launchedAny = true
                         break

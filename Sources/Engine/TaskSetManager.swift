@@ -36,6 +36,7 @@ final class TaskSetManager {
     private var retries: [Int] = []
     private var speculatable: [Int] = []
     private var nextAttempt = 0
+    private var locality: LocalityTable
     var endStatus: JobStatus?
 
     init(job: JobDescription, settings: EngineSettings) {
@@ -43,6 +44,18 @@ final class TaskSetManager {
         self.failFast = job.options.failFast ?? settings.failFast
         self.maxFailures = settings.maxFailures
         self.partitions = Array(repeating: Partition(), count: job.partitionCount)
+        self.locality = LocalityTable(wait: settings.localityWait)
+    }
+
+    /// Notes which partitions are local to which of `executors` (at job start, and for
+    /// executors that join later: only partitions not handed out yet).
+    func assignLocality(_ executors: [ExecutorInfo]) {
+        guard let inputs = job.options.preferredLocations else { return }
+        locality.assign(partitions: nextFresh..<partitions.count, inputs: inputs, executors: executors)
+    }
+
+    private func isFresh(_ index: Int) -> Bool {
+        partitions[index].status == .pending && partitions[index].running == 0 && partitions[index].attempts == 0
     }
 
     var partitionCount: Int { partitions.count }
@@ -62,15 +75,28 @@ final class TaskSetManager {
 
     /// The next partition to run on `executor`: retries first, then fresh partitions,
     /// then speculative copies. Returns nil when there is nothing for it.
-    func nextTask(for executor: ExecutorID, otherExecutorsUsable: Bool) -> (partition: Int, speculative: Bool)? {
+    func nextTask(for executor: ExecutorID, otherExecutorsUsable: Bool,
+                  isAlive: (ExecutorID) -> Bool = { _ in true }) -> (partition: Int, speculative: Bool)? {
         // A retry avoids the executor it last failed on while another can take it.
         if let slot = retries.firstIndex(where: { !otherExecutorsUsable || partitions[$0].lastFailedOn != executor }) {
             return (retries.remove(at: slot), false)
         }
+        if !locality.isEmpty {
+            if let local = locality.nextLocal(for: executor, isRunnable: isFresh) { return (local, false) }
+            if let waited = locality.nextDeferred(for: executor, isRunnable: isFresh, isAlive: isAlive) {
+                return (waited, false)
+            }
+        }
         while nextFresh < partitions.count {
             let index = nextFresh
             nextFresh += 1
-            if partitions[index].status == .pending && partitions[index].running == 0 { return (index, false) }
+            guard isFresh(index) else { continue }
+            // Another executor's local input waits for it a little (delay scheduling).
+            if !locality.isEmpty, !locality.mayRun(index, on: executor, isAlive: isAlive) {
+                locality.postpone(index)
+                continue
+            }
+            return (index, false)
         }
         if let slot = speculatable.firstIndex(where: {
             canSpeculate($0, on: executor, otherExecutorsUsable: otherExecutorsUsable)
@@ -83,7 +109,7 @@ final class TaskSetManager {
     }
 
     var hasPendingWork: Bool {
-        !retries.isEmpty || nextFresh < partitions.count || !speculatable.isEmpty
+        !retries.isEmpty || nextFresh < partitions.count || !speculatable.isEmpty || locality.hasQueuedWork
     }
 
     func makeAttempt(partition: Int) -> TaskAttemptID {

@@ -69,6 +69,7 @@ final class SimulatedBackend: ExecutorBackend, @unchecked Sendable {
         var cores = 1
         var delay: TimeInterval = 0
         var failsEveryTask = false
+        var localPaths: [String] = []
     }
 
     private let executors: [ExecutorID: Executor]
@@ -86,7 +87,8 @@ final class SimulatedBackend: ExecutorBackend, @unchecked Sendable {
     func start(events: BackendEvents) {
         self.events.value = events
         for id in order {
-            events.executorAdded(ExecutorInfo(id: id, host: "sim", cores: executors[id]!.cores))
+            events.executorAdded(ExecutorInfo(id: id, host: "sim", cores: executors[id]!.cores,
+                                              localPaths: executors[id]!.localPaths))
         }
     }
 

@@ -109,7 +109,10 @@ public final class ExtractionDriver: @unchecked Sendable {
                 }
             },
             steps: [step], settings: spec.settings,
-            options: JobOptions(listener: listener))
+            options: JobOptions(listener: listener, preferredLocations: { partition in
+                // Local paths only: an executor's sextant.executor.localPaths name its own disks.
+                plan.range(of: partition).map { inputs[indices[$0]].uri }.filter { !$0.contains("://") }
+            }))
 
         let handle: JobHandle = {
             cancelLock.lock(); defer { cancelLock.unlock() }
