@@ -36,7 +36,7 @@ enum HTML {
         header h1{font-size:1.3em;margin:.3em 0;color:#2d4a7a} header a{color:#2d4a7a}
         table{border-collapse:collapse;margin:.5em 0 1.5em;background:#fff}
         th,td{border:1px solid #d5dae3;padding:.3em .7em;text-align:left;vertical-align:top}
-        th{background:#eef1f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
+        th{background:#eef1f6} td.n{text-align:right;font-variant-numeric:tabular-nums} td.nw{white-space:nowrap}
         .status{font-weight:600} .running{color:#1f6fd1} .succeeded{color:#1e7e34} .failed,.interrupted{color:#b3261e} .cancelled,.queued{color:#7a6a00}
         .bar{width:16em;height:1em;background:#e3e7ee;border-radius:3px;overflow:hidden;display:inline-block;vertical-align:middle}
         .bar span{display:block;height:100%;background:#3a7bd5;float:left} .bar span.bad{background:#d0453a}
@@ -61,6 +61,11 @@ enum HTML {
     /// A cell of escaped text; `numeric` right-aligns it.
     static func cell(_ text: String, numeric: Bool = false) -> String {
         "<td\(numeric ? " class=\"n\"" : "")>\(escape(text))</td>"
+    }
+
+    /// A cell that does not wrap (executor ids, states).
+    static func word(_ text: String) -> String {
+        "<td class=\"nw\">\(escape(text))</td>"
     }
 
     static func status(_ status: String) -> String {

@@ -52,19 +52,19 @@ enum Pages {
         body += "<h3>Failures (\(detail.failures.count))</h3>"
         body += HTML.table(["Input", "Attempts", "Executor", "Message"], detail.failures.prefix(200).map { [
             "<td class=\"mono\">\(HTML.escape($0.input))</td>", HTML.cell("\($0.attempts)", numeric: true),
-            HTML.cell($0.executor ?? ""), HTML.cell($0.error ?? ""),
+            HTML.word($0.executor ?? ""), HTML.cell($0.error ?? ""),
         ] }, empty: "None.")
         body += "<h3>Slowest tasks</h3>"
         body += HTML.table(["Partition", "Attempt", "Executor", "Duration", "Outcome", "Inputs"], detail.slowestTasks.map { [
             HTML.cell("\($0.partition)", numeric: true), HTML.cell("\($0.attempt)", numeric: true),
-            HTML.cell($0.executor), HTML.cell(Format.duration($0.duration), numeric: true),
+            HTML.word($0.executor), HTML.cell(Format.duration($0.duration), numeric: true),
             HTML.cell(($0.outcome ?? "running") + ($0.speculative ? " (speculative)" : "")),
             "<td class=\"mono\">\($0.inputs.map(HTML.escape).joined(separator: "<br>"))</td>",
         ] }, empty: "No task has ended yet.")
         body += "<h3>Executors</h3>"
         body += HTML.table(["Executor", "Running", "Succeeded", "Failed", "Task seconds", "Inputs", "Sources"],
                            detail.executors.map { [
-            HTML.cell($0.executor), HTML.cell("\($0.tasksRunning)", numeric: true),
+            HTML.word($0.executor), HTML.cell("\($0.tasksRunning)", numeric: true),
             HTML.cell("\($0.tasksSucceeded)", numeric: true), HTML.cell("\($0.tasksFailed)", numeric: true),
             HTML.cell(String(format: "%.1f", $0.taskSeconds), numeric: true),
             HTML.cell("\($0.inputs)", numeric: true), HTML.cell("\($0.sources)", numeric: true),
@@ -79,7 +79,7 @@ enum Pages {
         if showHeartbeat { headers.append("Heartbeat age") }
         if showMemory { headers.append("Memory") }
         let rows = executors.map { executor -> [String] in
-            var row = [HTML.cell(executor.id), HTML.cell(executor.host), HTML.cell("\(executor.cores)", numeric: true),
+            var row = [HTML.word(executor.id), HTML.word(executor.host), HTML.cell("\(executor.cores)", numeric: true),
                        HTML.cell(executor.connected ? "connected" : "lost"),
                        HTML.cell("\(executor.tasksRunning)", numeric: true),
                        HTML.cell("\(executor.tasksSucceeded)", numeric: true),

@@ -86,8 +86,18 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             self.head = nil
             let method = head.method == .HEAD ? "GET" : head.method.rawValue
-            let response = router.respond(to: WebRequest(method: method, uri: head.uri))
-            write(response, isHead: head.method == .HEAD, version: head.version, context: context)
+            let request = WebRequest(method: method, uri: head.uri)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let router = self.router
+            let eventLoop = context.eventLoop
+            // Off the event loop: a route may block (a cancel talks to the master over its own port).
+            DispatchQueue.global().async {
+                let response = router.respond(to: request)
+                eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.write(response, isHead: head.method == .HEAD, version: head.version, context: context)
+                }
+            }
         }
     }
 
