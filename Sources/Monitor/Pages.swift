@@ -16,7 +16,7 @@ enum Pages {
         <h2>Jobs</h2>
         \(HTML.table(["Job", "Submitted", "Status", "Inputs done / failed / total", "Sources found", "Duration"], rows,
                      empty: "No jobs yet."))
-        <p>\(connected.count) executors, \(connected.reduce(0) { $0 + $1.cores }) cores connected. <a href="/executors">Details</a></p>
+        <p>Connected: \(plural(connected.count, "executor")), \(plural(connected.reduce(0) { $0 + $1.cores }, "core")). <a href="/executors">Details</a></p>
         """
         return HTML.page(title: "Jobs", refresh: jobs.contains { !$0.isFinished }, body: body)
     }
@@ -75,7 +75,7 @@ enum Pages {
     static func executors(_ executors: [ExecutorSummary]) -> String {
         let showHeartbeat = executors.contains { $0.heartbeatAgeSeconds != nil }
         let showMemory = executors.contains { $0.memoryBytes != nil }
-        var headers = ["Executor", "Host", "Cores", "State", "Running", "Done", "Failed"]
+        var headers = ["Executor", "Host", "Cores", "State", "Tasks running", "Tasks done", "Tasks failed"]
         if showHeartbeat { headers.append("Heartbeat age") }
         if showMemory { headers.append("Memory") }
         let rows = executors.map { executor -> [String] in
@@ -90,6 +90,10 @@ enum Pages {
         }
         return HTML.page(title: "Executors", refresh: false,
                          body: "<h2>Executors</h2>" + HTML.table(headers, rows, empty: "No executor has connected."))
+    }
+
+    private static func plural(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
     static func message(_ title: String, _ text: String) -> String {

@@ -104,6 +104,8 @@ final class WebUITests: XCTestCase {
         XCTAssertEqual(metrics["sextant_jobs_running{}"], 0)
 
         try Browser.screenshot(ui + "jobs/\(jobID)", name: "webui-cluster-job")
+        try Browser.screenshot(ui, name: "webui-cluster-jobs")
+        try Browser.screenshot(ui + "executors", name: "webui-cluster-executors")
 
         // A new master over the same history and event logs shows the job as it was.
         cluster.kill("master", signal: SIGTERM)
