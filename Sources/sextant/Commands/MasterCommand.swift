@@ -27,9 +27,15 @@ struct MasterCommand: ParsableCommand {
             settings.historyDirectory = FileManager.default.homeDirectoryForCurrentUser
                 .appendingPathComponent(".sextant/master-\(settings.port)")
         }
-        let monitorSettings = try MonitorSettings(c)
         let host = MasterMonitorHost()
-        let monitor = try Monitor(settings: monitorSettings, host: host)
+        let monitor: Monitor
+        do {
+            monitor = try Monitor(settings: try MonitorSettings(c), host: host)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        let monitorSettings = monitor.settings
         monitor.loadHistory()
         let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
                                   jobHandler: PipelineJobHandler(configuration: c, monitor: monitor))
