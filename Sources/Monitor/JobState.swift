@@ -14,6 +14,11 @@ public struct JobState: Sendable {
     public private(set) var inputs: [String: InputRecord] = [:]
     public private(set) var tasks: [String: TaskRecord] = [:]
     public private(set) var executors: [String: ExecutorFigures] = [:]
+    // Kept as events arrive so a page for a million-input job does not count them again.
+    private var outcomeCounts: [InputRecord.Outcome: Int] = [:]
+    public private(set) var sources = 0
+    public private(set) var bytesWritten = 0
+    public private(set) var tasksRunning = 0
 
     public init(id: String) { self.id = id }
 
@@ -35,13 +40,18 @@ public struct JobState: Sendable {
                 task.duration = event.time.timeIntervalSince(task.started)
                 tasks[key] = task
                 executors[task.executor]?.tasksRunning -= 1
+                tasksRunning -= 1
             }
         case .taskStart:
             guard let task = TaskRecord(starting: event) else { return }
             let key = Self.key(event)
-            if tasks[key]?.isRunning == true { executors[task.executor]?.tasksRunning -= 1 }
+            if tasks[key]?.isRunning == true {
+                executors[task.executor]?.tasksRunning -= 1
+                tasksRunning -= 1
+            }
             tasks[key] = task
             executors[task.executor, default: ExecutorFigures(executor: task.executor)].tasksRunning += 1
+            tasksRunning += 1
         case .taskEnd:
             let key = Self.key(event)
             let wasStarted = tasks[key] != nil
@@ -52,14 +62,18 @@ public struct JobState: Sendable {
             task.inputs = event.inputNames ?? []
             tasks[key] = task
             var figures = executors[task.executor, default: ExecutorFigures(executor: task.executor)]
-            if wasStarted { figures.tasksRunning = max(0, figures.tasksRunning - 1) }
+            if wasStarted {
+                figures.tasksRunning = max(0, figures.tasksRunning - 1)
+                tasksRunning -= 1
+            }
             if task.outcome == "succeeded" { figures.tasksSucceeded += 1 }
             if task.outcome == "failed" { figures.tasksFailed += 1 }
             figures.taskSeconds += task.duration ?? 0
             executors[task.executor] = figures
         case .input:
             guard let record = event.inputRecord else { return }
-            inputs[record.input] = record
+            if let earlier = inputs.updateValue(record, forKey: record.input) { count(earlier, sign: -1) }
+            count(record, sign: 1)
             if record.outcome == .committed, let executor = record.executor {
                 executors[executor, default: ExecutorFigures(executor: executor)].inputs += 1
                 executors[executor, default: ExecutorFigures(executor: executor)].sources += record.rows ?? 0
@@ -75,15 +89,18 @@ public struct JobState: Sendable {
 
     // MARK: Figures
 
-    public func count(_ outcome: InputRecord.Outcome) -> Int {
-        inputs.values.filter { $0.outcome == outcome }.count
+    private mutating func count(_ record: InputRecord, sign: Int) {
+        outcomeCounts[record.outcome, default: 0] += sign
+        guard record.outcome == .committed else { return }
+        sources += sign * (record.rows ?? 0)
+        bytesWritten += sign * (record.bytes ?? 0)
     }
+
+    public func count(_ outcome: InputRecord.Outcome) -> Int { outcomeCounts[outcome] ?? 0 }
 
     /// Inputs with a catalog: committed now or by an earlier run.
     public var inputsDone: Int { count(.committed) + count(.skipped) }
     public var inputsFailed: Int { count(.failed) }
-    public var sources: Int { inputs.values.reduce(0) { $0 + ($1.outcome == .committed ? $1.rows ?? 0 : 0) } }
-    public var bytesWritten: Int { inputs.values.reduce(0) { $0 + ($1.outcome == .committed ? $1.bytes ?? 0 : 0) } }
 
     /// Failed inputs, by name.
     public var failures: [InputRecord] {
@@ -100,9 +117,17 @@ public struct JobState: Sendable {
         tasks.values.sorted { ($0.partition, $0.attempt, $0.executor) < ($1.partition, $1.attempt, $1.executor) }
     }
 
-    /// Ended attempts, longest first.
+    /// Ended attempts, longest first: one pass keeping the `limit` longest, not a sort of them all.
     public func slowestTasks(_ limit: Int = 10) -> [TaskRecord] {
-        Array(tasks.values.filter { !$0.isRunning }.sorted { ($0.duration ?? 0) > ($1.duration ?? 0) }.prefix(limit))
+        var slowest: [TaskRecord] = []
+        for task in tasks.values where !task.isRunning {
+            let duration = task.duration ?? 0
+            guard slowest.count < limit || duration > (slowest.last?.duration ?? 0) else { continue }
+            let index = slowest.firstIndex { ($0.duration ?? 0) < duration } ?? slowest.endIndex
+            slowest.insert(task, at: index)
+            if slowest.count > limit { slowest.removeLast() }
+        }
+        return slowest
     }
 
     public var executorList: [ExecutorFigures] { executors.values.sorted { $0.executor < $1.executor } }

@@ -100,10 +100,9 @@ public final class Monitor: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let state = jobs[id]
         guard state != nil || hostJob != nil else { return nil }
-        let tasks = state?.tasks.values
         return JobDetail(job: JobSummary(state, host: hostJob, now: now),
-                         tasksRunning: tasks?.filter(\.isRunning).count ?? 0,
-                         tasksEnded: tasks?.filter { !$0.isRunning }.count ?? 0,
+                         tasksRunning: state?.tasksRunning ?? 0,
+                         tasksEnded: (state?.tasks.count ?? 0) - (state?.tasksRunning ?? 0),
                          failures: state?.failures ?? [], slowestTasks: state?.slowestTasks() ?? [],
                          executors: state?.executorList ?? [])
     }
@@ -147,7 +146,7 @@ public final class Monitor: @unchecked Sendable {
         let executors = executorSummaries().filter(\.connected).count
         let running = jobSummaries().filter { $0.status == "running" }.count
         lock.lock(); defer { lock.unlock() }
-        let tasksRunning = jobs.values.reduce(0) { $0 + $1.tasks.values.filter(\.isRunning).count }
+        let tasksRunning = jobs.values.reduce(0) { $0 + $1.tasksRunning }
         return metrics.render(executors: executors, tasksRunning: tasksRunning, jobsRunning: running)
     }
 

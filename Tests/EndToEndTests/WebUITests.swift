@@ -111,6 +111,7 @@ final class WebUITests: XCTestCase {
         cluster.kill("master", signal: SIGTERM)
         try cluster.startMaster()
         ui = try uiURL(in: { cluster.log("master") })
+        try cluster.waitForLog("master", containing: "past jobs loaded from the event logs")
         let again = try HTTP.json(ui + "api/v1/jobs/\(jobID)") as? [String: Any]
         let summary = again?["job"] as? [String: Any]
         XCTAssertEqual(summary?["status"] as? String, "failed")

@@ -141,6 +141,12 @@ final class MonitorStateTests: XCTestCase {
         XCTAssertEqual(lines.count, sampleEvents().count + 1)
         XCTAssertTrue(lines[0].contains("\"event\":\"jobStart\""), String(lines[0]))
 
+        // A crash mid-write leaves a partial last line: the rest of the log still counts.
+        let handle = try FileHandle(forWritingTo: dir.appendingPathComponent("j1.jsonl"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"event\":\"taskSt".utf8))
+        try handle.close()
+
         let second = try Monitor(settings: settings)
         XCTAssertEqual(second.loadHistory(), 2)
         let before = try XCTUnwrap(first.jobDetail("j1"))

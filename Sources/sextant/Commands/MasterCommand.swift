@@ -36,7 +36,11 @@ struct MasterCommand: ParsableCommand {
             throw ExitCode(ExitStatus.unusable)
         }
         let monitorSettings = monitor.settings
-        monitor.loadHistory()
+        // Past jobs' pages come back from their event logs; a big history must not delay the master.
+        DispatchQueue.global().async {
+            let loaded = monitor.loadHistory()
+            if loaded > 0 { Console.info("sextant master: \(loaded) past jobs loaded from the event logs") }
+        }
         let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
                                   jobHandler: PipelineJobHandler(configuration: c, monitor: monitor))
         host.attach(server)
