@@ -121,30 +121,45 @@ final class WebUITests: XCTestCase {
         XCTAssertTrue(try HTTP.fetch(ui + "jobs/\(jobID)").body.contains("6 of 7 inputs done, 1 failed"))
     }
 
-    /// `sextant run --ui` serves the same pages for a local run, and `--ui-keep` keeps them up
-    /// after the job until Ctrl-C, which then exits 0.
-    func testLocalRunServesTheUI() throws {
+    /// `sextant run --ui` serves the same pages for a local run; its cancel button (a plain POST
+    /// form) stops the job; `--ui-keep` keeps the pages up after the job until Ctrl-C.
+    func testLocalRunServesTheUIAndItsCancelButtonStopsTheJob() throws {
         let dir = try TestSupport.makeTemporaryDirectory("e2e-webui-local")
         let frames = dir.appendingPathComponent("frames")
-        try Sextant.generate("small", count: 4, into: frames)
+        try Sextant.generate("small", count: 24, into: frames)
+        let out = dir.appendingPathComponent("out")
         let log = dir.appendingPathComponent("run.log")
-        let process = try Sextant.start(["run", frames.path, "--out", dir.appendingPathComponent("out").path,
-                                         "--master", "local[2]", "--ui", "--ui-port", "0", "--ui-keep"], logTo: log)
+        let process = try Sextant.start(["run", frames.path, "--out", out.path,
+                                         "--master", "local[1]", "--ui", "--ui-port", "0", "--ui-keep"], logTo: log)
         local = process
         let ui = try uiURL(in: { (try? String(contentsOf: log, encoding: .utf8)) ?? "" })
         let jobs = try XCTUnwrap(try HTTP.json(ui + "api/v1/jobs") as? [[String: Any]])
         let jobID = try XCTUnwrap(jobs.first?["id"] as? String)
+
+        // Wait for some progress, then press the button as a browser without JavaScript would.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try HTTP.json(ui + "api/v1/jobs/\(jobID)") as? [String: Any]).flatMap({
+            ($0["job"] as? [String: Any])?["inputsDone"] as? Int }) ?? 0 < 2 { usleep(50_000) }
+        let page = try HTTP.fetch(ui + "jobs/\(jobID)").body
+        XCTAssertTrue(page.contains("<form method=\"post\" action=\"/jobs/\(jobID)/cancel\">"), page)
+        XCTAssertTrue(page.contains("<meta http-equiv=\"refresh\""), "a running job's page refreshes itself")
+        let press = try HTTP.fetch(ui + "jobs/\(jobID)/cancel", method: "POST")
+        XCTAssertEqual(press.status, 303)
+
         let job = try waitForEnd(ui, jobID)
-        XCTAssertEqual(job["status"] as? String, "succeeded")
-        XCTAssertEqual(job["inputsDone"] as? Int, 4)
+        XCTAssertEqual(job["status"] as? String, "cancelled")
+        let done = try XCTUnwrap(job["inputsDone"] as? Int)
+        XCTAssertLessThan(done, 24, "the job stopped early")
+        let manifest = try Self.manifest(out)
+        XCTAssertEqual(manifest.filter { $0["outcome"] as? String == "committed" }.count, done)
         let executors = try XCTUnwrap(try HTTP.json(ui + "api/v1/executors") as? [[String: Any]])
-        XCTAssertEqual(executors.first?["cores"] as? Int, 2)
-        XCTAssertEqual(executors.first?["tasksSucceeded"] as? Int, 4)
-        XCTAssertTrue(try HTTP.fetch(ui + "jobs/\(jobID)").body.contains("4 of 4 inputs done"))
+        XCTAssertEqual(executors.first?["cores"] as? Int, 1)
+        XCTAssertEqual(executors.first?["tasksSucceeded"] as? Int, done)
+        XCTAssertFalse(try HTTP.fetch(ui + "jobs/\(jobID)").body.contains("Cancel job"), "an ended job has no button")
 
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        XCTAssertEqual(process.terminationStatus, 1, "a stopped job exits 1 (rerun with --resume)")
     }
 
     // MARK: Helpers
