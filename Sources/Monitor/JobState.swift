@@ -22,7 +22,9 @@ public struct JobState: Sendable {
 
     public init(id: String) { self.id = id }
 
-    public mutating func apply(_ event: MonitorEvent) {
+    /// Returns false for an event that changes nothing: a task end after its job's end closed it.
+    @discardableResult
+    public mutating func apply(_ event: MonitorEvent) -> Bool {
         switch event.event {
         case .jobStart:
             submitted = event.submitted ?? event.time
@@ -43,7 +45,7 @@ public struct JobState: Sendable {
                 tasksRunning -= 1
             }
         case .taskStart:
-            guard let task = TaskRecord(starting: event) else { return }
+            guard let task = TaskRecord(starting: event) else { return false }
             let key = Self.key(event)
             if tasks[key]?.isRunning == true {
                 executors[task.executor]?.tasksRunning -= 1
@@ -55,7 +57,7 @@ public struct JobState: Sendable {
         case .taskEnd:
             let key = Self.key(event)
             let wasStarted = tasks[key] != nil
-            guard var task = tasks[key] ?? TaskRecord(starting: event), task.isRunning else { return }
+            guard var task = tasks[key] ?? TaskRecord(starting: event), task.isRunning else { return false }
             task.outcome = event.outcome ?? "succeeded"
             task.duration = event.duration ?? event.time.timeIntervalSince(task.started)
             task.message = event.message
@@ -71,7 +73,7 @@ public struct JobState: Sendable {
             figures.taskSeconds += task.duration ?? 0
             executors[task.executor] = figures
         case .input:
-            guard let record = event.inputRecord else { return }
+            guard let record = event.inputRecord else { return false }
             if let earlier = inputs.updateValue(record, forKey: record.input) { count(earlier, sign: -1) }
             count(record, sign: 1)
             if record.outcome == .committed, let executor = record.executor {
@@ -81,6 +83,7 @@ public struct JobState: Sendable {
         case .executorAdded, .executorLost:
             break
         }
+        return true
     }
 
     private static func key(_ event: MonitorEvent) -> String {

@@ -30,8 +30,16 @@ public final class Monitor: @unchecked Sendable {
     /// Applies a live event: state, metrics, and the event log.
     public func record(_ event: MonitorEvent) {
         lock.lock(); defer { lock.unlock() }
-        apply(event)
-        metrics.record(event)
+        if event.event == .jobEnd {
+            // Attempts the engine never reported ended end with the job (as its page shows them).
+            for task in jobs[event.job]?.tasks.values.filter(\.isRunning) ?? [] {
+                var end = MonitorEvent(.taskEnd, job: event.job, time: event.time)
+                end.outcome = "cancelled"
+                end.duration = event.time.timeIntervalSince(task.started)
+                metrics.record(end)
+            }
+        }
+        if apply(event) { metrics.record(event) }
         eventLog?.append(event)
     }
 
@@ -70,17 +78,19 @@ public final class Monitor: @unchecked Sendable {
         cancelActions[id] = action
     }
 
-    private func apply(_ event: MonitorEvent) {
+    @discardableResult
+    private func apply(_ event: MonitorEvent) -> Bool {
         switch event.event {
         case .executorAdded:
-            guard let id = event.executor else { return }
+            guard let id = event.executor else { return false }
             executorsSeen[id] = (HostExecutor(id: id, host: event.host ?? "", cores: event.cores ?? 0), true)
         case .executorLost:
-            guard let id = event.executor else { return }
+            guard let id = event.executor else { return false }
             executorsSeen[id]?.connected = false
         default:
-            jobs[event.job, default: JobState(id: event.job)].apply(event)
+            return jobs[event.job, default: JobState(id: event.job)].apply(event)
         }
+        return true
     }
 
     // MARK: Questions out

@@ -81,6 +81,12 @@ final class MonitorStateTests: XCTestCase {
         XCTAssertEqual(ended.job.status, "cancelled")
         XCTAssertEqual(ended.job.durationSeconds, 12)
         XCTAssertEqual(ended.tasksRunning, 0, "a job's end closes the attempts still open")
+        var late = taskEnd(2, at: 13, duration: 11.5, outcome: "cancelled")
+        late.job = "j1"
+        monitor.record(late)
+        let metrics = monitor.metricsText()
+        XCTAssertTrue(metrics.contains("sextant_tasks_total{state=\"cancelled\"} 1\n"), metrics)
+        XCTAssertTrue(metrics.contains("sextant_task_duration_seconds_count 4\n"), "a late end is not counted twice:\n\(metrics)")
     }
 
     func testHostTableWinsForStatusAndAddsJobsWithoutEvents() throws {
