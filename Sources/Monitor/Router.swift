@@ -5,9 +5,14 @@ public struct WebRequest: Sendable {
     public var method: String
     /// The path without the query, percent-decoded segment by segment.
     public var path: String
+    /// The `Origin` and `Host` headers: a browser's POST from another site is refused.
+    public var origin: String?
+    public var host: String?
 
-    public init(method: String, uri: String) {
+    public init(method: String, uri: String, origin: String? = nil, host: String? = nil) {
         self.method = method.uppercased()
+        self.origin = origin
+        self.host = host
         let raw = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
         path = raw.removingPercentEncoding ?? raw
     }
@@ -44,6 +49,10 @@ public struct Router: Sendable {
 
     public func respond(to request: WebRequest) -> WebResponse {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if request.method == "POST", let origin = request.origin, !Self.sameSite(origin, host: request.host) {
+            // A page on another site must not cancel jobs through a user's browser (CSRF).
+            return .html(Pages.message("Refused", "A request from \(origin) may not change anything here."), status: 403)
+        }
         switch (request.method, parts.first) {
         case (_, "api"): return api(request.method, Array(parts.dropFirst()))
         case ("GET", "metrics") where parts.count == 1:
@@ -102,6 +111,13 @@ public struct Router: Sendable {
         default:
             return notFound("no such API path")
         }
+    }
+
+    /// True when `origin` (scheme://host[:port]) names the server the request was sent to.
+    static func sameSite(_ origin: String, host: String?) -> Bool {
+        guard let host, let url = URL(string: origin), let originHost = url.host else { return false }
+        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased()
     }
 
     private func notFound(_ message: String) -> WebResponse {

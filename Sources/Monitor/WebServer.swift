@@ -86,7 +86,8 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             self.head = nil
             let method = head.method == .HEAD ? "GET" : head.method.rawValue
-            let request = WebRequest(method: method, uri: head.uri)
+            let request = WebRequest(method: method, uri: head.uri, origin: head.headers.first(name: "Origin"),
+                                     host: head.headers.first(name: "Host"))
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let router = self.router
             let eventLoop = context.eventLoop

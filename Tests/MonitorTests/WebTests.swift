@@ -85,6 +85,17 @@ final class WebTests: XCTestCase {
         XCTAssertEqual(status, 303)
         XCTAssertEqual(response.location, "/jobs/j1")
         XCTAssertTrue(cancelled.value)
+
+        let other = Flag()
+        monitor.setCancelAction(for: "j1") { other.set() }
+        let forged = Router(monitor: monitor).respond(to: WebRequest(
+            method: "POST", uri: "/jobs/j1/cancel", origin: "http://evil.example", host: "127.0.0.1:8080"))
+        XCTAssertEqual(forged.status, 403, "a form on another site cannot cancel jobs")
+        XCTAssertFalse(other.value)
+        let sameSite = Router(monitor: monitor).respond(to: WebRequest(
+            method: "POST", uri: "/jobs/j1/cancel", origin: "http://127.0.0.1:8080", host: "127.0.0.1:8080"))
+        XCTAssertEqual(sameSite.status, 303)
+        XCTAssertTrue(other.value)
     }
 
     /// The exposition text parses with Prometheus' own Python client and says what happened.
