@@ -33,7 +33,7 @@ enum Pages {
         <dl>
         <dt>Submitted</dt><dd>\(HTML.escape(Format.date(job.submitted)))</dd>
         <dt>Started</dt><dd>\(HTML.escape(Format.date(job.started)))</dd>
-        <dt>Finished</dt><dd>\(HTML.escape(Format.date(job.finished)))</dd>
+        \(job.finished.map { "<dt>Finished</dt><dd>\(HTML.escape(Format.date($0)))</dd>" } ?? "")
         <dt>Duration</dt><dd>\(HTML.escape(Format.duration(job.durationSeconds)))</dd>
         <dt>Sources found</dt><dd>\(job.sources)</dd>
         <dt>Catalog bytes</dt><dd>\(HTML.escape(Format.bytes(job.bytesWritten)))</dd>
