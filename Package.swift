@@ -42,11 +42,19 @@ let package = Package(
             "Engine", "Storage", "Extraction", "FITS",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The web UI, REST API, metrics and event log; fed by engine events and small host protocols.
+        .target(name: "Monitor", dependencies: [
+            "Engine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // Shared by the test targets only: data locations, scratch dirs, subprocesses.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
         .executableTarget(name: "sextant", dependencies: [
-            "Pipeline", "Cluster", "Engine", "Storage", "FITS", "Extraction",
+            "Pipeline", "Cluster", "Engine", "Storage", "FITS", "Extraction", "Monitor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -57,6 +65,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
+        .testTarget(name: "MonitorTests", dependencies: ["TestSupport", "Monitor", "Engine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Storage"]),
     ]
 )

@@ -16,7 +16,7 @@ final class ClusterHarness {
 
     init(directory: URL, masterHost: String = "127.0.0.1", port: Int = ClusterHarness.freePort(),
          secret: String = "test-secret-\(UUID().uuidString.prefix(8))",
-         conf: [String] = ["sextant.executor.heartbeatInterval=0.5s", "sextant.network.timeout=4s"]) {
+         conf: [String] = ["sextant.executor.heartbeatInterval=0.5s", "sextant.network.timeout=4s", "sextant.ui.port=0"]) {
         self.directory = directory
         self.masterHost = masterHost
         self.port = port

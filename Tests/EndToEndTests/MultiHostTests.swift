@@ -18,7 +18,7 @@ final class MultiHostTests: XCTestCase {
         let frames = dir.appendingPathComponent("frames")
         try Sextant.generate("small", count: 30, into: frames)
         let cluster = ClusterHarness(directory: dir, masterHost: net.address(1), port: 7077,
-                                     conf: ["sextant.executor.heartbeatInterval=0.5s", "sextant.network.timeout=3s"])
+                                     conf: ["sextant.executor.heartbeatInterval=0.5s", "sextant.network.timeout=3s", "sextant.ui.port=0"])
         defer { cluster.shutDown() }
         try cluster.startMaster(namespace: net.namespace(1))
         for host in 2...4 { try cluster.startExecutor("e\(host)", namespace: net.namespace(host)) }

@@ -19,6 +19,8 @@ public final class ExtractionDriver: @unchecked Sendable {
     public let engineSettings: EngineSettings
     /// Called once per input as its outcome becomes known (progress bars, UIs).
     public var onEntry: (@Sendable (ManifestEntry) -> Void)?
+    /// Hear every scheduler event of this run (tasks, executors), e.g. a monitor. Set before `run`.
+    public var listeners: [any JobListener] = []
     private let logger: Logger
     private let cancelLock = NSLock()
     private var activeHandle: JobHandle?
@@ -60,6 +62,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         }
 
         let scheduler = TaskScheduler(backend: backend, settings: engineSettings)
+        // Before start, so they also hear the executors the backend already knows.
+        listeners.forEach(scheduler.addListener)
         scheduler.start()
         defer { scheduler.stop() }
 

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Monitor
 import Pipeline
 
 /// `sextant run --master local[N]`: the driver and N task slots in this process.
 enum LocalRun {
-    static func run(_ spec: JobSpec, master: String, configuration: Configuration, logEvery: Int) throws {
+    static func run(_ spec: JobSpec, master: String, configuration: Configuration, logEvery: Int,
+                    ui: UIOptions = UIOptions()) throws {
         var engineSettings = try EngineSettings(configuration)
         // local[N] names the slots; local[*] means sextant.local.slots, else one per core.
         let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
@@ -18,6 +20,14 @@ enum LocalRun {
         let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
         let progress = ProgressReporter(total: spec.inputs.count, logEvery: logEvery)
         driver.onEntry = { entry in progress.record(succeeded: entry.outcome != .failed, sources: entry.rows ?? 0) }
+        let monitoring: LocalMonitoring?
+        do {
+            monitoring = try LocalMonitoring(spec: spec, driver: driver, configuration: configuration, ui: ui)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        defer { monitoring?.stop() }
         let interrupt = InterruptHandler { driver.cancel() }
         defer { interrupt.remove() }
 
@@ -25,11 +35,18 @@ enum LocalRun {
         do {
             report = try driver.run(backend: backend)
         } catch {
+            monitoring?.ended(status: "failed", message: "\(error)")
             Console.error("\(error)")
             throw ExitCode(ExitStatus.unusable)
         }
         print(report.summary)
-        try exit(for: report, interrupted: interrupt.fired)
+        let interrupted = interrupt.fired
+        monitoring?.ended(status: JobMonitoring.status(of: report), message: report.summary)
+        if ui.keep, let monitoring, monitoring.isServing, !interrupted {
+            Console.info("the job has ended; the web UI stays up until Ctrl-C")
+            monitoring.waitForInterrupt(interrupt)
+        }
+        try exit(for: report, interrupted: interrupted)
     }
 
     static func exit(for report: JobReport, interrupted: Bool) throws {
@@ -38,6 +55,40 @@ enum LocalRun {
         case .succeeded: return
         case .completedWithFailures, .stopped: throw ExitCode(ExitStatus.someFailed)
         }
+    }
+}
+
+/// The web UI and event log of a local run, when asked for (`--ui`, `sextant.eventLog.enabled`).
+final class LocalMonitoring {
+    let monitor: Monitor
+    let jobID: String
+    private let web: WebServer?
+
+    init?(spec: JobSpec, driver: ExtractionDriver, configuration: Configuration, ui: UIOptions) throws {
+        var settings = try MonitorSettings(configuration)
+        if let port = ui.port { settings.port = port }
+        guard ui.enabled || settings.eventLogDirectory != nil else { return nil }
+        monitor = try Monitor(settings: settings)
+        jobID = spec.jobID
+        JobMonitoring.attach(monitor, to: driver, spec: spec)
+        monitor.setCancelAction(for: spec.jobID) { driver.cancel() }
+        web = ui.enabled ? JobMonitoring.serve(monitor) : nil
+    }
+
+    var isServing: Bool { web != nil }
+
+    func ended(status: String, message: String) {
+        monitor.setCancelAction(for: jobID, nil)
+        JobMonitoring.ended(monitor, jobID: jobID, status: status, message: message)
+    }
+
+    func waitForInterrupt(_ interrupt: InterruptHandler) {
+        while !interrupt.fired { usleep(100_000) }
+    }
+
+    func stop() {
+        web?.stop()
+        monitor.close()
     }
 }
 

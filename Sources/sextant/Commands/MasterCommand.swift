@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Engine
 import Foundation
+import Monitor
 import Pipeline
 
 struct MasterCommand: ParsableCommand {
@@ -26,12 +27,32 @@ struct MasterCommand: ParsableCommand {
             settings.historyDirectory = FileManager.default.homeDirectoryForCurrentUser
                 .appendingPathComponent(".sextant/master-\(settings.port)")
         }
+        let host = MasterMonitorHost()
+        let monitor: Monitor
+        do {
+            monitor = try Monitor(settings: try MonitorSettings(c), host: host)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        let monitorSettings = monitor.settings
+        // Past jobs' pages come back from their event logs; a big history must not delay the master.
+        DispatchQueue.global().async {
+            let loaded = monitor.loadHistory()
+            if loaded > 0 { Console.info("sextant master: \(loaded) past jobs loaded from the event logs") }
+        }
         let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
-                                  jobHandler: PipelineJobHandler(configuration: c))
+                                  jobHandler: PipelineJobHandler(configuration: c, monitor: monitor))
+        host.attach(server)
         try server.start()
         Console.info("sextant master listening on \(settings.host):\(server.port ?? settings.port), build \(ClusterConfiguration.buildID)"
                      + (settings.network.secret == nil ? " (no authentication: set SEXTANT_AUTH_SECRET)" : " (authentication on)"))
-        let stop = InterruptHandler(message: "sextant master: stopping") { server.stop() }
+        let web = monitorSettings.uiEnabled ? JobMonitoring.serve(monitor) : nil
+        let stop = InterruptHandler(message: "sextant master: stopping") {
+            web?.stop()
+            server.stop()
+            monitor.close()
+        }
         defer { stop.remove() }
         try server.waitUntilClosed()
     }

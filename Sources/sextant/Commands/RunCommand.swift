@@ -23,6 +23,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Extraction") var extraction: ExtractionOptions
     @OptionGroup(title: "Configuration") var conf: ConfOptions
     @OptionGroup(title: "Job") var job: JobOptionsGroup
+    @OptionGroup(title: "Web UI (local mode)") var ui: UIOptions
 
     func run() throws {
         let configuration = try conf.configuration(flags: job.flagSettings)
@@ -42,9 +43,19 @@ struct RunCommand: ParsableCommand {
         if master.hasPrefix("sextant://") {
             try ClusterRun.submitAndWait(spec, master: master, configuration: configuration)
         } else {
-            try LocalRun.run(spec, master: master, configuration: configuration, logEvery: job.logEvery)
+            try LocalRun.run(spec, master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
         }
     }
+}
+
+/// `sextant run --ui`: serve the master's web UI for a local run.
+struct UIOptions: ParsableArguments {
+    @Flag(name: .customLong("ui"), help: "Serve the web UI, REST API and /metrics while the job runs (conf sextant.ui.host, sextant.ui.port).")
+    var enabled = false
+    @Option(name: .customLong("ui-port"), help: "Port for --ui (default 8080; 0 picks a free one, printed at start).")
+    var port: Int?
+    @Flag(name: .customLong("ui-keep"), help: "With --ui, keep serving after the job ends, until Ctrl-C.")
+    var keep = false
 }
 
 /// The job flags `run` and `submit` share.

@@ -1,0 +1,63 @@
+import Engine
+import Foundation
+
+/// Turns one job's scheduler events into monitor events tagged with the host's job id
+/// (the engine's ids differ for recompute rounds).
+final class EngineEventListener: JobListener, @unchecked Sendable {
+    let jobID: String
+    let monitor: Monitor
+    let inputNames: @Sendable ([Data]) -> [String]
+
+    init(jobID: String, monitor: Monitor, inputNames: @escaping @Sendable ([Data]) -> [String]) {
+        self.jobID = jobID
+        self.monitor = monitor
+        self.inputNames = inputNames
+    }
+
+    func jobStarted(_ event: JobStartEvent) {
+        // The host reports the job's start itself (it knows its inputs and output).
+    }
+
+    func taskStarted(_ event: TaskStartEvent) {
+        var record = MonitorEvent(.taskStart, job: jobID)
+        record.partition = event.attempt.partition
+        record.attempt = event.attempt.attempt
+        record.executor = event.executor
+        record.speculative = event.speculative
+        monitor.record(record)
+    }
+
+    func taskEnded(_ event: TaskEndEvent) {
+        var record = MonitorEvent(.taskEnd, job: jobID)
+        record.partition = event.attempt.partition
+        record.attempt = event.attempt.attempt
+        record.executor = event.executor
+        record.speculative = event.speculative
+        record.duration = event.duration
+        switch event.outcome {
+        case .succeeded:
+            record.outcome = "succeeded"
+            record.inputNames = inputNames(event.records)
+        case .failed(let message): record.outcome = "failed"; record.message = message
+        case .cancelled: record.outcome = "cancelled"
+        case .lost(let reason): record.outcome = "lost"; record.message = reason
+        case .discarded(let reason): record.outcome = "discarded"; record.message = reason
+        }
+        monitor.record(record)
+    }
+
+    func executorAdded(_ info: ExecutorInfo) {
+        var record = MonitorEvent(.executorAdded, job: jobID)
+        record.executor = info.id
+        record.host = info.host
+        record.cores = info.cores
+        monitor.record(record)
+    }
+
+    func executorLost(_ id: ExecutorID, reason: String) {
+        var record = MonitorEvent(.executorLost, job: jobID)
+        record.executor = id
+        record.message = reason
+        monitor.record(record)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// An HTTP request as the router sees it.
+public struct WebRequest: Sendable {
+    public var method: String
+    /// The path without the query, percent-decoded segment by segment.
+    public var path: String
+    /// The `Origin` and `Host` headers: a browser's POST from another site is refused.
+    public var origin: String?
+    public var host: String?
+
+    public init(method: String, uri: String, origin: String? = nil, host: String? = nil) {
+        self.method = method.uppercased()
+        self.origin = origin
+        self.host = host
+        let raw = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        path = raw.removingPercentEncoding ?? raw
+    }
+}
+
+public struct WebResponse: Sendable, Equatable {
+    public var status: Int
+    public var contentType: String
+    public var body: Data
+    public var location: String?
+
+    static func html(_ text: String, status: Int = 200) -> WebResponse {
+        WebResponse(status: status, contentType: "text/html; charset=utf-8", body: Data(text.utf8))
+    }
+
+    static func json<T: Encodable>(_ value: T, status: Int = 200) -> WebResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601withFractions
+        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return WebResponse(status: status, contentType: "application/json", body: body + Data("\n".utf8))
+    }
+
+    static func redirect(_ location: String) -> WebResponse {
+        WebResponse(status: 303, contentType: "text/plain", body: Data("see \(location)\n".utf8), location: location)
+    }
+}
+
+/// Maps requests to pages, API answers and metrics. No network here, so tests call it directly.
+public struct Router: Sendable {
+    let monitor: Monitor
+
+    public init(monitor: Monitor) { self.monitor = monitor }
+
+    public func respond(to request: WebRequest) -> WebResponse {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if request.method == "POST", let origin = request.origin, !Self.sameSite(origin, host: request.host) {
+            // A page on another site must not cancel jobs through a user's browser (CSRF).
+            return .html(Pages.message("Refused", "A request from \(origin) may not change anything here."), status: 403)
+        }
+        switch (request.method, parts.first) {
+        case (_, "api"): return api(request.method, Array(parts.dropFirst()))
+        case ("GET", "metrics") where parts.count == 1:
+            return WebResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                               body: Data(monitor.metricsText().utf8))
+        default: return page(request.method, parts)
+        }
+    }
+
+    private func page(_ method: String, _ parts: [String]) -> WebResponse {
+        switch (method, parts.count, parts.first) {
+        case ("GET", 0, _), ("GET", 1, "jobs"):
+            return .html(Pages.jobs(monitor.jobSummaries(), executors: monitor.executorSummaries()))
+        case ("GET", 1, "executors"):
+            return .html(Pages.executors(monitor.executorSummaries()))
+        case ("GET", 2, "jobs"):
+            guard let detail = monitor.jobDetail(parts[1]) else {
+                return .html(Pages.message("Not found", "No job '\(parts[1])'."), status: 404)
+            }
+            return .html(Pages.job(detail))
+        case ("POST", 3, "jobs") where parts[2] == "cancel":
+            do {
+                try monitor.cancel(parts[1])
+                return .redirect("/jobs/\(HTML.pathSegment(parts[1]))")
+            } catch {
+                return .html(Pages.message("Cannot cancel", "\(error)"), status: Self.status(for: error))
+            }
+        default:
+            return .html(Pages.message("Not found", "Nothing at this address."), status: 404)
+        }
+    }
+
+    private func api(_ method: String, _ parts: [String]) -> WebResponse {
+        guard parts.first == "v1" else { return notFound("use /api/v1") }
+        let parts = Array(parts.dropFirst())
+        switch (method, parts.count, parts.first) {
+        case ("GET", 1, "jobs"):
+            return .json(monitor.jobSummaries())
+        case ("GET", 2, "jobs"):
+            guard let detail = monitor.jobDetail(parts[1]) else { return notFound("no job '\(parts[1])'") }
+            return .json(detail)
+        case ("GET", 3, "jobs") where parts[2] == "tasks":
+            guard let tasks = monitor.tasks(of: parts[1]) else { return notFound("no job '\(parts[1])'") }
+            return .json(tasks)
+        case ("POST", 3, "jobs") where parts[2] == "cancel":
+            do {
+                try monitor.cancel(parts[1])
+                return .json(["cancelling": parts[1]], status: 202)
+            } catch {
+                return .json(["error": "\(error)"], status: Self.status(for: error))
+            }
+        case ("GET", 1, "executors"):
+            return .json(monitor.executorSummaries())
+        case (_, _, "jobs"), (_, 1, "executors"):
+            return .json(["error": "method \(method) not allowed here"], status: 405)
+        default:
+            return notFound("no such API path")
+        }
+    }
+
+    /// True when `origin` (scheme://host[:port]) names the server the request was sent to.
+    static func sameSite(_ origin: String, host: String?) -> Bool {
+        guard let host, let url = URL(string: origin), let originHost = url.host else { return false }
+        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased()
+    }
+
+    private func notFound(_ message: String) -> WebResponse {
+        .json(["error": message], status: 404)
+    }
+
+    private static func status(for error: Error) -> Int {
+        switch error as? MonitorError {
+        case .noSuchJob: return 404
+        case .cannotCancel: return 409
+        default: return 500
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Cluster
+import Engine
+import Foundation
+import Monitor
+import Pipeline
+
+/// The pipeline's and the cluster's facts, in the monitor's terms.
+extension InputRecord {
+    init(_ entry: ManifestEntry) {
+        self.init(input: entry.input, outcome: Outcome(rawValue: entry.outcome.rawValue) ?? .failed,
+                  attempts: entry.attempts, rows: entry.rows, bytes: entry.bytes, seconds: entry.seconds,
+                  executor: entry.executor, error: entry.error)
+    }
+}
+
+enum JobMonitoring {
+    /// Feeds `driver`'s events for job `spec.jobID` into `monitor`; call `ended` when it returns.
+    /// `onEntry` is chained, so set the driver's own progress first.
+    static func attach(_ monitor: Monitor, to driver: ExtractionDriver, spec: JobSpec, submitted: Date? = nil) {
+        let id = spec.jobID
+        let output = spec.parameters.output.contains("://") ? spec.parameters.output
+            : URL(fileURLWithPath: spec.parameters.output).standardizedFileURL.path
+        monitor.record(.jobStart(id, inputs: spec.inputs.count, output: output, submitted: submitted))
+        driver.listeners.append(monitor.listener(forJob: id, inputNames: { records in
+            records.compactMap { try? JSONDecoder().decode(ManifestEntry.self, from: $0).input }
+        }))
+        let previous = driver.onEntry
+        driver.onEntry = { entry in
+            previous?(entry)
+            monitor.record(.input(id, InputRecord(entry)))
+        }
+    }
+
+    static func ended(_ monitor: Monitor, jobID: String, status: String, message: String) {
+        monitor.record(.jobEnd(jobID, status: status, message: message))
+    }
+
+    static func status(of report: JobReport) -> String {
+        switch report.status {
+        case .succeeded: return "succeeded"
+        case .completedWithFailures: return "failed"
+        case .stopped: return "cancelled"
+        }
+    }
+
+    /// Starts the web UI for `monitor` and says where; a UI that cannot start is a warning, not a stop.
+    static func serve(_ monitor: Monitor) -> WebServer? {
+        let server = WebServer(monitor: monitor)
+        do {
+            let url = try server.start(host: monitor.settings.host, port: monitor.settings.port)
+            Console.info("sextant web UI at \(url)")
+            return server
+        } catch {
+            Console.error("web UI not started: \(error)")
+            return nil
+        }
+    }
+}
+
+/// The master's job table, executors and cancel, for the monitor.
+final class MasterMonitorHost: MonitorHost, @unchecked Sendable {
+    private weak var server: MasterServer?
+
+    func attach(_ server: MasterServer) { self.server = server }
+
+    func jobTable() -> [HostJob] {
+        (server?.jobRecords ?? []).map { record in
+            HostJob(id: record.id, submitted: record.submitted, started: record.started, finished: record.finished,
+                    status: record.status.rawValue, message: record.outcome?.message ?? "")
+        }
+    }
+
+    func executorTable() -> [HostExecutor] {
+        (server?.executors ?? []).map { HostExecutor(id: $0.id, host: $0.host, cores: $0.cores) }
+    }
+
+    /// Through the master's own client port, as `sextant cancel` does, so queued and running
+    /// jobs are cancelled and recorded exactly the same way.
+    func cancel(jobID: String) throws {
+        guard let server, let port = server.port else { throw MonitorError.cannotCancel(jobID, reason: "the master is not running") }
+        guard server.jobRecords.contains(where: { $0.id == jobID }) else { throw MonitorError.noSuchJob(jobID) }
+        let host = ["0.0.0.0", "::", ""].contains(server.settings.host) ? "127.0.0.1" : server.settings.host
+        do {
+            let client = try ClusterClient(master: MasterAddress(host: host, port: port), buildID: server.buildID,
+                                           network: server.settings.network)
+            defer { client.close() }
+            _ = try client.cancel(jobID)
+        } catch {
+            throw MonitorError.cannotCancel(jobID, reason: "\(error)")
+        }
+    }
+}
