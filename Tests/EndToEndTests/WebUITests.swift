@@ -79,6 +79,8 @@ final class WebUITests: XCTestCase {
         let executors = try HTTP.json(ui + "api/v1/executors") as? [[String: Any]]
         XCTAssertEqual(executors?.first?["host"] as? String, "e1")
         XCTAssertEqual(executors?.first?["cores"] as? Int, 2)
+        let heartbeatAge = try XCTUnwrap(executors?.first?["heartbeatAgeSeconds"] as? Double, "\(executors ?? [])")
+        XCTAssertLessThan(heartbeatAge, 10, "a connected executor was heard from recently")
         let tasks = try XCTUnwrap(try HTTP.json(ui + "api/v1/jobs/\(jobID)/tasks") as? [[String: Any]])
         XCTAssertEqual(tasks.filter { $0["outcome"] as? String == "succeeded" }.count, 7,
                        "one input per task; an unreadable input is a failed record of a task that ran")

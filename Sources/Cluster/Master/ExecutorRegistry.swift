@@ -26,6 +26,14 @@ final class ExecutorRegistry: @unchecked Sendable {
 
     /// A fresh id, never reused while this master runs, so a reconnecting executor is a new one
     /// to the scheduler (its old attempts stay fenced).
+    /// Seconds since each registered executor was last heard from (heartbeat or result).
+    var heartbeatAges: [ExecutorID: Double] {
+        lock.withLock {
+            let now = NIODeadline.now()
+            return entries.mapValues { Double((now - $0.lastSeen).nanoseconds) / 1e9 }
+        }
+    }
+
     func makeID(host: String) -> ExecutorID {
         lock.lock(); defer { lock.unlock() }
         sequence += 1

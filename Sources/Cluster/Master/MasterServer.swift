@@ -89,6 +89,9 @@ public final class MasterServer: @unchecked Sendable {
 
     public var executors: [ExecutorInfo] { registry.executors }
 
+    /// Seconds since each executor's last heartbeat (or result), for monitoring.
+    public var executorHeartbeatAges: [ExecutorID: Double] { registry.heartbeatAges }
+
     /// The job table (the same records `status` returns to clients).
     public var jobRecords: [JobRecord] { (try? jobs.status(of: nil)) ?? [] }
 

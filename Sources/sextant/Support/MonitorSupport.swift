@@ -71,7 +71,10 @@ final class MasterMonitorHost: MonitorHost, @unchecked Sendable {
     }
 
     func executorTable() -> [HostExecutor] {
-        (server?.executors ?? []).map { HostExecutor(id: $0.id, host: $0.host, cores: $0.cores) }
+        let ages = server?.executorHeartbeatAges ?? [:]
+        return (server?.executors ?? []).map {
+            HostExecutor(id: $0.id, host: $0.host, cores: $0.cores, heartbeatAge: ages[$0.id])
+        }
     }
 
     /// Through the master's own client port, as `sextant cancel` does, so queued and running
