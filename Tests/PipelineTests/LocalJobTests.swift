@@ -79,6 +79,34 @@ final class LocalJobTests: XCTestCase {
         XCTAssertEqual(checksums[0].compactMap { $0 }.count, 6)
     }
 
+    func testACatalogLostAfterItsCommitIsRecomputedFromItsInput() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-lineage")
+        let frames = try PipelineFixtures.frames(3, in: dir.appendingPathComponent("in"), seed: 12)
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let out = dir.appendingPathComponent("out")
+        // The real operator, except that the first catalog of frame 1 is lost right after its
+        // commit, as when the disk of the executor that held it dies.
+        let lostOnce = Locked(false)
+        let registry = OperatorRegistry()
+        registry.register(ExtractOperator.name, input: InputFile.self, output: ManifestEntry.self) { files, context in
+            let parameters = try JSONDecoder().decode(ExtractParameters.self, from: JSONEncoder().encode(
+                ExtractParameters(output: out.path)))
+            let entries = try ExtractOperator(parameters: parameters).apply(files, context: context)
+            for entry in entries where entry.input == inputs[1].uri && !lostOnce.value {
+                lostOnce.value = true
+                try FileManager.default.removeItem(at: out.appendingPathComponent(entry.catalog!))
+            }
+            return entries
+        }
+        let report = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path)),
+                                                   registry: registry)
+        XCTAssertTrue(lostOnce.value)
+        XCTAssertEqual(report.status, .succeeded)
+        XCTAssertEqual(try PipelineFixtures.manifest(in: out).map(\.outcome), [.committed, .committed, .committed])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("frame-000001.cat.fits").path),
+                      "the lost catalog was recomputed")
+    }
+
     func testSerializedSEPFromConfGivesTheSameCatalogs() throws {
         let dir = try TestSupport.makeTemporaryDirectory("pipeline-serialized")
         let frames = try PipelineFixtures.frames(4, in: dir.appendingPathComponent("in"), seed: 31)

@@ -83,6 +83,11 @@ public final class ExtractionDriver: @unchecked Sendable {
             }
             if round > engineSettings.maxFailures { break }
         }
+        // Catalogs that kept vanishing are not claimed as committed.
+        for index in pending where !isCancelled {
+            entries[index]?.outcome = .failed
+            entries[index]?.error = "\(spec.inputs[index].uri): its catalog went missing after every one of \(round) commits"
+        }
 
         let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
             input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0, error: "not run: the job stopped") }
