@@ -63,6 +63,7 @@ struct ExecutorCommand: ParsableCommand {
         if let hostName { settings.host = hostName }
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
+        CrashingExtractOperator.registerIfRequested(in: registry)
         let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
                                     handler: TaskRunner(registry: registry))
         daemon.start()
