@@ -61,6 +61,7 @@ struct ExecutorCommand: ParsableCommand {
         }
         var settings = try ExecutorSettings(master: try ClusterConfiguration.masterAddress(master, c), conf: c.values)
         if let hostName { settings.host = hostName }
+        try ExtractionDriver.applyProcessSettings(c.values)
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
         CrashingExtractOperator.registerIfRequested(in: registry)
