@@ -282,7 +282,7 @@ final class ChaosS3Server {
     /// Keys under `prefix` (empty when the server does not answer).
     func list(_ prefix: String) -> [String] {
         guard let out = try? TestSupport.run("/usr/bin/curl", signed + ["-s", "--max-time", "5",
-                                             "\(endpoint)/\(bucket)?list-type=2&max-keys=1000&prefix=\(prefix)"]) else { return [] }
+                                             "\(endpoint)/\(bucket)?list-type=2&max-keys=1000&prefix=\(encoded(prefix))"]) else { return [] }
         return out.stdout.components(separatedBy: "<Key>").dropFirst().compactMap { $0.components(separatedBy: "</Key>").first }
     }
 
@@ -293,6 +293,12 @@ final class ChaosS3Server {
             _ = try TestSupport.run("/usr/bin/curl", signed + ["-s", "-o", directory.appendingPathComponent(name).path,
                                                             "\(endpoint)/\(bucket)/\(key)"])
         }
+    }
+
+    /// A query value as SigV4 signs it: everything but unreserved characters percent-encoded.
+    private func encoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn:
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")) ?? text
     }
 
     private var signed: [String] {

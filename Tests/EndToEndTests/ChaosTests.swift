@@ -44,6 +44,10 @@ final class ChaosTests: XCTestCase {
         try s3Restart().assertClean()
     }
 
+    func testFourHugeFramesOnFourSlotsStayUnderTheMemoryBound() throws {
+        try hugeFrames().assertClean()
+    }
+
     /// `scripts/chaos --soak MINUTES`: the cluster scenarios over and over with new random faults.
     func testSoak() throws {
         guard let minutes = ProcessInfo.processInfo.environment["SEXTANT_CHAOS_SOAK_MINUTES"].flatMap(Double.init) else {
@@ -173,7 +177,9 @@ final class ChaosTests: XCTestCase {
         let cluster = try startCluster(in: dir, executors: names)
         let restarts = Locked(0)
         let watching = Locked(true)
+        let watchdogDone = DispatchSemaphore(value: 0)
         let watchdog = Thread {
+            // Restarts dead executors: the job needs them, as a supervisor (systemd, Slurm) would.
             while watching.value {
                 for name in names where cluster.executors[name]?.isRunning == false {
                     try? cluster.startExecutor(name, environment: Self.chaosEnvironment)
@@ -181,6 +187,7 @@ final class ChaosTests: XCTestCase {
                 }
                 usleep(50_000)
             }
+            watchdogDone.signal()
         }
         watchdog.start()
         defer { watching.update { $0 = false } }
@@ -190,6 +197,12 @@ final class ChaosTests: XCTestCase {
         figures.jobs += 1
         XCTAssertTrue(ChaosCheck.waitForSuccess(out), cluster.log("master"))
         watching.update { $0 = false }
+        watchdogDone.wait()
+        // The last death may not have been restarted yet.
+        for name in names where cluster.executors[name]?.isRunning == false {
+            try cluster.startExecutor(name, environment: Self.chaosEnvironment)
+            restarts.update { $0 += 1 }
+        }
         figures.faults = restarts.value
 
         let frames = workload.frameNames.prefix(12) + [poison]
@@ -305,7 +318,7 @@ final class ChaosTests: XCTestCase {
                                    accessKey: access, secretKey: secret)
         cleanups.append { server.stop() }
         try server.start()
-        let frames = Array(workload.frameNames.prefix(16))
+        let frames = workload.frameNames
         for name in frames {
             XCTAssertEqual(try server.put(workload.frames.appendingPathComponent(name), as: "in/\(name)"), "200")
         }
@@ -319,6 +332,7 @@ final class ChaosTests: XCTestCase {
         figures.jobs += 1
         let deadline = Date(timeIntervalSinceNow: 60)
         while Date() < deadline, server.list("out/").filter({ $0.hasSuffix(".cat.fits") }).count < 2 { usleep(50_000) }
+        XCTAssertFalse(server.list("out/").contains("out/_SUCCESS"), "the fault lands mid-job")
         server.kill()
         figures.faults += 1
         Thread.sleep(forTimeInterval: 1)
@@ -334,6 +348,61 @@ final class ChaosTests: XCTestCase {
         figures.seconds = Date().timeIntervalSince(started)
         figures.record()
         return figures
+    }
+
+    /// Four 8192x8192 float32 frames (256 MB of pixels each) through `local[4]`: with
+    /// sextant.executor.largeImageSlots=1 only one is in memory at a time, so the peak RSS stays
+    /// near one frame's cost (about 560 MB) instead of four (about 2.2 GB).
+    private func hugeFrames() throws -> ChaosFigures {
+        var figures = ChaosFigures(scenario: "huge-frames")
+        let started = Date()
+        let available = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
+            .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        guard available > 3 << 20 else { throw XCTSkip("needs 3 GB of free memory, \(available >> 10) MB available") }
+        let dir = try TestSupport.makeTemporaryDirectory("chaos-huge")
+        cleanups.append { try? FileManager.default.removeItem(at: dir) }
+        let frames = dir.appendingPathComponent("frames")
+        _ = try TestSupport.python("""
+            import sys, os, numpy as np
+            from astropy.io import fits
+            os.makedirs(sys.argv[1])
+            rng = np.random.default_rng(8)
+            for i in range(4):
+                img = rng.normal(100, 5, (8192, 8192)).astype(np.float32)
+                y, x = rng.integers(10, 8180, (2, 2000))
+                for dy in range(-2, 3):
+                    for dx in range(-2, 3):
+                        img[y + dy, x + dx] += 300
+                fits.PrimaryHDU(img).writeto(os.path.join(sys.argv[1], 'huge-%d.fits' % i))
+            """, arguments: [frames.path])
+        let out = dir.appendingPathComponent("out")
+        let job = try Sextant.start(["run", frames.path, "--out", out.path, "--master", "local[4]",
+                                     "--conf", "sextant.executor.largeImageSlots=1"],
+                                    logTo: dir.appendingPathComponent("run.log"))
+        var peak = 0
+        while job.isRunning {
+            peak = max(peak, Self.peakResidentBytes(of: job.processIdentifier))
+            usleep(20_000)
+        }
+        figures.jobs += 1
+        figures.inputs = 4
+        XCTAssertEqual(job.terminationStatus, 0, (try? String(contentsOf: dir.appendingPathComponent("run.log"), encoding: .utf8)) ?? "")
+        let manifest = try ChaosCheck.manifest(in: out)
+        figures.lost = 4 - manifest.filter { $0["outcome"] as? String == "committed" }.count
+        figures.notes.append("peak RSS \(peak >> 20) MiB for four 8192x8192 float32 frames on local[4] with largeImageSlots=1")
+        XCTAssertLessThan(peak, 900 << 20, "one huge frame in memory at a time")
+        XCTAssertGreaterThan(peak, 256 << 20, "the measurement saw the frame")
+        figures.seconds = Date().timeIntervalSince(started)
+        figures.record()
+        return figures
+    }
+
+    /// VmHWM (peak resident set) of a running process, 0 once it is gone.
+    static func peakResidentBytes(of pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
     }
 
     // MARK: Helpers
