@@ -58,10 +58,12 @@ final class ChaosTests: XCTestCase {
         while Date() < deadline {
             seed += 1
             let figures: ChaosFigures
-            switch seed % 4 {
+            switch seed % 5 {
             case 0: figures = try executorFaults(seed: seed)
             case 1: figures = try masterRestart(seed: seed)
             case 2: figures = try crashingTask(seed: seed)
+            case 3 where ProcessInfo.processInfo.environment["SEXTANT_TEST_S3_RESTART_PORT_BASE"] != nil:
+                figures = try s3Restart()
             default: figures = try badInputs()
             }
             figures.assertClean()
