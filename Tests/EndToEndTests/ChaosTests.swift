@@ -10,12 +10,24 @@ final class ChaosTests: XCTestCase {
     private var clusters: [ClusterHarness] = []
     private var cleanups: [() -> Void] = []
 
+    private var scratch: [URL] = []
+
     override func tearDown() {
         clusters.forEach { $0.shutDown() }
         clusters = []
         cleanups.reversed().forEach { $0() }
         cleanups = []
+        // Kept for a look when something failed; a soak would otherwise fill /tmp.
+        if testRun?.hasSucceeded ?? false { scratch.forEach { try? FileManager.default.removeItem(at: $0) } }
+        scratch = []
         super.tearDown()
+    }
+
+    /// A temporary directory for one scenario, removed after it when the test has not failed.
+    private func makeDirectory(_ label: String) throws -> URL {
+        let dir = try TestSupport.makeTemporaryDirectory(label)
+        scratch.append(dir)
+        return dir
     }
 
     // MARK: The CI scenarios
@@ -80,7 +92,7 @@ final class ChaosTests: XCTestCase {
         var random = SeededRandom(seed)
         let started = Date()
         let workload = try ChaosWorkload.shared()
-        let dir = try TestSupport.makeTemporaryDirectory("chaos-executors")
+        let dir = try makeDirectory("chaos-executors")
         let inputs = try workload.inputs(ChaosWorkload.frameCount, in: dir)
         let cluster = try startCluster(in: dir, executors: ["e1", "e2", "e3"])
         let out = dir.appendingPathComponent("out")
@@ -110,8 +122,13 @@ final class ChaosTests: XCTestCase {
         try ChaosCheck.verify(out, inputs: workload.frameNames, reference: workload.reference, into: &figures)
         // The frozen executor comes back as a new one; nothing it finished late was counted twice.
         try cluster.waitForLog(frozen, containing: "reconnecting", timeout: 20)
-        figures.crashes += deadProcesses(cluster, except: [])
-        let leaks = ChaosCheck.leaks(of: cluster.secret, logs: cluster.allLogs)
+        // An executor with the wrong secret is refused; neither secret shows in any log (at debug
+        // level) or in the command line of any sextant process.
+        let wrong = "wrong-secret-\(UUID().uuidString.prefix(8))"
+        try cluster.startExecutor("intruder", environment: ["SEXTANT_AUTH_SECRET": wrong])
+        try cluster.waitForLog("intruder", containing: "authentication failed")
+        figures.crashes += deadProcesses(cluster, except: ["intruder"])
+        let leaks = ChaosCheck.leaks(of: cluster.secret, logs: cluster.allLogs) + ChaosCheck.leaks(of: wrong, logs: cluster.allLogs)
         XCTAssertEqual(leaks, [], "the shared secret leaked")
         figures.notes += leaks
         figures.seconds = Date().timeIntervalSince(started)
@@ -126,7 +143,7 @@ final class ChaosTests: XCTestCase {
         var random = SeededRandom(seed)
         let started = Date()
         let workload = try ChaosWorkload.shared()
-        let dir = try TestSupport.makeTemporaryDirectory("chaos-master")
+        let dir = try makeDirectory("chaos-master")
         let inputs = try workload.inputs(ChaosWorkload.frameCount, in: dir)
         let cluster = try startCluster(in: dir, executors: ["e1", "e2"])
         let out = dir.appendingPathComponent("out")
@@ -170,7 +187,7 @@ final class ChaosTests: XCTestCase {
         var figures = ChaosFigures(scenario: "crashing-task")
         let started = Date()
         let workload = try ChaosWorkload.shared()
-        let dir = try TestSupport.makeTemporaryDirectory("chaos-crash")
+        let dir = try makeDirectory("chaos-crash")
         let inputs = try workload.inputs(12, in: dir)
         let poison = "crash-\(seed).fits"
         try FileManager.default.copyItem(at: workload.frames.appendingPathComponent(workload.frameNames[0]),
@@ -224,7 +241,7 @@ final class ChaosTests: XCTestCase {
         var figures = ChaosFigures(scenario: "bad-inputs")
         let started = Date()
         let workload = try ChaosWorkload.shared()
-        let dir = try TestSupport.makeTemporaryDirectory("chaos-bad")
+        let dir = try makeDirectory("chaos-bad")
         let inputs = try workload.inputs(4, in: dir)
         let source = workload.frames.appendingPathComponent(workload.frameNames[0]).path
         _ = try TestSupport.python(BadInputs.script, arguments: [inputs.path, source])
@@ -273,7 +290,7 @@ final class ChaosTests: XCTestCase {
         var figures = ChaosFigures(scenario: "full-and-read-only-output")
         let started = Date()
         let workload = try ChaosWorkload.shared()
-        let dir = try TestSupport.makeTemporaryDirectory("chaos-disk")
+        let dir = try makeDirectory("chaos-disk")
         let full = dir.appendingPathComponent("full")
         let readOnly = dir.appendingPathComponent("read-only")
         try mountTmpfs(at: full, options: "size=300k")
@@ -315,7 +332,7 @@ final class ChaosTests: XCTestCase {
             throw XCTSkip("no S3 settings: run under scripts/test or scripts/chaos, which start SeaweedFS")
         }
         let workload = try ChaosWorkload.shared()
-        let dir = try TestSupport.makeTemporaryDirectory("chaos-s3")
+        let dir = try makeDirectory("chaos-s3")
         let server = ChaosS3Server(directory: dir.appendingPathComponent("s3"), portBase: base + 40,
                                    accessKey: access, secretKey: secret)
         cleanups.append { server.stop() }
@@ -362,8 +379,8 @@ final class ChaosTests: XCTestCase {
             .split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
             .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
         guard available > 3 << 20 else { throw XCTSkip("needs 3 GB of free memory, \(available >> 10) MB available") }
-        let dir = try TestSupport.makeTemporaryDirectory("chaos-huge")
-        cleanups.append { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeDirectory("chaos-huge")
+        cleanups.append { try? FileManager.default.removeItem(at: dir) }  // 1 GB of frames: never kept
         let frames = dir.appendingPathComponent("frames")
         _ = try TestSupport.python("""
             import sys, os, numpy as np
@@ -416,7 +433,7 @@ final class ChaosTests: XCTestCase {
     private func startCluster(in dir: URL, executors: [String], environment: [String: String] = chaosEnvironment,
                               masterEnvironment: [String: String] = [:], extraConf: [String] = []) throws -> ClusterHarness {
         let cluster = ClusterHarness(directory: dir, conf: ["sextant.executor.heartbeatInterval=0.3s",
-                                                            "sextant.network.timeout=3s"] + extraConf)
+                                                            "sextant.network.timeout=3s", "sextant.log.level=debug"] + extraConf)
         clusters.append(cluster)
         try cluster.startMaster(environment: masterEnvironment)
         for name in executors { try cluster.startExecutor(name, environment: environment) }
