@@ -186,6 +186,24 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(third.master.jobRecords.map(\.status), [.succeeded, .interrupted, .succeeded, .succeeded])
     }
 
+    func testAJobCutOffByThreeRestartsIsNotResumedAgain() throws {
+        let history = try TestSupport.makeTemporaryDirectory("sextant-history")
+        defer { try? FileManager.default.removeItem(at: history) }
+        // Each master "crashes" (the next one starts on the same history while it still runs the job).
+        let first = try makeFixture(history: history, handler: ScriptedJobHandler())
+        _ = try first.client().submit(ScriptedJobHandler.payload(.init(gated: true)), jobID: "poison")
+        XCTAssertTrue(eventually { first.master.jobRecords.first?.status == .running })
+        for _ in 1...3 {
+            let next = try makeFixture(history: history, handler: ScriptedJobHandler())
+            XCTAssertTrue(eventually { next.master.jobRecords.first?.status == .running }, "resumed again")
+        }
+        let last = try makeFixture(history: history, handler: ScriptedJobHandler())
+        let record = try XCTUnwrap(last.master.jobRecords.first)
+        XCTAssertEqual(record.status, .interrupted)
+        XCTAssertEqual(record.outcome?.message, "the master stopped during this job 4 times; resubmit with --resume")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: history.appendingPathComponent("poison.submission").path))
+    }
+
     private func assertFails<T>(_ body: @autoclosure () throws -> T, _ message: String, line: UInt = #line) {
         XCTAssertThrowsError(try body(), line: line) { error in
             XCTAssertEqual(error as? ClusterError, .requestFailed(message), line: line)
