@@ -50,6 +50,8 @@ struct JobHistory {
                                                     message: "the master stopped while the job was \(was.rawValue); resubmit to resume")
                     }
                     try save(record)
+                } else {
+                    removeSubmission(of: record.id)  // a crash between saving the end and this removal
                 }
                 loaded.records.append(record)
             } catch {
