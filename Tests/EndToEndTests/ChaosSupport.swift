@@ -21,6 +21,13 @@ final class ChaosWorkload {
         cached = made
         return made
     }
+    /// Deletes the shared frames and reference run (after the last test of the class).
+    static func removeShared() {
+        lock.lock(); defer { lock.unlock() }
+        if let cached { try? FileManager.default.removeItem(at: cached.directory) }
+        cached = nil
+    }
+
     private static let lock = NSLock()
     private static var cached: ChaosWorkload?
 

@@ -18,8 +18,15 @@ final class ChaosTests: XCTestCase {
         cleanups.reversed().forEach { $0() }
         cleanups = []
         // Kept for a look when something failed; a soak would otherwise fill /tmp.
-        if testRun?.hasSucceeded ?? false { scratch.forEach { try? FileManager.default.removeItem(at: $0) } }
+        if let run = testRun, run.failureCount + run.unexpectedExceptionCount == 0 {
+            scratch.forEach { try? FileManager.default.removeItem(at: $0) }
+        }
         scratch = []
+        super.tearDown()
+    }
+
+    override class func tearDown() {
+        ChaosWorkload.removeShared()
         super.tearDown()
     }
 
