@@ -251,10 +251,17 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             let job = attempt.job
             job.noteStopped(partition: attempt.partition, on: id)
             guard job.endStatus == nil else { continue }
-            job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled)
+            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled)
             notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
                                                      duration: self.seconds(since: attempt.launched),
                                                      attempt.cancelled ? .cancelled : .lost(reason: reason))) }
+            if exhausted {
+                logger.warning("partition failed: lost with its executor \(job.maxLostAttempts) times",
+                               metadata: ["job": "\(job.job.jobID)", "partition": "\(attempt.partition)"])
+                if job.failFast {
+                    abort(job, status: .failed(reason: "partition \(attempt.partition) was lost with its executor \(job.maxLostAttempts) times"))
+                }
+            }
         }
         for job in jobs {
             guard let check = job.job.options.outputCheck, check.outputsAreExecutorLocal else { continue }

@@ -58,6 +58,10 @@ final class TaskSetManager {
         partitions[index].status == .pending && partitions[index].running == 0 && partitions[index].attempts == 0
     }
 
+    /// Attempts lost with their executor before a partition is failed: `maxFailures`, but never
+    /// fewer than 2, so one executor killed from outside never fails the tasks it was running.
+    var maxLostAttempts: Int { max(maxFailures, 2) }
+
     var partitionCount: Int { partitions.count }
     var isAllFinished: Bool { finishedCount == partitions.count }
     var succeededCount: Int { succeededDurations.count }
@@ -143,10 +147,23 @@ final class TaskSetManager {
     }
 
     /// An attempt ended without counting (lost executor, cancelled): run it again if nothing else runs it.
-    func attemptEnded(partition: Int, lost: Bool) {
+    /// Returns true when the partition has now gone down with its executor `maxLostAttempts` times
+    /// and is failed instead: its task is likely what kills executors (a native crash), and running
+    /// it again and again would take every executor down in turn.
+    @discardableResult
+    func attemptEnded(partition: Int, lost: Bool) -> Bool {
         partitions[partition].running -= 1
         if lost { partitions[partition].lost += 1 }
-        if !partitions[partition].status.isFinished { requeueIfIdle(partition) }
+        guard !partitions[partition].status.isFinished else { return false }
+        if lost, partitions[partition].lost >= maxLostAttempts, partitions[partition].running == 0 {
+            partitions[partition].failures.append(
+                "lost with its executor \(partitions[partition].lost) times (the task may be crashing it)")
+            partitions[partition].status = .failed
+            finishedCount += 1
+            return true
+        }
+        requeueIfIdle(partition)
+        return false
     }
 
     func attemptFinished(partition: Int) {

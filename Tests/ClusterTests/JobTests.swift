@@ -5,8 +5,8 @@ import XCTest
 @testable import Cluster
 
 /// A job handler driven by its payload: {"steps": n} reports n progress messages, "gated" waits for
-/// the test to open the gate first, "block" runs until cancelled, "fail" throws, "tasks": n runs n
-/// tasks on the cluster through the backend.
+/// the test to open the gate first, "block" runs until cancelled (a run resumed by a restarted master
+/// ends at once, counting "resumed"), "fail" throws, "tasks": n runs n tasks on the cluster through the backend.
 final class ScriptedJobHandler: JobHandler, @unchecked Sendable {
     struct Script: Codable {
         var steps = 0
@@ -41,7 +41,8 @@ final class ScriptedJobHandler: JobHandler, @unchecked Sendable {
             guard driver.waitUntilDone(timeout: 20) else { return JobOutcome(status: .failed, message: "tasks stuck") }
             counts["tasks"] = driver.snapshot { $0.accepted.count }
         }
-        if script.block {
+        if job.resumed { counts["resumed"] = 1 }
+        if script.block && !job.resumed {
             let stopped = DispatchSemaphore(value: 0)
             context.onCancel { stopped.signal() }
             stopped.wait()
@@ -161,24 +162,46 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(onDisk?["id"] as? String, "hung")
 
         // A second master on the same history, while the first never got to write again: a crash.
+        // It runs the cut-off job again from the submission it kept, as resumed.
         let restarted = try makeFixture(history: history, handler: ScriptedJobHandler())
         let after = try restarted.client()
-        let records = try after.status()
-        XCTAssertEqual(records.map(\.id), ["done", "hung"])
-        XCTAssertEqual(records[0].status, .succeeded)
-        XCTAssertEqual(records[0].outcome?.counts, ["steps": 2])
-        XCTAssertEqual(records[1].status, .interrupted)
-        XCTAssertEqual(records[1].outcome?.message, "the master stopped while the job was running; resubmit to resume")
-        XCTAssertEqual(try after.wait(for: "hung", timeout: 2).status, .interrupted)
+        XCTAssertEqual(try after.status().map(\.id), ["done", "hung"])
+        let resumed = try after.wait(for: "hung", timeout: 10)
+        XCTAssertEqual(resumed.status, .succeeded)
+        XCTAssertEqual(resumed.outcome?.counts, ["steps": 0, "resumed": 1])
+        XCTAssertEqual(try after.status(of: "done").first?.outcome?.counts, ["steps": 2], "finished jobs are not run again")
+        XCTAssertTrue(eventually { !FileManager.default.fileExists(atPath: history.appendingPathComponent("hung.submission").path) },
+                      "a finished job's submission is dropped")
         assertFails(try after.submit(Data("{}".utf8), jobID: "done"), "job id 'done' already exists")
         let next = try after.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "next")
         XCTAssertEqual(try after.wait(for: next.id, timeout: 10).status, .succeeded)
 
-        // A clean stop records the running job as interrupted too.
-        crashed.tearDown()
+        // A clean stop records the running job as interrupted; the next master resumes it too.
+        crashed.tearDown()  // its stale copy of "hung" is recorded interrupted, without a submission to resume
+        _ = try after.submit(ScriptedJobHandler.payload(.init(block: true)), jobID: "stopped")
+        XCTAssertTrue(eventually { (try? after.status(of: "stopped").first?.status) == .running })
         restarted.tearDown()
         let third = try makeFixture(history: history, handler: ScriptedJobHandler())
-        XCTAssertEqual(third.master.jobRecords.map(\.status), [.succeeded, .interrupted, .succeeded])
+        XCTAssertEqual(try third.client().wait(for: "stopped", timeout: 10).outcome?.counts["resumed"], 1)
+        XCTAssertEqual(third.master.jobRecords.map(\.status), [.succeeded, .interrupted, .succeeded, .succeeded])
+    }
+
+    func testAJobCutOffByThreeRestartsIsNotResumedAgain() throws {
+        let history = try TestSupport.makeTemporaryDirectory("sextant-history")
+        defer { try? FileManager.default.removeItem(at: history) }
+        // Each master "crashes" (the next one starts on the same history while it still runs the job).
+        let first = try makeFixture(history: history, handler: ScriptedJobHandler())
+        _ = try first.client().submit(ScriptedJobHandler.payload(.init(gated: true)), jobID: "poison")
+        XCTAssertTrue(eventually { first.master.jobRecords.first?.status == .running })
+        for _ in 1...3 {
+            let next = try makeFixture(history: history, handler: ScriptedJobHandler())
+            XCTAssertTrue(eventually { next.master.jobRecords.first?.status == .running }, "resumed again")
+        }
+        let last = try makeFixture(history: history, handler: ScriptedJobHandler())
+        let record = try XCTUnwrap(last.master.jobRecords.first)
+        XCTAssertEqual(record.status, .interrupted)
+        XCTAssertEqual(record.outcome?.message, "the master stopped during this job 4 times; resubmit with --resume")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: history.appendingPathComponent("poison.submission").path))
     }
 
     private func assertFails<T>(_ body: @autoclosure () throws -> T, _ message: String, line: UInt = #line) {

@@ -3,40 +3,113 @@ import Logging
 
 /// The job table on disk: one `<job id>.json` per job under `sextant.master.historyDir`,
 /// replaced atomically on every change so a crash leaves either the old or the new record.
+/// Beside it, `<job id>.submission` keeps the job as submitted until it ends, so a master
+/// that crashed or was stopped mid-job can run it again on restart.
 struct JobHistory {
     let directory: URL?
     let logger: Logger
+    /// Restarts a job may be resumed through; after that it is left `interrupted`, so a job
+    /// that brings the master down cannot keep doing so.
+    var maxResumes = 3
 
-    /// Loads every record. Jobs left queued or running by a previous master become `interrupted`.
-    func load() throws -> [JobRecord] {
-        guard let directory else { return [] }
+    /// What `load` found: every record, and the unfinished jobs to run again, oldest first.
+    struct Loaded {
+        var records: [JobRecord]
+        var requeued: [SubmittedJob]
+    }
+
+    /// The submission as kept on disk.
+    private struct StoredSubmission: Codable {
+        var payload: Data
+        var settings: [String: String]
+        var submitted: Date
+        /// Times a restarted master has re-queued the job.
+        var resumes: Int
+    }
+
+    /// Loads every record. Jobs left queued, running or interrupted by a previous master are
+    /// queued again when their submission was kept (resumed when they had started); the
+    /// others become `interrupted`.
+    func load() throws -> Loaded {
+        guard let directory else { return Loaded(records: [], requeued: []) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "json" }
-        var records: [JobRecord] = []
+        var loaded = Loaded(records: [], requeued: [])
         for file in files {
             do {
                 var record = try Self.decoder.decode(JobRecord.self, from: Data(contentsOf: file))
-                if !record.status.isFinished {
-                    let was = record.status
-                    record.status = .interrupted
-                    record.finished = Date()
-                    record.outcome = JobOutcome(status: .interrupted,
-                                                message: "the master stopped while the job was \(was.rawValue); resubmit to resume")
+                if !record.status.isFinished || record.status == .interrupted {
+                    if let job = try requeue(&record) {
+                        loaded.requeued.append(job)
+                    } else if record.status != .interrupted {
+                        let was = record.status
+                        record.status = .interrupted
+                        record.finished = Date()
+                        record.outcome = JobOutcome(status: .interrupted,
+                                                    message: "the master stopped while the job was \(was.rawValue); resubmit to resume")
+                    }
                     try save(record)
+                } else {
+                    removeSubmission(of: record.id)  // a crash between saving the end and this removal
                 }
-                records.append(record)
+                loaded.records.append(record)
             } catch {
                 logger.error("skipping unreadable job record \(file.path): \(error)")
             }
         }
-        return records.sorted(by: JobRecord.bySubmission)
+        loaded.records.sort(by: JobRecord.bySubmission)
+        loaded.requeued.sort { ($0.submitted, $0.id) < ($1.submitted, $1.id) }
+        return loaded
+    }
+
+    /// Queues the job of `record` again if its submission was kept and it has resumes left.
+    private func requeue(_ record: inout JobRecord) throws -> SubmittedJob? {
+        guard let file = submissionFile(record.id), FileManager.default.fileExists(atPath: file.path) else { return nil }
+        var stored = try Self.decoder.decode(StoredSubmission.self, from: Data(contentsOf: file))
+        guard stored.resumes < maxResumes else {
+            logger.warning("job \(record.id) was cut off by \(stored.resumes + 1) master restarts; not resuming it again")
+            try? FileManager.default.removeItem(at: file)
+            record.status = .interrupted
+            record.finished = Date()
+            record.outcome = JobOutcome(status: .interrupted,
+                                        message: "the master stopped during this job \(stored.resumes + 1) times; resubmit with --resume")
+            return nil
+        }
+        let started = record.started != nil
+        if started {
+            stored.resumes += 1
+            try Self.encoder.encode(stored).write(to: file, options: .atomic)
+        }
+        record.status = .queued
+        record.finished = nil
+        record.outcome = nil
+        logger.info("job \(record.id) queued again after a master restart\(started ? " (resuming)" : "")")
+        return SubmittedJob(id: record.id, payload: stored.payload, settings: stored.settings,
+                            submitted: record.submitted, resumed: started)
     }
 
     func save(_ record: JobRecord) throws {
         guard let directory else { return }
         let file = directory.appendingPathComponent("\(record.id).json")
         try Self.encoder.encode(record).write(to: file, options: .atomic)
+    }
+
+    /// Keeps the job as submitted until `removeSubmission`, for a restarted master.
+    func saveSubmission(_ job: SubmittedJob) throws {
+        guard let file = submissionFile(job.id) else { return }
+        let stored = StoredSubmission(payload: job.payload, settings: job.settings, submitted: job.submitted, resumes: 0)
+        try Self.encoder.encode(stored).write(to: file, options: .atomic)
+    }
+
+    /// Drops a finished job's submission (it will not run again).
+    func removeSubmission(of id: String) {
+        guard let file = submissionFile(id) else { return }
+        try? FileManager.default.removeItem(at: file)
+    }
+
+    private func submissionFile(_ id: String) -> URL? {
+        directory?.appendingPathComponent("\(id).submission")
     }
 
     private static let encoder = JSONCoding.encoder(pretty: true)

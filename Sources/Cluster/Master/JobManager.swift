@@ -31,7 +31,8 @@ final class JobManager: @unchecked Sendable {
     func start() throws {
         let loaded = try history.load()
         condition.lock()
-        for record in loaded { records[record.id] = record }
+        for record in loaded.records { records[record.id] = record }
+        queue = loaded.requeued
         condition.unlock()
         let thread = Thread { [self] in runLoop() }
         thread.name = "sextant-master-jobs"
@@ -39,7 +40,8 @@ final class JobManager: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops taking jobs; the running one is cancelled and, with those queued, recorded as interrupted.
+    /// Stops taking jobs; the running one is cancelled and, with those queued, recorded as
+    /// interrupted (a master restarted on the same history directory runs them again).
     func stop() {
         condition.lock()
         stopping = true
@@ -52,7 +54,7 @@ final class JobManager: @unchecked Sendable {
         for var record in unfinished {
             record.status = .interrupted
             record.finished = Date()
-            record.outcome = JobOutcome(status: .interrupted, message: "the master stopped; resubmit to resume")
+            record.outcome = JobOutcome(status: .interrupted, message: "the master stopped; it resumes the job when it restarts")
             finish(record)
         }
     }
@@ -67,6 +69,7 @@ final class JobManager: @unchecked Sendable {
         guard records[id] == nil else { throw ClusterError.requestFailed("job id '\(id)' already exists") }
         let job = SubmittedJob(id: id, payload: request.payload, settings: request.settings)
         let record = JobRecord(id: id, submitted: job.submitted, status: .queued)
+        try history.saveSubmission(job)
         try history.save(record)
         records[id] = record
         queue.append(job)
@@ -139,7 +142,7 @@ final class JobManager: @unchecked Sendable {
         while let job = nextJob() {
             let context = JobContext { [weak self] data in self?.forward(data, of: job.id) }
             guard var record = markRunning(job, context: context) else { continue }
-            logger.info("job \(job.id) started")
+            logger.info("job \(job.id) started\(job.resumed ? " (resumed after a master restart)" : "")")
             let backend = ClusterBackend(registry: registry, logger: logger)
             let outcome: JobOutcome
             do {
@@ -196,6 +199,8 @@ final class JobManager: @unchecked Sendable {
         let channels = waiters.removeValue(forKey: record.id) ?? []
         condition.unlock()
         do { try history.save(record) } catch { logger.error("cannot save job \(record.id): \(error)") }
+        // An interrupted job keeps its submission: the next master runs it again.
+        if record.status != .interrupted { history.removeSubmission(of: record.id) }
         for channel in channels { channel.writeAndFlush(Message.jobFinished(record), promise: nil) }
     }
 

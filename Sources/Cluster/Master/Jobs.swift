@@ -7,19 +7,24 @@ public struct SubmittedJob: Sendable {
     public var payload: Data
     public var settings: [String: String]
     public var submitted: Date
+    /// True when a restarted master re-queued this job after it was cut off mid-run: the
+    /// handler should continue from what the earlier run committed instead of redoing it.
+    public var resumed: Bool
 
-    public init(id: String, payload: Data, settings: [String: String] = [:], submitted: Date = Date()) {
+    public init(id: String, payload: Data, settings: [String: String] = [:], submitted: Date = Date(),
+                resumed: Bool = false) {
         self.id = id
         self.payload = payload
         self.settings = settings
         self.submitted = submitted
+        self.resumed = resumed
     }
 }
 
 public enum JobStatus: String, Codable, Sendable {
     case queued, running, succeeded, failed, cancelled
-    /// The master stopped or crashed while the job was queued or running; resubmit it
-    /// (the pipeline's manifest lets it skip what was already committed).
+    /// The master stopped or crashed while the job was queued or running. A master that
+    /// kept the job's submission re-queues it on restart (resumed); otherwise resubmit it.
     case interrupted
 
     public var isFinished: Bool { self != .queued && self != .running }

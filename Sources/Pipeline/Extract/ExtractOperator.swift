@@ -28,11 +28,15 @@ public struct ExtractOperator: PartitionOperator {
 
     public func apply(_ inputs: [InputFile], context: TaskContext) throws -> [ManifestEntry] {
         try SEPSettings.apply(context.settings)
+        try LargeImageGate.shared.apply(context.settings)
         let stores = StoreCache.shared
         let output = try stores.store(for: parameters.output, settings: context.settings)
         return try inputs.map { input in
             try context.checkCancellation()
-            return try process(input, output: output, stores: stores, context: context)
+            // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
+            return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
+                try process(input, output: output, stores: stores, context: context)
+            }
         }
     }
 

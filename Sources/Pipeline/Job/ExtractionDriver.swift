@@ -15,6 +15,12 @@ public final class ExtractionDriver: @unchecked Sendable {
         registry.register(ExtractOperator.self)
     }
 
+    /// Applies the process-wide limits a process's own configuration sets (an executor's
+    /// `sextant.executor.largeImageSlots` and `largeImageBytes`); a job's settings may change them later.
+    public static func applyProcessSettings(_ settings: [String: String]) throws {
+        try LargeImageGate.shared.apply(settings)
+    }
+
     public let spec: JobSpec
     public let engineSettings: EngineSettings
     /// Called once per input as its outcome becomes known (progress bars, UIs).

@@ -82,8 +82,10 @@ struct ExecutorCommand: ParsableCommand {
         }
         var settings = try ExecutorSettings(master: try ClusterConfiguration.masterAddress(master, c), conf: c.values)
         if let hostName { settings.host = hostName }
+        try ExtractionDriver.applyProcessSettings(c.values)
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
+        CrashingExtractOperator.registerIfRequested(in: registry)
         let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
                                     handler: TaskRunner(registry: registry))
         daemon.start()

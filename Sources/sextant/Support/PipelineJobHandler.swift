@@ -19,6 +19,8 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
         var spec = try JSONDecoder().decode(JobSpec.self, from: job.payload)
         spec.jobID = job.id
+        // Re-queued after a master restart: keep the catalogs the cut-off run committed.
+        if job.resumed { spec.resume = true }
         // The master's own conf (its S3 credentials, its limits) fills what the job left out.
         spec.settings = configuration.values.merging(spec.settings) { _, job in job }
         let engineSettings = try EngineSettings(Configuration(spec.settings))

@@ -1,0 +1,61 @@
+import Engine
+import Foundation
+
+/// Bounds how many large images one process decodes and extracts at once, so an executor
+/// with many cores does not run out of memory on a batch of huge frames: an 8k x 8k float32
+/// frame takes about 560 MB through read, background and extraction, and eight of them at once
+/// would take 4.5 GB. Smaller images never wait.
+///
+/// `sextant.executor.largeImageSlots` (default 2) large images at a time per process;
+/// `sextant.executor.largeImageBytes` (default 64m) is what counts as large: the image's
+/// pixels as float32 (width x height x 4), read from the FITS header before the image is.
+/// Both are process-wide, like SEP's pixel stack: an executor's own conf sets them, and a job
+/// that carries them changes them for the process.
+final class LargeImageGate: @unchecked Sendable {
+    static let shared = LargeImageGate()
+    static let slotsKey = "sextant.executor.largeImageSlots"
+    static let bytesKey = "sextant.executor.largeImageBytes"
+    static let defaultSlots = 2
+    static let defaultThreshold = 64 << 20
+
+    private let condition = NSCondition()
+    private var slots = LargeImageGate.defaultSlots
+    private var threshold = LargeImageGate.defaultThreshold
+    private var inUse = 0
+    /// The most large images that were ever in flight at once (for tests and figures).
+    private(set) var peakInUse = 0
+
+    /// Takes the keys from `settings` when present.
+    func apply(_ settings: [String: String]) throws {
+        let conf = Configuration(settings)
+        if settings[Self.slotsKey] != nil {
+            let value = try conf.int(Self.slotsKey, default: Self.defaultSlots)
+            guard value > 0 else {
+                throw ConfigurationError.badValue(key: Self.slotsKey, value: "\(value)", expected: "a positive number")
+            }
+            condition.lock(); slots = value; condition.broadcast(); condition.unlock()
+        }
+        if settings[Self.bytesKey] != nil {
+            let value = try conf.size(Self.bytesKey, default: Int64(Self.defaultThreshold))
+            condition.lock(); threshold = Int(value); condition.unlock()
+        }
+    }
+
+    /// Runs `body` once a slot is free when the image is large, at once otherwise.
+    func run<T>(pixelBytes: Int, _ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        let large = pixelBytes >= threshold
+        if large {
+            while inUse >= slots { condition.wait() }
+            inUse += 1
+            peakInUse = max(peakInUse, inUse)
+        }
+        condition.unlock()
+        defer {
+            if large {
+                condition.lock(); inUse -= 1; condition.signal(); condition.unlock()
+            }
+        }
+        return try body()
+    }
+}
