@@ -78,4 +78,37 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("nowhere.txt"), missing.stderr)
     }
+
+    /// The scheduler-scaling helper: a hosted master, real executor processes, sleeping tasks.
+    func testSleepJobTakesAtLeastItsIdealTime() throws {
+        let directory = try TestSupport.makeTemporaryDirectory("sleep-job")
+        let port = ClusterHarness.freePort()
+        let environment = ["SEXTANT_AUTH_SECRET": "sleep-\(UUID().uuidString.prefix(8))"]
+        let job = try Sextant.start(["bench", "sleep-job", "--port", "\(port)", "--executors", "2", "--tasks", "8",
+                                     "--sleep-ms", "50", "--timeout", "30"],
+                                    logTo: directory.appendingPathComponent("job.log"), environment: environment)
+        let executors = try (1...2).map { index in
+            try Sextant.start(["executor", "--master", "sextant://127.0.0.1:\(port)", "--cores", "1",
+                               "--host-name", "sleeper\(index)"],
+                              logTo: directory.appendingPathComponent("e\(index).log"), environment: environment)
+        }
+        defer {
+            for process in executors + [job] where process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+        job.waitUntilExit()
+        let log = try String(contentsOf: directory.appendingPathComponent("job.log"), encoding: .utf8)
+        XCTAssertEqual(job.terminationStatus, 0, log)
+        let line = try XCTUnwrap(log.split(separator: "\n").last { $0.hasPrefix("{") }, log)
+        let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(result["tasks"] as? Int, 8)
+        XCTAssertEqual(result["executors"] as? Int, 2)
+        // 8 tasks of 50 ms on 2 one-slot executors cannot take less than 4 waves.
+        let seconds = try XCTUnwrap(result["seconds"] as? Double)
+        XCTAssertEqual(result["ideal_seconds"] as? Double, 0.2)
+        XCTAssertGreaterThanOrEqual(seconds, 0.2)
+        XCTAssertLessThan(seconds, 10)
+    }
 }
