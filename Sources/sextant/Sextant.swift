@@ -7,6 +7,6 @@ struct Sextant: ParsableCommand {
         abstract: "Source extraction on FITS images, on one machine or a cluster.",
         subcommands: [
             ExtractCommand.self, RunCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self,
-            MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self,
+            MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self, BenchCommand.self,
         ])
 }

@@ -33,6 +33,56 @@ static void check(int status, const char *what) {
     }
 }
 
+/* One extraction: background, subtraction into `sub`, detection, then the photometry of
+ * every object. Returns the object count; *flux_auto_sum gets the sum of FLUX_AUTO. */
+static int extract_frame(float *pixels, float *sub, int w, int h, double *flux_auto_sum) {
+    static const float kernel[9] = {1, 2, 1, 2, 4, 2, 1, 2, 1};
+    size_t n = (size_t)w * h;
+    sep_image im = {pixels, NULL, NULL, NULL, SEP_TFLOAT, SEP_TFLOAT, SEP_TBYTE, SEP_TINT,
+                    w, h, 0.0, SEP_NOISE_NONE, 0.0, 0.0};
+    sep_bkg *bkg = NULL;
+    check(sep_background(&im, 64, 64, 3, 3, 0.0, &bkg), "sep_background");
+    memcpy(sub, pixels, n * sizeof(float));
+    check(sep_bkg_subarray(bkg, sub, SEP_TFLOAT), "sep_bkg_subarray");
+    double rms = sep_bkg_globalrms(bkg);
+
+    sep_image noisy = {sub, NULL, NULL, NULL, SEP_TFLOAT, SEP_TFLOAT, SEP_TBYTE, SEP_TINT,
+                       w, h, rms, SEP_NOISE_STDDEV, 0.0, 0.0};
+    sep_image plain = noisy;
+    plain.noiseval = 0.0;
+    plain.noise_type = SEP_NOISE_NONE;
+    sep_catalog *cat = NULL;
+    check(sep_extract(&noisy, 1.5f, SEP_THRESH_REL, 5, kernel, 3, 3, SEP_FILTER_CONV,
+                      32, 0.005, 1, 1.0, &cat), "sep_extract");
+
+    double total = 0;
+    for (int i = 0; i < cat->nobj; i++) {
+        double x = cat->x[i], y = cat->y[i], a = cat->a[i], b = cat->b[i], theta = cat->theta[i];
+        double sum, err, area, cxx, cyy, cxy, kr, fr, xw, yw, frac = 0.5;
+        short flag, kflag, frflag, wflag;
+        int niter;
+        check(sep_sum_circle(&noisy, x, y, 3.0, 0, 5, 0, &sum, &err, &area, &flag), "sep_sum_circle");
+        sep_ellipse_coeffs(a, b, theta, &cxx, &cyy, &cxy);
+        check(sep_kron_radius(&plain, x, y, cxx, cyy, cxy, 6.0, 0, &kr, &kflag), "sep_kron_radius");
+        if (kr * sqrt(a * b) < 3.5)
+            check(sep_sum_circle(&noisy, x, y, 3.5, 0, 1, 0, &sum, &err, &area, &flag), "auto circle");
+        else
+            check(sep_sum_ellipse(&noisy, x, y, a, b, theta, 2.5 * kr, 0, 1, 0, &sum, &err, &area, &flag),
+                  "sep_sum_ellipse");
+        total += sum;
+        check(sep_flux_radius(&plain, x, y, 6.0 * a, 0, 5, 0, &sum, &frac, 1, &fr, &frflag), "sep_flux_radius");
+        double sig = 2.0 / 2.35 * fr;
+        if (sig < 2.0 / 2.35 * 0.5) sig = 2.0 / 2.35 * 0.5;
+        check(sep_windowed(&plain, x, y, sig, 11, 0, &xw, &yw, &niter, &wflag), "sep_windowed");
+    }
+    int nobj = cat->nobj;
+    sep_catalog_free(cat);
+    sep_bkg_free(bkg);
+    *flux_auto_sum = total;
+    return nobj;
+}
+
+#ifndef EXTRACT_C_NO_MAIN
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s PIXELS.f32 WIDTH HEIGHT ITERATIONS\n", argv[0]);
@@ -44,50 +94,11 @@ int main(int argc, char **argv) {
     FILE *f = fopen(argv[1], "rb");
     if (!f || fread(pixels, sizeof(float), n, f) != n) { fprintf(stderr, "cannot read %s\n", argv[1]); return 1; }
     fclose(f);
-    const float kernel[9] = {1, 2, 1, 2, 4, 2, 1, 2, 1};
 
     for (int it = 0; it < iterations; it++) {
         double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_THREAD_CPUTIME_ID);
-        sep_image im = {pixels, NULL, NULL, NULL, SEP_TFLOAT, SEP_TFLOAT, SEP_TBYTE, SEP_TINT,
-                        w, h, 0.0, SEP_NOISE_NONE, 0.0, 0.0};
-        sep_bkg *bkg = NULL;
-        check(sep_background(&im, 64, 64, 3, 3, 0.0, &bkg), "sep_background");
-        memcpy(sub, pixels, n * sizeof(float));
-        check(sep_bkg_subarray(bkg, sub, SEP_TFLOAT), "sep_bkg_subarray");
-        double rms = sep_bkg_globalrms(bkg);
-
-        sep_image noisy = {sub, NULL, NULL, NULL, SEP_TFLOAT, SEP_TFLOAT, SEP_TBYTE, SEP_TINT,
-                           w, h, rms, SEP_NOISE_STDDEV, 0.0, 0.0};
-        sep_image plain = noisy;
-        plain.noiseval = 0.0;
-        plain.noise_type = SEP_NOISE_NONE;
-        sep_catalog *cat = NULL;
-        check(sep_extract(&noisy, 1.5f, SEP_THRESH_REL, 5, kernel, 3, 3, SEP_FILTER_CONV,
-                          32, 0.005, 1, 1.0, &cat), "sep_extract");
-
         double total = 0;
-        for (int i = 0; i < cat->nobj; i++) {
-            double x = cat->x[i], y = cat->y[i], a = cat->a[i], b = cat->b[i], theta = cat->theta[i];
-            double sum, err, area, cxx, cyy, cxy, kr, fr, xw, yw, frac = 0.5;
-            short flag, kflag, frflag, wflag;
-            int niter;
-            check(sep_sum_circle(&noisy, x, y, 3.0, 0, 5, 0, &sum, &err, &area, &flag), "sep_sum_circle");
-            sep_ellipse_coeffs(a, b, theta, &cxx, &cyy, &cxy);
-            check(sep_kron_radius(&plain, x, y, cxx, cyy, cxy, 6.0, 0, &kr, &kflag), "sep_kron_radius");
-            if (kr * sqrt(a * b) < 3.5)
-                check(sep_sum_circle(&noisy, x, y, 3.5, 0, 1, 0, &sum, &err, &area, &flag), "auto circle");
-            else
-                check(sep_sum_ellipse(&noisy, x, y, a, b, theta, 2.5 * kr, 0, 1, 0, &sum, &err, &area, &flag),
-                      "sep_sum_ellipse");
-            total += sum;
-            check(sep_flux_radius(&plain, x, y, 6.0 * a, 0, 5, 0, &sum, &frac, 1, &fr, &frflag), "sep_flux_radius");
-            double sig = 2.0 / 2.35 * fr;
-            if (sig < 2.0 / 2.35 * 0.5) sig = 2.0 / 2.35 * 0.5;
-            check(sep_windowed(&plain, x, y, sig, 11, 0, &xw, &yw, &niter, &wflag), "sep_windowed");
-        }
-        int nobj = cat->nobj;
-        sep_catalog_free(cat);
-        sep_bkg_free(bkg);
+        int nobj = extract_frame(pixels, sub, w, h, &total);
         printf("%.6f %.6f %d %.17g\n", now(CLOCK_MONOTONIC) - t0, now(CLOCK_THREAD_CPUTIME_ID) - c0,
                nobj, total);
     }
@@ -95,3 +106,4 @@ int main(int argc, char **argv) {
     free(sub);
     return 0;
 }
+#endif

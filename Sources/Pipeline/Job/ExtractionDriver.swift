@@ -13,6 +13,7 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// Registers the operators a Sextant process must know, driver and executor alike.
     public static func registerOperators(in registry: OperatorRegistry) {
         registry.register(ExtractOperator.self)
+        registry.register(SleepOperator.self)
     }
 
     /// Applies the process-wide limits a process's own configuration sets (an executor's

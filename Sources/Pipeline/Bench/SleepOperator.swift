@@ -1,0 +1,47 @@
+import Engine
+import Foundation
+
+/// `bench.sleep`: passes each record through after sleeping a set time. Tasks that cost a
+/// known wall time and no CPU show what the engine itself adds per task (scheduling, the
+/// wire, result handling) when there are more executors than cores.
+public struct SleepOperator: MapOperator {
+    public struct Parameters: Codable, Sendable {
+        public var milliseconds: Int
+        public init(milliseconds: Int) { self.milliseconds = milliseconds }
+    }
+    public typealias Input = String
+    public typealias Output = String
+
+    public static let name = "bench.sleep"
+    public let milliseconds: Int
+
+    public init(parameters: Parameters) throws {
+        guard parameters.milliseconds >= 0 else {
+            throw OperatorError.badParameters(operator: Self.name, reason: "milliseconds must be >= 0")
+        }
+        milliseconds = parameters.milliseconds
+    }
+
+    public func map(_ input: String, context: TaskContext) throws -> String {
+        if milliseconds > 0 { usleep(useconds_t(milliseconds) * 1000) }
+        return input
+    }
+}
+
+/// A job of `tasks` one-record tasks of `bench.sleep` (`sextant bench sleep-job`).
+public struct SleepJob: Codable, Sendable {
+    public var tasks: Int
+    public var milliseconds: Int
+
+    public init(tasks: Int, milliseconds: Int) {
+        self.tasks = tasks
+        self.milliseconds = milliseconds
+    }
+
+    /// The engine's description of this job.
+    public func description() throws -> JobDescription {
+        let step = OperatorStep(name: SleepOperator.name,
+                                parameters: try JSONEncoder().encode(SleepOperator.Parameters(milliseconds: milliseconds)))
+        return JobDescription(partitionCount: tasks, inputs: { ["\($0)"] }, steps: [step])
+    }
+}
