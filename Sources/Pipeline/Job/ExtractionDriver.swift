@@ -80,7 +80,10 @@ public final class ExtractionDriver: @unchecked Sendable {
         while !pending.isEmpty, !isCancelled {
             let results = try runRound(pending, round: round, scheduler: scheduler)
             for (index, entry) in results { entries[index] = entry }
-            if results.values.contains(where: { $0.outcome == .notRun }) { break }
+            if results.values.contains(where: { $0.outcome == .notRun }) {
+                pending = []  // stopped: what did not run says so; nothing to verify
+                break
+            }
             let present = try committedCatalogs(in: output).keys
             pending = results.filter { $0.value.outcome == .committed && present[$0.value.catalog ?? ""] == nil }
                 .map(\.key).sorted()
