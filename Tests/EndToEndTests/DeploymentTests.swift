@@ -96,7 +96,7 @@ final class DeploymentTests: XCTestCase {
     func testSlurmBatchRunsTheJobAndScancelLeavesNoProcess() throws {
         let dir = try TestSupport.makeTemporaryDirectory("deploy-slurm")
         let slurmDir = dir.appendingPathComponent("slurm")
-        let up = try Scripts.run("slurm/local-slurm", ["up", slurmDir.path])
+        let up = try Scripts.run("slurm/local-slurm", ["up", slurmDir.path], timeout: 300)
         if up.status == 3 { throw XCTSkip("Slurm and munge cannot be installed here: \(up.stderr)") }
         addTeardownBlock { _ = try? Scripts.run("slurm/local-slurm", ["down", slurmDir.path]) }
         XCTAssertEqual(up.status, 0, up.stdout + up.stderr)
@@ -117,7 +117,7 @@ final class DeploymentTests: XCTestCase {
         let out = dir.appendingPathComponent("catalogs")
         env["SEXTANT_INPUTS"] = frames.path
         env["SEXTANT_OUTPUT"] = out.path
-        let batch = try TestSupport.run("/usr/bin/sbatch", ["--wait", "--nodes=1", "--output=\(dir.path)/job-%j.out",
+        let batch = try TestSupport.run("/usr/bin/timeout", ["120", "/usr/bin/sbatch", "--wait", "--nodes=1", "--output=\(dir.path)/job-%j.out",
                                                             Scripts.path("slurm/sextant.sbatch")], environment: env)
         let jobOutput = Scripts.read(dir, suffix: ".out")
         XCTAssertEqual(batch.status, 0, batch.stderr + jobOutput)
@@ -356,9 +356,12 @@ enum Scripts {
         TestSupport.repoRoot.appendingPathComponent("scripts/\(name)").path
     }
 
-    static func run(_ name: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws
-        -> TestSupport.ProcessOutput {
-        try TestSupport.run(path(name), arguments, environment: environment)
+    /// Runs a script, killed after `timeout` seconds so that a hung script fails the test
+    /// instead of holding up the suite.
+    static func run(_ name: String, _ arguments: [String] = [], environment: [String: String] = [:],
+                    timeout: Int = 120) throws -> TestSupport.ProcessOutput {
+        try TestSupport.run("/usr/bin/timeout", ["--kill-after=5", "\(timeout)", path(name)] + arguments,
+                            environment: environment)
     }
 
     /// NAME -> pid for the pid files in `directory`.

@@ -75,3 +75,14 @@ sextant_quote() {
     printf -v quoted '%q ' "$@"
     echo "${quoted% }"
 }
+
+# Closes every descriptor above 2 this shell inherited, so that daemons it starts keep none of
+# its caller's (Foundation's Process waits until its child's status socket is closed by every
+# process that inherited it; a test harness would wait for the daemons to end).
+sextant_close_inherited_fds() {
+    local fd
+    for fd in "/proc/$BASHPID/fd/"*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+}
