@@ -77,6 +77,36 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(Scripts.commandLines(containing: runDir.path), [], "no process of this cluster remains")
     }
 
+    /// Real ssh: an sshd of the test's own on 127.0.0.1 (its own host key, authorized key and
+    /// port), two executor "hosts" that an ssh config maps to it. BatchMode is on, so a missing
+    /// key would fail rather than prompt.
+    func testStartClusterOverRealSsh() throws {
+        _ = try Scripts.installed("sshd", package: "openssh-server", directory: "/usr/sbin")
+        let dir = try TestSupport.makeTemporaryDirectory("deploy-sshd")
+        let sshd = try LocalSshd(directory: dir)
+        addTeardownBlock { sshd.stop() }
+        try sshd.start()
+
+        let executors = dir.appendingPathComponent("executors")
+        try "node-a cores=1\nnode-b cores=1\n".write(to: executors, atomically: true, encoding: .utf8)
+        let runDir = dir.appendingPathComponent("run")
+        var env = clusterEnvironment(runDir: runDir, executors: executors)
+        env["SEXTANT_SSH_OPTS"] = "-F \(sshd.clientConfig.path)"
+        env["SEXTANT_MASTER_HOST"] = "127.0.0.1"
+        env["SEXTANT_MASTER_BIND"] = "127.0.0.1"
+        addTeardownBlock { _ = try? Scripts.run("stop-cluster", environment: env) }
+
+        let start = try Scripts.run("start-cluster", environment: env)
+        XCTAssertEqual(start.status, 0, start.stdout + start.stderr + sshd.log)
+        XCTAssertTrue(start.stdout.contains("2 of 2 executors registered"), start.stdout)
+        XCTAssertEqual(sshd.log.components(separatedBy: "Accepted publickey").count - 1, 4,
+                       "a secret copy and a start per host, by key: \(sshd.log)")
+        try runJob(frames: 4, in: dir, env: env)
+        let stop = try Scripts.run("stop-cluster", environment: env)
+        XCTAssertEqual(stop.status, 0, stop.stdout + stop.stderr)
+        XCTAssertEqual(Scripts.commandLines(containing: runDir.path), [], "no process of this cluster remains")
+    }
+
     func testStartClusterRejectsABadExecutorsLine() throws {
         let dir = try TestSupport.makeTemporaryDirectory("deploy-bad")
         let executors = dir.appendingPathComponent("executors")
@@ -415,8 +445,8 @@ enum Scripts {
 
     /// The path of `program`, installing its Debian package when missing; skips the test when
     /// that is not possible.
-    static func installed(_ program: String, package: String) throws -> String {
-        let path = "/usr/bin/\(program)"
+    static func installed(_ program: String, package: String, directory: String = "/usr/bin") throws -> String {
+        let path = "\(directory)/\(program)"
         if FileManager.default.isExecutableFile(atPath: path) { return path }
         let install = try TestSupport.run("/bin/sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \(package)"])
         guard install.status == 0, FileManager.default.isExecutableFile(atPath: path) else {
@@ -468,5 +498,68 @@ struct SystemdUnit {
             words.append(expanded)
         }
         return words
+    }
+}
+
+/// An sshd of the test's own on 127.0.0.1: its own host key, a client key authorized for this
+/// user, a free port, and an ssh config that maps the test's host names to it.
+final class LocalSshd {
+    let directory: URL
+    let port = ClusterHarness.freePort()
+
+    init(directory: URL) throws { self.directory = directory }
+
+    var clientConfig: URL { directory.appendingPathComponent("ssh_config") }
+    var log: String { (try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "" }
+
+    func start() throws {
+        let path = directory.path
+        for key in ["host_key", "client_key"] {
+            let made = try TestSupport.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", "\(path)/\(key)"])
+            guard made.status == 0 else { throw TestSupportError.commandFailed("ssh-keygen: \(made.stderr)") }
+        }
+        try FileManager.default.copyItem(atPath: "\(path)/client_key.pub", toPath: "\(path)/authorized_keys")
+        // sshd's privilege separation directory.
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        try """
+            ListenAddress 127.0.0.1
+            Port \(port)
+            HostKey \(path)/host_key
+            AuthorizedKeysFile \(path)/authorized_keys
+            PidFile \(path)/sshd.pid
+            StrictModes no
+            UsePAM no
+            PermitRootLogin prohibit-password
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            LogLevel INFO
+            """.write(to: directory.appendingPathComponent("sshd_config"), atomically: true, encoding: .utf8)
+        try """
+            Host node-a node-b
+              HostName 127.0.0.1
+              Port \(port)
+              User \(NSUserName())
+              IdentityFile \(path)/client_key
+              IdentitiesOnly yes
+              UserKnownHostsFile \(path)/known_hosts
+              StrictHostKeyChecking accept-new
+            """.write(to: clientConfig, atomically: true, encoding: .utf8)
+        // sshd daemonizes itself, from a shell that first closes every descriptor above 2:
+        // Foundation's Process learns that its child ended when the child's copy of a status
+        // socket closes, and a daemon holding it would keep the test waiting.
+        let launched = try TestSupport.run("/bin/bash", ["-c", """
+            for fd in /proc/$$/fd/*; do fd=${fd##*/}; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
+            exec /usr/sbin/sshd -f \(path)/sshd_config -E \(path)/sshd.log
+            """])
+        guard launched.status == 0, Scripts.waitUntil(timeout: 10, { self.log.contains("Server listening") }) else {
+            throw TestSupportError.commandFailed("sshd did not start: \(launched.stderr) \(log)")
+        }
+    }
+
+    func stop() {
+        guard let text = try? String(contentsOf: directory.appendingPathComponent("sshd.pid"), encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        kill(pid, SIGTERM)
+        _ = Scripts.waitUntil(timeout: 5) { kill(pid, 0) != 0 }
     }
 }

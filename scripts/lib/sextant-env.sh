@@ -37,8 +37,9 @@ esac
 SEXTANT_MASTER_PORT=${SEXTANT_MASTER_PORT:-7077}
 SEXTANT_EXECUTORS_FILE=${SEXTANT_EXECUTORS_FILE:-${SEXTANT_CONF_DIR:-$SEXTANT_HOME/conf}/executors}
 SEXTANT_SSH=${SEXTANT_SSH:-ssh}
-# ssh must never stop to ask for a password or a host key: a cluster start is not interactive.
-read -r -a SEXTANT_SSH_OPTIONS <<<"${SEXTANT_SSH_OPTS:--o BatchMode=yes -o ConnectTimeout=10}"
+# ssh must never stop to ask for a password or a passphrase: a cluster start is not interactive.
+# SEXTANT_SSH_OPTS adds options (e.g. "-F ~/.ssh/cluster_config -i ~/.ssh/cluster_key").
+read -r -a SEXTANT_SSH_OPTIONS <<<"-o BatchMode=yes -o ConnectTimeout=10 ${SEXTANT_SSH_OPTS:-}"
 
 export SEXTANT_HOME SEXTANT_BIN SEXTANT_RUN_DIR
 
