@@ -157,6 +157,8 @@ final class DeploymentTests: XCTestCase {
         }
         XCTAssertTrue(jobOutput.contains("1 of 1 executors registered"), jobOutput)
         XCTAssertEqual(Scripts.commandLines(containing: runDir.path), [], "no sextant process after the job")
+        XCTAssertTrue(Scripts.read(runDir, suffix: ".log").contains("sextant executor: stopping"),
+                      "the executors got SIGTERM and left cleanly: \(Scripts.read(runDir, suffix: ".log"))")
 
         // Cancelled mid-job: the trap stops the client, the executors' step and the master.
         let cancelledOut = dir.appendingPathComponent("cancelled")
