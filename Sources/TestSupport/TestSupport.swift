@@ -47,11 +47,12 @@ public enum TestSupport {
         public var stderr: String
     }
 
-    /// Runs a program to completion and captures its output.
+    /// Runs a program to completion and captures its output. A program still running after
+    /// `timeout` seconds is killed, so one hung command cannot eat CI's whole budget.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String],
                            environment: [String: String]? = nil,
-                           currentDirectory: URL? = nil) throws -> ProcessOutput {
+                           currentDirectory: URL? = nil, timeout: TimeInterval = 600) throws -> ProcessOutput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -63,6 +64,9 @@ public enum TestSupport {
         process.standardOutput = outPipe
         process.standardError = errPipe
         try process.run()
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+        defer { watchdog.cancel() }
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
         var errData = Data()
         let errReader = Thread { errData = errPipe.fileHandleForReading.readDataToEndOfFile() }
