@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import NIOCore
 import XCTest
 @testable import Cluster

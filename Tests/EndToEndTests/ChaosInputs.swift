@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The hostile images of the bad-inputs scenario, written by astropy/numpy (not by us).
 enum BadInputs {
@@ -59,17 +60,3 @@ struct SeededRandom {
     mutating func index(_ count: Int) -> Int { Int(nextBits() % UInt64(count)) }
 }
 
-/// A value shared between a test and the threads it starts.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        lock.lock(); defer { lock.unlock() }
-        return stored
-    }
-    func update(_ body: (inout Value) -> Void) {
-        lock.lock(); defer { lock.unlock() }
-        body(&stored)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Logging
 
 /// Keeps log lines in memory so tests can assert what was logged (and stay quiet).
@@ -53,20 +54,3 @@ func eventually(timeout: TimeInterval = 5, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-/// A value shared between a test and the threads it starts.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) { stored = value }
-
-    var value: Value {
-        lock.lock(); defer { lock.unlock() }
-        return stored
-    }
-
-    func update(_ body: (inout Value) -> Void) {
-        lock.lock(); defer { lock.unlock() }
-        body(&stored)
-    }
-}
