@@ -9,4 +9,9 @@ struct Sextant: ParsableCommand {
             ExtractCommand.self, RunCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self,
             MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self, BenchCommand.self,
         ])
+
+    static func main() {
+        HeapTuning.reuseImageBuffers()
+        main(nil)
+    }
 }
