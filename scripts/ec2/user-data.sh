@@ -44,6 +44,8 @@ install -d -m 755 "$root/etc/sextant"
 chmod 600 "$root/etc/sextant/secret"
 [[ -f $root/opt/sextant/conf/sextant-defaults.conf ]] &&
     install -m 644 "$root/opt/sextant/conf/sextant-defaults.conf" "$root/etc/sextant/sextant-defaults.conf"
+# S3 with the instance role's credentials (IMDSv2), never keys on disk.
+echo "sextant.s3.instanceProfile true" >>"$root/etc/sextant/sextant-defaults.conf"
 cat >"$root/etc/sextant/sextant.env" <<ENV
 # Written by the EC2 user data (scripts/ec2/user-data.sh).
 SEXTANT_MASTER=sextant://${SEXTANT_MASTER_HOST:-127.0.0.1}:$port

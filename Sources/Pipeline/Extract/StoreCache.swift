@@ -10,16 +10,22 @@ final class StoreCache: @unchecked Sendable {
         var location: String
         var settings: [String: String]
     }
-    private var stores: [Key: ObjectStore] = [:]
+    private var stores: [Key: (store: ObjectStore, made: Date)] = [:]
+    /// Remote stores are made again this often, so temporary credentials (an instance role's
+    /// rotate every few hours) are looked up afresh before they expire.
+    private let remoteLifetime: TimeInterval = 600
     private let lock = NSLock()
 
     /// The store rooted at `location` (a directory or an s3://bucket/prefix).
     func store(for location: String, settings: [String: String]) throws -> ObjectStore {
         let key = Key(location: location, settings: settings.filter { $0.key.hasPrefix("sextant.s3.") })
         lock.lock(); defer { lock.unlock() }
-        if let store = stores[key] { return store }
+        if let cached = stores[key],
+           !location.contains("://") || Date().timeIntervalSince(cached.made) < remoteLifetime {
+            return cached.store
+        }
         let store = try StoreFactory.makeStore(for: try StoreLocation(parsing: location), settings: settings)
-        stores[key] = store
+        stores[key] = (store, Date())
         return store
     }
 

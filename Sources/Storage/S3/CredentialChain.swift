@@ -4,7 +4,8 @@ import Foundation
 /// 1. `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`) in the environment;
 /// 2. the profile `AWS_PROFILE` (or `sextant.s3.profile`, else `default`) in the shared credentials
 ///    file, `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`;
-/// 3. `sextant.s3.accessKey` / `sextant.s3.secretKey` / `sextant.s3.sessionToken`.
+/// 3. `sextant.s3.accessKey` / `sextant.s3.secretKey` / `sextant.s3.sessionToken`;
+/// 4. with `sextant.s3.instanceProfile`, the EC2 instance role's, from the metadata service.
 public enum CredentialChain {
     public static func resolve(settings: S3Settings,
                                environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -26,9 +27,13 @@ public enum CredentialChain {
                                  source: "profile '\(settings.profile)' in \(file)")
         }
         if let conf = settings.confCredentials { return conf }
+        if settings.useInstanceProfile {
+            return try InstanceMetadata(endpoint: settings.metadataEndpoint).roleCredentials(location: location)
+        }
         throw StorageError(.accessDenied, location: location,
                            message: "no S3 credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-                               + "a profile '\(settings.profile)' in \(file), or sextant.s3.accessKey/secretKey")
+                               + "a profile '\(settings.profile)' in \(file), sextant.s3.accessKey/secretKey, "
+                               + "or sextant.s3.instanceProfile=true on EC2")
     }
 
     /// `[profile]` sections of an INI file, keys lower-cased; `#` and `;` start comments.

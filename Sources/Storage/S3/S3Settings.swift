@@ -34,6 +34,12 @@ public struct S3Settings: Equatable, Sendable {
     public var listPageSize: Int
     /// The conf's credentials, if any (the last resort of the credential chain).
     public var confCredentials: S3Credentials?
+    /// `sextant.s3.instanceProfile`: when nothing else gives credentials, ask the EC2 instance
+    /// metadata service (IMDSv2) for the instance role's. Off unless asked, so no process ever
+    /// calls 169.254.169.254 by surprise.
+    public var useInstanceProfile: Bool
+    /// `sextant.s3.metadataEndpoint`: the metadata service (default http://169.254.169.254).
+    public var metadataEndpoint: URL
 
     public static let keyPrefix = "sextant.s3."
 
@@ -73,6 +79,13 @@ public struct S3Settings: Equatable, Sendable {
         retryMaxDelay = try number("retryMaxDelay", { Double($0) }, default: 5) { $0 >= 0 }
         timeout = try number("timeout", { Double($0) }, default: 60) { $0 > 0 }
         listPageSize = try number("listPageSize", { Int($0) }, default: 1000) { $0 >= 1 && $0 <= 1000 }
+
+        useInstanceProfile = try number("instanceProfile", S3Settings.parseBool, default: false) { _ in true }
+        let metadataText = value("metadataEndpoint") ?? "http://169.254.169.254"
+        guard let metadataURL = URL(string: metadataText), metadataURL.host != nil else {
+            throw invalid("metadataEndpoint", "'\(metadataText)' is not a URL")
+        }
+        metadataEndpoint = metadataURL
 
         switch (value("accessKey"), value("secretKey")) {
         case let (access?, secret?):
