@@ -24,6 +24,11 @@ final class MultiHostTests: XCTestCase {
         for host in 2...4 { try cluster.startExecutor("e\(host)", namespace: net.namespace(host)) }
         try cluster.waitForExecutors(3)
 
+        // Where the kernel has netem, the third executor's link also gets latency and loss.
+        let netem = (try? TestSupport.run("/usr/sbin/tc", ["qdisc", "add", "dev", net.link(4), "root", "netem",
+                                                          "delay", "30ms", "loss", "2%"]))?.status == 0
+        print(netem ? "netem: 30 ms delay and 2 % loss on e4's link" : "netem: not available in this kernel; link faults only")
+
         let out = dir.appendingPathComponent("out")
         let submit = try cluster.client(["submit", frames.path, "--out", out.path], namespace: net.namespace(1))
         XCTAssertEqual(submit.status, 0, submit.stderr)
