@@ -107,6 +107,29 @@ final class LocalJobTests: XCTestCase {
                       "the lost catalog was recomputed")
     }
 
+    func testTasksThatLeaveTheProcessCarryNoSecrets() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-secrets")
+        let inputs = [InputFile(uri: dir.appendingPathComponent("a.fits").path, relativePath: "a.fits")]
+        let settings = ["sextant.s3.secretKey": "hush", "sextant.authenticate.secret": "hush too",
+                        "sextant.s3.endpoint": "http://127.0.0.1:1"]
+        for leave in [false, true] {
+            let seen = Locked<[String: String]>([:])
+            let registry = OperatorRegistry()
+            registry.register(ExtractOperator.name, input: InputFile.self, output: ManifestEntry.self) { files, context in
+                seen.value = context.settings
+                return files.map { ManifestEntry(input: $0.uri, outcome: .failed, error: "not measured") }
+            }
+            let driver = ExtractionDriver(spec: JobSpec(inputs: inputs, parameters: ExtractParameters(
+                output: dir.appendingPathComponent("out-\(leave)").path), settings: settings),
+                engineSettings: EngineSettings())
+            driver.tasksLeaveThisProcess = leave
+            _ = try driver.run(backend: LocalBackend(registry: registry, slots: 1))
+            XCTAssertEqual(seen.value["sextant.s3.endpoint"], "http://127.0.0.1:1")
+            XCTAssertEqual(seen.value["sextant.s3.secretKey"], leave ? nil : "hush")
+            XCTAssertEqual(seen.value["sextant.authenticate.secret"], leave ? nil : "hush too")
+        }
+    }
+
     func testSerializedSEPFromConfGivesTheSameCatalogs() throws {
         let dir = try TestSupport.makeTemporaryDirectory("pipeline-serialized")
         let frames = try PipelineFixtures.frames(4, in: dir.appendingPathComponent("in"), seed: 31)

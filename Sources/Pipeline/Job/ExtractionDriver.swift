@@ -24,6 +24,9 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public let spec: JobSpec
     public let engineSettings: EngineSettings
+    /// True when tasks run in other processes (a cluster): then they carry no secret conf keys,
+    /// and each executor finds its own credentials.
+    public var tasksLeaveThisProcess = false
     /// Called once per input as its outcome becomes known (progress bars, UIs).
     public var onEntry: (@Sendable (ManifestEntry) -> Void)?
     /// Hear every scheduler event of this run (tasks, executors), e.g. a monitor. Set before `run`.
@@ -48,6 +51,7 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
+        // The driver's own store may use this process's secrets; tasks get the shareable settings.
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
@@ -127,7 +131,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                     String(decoding: (try? JSONEncoder().encode(inputs[indices[position]])) ?? Data(), as: UTF8.self)
                 }
             },
-            steps: [step], settings: spec.settings,
+            steps: [step], settings: tasksLeaveThisProcess ? spec.shareableSettings : spec.settings,
             options: JobOptions(listener: listener, preferredLocations: { partition in
                 // Local paths only: an executor's sextant.executor.localPaths name its own disks.
                 plan.range(of: partition).map { inputs[indices[$0]].uri }.filter { !$0.contains("://") }

@@ -56,7 +56,7 @@ enum ClusterRun {
             shipped.parameters.output = URL(fileURLWithPath: spec.parameters.output).standardizedFileURL.path
         }
         // Secrets stay on this machine; executors find their own credentials.
-        shipped.settings = spec.settings.filter { !secretKeys.contains($0.key) }
+        shipped.settings = spec.shareableSettings
         let record = try client.submit(try JSONEncoder().encode(shipped), jobID: spec.jobID)
         print(record.id)
         guard wait else { return }
@@ -80,11 +80,6 @@ enum ClusterRun {
         default: throw ExitCode(ExitStatus.someFailed)
         }
     }
-
-    static let secretKeys: Set<String> = [
-        "sextant.s3.accessKey", "sextant.s3.secretKey", "sextant.s3.sessionToken",
-        "sextant.authenticate.secret", "sextant.authenticate.secretFile",
-    ]
 
     static func connect(_ c: Configuration, master flag: String? = nil) throws -> ClusterClient {
         do {

@@ -25,6 +25,7 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
         spec.settings = configuration.values.merging(spec.settings) { _, job in job }
         let engineSettings = try EngineSettings(Configuration(spec.settings))
         let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
+        driver.tasksLeaveThisProcess = true
         let encoder = JSONEncoder()
         driver.onEntry = { entry in
             if let data = try? encoder.encode(entry) { context.progress(data) }
