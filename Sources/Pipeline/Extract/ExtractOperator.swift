@@ -51,7 +51,7 @@ public struct ExtractOperator: PartitionOperator {
         }
         let image: FITSImage
         do {
-            image = try ImageLoader.load(input.uri, hdu: parameters.hdu.selection, stores: stores,
+            image = try ImageLoader.load(input, hdu: parameters.hdu.selection, stores: stores,
                                          settings: context.settings)
         } catch let error as FITSError {
             return failed(error)

@@ -9,14 +9,19 @@ import Storage
 enum ImageLoader {
     static let defaultSpoolThreshold = 512 << 20
 
-    static func load(_ uri: String, hdu: HDUSelection, stores: StoreCache,
+    static func load(_ input: InputFile, hdu: HDUSelection, stores: StoreCache,
                      settings: [String: String]) throws -> FITSImage {
+        let uri = input.uri
         guard uri.contains("://"), !uri.hasPrefix("file://") else {
             let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri
             return try FITSImage(contentsOfFile: path, hdu: hdu)
         }
         let (store, key, _) = try stores.storeAndKey(for: uri, settings: settings)
         let threshold = settings["sextant.input.spoolThreshold"].flatMap(Int.init) ?? defaultSpoolThreshold
+        // The listing already gave the size: a small object is one GET, with no HEAD first.
+        if input.size > 0, input.size < threshold {
+            return try FITSImage(data: try store.get(key), name: uri, hdu: hdu)
+        }
         let object = try store.fetch(key, spoolThreshold: threshold)
         defer { object.discard() }
         switch object {
