@@ -27,6 +27,8 @@ public struct EngineSettings: Sendable, Equatable {
     /// How long an input on one executor's own disk waits for that executor before another
     /// may take it (delay scheduling). Short, as Kira found: a long wait idles other executors.
     public var localityWait: TimeInterval = 0.1
+    /// Attempts of one stage that may end in fetch failures (map outputs lost) before the job fails.
+    public var maxStageAttempts = 4
 
     public init() {}
 
@@ -43,6 +45,7 @@ public struct EngineSettings: Sendable, Equatable {
         public static let failFast = "sextant.job.failFast"
         public static let localSlots = "sextant.local.slots"
         public static let localityWait = "sextant.locality.wait"
+        public static let maxStageAttempts = "sextant.stage.maxConsecutiveAttempts"
     }
 
     /// Every key the Engine reads, for unknown-key detection.
@@ -50,6 +53,7 @@ public struct EngineSettings: Sendable, Equatable {
         Key.maxFailures, Key.speculation, Key.speculationQuantile, Key.speculationMultiplier,
         Key.speculationMinRuntime, Key.speculationInterval, Key.excludeOnFailure, Key.excludeThreshold,
         Key.excludeTimeout, Key.failFast, Key.localSlots, Key.localityWait,
+        Key.maxStageAttempts,
     ]
 
     public init(_ configuration: Configuration) throws {
@@ -67,6 +71,7 @@ public struct EngineSettings: Sendable, Equatable {
         excludeTimeout = try configuration.duration(Key.excludeTimeout, default: defaults.excludeTimeout)
         failFast = try configuration.bool(Key.failFast, default: defaults.failFast)
         localityWait = try configuration.duration(Key.localityWait, default: defaults.localityWait)
+        maxStageAttempts = try configuration.int(Key.maxStageAttempts, default: defaults.maxStageAttempts)
         if let slots = configuration[Key.localSlots], slots != "*" {
             localSlots = try configuration.int(Key.localSlots, default: 0)
         }
@@ -83,6 +88,7 @@ public struct EngineSettings: Sendable, Equatable {
         try require(speculationMultiplier >= 1, Key.speculationMultiplier, speculationMultiplier, "at least 1")
         try require(speculationInterval > 0, Key.speculationInterval, speculationInterval, "a positive duration")
         try require(localityWait >= 0, Key.localityWait, localityWait, "zero or a positive duration")
+        try require(maxStageAttempts >= 1, Key.maxStageAttempts, maxStageAttempts, "at least 1")
         try require(excludeThreshold >= 1, Key.excludeThreshold, excludeThreshold, "at least 1")
         try require((localSlots ?? 1) >= 1, Key.localSlots, localSlots ?? 0, "at least 1, or *")
     }
