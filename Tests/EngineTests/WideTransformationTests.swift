@@ -148,3 +148,27 @@ private struct Version: Codable, Comparable {
     var major: Int
     static func < (a: Version, b: Version) -> Bool { a.major < b.major }
 }
+
+final class DAGCancellationTests: XCTestCase {
+    func testCancellingAJobWithShufflesStopsItsRunningStage() throws {
+        let registry = shuffleRegistry()
+        registry.register("test.block", input: String.self, output: KeyValue<String, Int>.self) { lines, context in
+            while !context.isCancelled { usleep(1000) }
+            try context.checkCancellation()
+            return lines.map { KeyValue($0, 1) }
+        }
+        let context = EngineContext.local(registry: registry, settings: settings { $0.localSlots = 2 })
+        defer { context.stop() }
+        let started = DispatchSemaphore(value: 0)
+        context.scheduler.addListener(StageStartHook(stageTag: ".s0.1") { started.signal() })
+        let handle = try context.dataset(["a", "b", "c"])
+            .mapPartitions(named: "test.block", as: KeyValue<String, Int>.self)
+            .reduceByKey(SumCounts.self, NoParameters(), partitioner: .hash(partitions: 2))
+            .submit()
+        XCTAssertEqual(started.wait(timeout: .now() + 30), .success)
+        handle.cancel()
+        let result = handle.wait()
+        XCTAssertEqual(result.status, .cancelled)
+        XCTAssertTrue(result.partitions.allSatisfy { $0.status == .cancelled })
+    }
+}

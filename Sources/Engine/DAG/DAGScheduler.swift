@@ -33,10 +33,8 @@ public final class DAGScheduler: @unchecked Sendable {
         let job = DAGJob(jobID: jobID, source: source, steps: steps, settings: settings, options: options, dag: self)
         lock.lock()
         running[jobID] = job
-        var chain = source.shuffle.map { [$0] + $0.ancestors } ?? []
-        chain.forEach { shuffleIDs.insert($0.id) }
+        job.shuffles.forEach { shuffleIDs.insert($0.id) }
         lock.unlock()
-        chain.removeAll()
         DispatchQueue.global().async {
             let result = job.run()
             self.lock.lock()
