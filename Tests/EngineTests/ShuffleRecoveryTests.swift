@@ -196,8 +196,8 @@ final class ShuffleRecoveryTests: XCTestCase {
                        ["s0.1", "s1.1", "s0.2", "s1.2", "s0.3", "s1.3"])
         XCTAssertEqual(store.reads.value, 3 * 2, "one try per reducer and attempt: fetch failures are not retried as tasks")
 
-        XCTAssertEqual(try EngineSettings(Configuration([EngineSettings.Key.maxStageAttempts: "7"])).maxStageAttempts, 7)
-        XCTAssertThrowsError(try EngineSettings(Configuration([EngineSettings.Key.maxStageAttempts: "0"]))) { error in
+        XCTAssertEqual(try EngineSettings(Configuration([SchedulerKeys.maxStageAttempts.name: "7"])).maxStageAttempts, 7)
+        XCTAssertThrowsError(try EngineSettings(Configuration([SchedulerKeys.maxStageAttempts.name: "0"]))) { error in
             XCTAssertTrue("\(error)".contains("sextant.stage.maxConsecutiveAttempts"), "\(error)")
         }
     }

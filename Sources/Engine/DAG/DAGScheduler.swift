@@ -249,7 +249,7 @@ final class DAGJob: @unchecked Sendable {
         if failed >= dag.maxStageAttempts {
             throw StageAbort(status: .failed(reason:
                 "stage \(stage) failed \(failed) consecutive attempts for lack of map outputs "
-                    + "(\(EngineSettings.Key.maxStageAttempts) = \(dag.maxStageAttempts)); last: \(reason)"))
+                    + "(\(SchedulerKeys.maxStageAttempts.name) = \(dag.maxStageAttempts)); last: \(reason)"))
         }
     }
 
