@@ -20,10 +20,14 @@ let package = Package(
         .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO"),
         .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
+        .systemLibrary(name: "CHEALPix", path: "Sources/CHEALPix", pkgConfig: "chealpix"),
 
         .target(name: "FITS", dependencies: ["CFITSIO"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        // HEALPix pixels (nested scheme) over Debian's libchealpix; the per-tile merge of detections.
+        .target(name: "HEALPix", dependencies: ["CHEALPix"]),
+        .target(name: "SkyMerge", dependencies: ["HEALPix"]),
         // Every configuration key, declared once, and the one parser of their values.
         .target(name: "Settings"),
         .target(name: "Storage", dependencies: [
@@ -67,6 +71,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
+        .testTarget(name: "SkyMergeTests", dependencies: ["HEALPix", "SkyMerge"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
         .testTarget(name: "MonitorTests", dependencies: ["TestSupport", "Monitor", "Engine"]),
