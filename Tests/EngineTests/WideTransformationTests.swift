@@ -123,6 +123,11 @@ final class WideTransformationTests: XCTestCase {
         XCTAssertEqual(result.stages?.count, 1, "the reduce stage never ran")
         XCTAssertThrowsError(try data.collect())
 
+        // Described as a plain job, the read has no map locations: it fails, never reads nothing.
+        let direct = context.scheduler.run(try context.dataset(["a b"]).mapPartitions(named: "test.words", as: KeyValue<String, Int>.self)
+            .partitionBy(.hash(partitions: 1)).job())
+        XCTAssertTrue(direct.partitions[0].failureReasons.last?.contains("not job()") == true, "\(direct.partitions[0])")
+
         let empty = try context.dataset([]).mapPartitions(named: "test.words", as: KeyValue<String, Int>.self)
             .reduceByKey(SumCounts.self, NoParameters(), partitioner: .hash(partitions: 2))
         XCTAssertEqual(try empty.collect().count, 0)

@@ -34,7 +34,8 @@ extension Dataset {
                                   reduceSteps: [OperatorStep]) -> Dataset<Output> {
         let dependency = ShuffleDependency(id: context.makeShuffleID(), parent: source, mapSteps: mapSteps,
                                            partitioner: partitioner)
-        let read = ShuffleStep.ReadParameters(shuffleID: dependency.id, grouped: grouped)
+        let read = ShuffleStep.ReadParameters(shuffleID: dependency.id, grouped: grouped,
+                                              mapPartitions: dependency.mapPartitions)
         // swiftlint:disable:next force_try
         let readStep = OperatorStep(name: ShuffleStep.read, parameters: try! JSONEncoder().encode(read))
         return Dataset<Output>(context: context, source: Source(reducePartitionsOf: dependency),

@@ -18,6 +18,8 @@ enum ShuffleStep {
         var shuffleID: String
         /// Consecutive records of one key become one record whose value is the list of values.
         var grouped: Bool
+        /// The shuffle's map partition count, so a read never runs without every location.
+        var mapPartitions: Int
         /// Where each map partition's registered output is; filled in by the DAG scheduler
         /// when it launches the stage (a step in a dataset's lineage has none yet).
         var maps: [MapLocation] = []
@@ -150,6 +152,10 @@ struct ShuffleReader {
     /// (by its JSON bytes), equal keys in map order, so the result is the same however
     /// the map tasks were scheduled.
     func read(reducePartition: Int, context: TaskContext) throws -> [ShuffledRecord] {
+        guard parameters.maps.count == parameters.mapPartitions else {
+            throw ShuffleReadUnresolved(shuffleID: parameters.shuffleID, expected: parameters.mapPartitions,
+                                        got: parameters.maps.count)
+        }
         var records: [ShuffledRecord] = []
         var missing: [MapOutputID] = []
         var firstReason = ""
@@ -213,5 +219,18 @@ struct ShuffleReader {
             records.append(ShuffledRecord(key: key, value: try field()))
         }
         return records
+    }
+}
+
+/// A shuffle read ran without its map locations: its job was not launched by the DAG scheduler
+/// (`Dataset.job()` describes narrow lineages only).
+struct ShuffleReadUnresolved: Error, CustomStringConvertible {
+    var shuffleID: String
+    var expected: Int
+    var got: Int
+
+    var description: String {
+        "the read of \(shuffleID) was given \(got) of its \(expected) map output locations: "
+            + "a dataset with shuffles runs through save(), collect(), count() or submit(), not job()"
     }
 }
