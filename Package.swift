@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
         // HEALPix pixels (nested scheme) over Debian's libchealpix; the per-tile merge of detections.
         .target(name: "HEALPix", dependencies: ["CHEALPix"]),
-        .target(name: "SkyMerge", dependencies: ["HEALPix"]),
+        .target(name: "SkyMerge", dependencies: ["HEALPix", "Engine"]),
         // Every configuration key, declared once, and the one parser of their values.
         .target(name: "Settings"),
         .target(name: "Storage", dependencies: [
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
-        .testTarget(name: "SkyMergeTests", dependencies: ["HEALPix", "SkyMerge"]),
+        .testTarget(name: "SkyMergeTests", dependencies: ["HEALPix", "SkyMerge", "Engine"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
         .testTarget(name: "MonitorTests", dependencies: ["TestSupport", "Monitor", "Engine"]),

@@ -54,20 +54,9 @@ final class TileMergeTests: XCTestCase {
     func testSourcesOnTileEdgesAndCornersAppearExactlyOnce() throws {
         let sky = try HEALPix(order: 11)
         let merge = try TileMerge(sky: sky, matchRadius: arcsec)
-        var random = SeededRandom(state: 42)
-        let truth = makeTruth(sky: sky, random: &random)
-        let frames = [("f0", (150.00, 2.00)), ("f1", (150.03, 2.01)), ("f2", (149.98, 2.03))]
-
-        var detections: [(source: Int, detection: Detection)] = []
-        for (source, position) in truth.positions.enumerated() {
-            for (index, frame) in frames.enumerated() where index == 0 || Double.random(in: 0..<1, using: &random) < 0.8 {
-                let scatter = SkyGeometry.offset(ra: position.ra, dec: position.dec,
-                                                 distance: Double.random(in: 0...0.35, using: &random) * arcsec,
-                                                 bearing: Double.random(in: 0..<360, using: &random))
-                let distance = SkyGeometry.separation(ra1: scatter.ra, dec1: scatter.dec, ra2: frame.1.0, dec2: frame.1.1)
-                detections.append((source, detection(scatter.ra, scatter.dec, frame.0, distance, row: source)))
-            }
-        }
+        let synthetic = SyntheticSky(sky: sky, seed: 42)
+        let truth = synthetic.truth
+        let detections = synthetic.detections
         var byTile: [Int64: [Detection]] = [:]
         for item in detections {
             for tile in merge.tiles(for: item.detection) { byTile[tile, default: []].append(item.detection) }
@@ -98,44 +87,5 @@ final class TileMergeTests: XCTestCase {
         print("sky merge: \(truth.positions.count) sources (\(truth.onEdges) on edges or corners), "
               + "\(detections.count) detections, \(straddling.count) straddling tiles; "
               + "merged rows \(merged.count), without margins \(naive.count)")
-    }
-
-    /// Sources on corners (centres of order-10 pixels are corners of order-11 tiles), on edges
-    /// (found by bisection between neighbouring tiles) and inside tiles, at least 5" apart.
-    private func makeTruth(sky: HEALPix, random: inout SeededRandom) -> (positions: [(ra: Double, dec: Double)], onEdges: Int) {
-        let parent = try! HEALPix(order: sky.order - 1)
-        var special: [(ra: Double, dec: Double)] = []
-        var interior: [(ra: Double, dec: Double)] = []
-        for _ in 0..<60 {
-            let ra = Double.random(in: 149.95...150.05, using: &random), dec = Double.random(in: 1.95...2.05, using: &random)
-            special.append(parent.center(of: parent.pixel(ra: ra, dec: dec)))
-            special.append(edgePoint(sky: sky, from: (ra, dec), bearing: Double.random(in: 0..<360, using: &random)))
-            interior.append((ra, dec))
-        }
-        var kept: [(ra: Double, dec: Double)] = []
-        var onEdges = 0
-        for (index, point) in (special + interior).enumerated()
-        where kept.allSatisfy({ SkyGeometry.separation(ra1: $0.ra, dec1: $0.dec, ra2: point.ra, dec2: point.dec) > 5 * arcsec }) {
-            kept.append(point)
-            if index < special.count { onEdges += 1 }
-        }
-        return (kept, onEdges)
-    }
-
-    /// Walks from `start` toward `bearing` until the tile changes, then bisects to the edge.
-    private func edgePoint(sky: HEALPix, from start: (Double, Double), bearing: Double) -> (ra: Double, dec: Double) {
-        let tile = sky.pixel(ra: start.0, dec: start.1)
-        var inside = 0.0, outside = sky.resolution / 8
-        while sky.pixel(ra: SkyGeometry.offset(ra: start.0, dec: start.1, distance: outside, bearing: bearing).ra,
-                        dec: SkyGeometry.offset(ra: start.0, dec: start.1, distance: outside, bearing: bearing).dec) == tile {
-            inside = outside
-            outside += sky.resolution / 8
-        }
-        for _ in 0..<60 {
-            let middle = (inside + outside) / 2
-            let point = SkyGeometry.offset(ra: start.0, dec: start.1, distance: middle, bearing: bearing)
-            if sky.pixel(ra: point.ra, dec: point.dec) == tile { inside = middle } else { outside = middle }
-        }
-        return SkyGeometry.offset(ra: start.0, dec: start.1, distance: inside, bearing: bearing)
     }
 }
