@@ -320,9 +320,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         job.endStatus = status
         jobs.removeAll { $0 === job }
         let result = job.result(status: status, failureReason: failureReason)
-        logger.info("job ended", metadata: ["job": "\(job.job.jobID)", "status": "\(status.rawValue)",
-                                            "reason": "\(failureReason ?? "")",
-                                            "seconds": "\(result.duration)"])
+        var metadata: Logger.Metadata = ["job": "\(job.job.jobID)", "status": "\(status.rawValue)",
+                                          "seconds": "\(result.duration)"]
+        if let failureReason { metadata["reason"] = "\(failureReason)" }
+        logger.info("job ended", metadata: metadata)
         notify(job) { $0.jobEnded(result) }
         handles.removeValue(forKey: job.job.jobID)?.complete(result)
         if jobs.isEmpty {
