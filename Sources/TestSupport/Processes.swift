@@ -10,13 +10,13 @@ extension TestSupport {
         return !stat[close...].dropFirst().trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
-    /// Live processes whose command line contains `text` (from /proc), e.g. a marker argument.
-    public static func processes(commandLineContaining text: String) -> [pid_t] {
+    /// Live processes whose command line (argv joined by spaces, from /proc) starts with `text`.
+    public static func processes(commandLineStartingWith text: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(pid_t.init).filter { pid in
             guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             let commandLine = String(decoding: data.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-            return commandLine.contains(text) && isAlive(pid)
+            return commandLine.hasPrefix(text) && isAlive(pid)
         }
     }
 
