@@ -109,8 +109,11 @@ final class PipeTests: XCTestCase {
             let marker = "60.\(UInt32.random(in: 100_000...999_999))"
             let out = dir.appendingPathComponent("out-\(presses)")
             let trap = presses == 2 ? "trap '' TERM; " : ""
+            let scratch = dir.appendingPathComponent("tmp-\(presses)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             let run = try Sextant.start(["run", frames.path, "--out", out.path, "--master", "local[2]",
-                                         "--pipe-shell", "--pipe", "\(trap)sleep \(marker); : {output}"], logTo: dir.appendingPathComponent("run-\(presses).log"))
+                                         "--pipe-shell", "--pipe", "\(trap)sleep \(marker); : {output}"],
+                                        logTo: dir.appendingPathComponent("run-\(presses).log"), environment: ["TMPDIR": scratch.path])
             XCTAssertTrue(TestSupport.eventually(20) { TestSupport.processes(commandLineStartingWith: "sleep \(marker)").count == 2 },
                           "two sleeps started: " + ((try? String(contentsOf: dir.appendingPathComponent("run-\(presses).log"), encoding: .utf8)) ?? ""))
             let interrupted = Date()
@@ -123,6 +126,7 @@ final class PipeTests: XCTestCase {
             XCTAssertLessThan(Date().timeIntervalSince(interrupted), 10, "sextant stops at once, not when its programs end")
             XCTAssertEqual(TestSupport.processes(commandLineStartingWith: "sleep \(marker)"), [],
                            "no sleep outlives sextant (\(presses) Ctrl-C)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), [], "no scratch files left")
         }
         let manifest = try String(contentsOf: dir.appendingPathComponent("out-1/_manifest.jsonl"), encoding: .utf8)
         XCTAssertEqual(manifest.split(separator: "\n").count, 4, "a clean stop still writes the manifest")
@@ -186,5 +190,50 @@ enum SourceExtractorFixture {
         let rows = String(decoding: committed, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
         XCTAssertGreaterThan(rows.count, 20, "sources were found", file: file, line: line)
         return catalogs
+    }
+}
+
+extension S3JobTests {
+    /// Inputs staged from S3 to a scratch file, catalogs committed back to S3, locally and on a cluster.
+    func testPipeReadsAndWritesS3() throws {
+        let server = try sharedServer()
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-s3-pipe")
+        let run = "pipe-\(UUID().uuidString.prefix(8))"
+        let frames = try uploadFrames(3, to: server, prefix: "\(run)/in", in: dir)
+        let command = try SourceExtractorFixture.command(in: dir)
+        let onFiles = dir.appendingPathComponent("files")
+        XCTAssertEqual(try Sextant.run(["run", frames.path, "--out", onFiles.path, "--pipe", command], in: dir).status, 0)
+        let expected = try SourceExtractorFixture.assertCatalogs(in: onFiles, frames: frames, dir: dir)
+
+        let scratch = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let local = try Sextant.run(["run", "s3://\(server.bucket)/\(run)/in", "--out", "s3://\(server.bucket)/\(run)/local",
+                                     "--pipe", command] + server.conf, in: dir,
+                                    environment: server.environment.merging(["TMPDIR": scratch.path]) { _, new in new })
+        XCTAssertEqual(local.status, 0, local.stdout + local.stderr)
+
+        let cluster = ClusterHarness(directory: dir)
+        self.cluster = cluster
+        try cluster.startMaster(environment: server.environment)
+        try cluster.startExecutor("e1", environment: server.environment.merging(["TMPDIR": scratch.path]) { _, new in new },
+                                  extraConf: ["sextant.pipe.allowedCommands=source-extractor"])
+        try cluster.waitForExecutors(1)
+        var environment = cluster.environment
+        environment.merge(server.environment) { _, new in new }
+        let remote = try TestSupport.run(Sextant.binary, ["run", "s3://\(server.bucket)/\(run)/in",
+                                                          "--out", "s3://\(server.bucket)/\(run)/cluster", "--pipe", command,
+                                                          "--master", cluster.masterURL] + server.conf,
+                                         environment: environment, currentDirectory: dir)
+        XCTAssertEqual(remote.status, 0, remote.stdout + remote.stderr + cluster.log("master"))
+
+        let store = try server.store()
+        for output in ["local", "cluster"] {
+            for name in expected {
+                XCTAssertEqual(try store.get("\(run)/\(output)/\(name)"), try Data(contentsOf: onFiles.appendingPathComponent(name)),
+                               "\(output): \(name) in S3 is what source-extractor wrote from the file")
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), [],
+                       "staged inputs and outputs are removed")
     }
 }

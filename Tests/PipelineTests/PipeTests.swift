@@ -115,7 +115,13 @@ final class PipeOperatorTests: XCTestCase {
         return (report, try PipelineFixtures.manifest(in: out), out)
     }
 
+    private static func scratchDirectories() throws -> Set<String> {
+        Set(try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("sextant-pipe-") })
+    }
+
     func testOutputsAreCommittedByteForByteUnderTheInputsNames() throws {
+        let before = try Self.scratchDirectories()
         // Bytes a text codec would mangle: invalid UTF-8, NUL, CR LF.
         let (report, entries, out) = try run(
             #"sh -c 'cat "$1" > "$2"; printf "\377\000\r\n" >> "$2"; echo side > "$3"' sh {input} {output:.cat} {output:.side}"#,
@@ -128,9 +134,7 @@ final class PipeOperatorTests: XCTestCase {
         let sum = try TestSupport.run("/usr/bin/sha256sum", [out.appendingPathComponent("a.cat").path])
         XCTAssertEqual(entries[0].sha256, sum.stdout.split(separator: " ").first.map(String.init))
         XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("b.side"), encoding: .utf8), "side\n")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-            .filter { $0.hasPrefix("sextant-pipe-") }
-        XCTAssertEqual(leftovers, [], "scratch directories are removed")
+        XCTAssertEqual(try Self.scratchDirectories().subtracting(before), [], "scratch directories are removed")
     }
 
     func testFailuresAreReportedWithStatusCommandAndStderrAndTheRestIsCommitted() throws {

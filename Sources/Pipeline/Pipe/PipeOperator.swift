@@ -39,9 +39,13 @@ public struct PipeOperator: PartitionOperator {
         self.parameters = parameters
     }
 
-    /// Kills every program pipes started in this process and starts no more: for a process
-    /// about to exit at once (a second Ctrl-C, an executor told to stop), so none is orphaned.
-    public static func killRunningPrograms() { ChildProcess.terminateAll() }
+    /// Kills every program pipes started in this process, starts no more, and removes their
+    /// scratch files: for a process about to exit (a Ctrl-C, an executor told to stop) while
+    /// tasks may still be stopping, so no program is orphaned and no staged copy left behind.
+    public static func killRunningPrograms() {
+        ChildProcess.terminateAll()
+        PipeScratch.removeAll()
+    }
 
     public func apply(_ inputs: [InputFile], context: TaskContext) throws -> [ManifestEntry] {
         guard !inputs.isEmpty else { return [] }  // no program for an empty partition

@@ -13,6 +13,15 @@ struct PipeScratch {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent(sub),
                                                     withIntermediateDirectories: true)
         }
+        Self.live.withLock { _ = $0.insert(directory) }
+    }
+
+    /// Scratch directories in use, so a process leaving at once can remove them.
+    private static let live = LockedSet()
+
+    /// Removes every scratch directory still in use (the process is exiting at once).
+    static func removeAll() {
+        for directory in live.withLock({ $0 }) { try? FileManager.default.removeItem(at: directory) }
     }
 
     var stdoutPath: String { directory.appendingPathComponent("stdout").path }
@@ -52,5 +61,16 @@ struct PipeScratch {
 
     func remove() {
         try? FileManager.default.removeItem(at: directory)
+        Self.live.withLock { _ = $0.remove(directory) }
+    }
+}
+
+final class LockedSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var members: Set<URL> = []
+
+    func withLock<T>(_ body: (inout Set<URL>) -> T) -> T {
+        lock.lock(); defer { lock.unlock() }
+        return body(&members)
     }
 }
