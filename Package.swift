@@ -20,10 +20,13 @@ let package = Package(
         .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO"),
         .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
+        .systemLibrary(name: "CWCSLIB", path: "Sources/CWCSLIB", pkgConfig: "wcslib"),
         .systemLibrary(name: "CHEALPix", path: "Sources/CHEALPix", pkgConfig: "chealpix"),
 
         .target(name: "FITS", dependencies: ["CFITSIO"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
+        // World coordinates through wcslib: the only importer of CWCSLIB.
+        .target(name: "WCS", dependencies: ["CWCSLIB"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
         // HEALPix pixels (nested scheme) over Debian's libchealpix; the per-tile merge of detections.
         .target(name: "HEALPix", dependencies: ["CHEALPix"]),
@@ -46,7 +49,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Pipeline", dependencies: [
-            "Engine", "Storage", "Extraction", "FITS",
+            "Engine", "Storage", "Extraction", "FITS", "WCS",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The web UI, REST API, metrics and event log; fed by engine events and small host protocols.
@@ -67,6 +70,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "FITSTests", dependencies: ["TestSupport", "FITS"]),
+        .testTarget(name: "WCSTests", dependencies: ["TestSupport", "WCS", "FITS"]),
         .testTarget(name: "ExtractionTests", dependencies: ["TestSupport", "Extraction", "FITS"]),
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),

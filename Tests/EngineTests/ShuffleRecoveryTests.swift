@@ -188,7 +188,8 @@ final class ShuffleRecoveryTests: XCTestCase {
         defer { context.stop() }
         let result = try wordCount(context, maps: 3, reduces: 2).save()
 
-        guard case .failed(let reason) = result.status else { return XCTFail("\(result.status)") }
+        XCTAssertEqual(result.status, .failed)
+        let reason = result.failureReason ?? ""
         XCTAssertTrue(reason.contains("stage 1 failed 3 consecutive attempts"), reason)
         XCTAssertTrue(reason.contains("sextant.stage.maxConsecutiveAttempts = 3"), reason)
         XCTAssertTrue(reason.contains("the disk is unreadable"), reason)

@@ -116,7 +116,8 @@ final class WideTransformationTests: XCTestCase {
             .mapPartitions(named: "test.fails-on-poison", as: KeyValue<String, Int>.self)
             .reduceByKey(SumCounts.self, NoParameters(), partitioner: .hash(partitions: 2))
         let result = data.save()
-        guard case .failed(let reason) = result.status else { return XCTFail("\(result.status)") }
+        XCTAssertEqual(result.status, .failed)
+        let reason = result.failureReason ?? ""
         XCTAssertTrue(reason.contains("stage 0 (map side of shuffle-"), reason)
         XCTAssertTrue(reason.contains("partition 2 failed"), reason)
         XCTAssertTrue(reason.contains("cannot parse line 'poison'"), reason)

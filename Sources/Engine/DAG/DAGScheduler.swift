@@ -68,6 +68,10 @@ public final class DAGScheduler: @unchecked Sendable {
 /// Why a job with shuffles stopped before its result stage could finish.
 struct StageAbort: Error {
     var status: JobStatus
+    var reason: String?
+
+    static let cancelled = StageAbort(status: .cancelled, reason: nil)
+    static func failed(_ reason: String) -> StageAbort { StageAbort(status: .failed, reason: reason) }
 }
 
 /// One job with shuffles, run on its own thread: stage after stage, each waited for.
@@ -118,6 +122,7 @@ final class DAGJob: @unchecked Sendable {
         let count = source.plan.count
         var results: [PartitionResult?] = Array(repeating: nil, count: count)
         var status = JobStatus.succeeded
+        var failureReason: String?
         do {
             while true {
                 if let shuffle = source.shuffle { try materialize(shuffle) }
@@ -131,8 +136,10 @@ final class DAGJob: @unchecked Sendable {
             if results.contains(where: { $0?.status == .failed }) { status = .completedWithFailures }
         } catch let abort as StageAbort {
             status = abort.status
+            failureReason = abort.reason
         } catch {
-            status = .failed(reason: "\(error)")
+            status = .failed
+            failureReason = "\(error)"
         }
         let partitions = results.enumerated().map { index, result in
             result ?? PartitionResult(partition: index, status: .cancelled, attempts: 0, failureReasons: [],
@@ -141,7 +148,8 @@ final class DAGJob: @unchecked Sendable {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         dag.logger.info("job ended", metadata: ["job": "\(jobID)", "status": "\(status)",
                                                 "stages": "\(reports.count)"])
-        return JobResult(jobID: jobID, status: status, partitions: partitions, duration: elapsed, stages: reports)
+        return JobResult(jobID: jobID, status: status, failureReason: failureReason, partitions: partitions,
+                         duration: elapsed, stages: reports)
     }
 
     /// Makes sure every map output of `dependency` exists, computing its missing ones (and,
@@ -157,9 +165,9 @@ final class DAGJob: @unchecked Sendable {
             if let failed = outcome.result.partitions.first(where: {
                 $0.status == .failed && FetchFailure(message: $0.failureReasons.last ?? "") == nil
             }) {
-                throw StageAbort(status: .failed(reason:
+                throw StageAbort.failed(
                     "stage \(stage) (map side of \(dependency.id)): partition \(failed.partition) failed: "
-                        + (failed.failureReasons.last ?? "no reason given")))
+                        + (failed.failureReasons.last ?? "no reason given"))
             }
             if dag.tracker.missing(shuffle: dependency.id).isEmpty { return }
             try noteFailedAttempt(stage, outcome)
@@ -205,7 +213,7 @@ final class DAGJob: @unchecked Sendable {
                                          inputs: { source.inputs(of: $0) }, steps: resolved,
                                          settings: settings, options: stageOptions)
         lock.lock()
-        if cancelled { lock.unlock(); throw StageAbort(status: .cancelled) }
+        if cancelled { lock.unlock(); throw StageAbort.cancelled }
         let handle = dag.scheduler.submit(description)
         current = handle
         lock.unlock()
@@ -216,9 +224,9 @@ final class DAGJob: @unchecked Sendable {
         current = nil
         let wasCancelled = cancelled
         lock.unlock()
-        if wasCancelled || result.status == .cancelled { throw StageAbort(status: .cancelled) }
-        if case .failed(let reason) = result.status {
-            throw StageAbort(status: .failed(reason: "stage \(stage) attempt \(attempt): \(reason)"))
+        if wasCancelled || result.status == .cancelled { throw StageAbort.cancelled }
+        if result.status == .failed {
+            throw StageAbort.failed("stage \(stage) attempt \(attempt): \(result.failureReason ?? "failed")")
         }
         let failures = result.partitions.compactMap { partition -> FetchFailure? in
             guard partition.status == .failed else { return nil }
@@ -247,9 +255,9 @@ final class DAGJob: @unchecked Sendable {
                            metadata: ["job": "\(jobID)", "stage": "\(stage)", "dropped": "\(dropped)",
                                       "reason": "\(reason)"])
         if failed >= dag.maxStageAttempts {
-            throw StageAbort(status: .failed(reason:
+            throw StageAbort.failed(
                 "stage \(stage) failed \(failed) consecutive attempts for lack of map outputs "
-                    + "(\(SchedulerKeys.maxStageAttempts.name) = \(dag.maxStageAttempts)); last: \(reason)"))
+                    + "(\(SchedulerKeys.maxStageAttempts.name) = \(dag.maxStageAttempts)); last: \(reason)")
         }
     }
 
