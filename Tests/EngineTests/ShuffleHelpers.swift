@@ -74,7 +74,11 @@ final class LosableBackend: ExecutorBackend, @unchecked Sendable {
         for id in ids { events.executorAdded(ExecutorInfo(id: id, host: "sim", cores: 1)) }
     }
 
+    /// Bytes of step parameters of every task launched, by job id.
+    let parameterBytes = Locked<[String: [Int]]>([:])
+
     func launch(_ task: TaskSpec, on executor: ExecutorID) {
+        parameterBytes.mutate { $0[task.id.jobID, default: []].append(task.steps.reduce(0) { $0 + $1.parameters.count }) }
         workers.async { [runner, events, lost] in
             let result = runner.run(task, executor: executor)
             if !lost.value.contains(executor) { events.value?.taskFinished(result) }

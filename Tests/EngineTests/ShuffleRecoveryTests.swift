@@ -80,6 +80,23 @@ final class ShuffleRecoveryTests: XCTestCase {
         XCTAssertTrue(result.partitions.allSatisfy { $0.executor == "e2" })
     }
 
+    func testReduceTasksCarryNoPerMapLocations() throws {
+        let registry = shuffleRegistry()
+        let backend = LosableBackend(registry: registry, executors: ["e1", "e2"])
+        let context = EngineContext(backend: backend, registry: registry)
+        defer { context.stop() }
+        let lines = (0..<300).map { "w\($0 % 17) w\($0 % 5)" }
+        let result = try context.dataset(lines)
+            .mapPartitions(named: "test.words", as: KeyValue<String, Int>.self)
+            .reduceByKey(SumCounts.self, NoParameters(), partitioner: .hash(partitions: 3)).save()
+        XCTAssertEqual(result.status, .succeeded)
+        XCTAssertEqual(try result.records(as: KeyValue<String, Int>.self).reduce(0) { $0 + $1.value }, 600)
+        let reduceJob = try XCTUnwrap(result.stages?.last?.jobID)
+        let sizes = try XCTUnwrap(backend.parameterBytes.value[reduceJob])
+        XCTAssertEqual(sizes.count, 3)
+        XCTAssertTrue(sizes.allSatisfy { $0 < 400 }, "300 map outputs, yet \(sizes) bytes: the locations are published once")
+    }
+
     func testOutputsInASharedStoreSurviveTheirExecutor() throws {
         let root = try TestSupport.makeTemporaryDirectory("shuffle-shared")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -203,6 +220,19 @@ final class ShuffleRecoveryTests: XCTestCase {
         }
     }
 
+    func testAnUnwritableShuffleDirectoryFailsTheJobNamingIt() throws {
+        let root = try TestSupport.makeTemporaryDirectory("shuffle-unwritable")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let blocked = root.appendingPathComponent("not-a-directory")
+        try Data("x".utf8).write(to: blocked)
+        let context = EngineContext.local(registry: shuffleRegistry(), settings: settings { $0.maxFailures = 1 },
+                                          shuffleStore: ShuffleStores.executorLocal(directory: blocked))
+        defer { context.stop() }
+        let result = try wordCount(context, maps: 2, reduces: 2).save()
+        XCTAssertEqual(result.status, .failed)
+        XCTAssertTrue(result.failureReason?.contains(blocked.path) == true, result.failureReason ?? "")
+    }
+
     func testFetchFailureMessagesRoundTrip() {
         let failure = FetchFailure(shuffleID: "shuffle-ab-1",
                                    outputs: [MapOutputID(shuffleID: "shuffle-ab-1", mapPartition: 4, attempt: "job-1.s0.1.a3"),
@@ -234,5 +264,7 @@ final class UnreadableStore: ShuffleStore, @unchecked Sendable {
         throw ShuffleFetchError(output: id, reason: "the disk is unreadable")
     }
 
+    func publish(_ data: Data, as name: String) throws { try inner.publish(data, as: name) }
+    func published(_ name: String) throws -> Data { try inner.published(name) }
     func removeShuffle(_ shuffleID: String) { inner.removeShuffle(shuffleID) }
 }

@@ -188,13 +188,14 @@ final class DAGJob: @unchecked Sendable {
         let attempt = (attempts[stage] ?? 0) + 1
         attempts[stage] = attempt
         let stageJobID = "\(jobID).s\(stage).\(attempt)"
-        var parentsMissing = false
-        let resolved = try steps.resolvingShuffleReads { id in
-            if let locations = dag.tracker.locations(shuffle: id) { return locations }
-            parentsMissing = true
-            return []
+        // Each read's map locations are published once for the stage attempt; tasks name them.
+        let resolved = try steps.resolvingShuffleReads { id -> String? in
+            guard let locations = dag.tracker.locations(shuffle: id) else { return nil }
+            let name = "\(id)/locations-\(stageJobID)"
+            try dag.store.publish(try JSONEncoder().encode(locations), as: name)
+            return name
         }
-        if parentsMissing {
+        guard let resolved else {
             let empty = JobResult(jobID: stageJobID, status: .cancelled, partitions: [], duration: 0)
             return StageOutcome(result: empty, fetchFailures: [], parentsMissing: true)
         }

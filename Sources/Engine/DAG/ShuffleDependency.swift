@@ -55,14 +55,19 @@ extension Source {
     }
 }
 
-/// Steps that fill in a shuffle read's map locations when its stage launches.
+/// Steps that name a shuffle read's published map locations when its stage launches.
 extension Array where Element == OperatorStep {
-    func resolvingShuffleReads(_ locations: (String) throws -> [MapLocation]) throws -> [OperatorStep] {
-        try map { step in
-            guard step.name == ShuffleStep.read else { return step }
+    /// `publish` returns the name of the shuffle's published location table, or nil when
+    /// some of its map outputs are missing.
+    func resolvingShuffleReads(_ publish: (String) throws -> String?) throws -> [OperatorStep]? {
+        var resolved: [OperatorStep] = []
+        for step in self {
+            guard step.name == ShuffleStep.read else { resolved.append(step); continue }
             var parameters = try JSONDecoder().decode(ShuffleStep.ReadParameters.self, from: step.parameters)
-            parameters.maps = try locations(parameters.shuffleID)
-            return OperatorStep(name: step.name, parameters: try JSONEncoder().encode(parameters))
+            guard let name = try publish(parameters.shuffleID) else { return nil }
+            parameters.locations = name
+            resolved.append(OperatorStep(name: step.name, parameters: try JSONEncoder().encode(parameters)))
         }
+        return resolved
     }
 }

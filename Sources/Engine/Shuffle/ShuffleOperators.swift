@@ -20,9 +20,10 @@ enum ShuffleStep {
         var grouped: Bool
         /// The shuffle's map partition count, so a read never runs without every location.
         var mapPartitions: Int
-        /// Where each map partition's registered output is; filled in by the DAG scheduler
-        /// when it launches the stage (a step in a dataset's lineage has none yet).
-        var maps: [MapLocation] = []
+        /// The published table (`ShuffleStore.published`) of where each map partition's
+        /// registered output is; set by the DAG scheduler when it launches the stage (a step in
+        /// a dataset's lineage has none yet).
+        var locations: String?
     }
 }
 
@@ -152,14 +153,15 @@ struct ShuffleReader {
     /// (by its JSON bytes), equal keys in map order, so the result is the same however
     /// the map tasks were scheduled.
     func read(reducePartition: Int, context: TaskContext) throws -> [ShuffledRecord] {
-        guard parameters.maps.count == parameters.mapPartitions else {
+        let maps = try parameters.locations.map { try PublishedLocations.shared.locations($0, in: store) } ?? []
+        guard maps.count == parameters.mapPartitions else {
             throw ShuffleReadUnresolved(shuffleID: parameters.shuffleID, expected: parameters.mapPartitions,
-                                        got: parameters.maps.count)
+                                        got: maps.count)
         }
         var records: [ShuffledRecord] = []
         var missing: [MapOutputID] = []
         var firstReason = ""
-        for (map, location) in parameters.maps.enumerated() {
+        for (map, location) in maps.enumerated() {
             try context.checkCancellation()
             let id = MapOutputID(shuffleID: parameters.shuffleID, mapPartition: map, attempt: location.attempt)
             do {
@@ -232,5 +234,27 @@ struct ShuffleReadUnresolved: Error, CustomStringConvertible {
     var description: String {
         "the read of \(shuffleID) was given \(got) of its \(expected) map output locations: "
             + "a dataset with shuffles runs through save(), collect(), count() or submit(), not job()"
+    }
+}
+
+/// The location tables this process has fetched, by name (one per stage attempt, so a name
+/// never changes meaning); the last few are kept, so a stage's tasks on one executor fetch
+/// and decode its table once.
+final class PublishedLocations: @unchecked Sendable {
+    static let shared = PublishedLocations()
+    private var tables: [(name: String, maps: [MapLocation])] = []
+    private let lock = NSLock()
+    private let kept = 8
+
+    func locations(_ name: String, in store: ShuffleStore) throws -> [MapLocation] {
+        lock.lock()
+        if let hit = tables.first(where: { $0.name == name }) { lock.unlock(); return hit.maps }
+        lock.unlock()
+        let maps = try JSONDecoder().decode([MapLocation].self, from: store.published(name))
+        lock.lock()
+        tables.append((name, maps))
+        if tables.count > kept { tables.removeFirst(tables.count - kept) }
+        lock.unlock()
+        return maps
     }
 }

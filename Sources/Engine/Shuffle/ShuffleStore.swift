@@ -37,7 +37,11 @@ public protocol ShuffleStore: AnyObject, Sendable {
     func writeMapOutput(_ id: MapOutputID, segments: [Data], on executor: ExecutorID) throws
     /// The segment of `reducePartition` in map output `id`, which `executor` wrote.
     func readSegment(_ id: MapOutputID, reducePartition: Int, writtenBy executor: ExecutorID) throws -> Data
-    /// Deletes every output of a shuffle (best effort).
+    /// Stores a table the driver publishes for a stage (its map outputs' locations) under
+    /// `name`, so that each task fetches it once per process instead of carrying it.
+    func publish(_ data: Data, as name: String) throws
+    func published(_ name: String) throws -> Data
+    /// Deletes every output of a shuffle, and what was published under its id (best effort).
     func removeShuffle(_ shuffleID: String)
 }
 
@@ -61,6 +65,8 @@ public protocol ShuffleBlobStore: Sendable {
     func put(_ data: Data, at key: String) throws
     /// Bytes `range` of the blob at `key`; throws `ShuffleBlobMissing` when there is no such blob.
     func read(_ key: String, range: Range<Int>) throws -> Data
+    /// The whole blob at `key`.
+    func read(_ key: String) throws -> Data
     /// Deletes every blob whose key starts with `prefix`.
     func removeAll(under prefix: String)
 }
@@ -83,12 +89,34 @@ public final class DirectoryBlobStore: ShuffleBlobStore, @unchecked Sendable {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
-        try data.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, "reason": reason])
+        // Plain POSIX calls: Foundation's Data.write costs several times more per small file,
+        // and a map task writes one. No fsync: a lost output is recomputed from lineage.
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw Self.error(writing: url) }
+        let written = data.withUnsafeBytes { bytes -> Bool in
+            var offset = 0
+            while offset < bytes.count {
+                let count = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 { if errno == EINTR { continue }; return false }
+                offset += count
+            }
+            return true
         }
+        close(fd)
+        if !written {
+            let failure = Self.error(writing: url)
+            unlink(temporary.path)
+            throw failure
+        }
+        if rename(temporary.path, url.path) != 0 {
+            let failure = Self.error(writing: url)
+            unlink(temporary.path)
+            throw failure
+        }
+    }
+
+    private static func error(writing url: URL) -> Error {
+        ShuffleWriteError(path: url.path, reason: String(cString: strerror(errno)))
     }
 
     public func read(_ key: String, range: Range<Int>) throws -> Data {
@@ -103,9 +131,23 @@ public final class DirectoryBlobStore: ShuffleBlobStore, @unchecked Sendable {
         return data
     }
 
+    public func read(_ key: String) throws -> Data {
+        do {
+            return try Data(contentsOf: root.appendingPathComponent(key))
+        } catch {
+            throw ShuffleBlobMissing(key: key)
+        }
+    }
+
     public func removeAll(under prefix: String) {
         try? FileManager.default.removeItem(at: root.appendingPathComponent(prefix))
     }
+}
+
+public struct ShuffleWriteError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "cannot write shuffle output \(path): \(reason)" }
 }
 
 public struct ShuffleBlobTruncated: Error, CustomStringConvertible {
@@ -176,7 +218,16 @@ public final class BlobShuffleStore: ShuffleStore, @unchecked Sendable {
         }
     }
 
+    public func publish(_ data: Data, as name: String) throws {
+        try blobs.put(data, at: "_published/\(name)")
+    }
+
+    public func published(_ name: String) throws -> Data {
+        try blobs.read("_published/\(name)")
+    }
+
     public func removeShuffle(_ shuffleID: String) {
+        blobs.removeAll(under: "_published/\(shuffleID)")
         if executorLocal, let root = (blobs as? DirectoryBlobStore)?.root,
            let executors = try? FileManager.default.contentsOfDirectory(atPath: root.path) {
             for executor in executors { blobs.removeAll(under: "\(executor)/\(shuffleID)") }
