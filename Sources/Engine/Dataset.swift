@@ -21,11 +21,14 @@ public final class EngineContext: @unchecked Sendable {
             .appendingPathComponent("sextant-shuffle-\(UUID().uuidString.prefix(8).lowercased())"))
         self.ownsShuffleDirectory = shuffleStore == nil
         self.shuffleStore = store
+        self.shuffleStoreToken = InProcessShuffleStores.shared.add(store)
         registry.registerShuffleOperators(store: store)
         self.dagScheduler = DAGScheduler(scheduler: scheduler, store: store, settings: settings, logger: logger)
     }
 
     private let ownsShuffleDirectory: Bool
+    /// Names `shuffleStore` to shuffle tasks run in this process, should another context share the registry.
+    let shuffleStoreToken: String
     private let shuffleCounter = NSLock()
     private var shufflesMade = 0
     private let contextTag = UUID().uuidString.prefix(8).lowercased()
@@ -54,6 +57,7 @@ public final class EngineContext: @unchecked Sendable {
     public func stop() {
         scheduler.stop()
         dagScheduler.removeShuffles()
+        InProcessShuffleStores.shared.remove(shuffleStoreToken)
         if ownsShuffleDirectory, let root = ((shuffleStore as? BlobShuffleStore)?.blobs as? DirectoryBlobStore)?.root {
             try? FileManager.default.removeItem(at: root)
         }

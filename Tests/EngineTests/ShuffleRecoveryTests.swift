@@ -233,6 +233,20 @@ final class ShuffleRecoveryTests: XCTestCase {
         XCTAssertTrue(result.failureReason?.contains(blocked.path) == true, result.failureReason ?? "")
     }
 
+    func testTwoContextsSharingARegistryEachUseTheirOwnStore() throws {
+        let roots = try (0..<2).map { try TestSupport.makeTemporaryDirectory("shuffle-shared-registry-\($0)") }
+        defer { roots.forEach { try? FileManager.default.removeItem(at: $0) } }
+        let registry = shuffleRegistry()
+        let contexts = roots.map { EngineContext.local(registry: registry, shuffleStore: ShuffleStores.executorLocal(directory: $0)) }
+        defer { contexts.forEach { $0.stop() } }
+        let counts = try contexts.map { try wordCount($0, maps: 3, reduces: 2) }
+        for (index, dataset) in counts.enumerated() {
+            try assertCorrectCounts(dataset.save())
+            XCTAssertEqual(mapOutputFiles(under: roots[index], shuffleID: dataset.source.shuffle!.id).count, 3)
+            XCTAssertEqual(mapOutputFiles(under: roots[1 - index], shuffleID: dataset.source.shuffle!.id).count, 0)
+        }
+    }
+
     func testFetchFailureMessagesRoundTrip() {
         let failure = FetchFailure(shuffleID: "shuffle-ab-1",
                                    outputs: [MapOutputID(shuffleID: "shuffle-ab-1", mapPartition: 4, attempt: "job-1.s0.1.a3"),

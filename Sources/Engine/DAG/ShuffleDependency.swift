@@ -9,19 +9,22 @@ final class ShuffleDependency: @unchecked Sendable {
     let parent: Source
     let mapSteps: [OperatorStep]
     let partitioner: Partitioner
+    /// The driver context's store token (`InProcessShuffleStores`).
+    let store: String?
 
-    init(id: String, parent: Source, mapSteps: [OperatorStep], partitioner: Partitioner) {
+    init(id: String, parent: Source, mapSteps: [OperatorStep], partitioner: Partitioner, store: String?) {
         self.id = id
         self.parent = parent
         self.mapSteps = mapSteps
         self.partitioner = partitioner
+        self.store = store
     }
 
     var mapPartitions: Int { parent.plan.count }
 
     /// The map stage's steps: the parent's, then the shuffle write.
     func mapStageSteps() throws -> [OperatorStep] {
-        let write = ShuffleStep.WriteParameters(shuffleID: id, partitioner: partitioner)
+        let write = ShuffleStep.WriteParameters(shuffleID: id, partitioner: partitioner, store: store)
         return mapSteps + [OperatorStep(name: ShuffleStep.write, parameters: try JSONEncoder().encode(write))]
     }
 

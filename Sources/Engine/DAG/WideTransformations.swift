@@ -33,9 +33,9 @@ extension Dataset {
     private func shuffled<Output>(by partitioner: Partitioner, mapSteps: [OperatorStep], grouped: Bool,
                                   reduceSteps: [OperatorStep]) -> Dataset<Output> {
         let dependency = ShuffleDependency(id: context.makeShuffleID(), parent: source, mapSteps: mapSteps,
-                                           partitioner: partitioner)
+                                           partitioner: partitioner, store: context.shuffleStoreToken)
         let read = ShuffleStep.ReadParameters(shuffleID: dependency.id, grouped: grouped,
-                                              mapPartitions: dependency.mapPartitions)
+                                              mapPartitions: dependency.mapPartitions, store: dependency.store)
         // swiftlint:disable:next force_try
         let readStep = OperatorStep(name: ShuffleStep.read, parameters: try! JSONEncoder().encode(read))
         return Dataset<Output>(context: context, source: Source(reducePartitionsOf: dependency),

@@ -12,6 +12,8 @@ enum ShuffleStep {
     struct WriteParameters: Codable {
         var shuffleID: String
         var partitioner: Partitioner
+        /// The driver context's store, when the task runs in its process (`InProcessShuffleStores`).
+        var store: String?
     }
 
     struct ReadParameters: Codable {
@@ -20,6 +22,7 @@ enum ShuffleStep {
         var grouped: Bool
         /// The shuffle's map partition count, so a read never runs without every location.
         var mapPartitions: Int
+        var store: String?
         /// The published table (`ShuffleStore.published`) of where each map partition's
         /// registered output is; set by the DAG scheduler when it launches the stage (a step in
         /// a dataset's lineage has none yet).
@@ -89,7 +92,8 @@ extension OperatorRegistry {
             records, parameterData, context in
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.WriteParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.write)
-            return [try ShuffleWriter(store: store, parameters: parameters).write(records, context: context)]
+            let target = InProcessShuffleStores.shared.store(for: parameters.store) ?? store
+            return [try ShuffleWriter(store: target, parameters: parameters).write(records, context: context)]
         })
         add(AnyOperatorRunner(name: ShuffleStep.read, inputType: String.self, outputType: ShuffledRecord.self,
                               encode: { $0.map { ($0 as! ShuffledRecord).json } }) {
@@ -97,7 +101,8 @@ extension OperatorRegistry {
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.ReadParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.read)
             let partitions = try OperatorRegistry.cast(records, to: String.self, operator: ShuffleStep.read)
-            let reader = ShuffleReader(store: store, parameters: parameters)
+            let target = InProcessShuffleStores.shared.store(for: parameters.store) ?? store
+            let reader = ShuffleReader(store: target, parameters: parameters)
             return try partitions.flatMap { partition -> [ShuffledRecord] in
                 guard let index = Int(partition) else {
                     throw OperatorError.inputTypeMismatch(operator: ShuffleStep.read, expected: "a reduce partition",
@@ -256,5 +261,34 @@ final class PublishedLocations: @unchecked Sendable {
         if tables.count > kept { tables.removeFirst(tables.count - kept) }
         lock.unlock()
         return maps
+    }
+}
+
+/// The shuffle stores of this process's `EngineContext`s, by token. A registry has one pair of
+/// shuffle steps; when two contexts share it, a task names its context's store by token and
+/// runs against that one. A task from another process (its token unknown here) uses the store
+/// its executor registered the steps with.
+final class InProcessShuffleStores: @unchecked Sendable {
+    static let shared = InProcessShuffleStores()
+    private struct Entry { weak var store: (any ShuffleStore)? }
+    private var stores: [String: Entry] = [:]
+    private let lock = NSLock()
+
+    func add(_ store: ShuffleStore) -> String {
+        let token = UUID().uuidString
+        lock.lock(); defer { lock.unlock() }
+        stores[token] = Entry(store: store)
+        return token
+    }
+
+    func store(for token: String?) -> ShuffleStore? {
+        guard let token else { return nil }
+        lock.lock(); defer { lock.unlock() }
+        return stores[token]?.store
+    }
+
+    func remove(_ token: String) {
+        lock.lock(); defer { lock.unlock() }
+        stores[token] = nil
     }
 }
