@@ -169,7 +169,10 @@ final class DAGJob: @unchecked Sendable {
                     "stage \(stage) (map side of \(dependency.id)): partition \(failed.partition) failed: "
                         + (failed.failureReasons.last ?? "no reason given"))
             }
-            if dag.tracker.missing(shuffle: dependency.id).isEmpty { return }
+            if dag.tracker.missing(shuffle: dependency.id).isEmpty {
+                failedAttempts[stage] = 0  // the count is of consecutive failed attempts
+                return
+            }
             try noteFailedAttempt(stage, outcome)
         }
     }
