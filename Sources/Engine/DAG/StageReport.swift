@@ -24,6 +24,12 @@ public struct StageReport: Codable, Sendable, Equatable {
     public var shuffleRecords: Int
     public var shuffleBytes: Int
     public var duration: Double
+
+    /// The shuffle a map stage writes; nil for the result stage.
+    public var shuffleID: String? {
+        if case .shuffleMap(let id) = kind { return id }
+        return nil
+    }
 }
 
 extension JobResult {

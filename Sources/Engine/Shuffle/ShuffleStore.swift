@@ -73,6 +73,7 @@ public protocol ShuffleBlobStore: Sendable {
 
 public struct ShuffleBlobMissing: Error, CustomStringConvertible {
     public var key: String
+    public init(key: String) { self.key = key }
     public var description: String { "no such shuffle blob: \(key)" }
 }
 
@@ -154,6 +155,11 @@ public struct ShuffleBlobTruncated: Error, CustomStringConvertible {
     public var key: String
     public var wanted: Range<Int>
     public var got: Int
+    public init(key: String, wanted: Range<Int>, got: Int) {
+        self.key = key
+        self.wanted = wanted
+        self.got = got
+    }
     public var description: String {
         "shuffle blob \(key) is truncated: wanted bytes \(wanted.lowerBound)..<\(wanted.upperBound), got \(got)"
     }
