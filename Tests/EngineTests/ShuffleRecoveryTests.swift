@@ -97,6 +97,27 @@ final class ShuffleRecoveryTests: XCTestCase {
         XCTAssertTrue(sizes.allSatisfy { $0 < 400 }, "300 map outputs, yet \(sizes) bytes: the locations are published once")
     }
 
+    func testFetchFailuresDoNotExcludeTheReducersExecutor() throws {
+        let root = try TestSupport.makeTemporaryDirectory("shuffle-exclusion")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let registry = shuffleRegistry()
+        let context = EngineContext(backend: LosableBackend(registry: registry, executors: ["e1", "e2"]),
+                                    registry: registry, settings: settings {
+                                        $0.excludeOnFailure = true
+                                        $0.excludeThreshold = 1
+                                    }, shuffleStore: ShuffleStores.executorLocal(directory: root))
+        defer { context.stop() }
+        let counts = try wordCount(context, maps: 3, reduces: 3)
+        let shuffleID = counts.source.shuffle!.id
+        context.scheduler.addListener(StageStartHook(stageTag: ".s1.1") {
+            for file in mapOutputFiles(under: root, shuffleID: shuffleID) { try! FileManager.default.removeItem(at: file) }
+        })
+        let listener = RecordingListener()
+        try assertCorrectCounts(counts.save(options: JobOptions(listener: listener)))
+        XCTAssertEqual(listener.excluded.value, [], "no executor is excluded for outputs lost elsewhere")
+        XCTAssertEqual(counts.save().recomputedMapPartitions(of: shuffleID), [], "outputs reused")
+    }
+
     func testOutputsInASharedStoreSurviveTheirExecutor() throws {
         let root = try TestSupport.makeTemporaryDirectory("shuffle-shared")
         defer { try? FileManager.default.removeItem(at: root) }
