@@ -35,13 +35,17 @@ public final class DAGScheduler: @unchecked Sendable {
         running[jobID] = job
         job.shuffles.forEach { shuffleIDs.insert($0.id) }
         lock.unlock()
-        DispatchQueue.global().async {
+        // A thread of its own: the job blocks on each stage, and must not hold a pool thread the
+        // tasks may need.
+        let thread = Thread {
             let result = job.run()
             self.lock.lock()
             self.running[jobID] = nil
             self.lock.unlock()
             handle.complete(result)
         }
+        thread.name = "sextant.dag.\(jobID)"
+        thread.start()
         return handle
     }
 
