@@ -7,6 +7,9 @@ import Foundation
 /// last step's output is JSON-encoded.
 public final class OperatorRegistry: @unchecked Sendable {
     private var runners: [String: AnyOperatorRunner] = [:]
+    /// User-defined partitioners by name (`register(partitioner:)`): parameters and partition
+    /// count in, key-to-partition function out.
+    var partitioners: [String: @Sendable (Data, Int) throws -> (Data) throws -> Int] = [:]
     private let lock = NSLock()
 
     public init() {}
@@ -53,6 +56,16 @@ public final class OperatorRegistry: @unchecked Sendable {
             throw OperatorError.unknownOperator(name: name, known: known)
         }
         return runner
+    }
+
+    func addPartitioner(named name: String, _ factory: @escaping @Sendable (Data, Int) throws -> (Data) throws -> Int) {
+        lock.lock(); defer { lock.unlock() }
+        partitioners[name] = factory
+    }
+
+    func partitioner(named name: String) -> (@Sendable (Data, Int) throws -> (Data) throws -> Int)? {
+        lock.lock(); defer { lock.unlock() }
+        return partitioners[name]
     }
 
     func add(_ runner: AnyOperatorRunner) {

@@ -106,6 +106,35 @@ final class WideTransformationTests: XCTestCase {
         }
     }
 
+    func testAUserDefinedPartitionerPlacesKeysAndIsCheckedForRange() throws {
+        let registry = shuffleRegistry()
+        registry.register(partitioner: ByResidue.self)
+        let context = EngineContext.local(registry: registry, settings: settings { $0.localSlots = 2 })
+        defer { context.stop() }
+        let numbers = try context.dataset(corpus, partitioning: .count(4))
+            .mapPartitions(named: "test.words", as: KeyValue<String, Int>.self)
+            .reduceByKey(SumCounts.self, NoParameters(), partitioner: .hash(partitions: 2))
+            .mapPartitions(named: "test.count-to-number", as: KeyValue<Int, Int>.self)
+        let placed = try numbers.partitionBy(.custom(ByResidue.self, .init(offset: 1), partitions: 3)).save()
+        XCTAssertEqual(placed.status, .succeeded)
+        for partition in placed.partitions {
+            let keys = try partition.records.map { try JSONDecoder().decode(KeyValue<Int, Int>.self, from: $0).key }
+            XCTAssertFalse(keys.isEmpty)
+            XCTAssertTrue(keys.allSatisfy { ($0 + 1) % 3 == partition.partition }, "partition \(partition.partition): \(keys)")
+        }
+        XCTAssertEqual(try placed.records(as: KeyValue<Int, Int>.self).count, corpusCounts.count)
+
+        // A partitioner no process registered, then one that answers out of range: the job fails saying so.
+        let unknown = try numbers.partitionBy(.custom(Unregistered.self, NoParameters(), partitions: 2)).save()
+        XCTAssertEqual(unknown.status, .failed)
+        XCTAssertTrue(unknown.failureReason?.contains("unknown partitioner 'test.unregistered'") == true,
+                      unknown.failureReason ?? "")
+        registry.register(partitioner: Unregistered.self)
+        let outOfRange = try numbers.partitionBy(.custom(Unregistered.self, NoParameters(), partitions: 2)).save()
+        XCTAssertTrue(outOfRange.failureReason?.contains("in partition 7, outside 0..<2") == true,
+                      outOfRange.failureReason ?? "")
+    }
+
     func testAFailingMapTaskFailsTheJobWithTheReasonAndAnEmptyInputFinishes() throws {
         let context = EngineContext.local(registry: shuffleRegistry(), settings: settings {
             $0.localSlots = 2
@@ -177,4 +206,26 @@ final class DAGCancellationTests: XCTestCase {
         XCTAssertEqual(result.status, .cancelled)
         XCTAssertTrue(result.partitions.allSatisfy { $0.status == .cancelled })
     }
+}
+
+/// Keys by (key + offset) mod the partition count.
+private struct ByResidue: KeyPartitioner {
+    struct Parameters: Codable { var offset: Int }
+    typealias Key = Int
+    static let name = "test.by-residue"
+    let offset: Int, partitions: Int
+    init(parameters: Parameters, partitions: Int) {
+        offset = parameters.offset
+        self.partitions = partitions
+    }
+    func partition(of key: Int) -> Int { (key + offset) % partitions }
+}
+
+/// Registered late in the test; puts every key out of range.
+private struct Unregistered: KeyPartitioner {
+    typealias Parameters = NoParameters
+    typealias Key = Int
+    static let name = "test.unregistered"
+    init(parameters: NoParameters, partitions: Int) {}
+    func partition(of key: Int) -> Int { 7 }
 }

@@ -87,13 +87,15 @@ extension OperatorRegistry {
     /// Registers the shuffle's write and read steps over `store`. `EngineContext` does it for
     /// its own registry; an executor process that runs shuffle tasks must do it with its store.
     public func registerShuffleOperators(store: ShuffleStore) {
+        weak let registry = self
         add(AnyOperatorRunner(name: ShuffleStep.write, inputType: Any.self, outputType: MapStatus.self,
                               encode: { try $0.map { try JSONEncoder().encode($0 as! MapStatus) } }) {
             records, parameterData, context in
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.WriteParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.write)
             let target = InProcessShuffleStores.shared.store(for: parameters.store) ?? store
-            return [try ShuffleWriter(store: target, parameters: parameters).write(records, context: context)]
+            let locate = try parameters.partitioner.locator(in: registry)
+            return [try ShuffleWriter(store: target, parameters: parameters, locate: locate).write(records, context: context)]
         })
         add(AnyOperatorRunner(name: ShuffleStep.read, inputType: String.self, outputType: ShuffledRecord.self,
                               encode: { $0.map { ($0 as! ShuffledRecord).json } }) {
@@ -119,6 +121,8 @@ extension OperatorRegistry {
 struct ShuffleWriter {
     let store: ShuffleStore
     let parameters: ShuffleStep.WriteParameters
+    /// Key JSON to reduce partition (`Partitioner.locator`).
+    let locate: (Data) throws -> Int
 
     func write(_ records: [Any], context: TaskContext) throws -> MapStatus {
         let encoder = JSONEncoder()
@@ -131,7 +135,7 @@ struct ShuffleWriter {
                                                       found: "\(type(of: record))")
             }
             let (key, value) = try writable.shuffleBytes(encoder)
-            let reduce = try partitioner.partition(ofKey: key)
+            let reduce = try locate(key)
             Self.append(key, to: &segments[reduce])
             Self.append(value, to: &segments[reduce])
         }
