@@ -24,10 +24,12 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     public var seconds: Double?
     public var executor: String?
     public var error: String?
+    /// Manifest schema 2: a catalog made from several image HDUs lists them (absent for one).
+    public var hdus: [HDUSummary]?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
-                executor: String? = nil, error: String? = nil) {
+                executor: String? = nil, error: String? = nil, hdus: [HDUSummary]? = nil) {
         self.input = input
         self.catalog = catalog
         self.outcome = outcome
@@ -38,6 +40,28 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
         self.seconds = seconds
         self.executor = executor
         self.error = error
+        self.hdus = hdus
+    }
+
+    /// The manifest schema this build writes: 2 added `hdus`. Readers of schema 1 ignore it.
+    public static let schemaVersion = 2
+}
+
+/// One image HDU of a multi-extension input, as its catalog file holds it.
+public struct HDUSummary: Codable, Equatable, Sendable {
+    /// 0 = primary.
+    public var hdu: Int
+    public var extname: String?
+    public var rows: Int
+
+    public init(hdu: Int, extname: String?, rows: Int) {
+        self.hdu = hdu
+        self.extname = extname
+        self.rows = rows
+    }
+
+    init(_ field: CatalogField) {
+        self.init(hdu: field.provenance.hdu, extname: field.provenance.extname, rows: field.catalog.count)
     }
 }
 

@@ -1,0 +1,74 @@
+import CFITSIO
+import Foundation
+
+/// Writes a FITS_LDAC catalog, the format SCAMP and PSFEx read: an empty primary HDU, then for
+/// each image HDU an `LDAC_IMHEAD` table (one row, one cell "Field Header Card" holding the
+/// image's header as 80-character cards, END included) followed by its `LDAC_OBJECTS` table.
+public struct LDACWriter: Sendable {
+    public struct Field: Sendable {
+        /// The image header's 80-character records (END is added when missing).
+        public var imageHeader: [String]
+        /// The sources; its EXTNAME is set to LDAC_OBJECTS.
+        public var objects: FITSTableWriter
+
+        public init(imageHeader: [String], objects: FITSTableWriter) {
+            self.imageHeader = imageHeader
+            self.objects = objects
+        }
+    }
+
+    public var fields: [Field]
+
+    public init(fields: [Field]) {
+        self.fields = fields
+    }
+
+    public func data(name: String = "<ldac>") throws -> Data {
+        for field in fields { try field.objects.validate(name: name) }
+        return try CFITSIOLock.run {
+            let file = try CFITSIOFile.createInMemory(name: name)
+            defer { file.close() }
+            var axes: [Int64] = []
+            try file.call("creating the primary HDU") { ffcrimll(file.pointer, 8, 0, &axes, &$0) }
+            for field in fields {
+                try writeImageHeader(field.imageHeader, in: file)
+                var objects = field.objects
+                objects.extname = "LDAC_OBJECTS"
+                try objects.append(to: file)
+            }
+            return try file.closeReturningBytes()
+        }
+    }
+
+    private func writeImageHeader(_ records: [String], in file: CFITSIOFile) throws {
+        var cards = records.map { String($0.prefix(80)).padding(toLength: 80, withPad: " ", startingAt: 0) }
+        if !(cards.last?.hasPrefix("END ") ?? false) { cards.append("END".padding(toLength: 80, withPad: " ", startingAt: 0)) }
+        let names = CStringArray(["Field Header Card"])
+        let formats = CStringArray(["\(80 * cards.count)A"])
+        let units = CStringArray([""])
+        try file.call("creating LDAC_IMHEAD") {
+            ffcrtb(file.pointer, BINARY_TBL, 1, 1, names.pointers, formats.pointers, units.pointers, "LDAC_IMHEAD", &$0)
+        }
+        var dimensions: [Int64] = [80, Int64(cards.count)]
+        try file.call("writing TDIM1") { ffptdmll(file.pointer, 1, 2, &dimensions, &$0) }
+        let text = CStringArray([cards.joined()])
+        try file.call("writing the image header") { ffpcls(file.pointer, 1, 1, 1, 1, text.pointers, &$0) }
+    }
+}
+
+extension FITSTableWriter {
+    /// One file holding several tables, one extension each, after an empty primary HDU
+    /// (a multi-extension image's catalogs: one table per image HDU).
+    public static func data(of tables: [FITSTableWriter], name: String = "<tables>") throws -> Data {
+        if tables.count == 1 { return try tables[0].data(name: name) }
+        for table in tables { try table.validate(name: name) }
+        return try CFITSIOLock.run {
+            let file = try CFITSIOFile.createInMemory(name: name)
+            defer { file.close() }
+            var axes: [Int64] = []
+            try file.call("creating the primary HDU") { ffcrimll(file.pointer, 8, 0, &axes, &$0) }
+            for table in tables { try table.append(to: file) }
+            return try file.closeReturningBytes()
+        }
+    }
+}
