@@ -27,11 +27,14 @@ let package = Package(
         // World coordinates through wcslib: the only importer of CWCSLIB.
         .target(name: "WCS", dependencies: ["CWCSLIB"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        // Every configuration key, declared once, and the one parser of their values.
+        .target(name: "Settings"),
         .target(name: "Storage", dependencies: [
-            "Hashing",
+            "Hashing", "Settings",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Engine", dependencies: [
+            "Settings",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Cluster", dependencies: [
@@ -66,6 +69,7 @@ let package = Package(
         .testTarget(name: "WCSTests", dependencies: ["TestSupport", "WCS", "FITS"]),
         .testTarget(name: "ExtractionTests", dependencies: ["TestSupport", "Extraction", "FITS"]),
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
