@@ -10,10 +10,13 @@ public struct LDACWriter: Sendable {
         public var imageHeader: [String]
         /// The sources; its EXTNAME is set to LDAC_OBJECTS.
         public var objects: FITSTableWriter
+        /// Cards appended to the image header, as SExtractor adds its SEXBKDEV etc. (PSFEx reads them).
+        public var extraCards: [FITSCard]
 
-        public init(imageHeader: [String], objects: FITSTableWriter) {
+        public init(imageHeader: [String], objects: FITSTableWriter, extraCards: [FITSCard] = []) {
             self.imageHeader = imageHeader
             self.objects = objects
+            self.extraCards = extraCards
         }
     }
 
@@ -31,7 +34,7 @@ public struct LDACWriter: Sendable {
             var axes: [Int64] = []
             try file.call("creating the primary HDU") { ffcrimll(file.pointer, 8, 0, &axes, &$0) }
             for field in fields {
-                try writeImageHeader(field.imageHeader, in: file)
+                try writeImageHeader(field.imageHeader + field.extraCards.map { try Self.record($0, file: name) }, in: file)
                 var objects = field.objects
                 objects.extname = "LDAC_OBJECTS"
                 try objects.append(to: file)
@@ -40,9 +43,30 @@ public struct LDACWriter: Sendable {
         }
     }
 
+    /// One card as its 80-character record (CFITSIO formats it).
+    static func record(_ card: FITSCard, file: String) throws -> String {
+        let value: String
+        switch card.value {
+        case .string(let text)?: value = "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        case .bool(let flag)?: value = flag ? "T" : "F"
+        case .int(let number)?: value = String(number)
+        case .double(let number)?: value = number.isFinite ? "\(number)".uppercased() : "0.0"
+        case nil: value = ""
+        }
+        var record = [CChar](repeating: 0, count: Int(FLEN_CARD) + 1)
+        var text = Array(value.utf8CString)
+        var status: Int32 = 0
+        ffmkky(card.keyword.uppercased(), &text, card.comment, &record, &status)
+        guard status == 0 else {
+            throw FITSError(file: file, reason: .invalidInput("cannot format keyword \(card.keyword) (CFITSIO status \(status))"))
+        }
+        return String(cString: record)
+    }
+
     private func writeImageHeader(_ records: [String], in file: CFITSIOFile) throws {
         var cards = records.map { String($0.prefix(80)).padding(toLength: 80, withPad: " ", startingAt: 0) }
-        if !(cards.last?.hasPrefix("END ") ?? false) { cards.append("END".padding(toLength: 80, withPad: " ", startingAt: 0)) }
+            .filter { !$0.hasPrefix("END     ") }
+        cards.append("END".padding(toLength: 80, withPad: " ", startingAt: 0))
         let names = CStringArray(["Field Header Card"])
         let formats = CStringArray(["\(80 * cards.count)A"])
         let units = CStringArray([""])

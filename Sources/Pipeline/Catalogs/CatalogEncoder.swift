@@ -56,7 +56,8 @@ public enum CatalogEncoder {
         case .fits: return try FITSTableWriter.data(of: fields.map { fitsTable($0, types: .historical) }, name: name)
         case .ldac:
             return try LDACWriter(fields: fields.map { field in
-                LDACWriter.Field(imageHeader: field.imageHeader.records, objects: fitsTable(field, types: .sextractor))
+                LDACWriter.Field(imageHeader: field.imageHeader.records, objects: fitsTable(field, types: .sextractor),
+                                 extraCards: sextractorCards(field))
             }).data(name: name)
         }
     }
@@ -98,6 +99,25 @@ public enum CatalogEncoder {
         if !field.sky.isEmpty { keywords.append(.string("SKYCOORD", field.sky, comment: "sky columns (ALPHA_J2000...)")) }
         keywords += wcsCards(field.imageHeader)
         return FITSTableWriter(columns: columns, keywords: keywords, extname: "LDAC_OBJECTS")
+    }
+
+    /// What SExtractor adds to an LDAC image header and PSFEx reads (SEXBKDEV at least).
+    static func sextractorCards(_ field: CatalogField) -> [FITSCard] {
+        let catalog = field.catalog, p = field.provenance.parameters
+        let threshold = p.thresholdKind == .relative ? p.threshold * Double(catalog.backgroundRMS) : p.threshold
+        var cards: [FITSCard] = [
+            .int("SEXNDET", catalog.count, comment: "Number of detected objects"),
+            .double("SEXBKGND", Double(catalog.backgroundLevel), comment: "Median background level (ADU)"),
+            .double("SEXBKDEV", Double(catalog.backgroundRMS), comment: "Median background RMS (ADU)"),
+            .double("SEXTHLD", threshold, comment: "Extraction threshold (ADU)"),
+            .double("SEXGAIN", p.gain ?? 0, comment: "Gain used (e-/ADU)"),
+            .double("SEXMGZPT", p.magnitudeZeroPoint, comment: "Zero-point used for magnitudes"),
+            .int("SEXNFIN", p.minimumArea, comment: "Minimum area (DETECT_MINAREA)"),
+        ]
+        for (index, radius) in p.apertureRadii.enumerated() {
+            cards.append(.double("SEXAPED\(index + 1)", 2 * radius, comment: "Aperture diameter (pixels)"))
+        }
+        return cards
     }
 
     /// The image's WCS keywords, copied so a catalog alone can be re-projected.
