@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "SkyMergeTests", dependencies: ["HEALPix", "SkyMerge", "Engine"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage", "WCS"]),
         .testTarget(name: "MonitorTests", dependencies: ["TestSupport", "Monitor", "Engine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Storage"]),
     ]
