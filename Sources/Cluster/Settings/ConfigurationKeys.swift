@@ -9,10 +9,13 @@ public enum ClusterConfigurationKey {
     public static let maxFrameBytes = "sextant.network.maxFrameBytes"
     public static let maxConnections = "sextant.network.maxConnections"
     public static let handshakeTimeout = "sextant.network.handshakeTimeout"
+    public static let maxConnectionsPerAddress = "sextant.network.maxConnectionsPerAddress"
+    public static let idleTimeout = "sextant.network.idleTimeout"
     public static let heartbeatTimeout = "sextant.network.timeout"
     public static let heartbeatInterval = "sextant.executor.heartbeatInterval"
     public static let executorCores = "sextant.executor.cores"
     public static let executorLocalPaths = "sextant.executor.localPaths"
+    /// No longer read (refused when set): a secret on a command line shows in `ps`.
     public static let secret = "sextant.authenticate.secret"
     public static let secretFile = "sextant.authenticate.secretFile"
 }
@@ -26,13 +29,17 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 
 extension NetworkSettings {
     /// Reads the network keys from `conf`; missing keys keep their defaults. The secret comes from
-    /// `sextant.authenticate.secretFile`, then SEXTANT_AUTH_SECRET, then `sextant.authenticate.secret`.
+    /// `sextant.authenticate.secretFile`, then SEXTANT_AUTH_SECRET; `sextant.authenticate.secret` is refused.
     public init(conf: [String: String],
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         typealias Key = ClusterConfigurationKey
         self.init()
         if let v = conf[Key.maxFrameBytes] { maxFrameBytes = try ConfValue.bytes(v, key: Key.maxFrameBytes) }
         if let v = conf[Key.maxConnections] { maxConnections = try ConfValue.count(v, key: Key.maxConnections) }
+        if let v = conf[Key.maxConnectionsPerAddress] {
+            maxConnectionsPerAddress = try ConfValue.count(v, key: Key.maxConnectionsPerAddress)
+        }
+        if let v = conf[Key.idleTimeout] { idleTimeout = try ConfValue.seconds(v, key: Key.idleTimeout) }
         if let v = conf[Key.handshakeTimeout] { handshakeTimeout = try ConfValue.seconds(v, key: Key.handshakeTimeout) }
         if let v = conf[Key.heartbeatInterval] { heartbeatInterval = try ConfValue.seconds(v, key: Key.heartbeatInterval) }
         if let v = conf[Key.heartbeatTimeout] { heartbeatTimeout = try ConfValue.seconds(v, key: Key.heartbeatTimeout) }
