@@ -50,6 +50,7 @@ struct MasterCommand: ParsableCommand {
             Console.error("\(error)")
             throw ExitCode(ExitStatus.unusable)
         }
+        AccessWarning.warnIfUnrestricted(c.values, process: "master")
         Console.info("sextant master listening on \(settings.host):\(server.port ?? settings.port), build \(ClusterConfiguration.buildID)"
                      + (settings.network.secret == nil ? " (no authentication: loopback only)" : " (authentication on)"))
         let web = monitorSettings.uiEnabled ? JobMonitoring.serve(monitor) : nil
@@ -92,7 +93,8 @@ struct ExecutorCommand: ParsableCommand {
         ExtractionDriver.registerOperators(in: registry)
         CrashingExtractOperator.registerIfRequested(in: registry)
         let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
-                                    handler: TaskRunner(registry: registry))
+                                    handler: HostPinnedTaskHandler(TaskRunner(registry: registry), host: c.values))
+        AccessWarning.warnIfUnrestricted(c.values, process: "executor")
         daemon.start()
         Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
         let stop = InterruptHandler(message: "sextant executor: stopping") { daemon.stop() }
