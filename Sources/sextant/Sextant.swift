@@ -7,7 +7,8 @@ struct Sextant: ParsableCommand {
         abstract: "Source extraction on FITS images, on one machine or a cluster.",
         subcommands: [
             ExtractCommand.self, RunCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self,
-            MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self, BenchCommand.self, CredentialCommand.self,
+            MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self, BenchCommand.self,
+            ConfCommand.self, CredentialCommand.self,
         ])
 
     static func main() {

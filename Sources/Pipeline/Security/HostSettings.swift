@@ -1,18 +1,15 @@
 import Foundation
+import Settings
 
 /// Settings that belong to the machine, not the job: where a process's credentials go (S3
 /// endpoint, profile, instance role, metadata address, keys), which directories it may touch,
 /// where it keeps its own records. A submitted job cannot set them on the master, and a task
 /// cannot set them on an executor: each process keeps its own values (or none).
 public enum HostSettings {
-    public static let keys: Set<String> = [
-        "sextant.s3.endpoint", "sextant.s3.profile", "sextant.s3.instanceProfile", "sextant.s3.metadataEndpoint",
-        "sextant.s3.accessKey", "sextant.s3.secretKey", "sextant.s3.sessionToken",
-        "sextant.authenticate.secret", "sextant.authenticate.secretFile",
-        AllowedRoots.key, "sextant.executor.localPaths",
-        "sextant.master.historyDir", "sextant.eventLog.enabled", "sextant.eventLog.dir",
-        "sextant.datasets.file", "sextant.datasets.dir",
-    ]
+    /// Every declared key a job may not set (process-wide, local and secret keys: see
+    /// `KeyDeclaration.Scope`), and the roots, whatever their declaration says.
+    public static let keys: Set<String> = Set(ConfigurationKeys.all.filter { !$0.jobSettable }.map(\.name))
+        .union([AllowedRoots.key])
 
     /// `job`'s settings over `host`'s, except the host keys, which keep `host`'s values (or stay
     /// unset). Returns the host keys the job tried to set, for a warning.
