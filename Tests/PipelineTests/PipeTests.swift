@@ -180,6 +180,17 @@ final class PipeOperatorTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("bad.txt").path))
     }
 
+    func testTheEnvironmentAndWorkingDirectoryComeFromTheConf() throws {
+        let (report, _, out) = try run(#"sh -c 'echo "$GREETING from $(pwd)" > "$1"' sh {output:.txt}"#, try inputs(["a.fits"]),
+                                       settings: ["sextant.pipe.env": "GREETING=hello=world, OTHER=1"])
+        XCTAssertEqual(report.committed, 1)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("a.txt"), encoding: .utf8),
+                       "hello=world from \(directory.path)\n")
+        XCTAssertThrowsError(try PipeSettings(Configuration(["sextant.pipe.env": "NOVALUE"])))
+        XCTAssertEqual(try PipeSettings.workingDirectory(Configuration(["sextant.pipe.workDir": "sub/../w"]), fallback: "/base"),
+                       "/base/w")
+    }
+
     func testAnEmptyPartitionStartsNoProgram() throws {
         let marker = directory.appendingPathComponent("ran")
         let op = try PipeOperator(parameters: PipeParameters(

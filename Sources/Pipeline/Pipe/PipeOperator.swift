@@ -125,7 +125,7 @@ struct PipeRun {
             return fail("was killed by signal \(signal) (\(String(cString: strsignal(signal))))")
         case .timedOut(let seconds, let signal):
             entry.signal = Int(signal)
-            return fail("ran past \(PipeSettings.timeoutKey) (\(Self.format(seconds))) and was killed")
+            return fail("ran past \(PipeKeys.timeout.name) (\(Self.format(seconds))) and was killed")
         }
 
         let files = names.map { (name: $0, path: scratch.outputPath($0)) }
