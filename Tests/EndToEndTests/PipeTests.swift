@@ -58,8 +58,8 @@ final class PipeTests: XCTestCase {
                                           "--pipe", command, "--conf", "sextant.pipe.allowedCommands=*"])
         XCTAssertNotEqual(refused.status, 0)
         let output = refused.stdout + refused.stderr
-        XCTAssertTrue(output.contains("on e3: source-extractor is not allowed: pipes are off there"), output)
-        XCTAssertFalse(output.contains("on e1"), output)
+        XCTAssertTrue(output.contains("@e3: source-extractor is not allowed: pipes are off there"), output)
+        XCTAssertFalse(output.contains("@e1"), output)
         let written = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("refused").path)) ?? []
         XCTAssertFalse(written.contains { $0.hasSuffix(".cat") }, "nothing ran: \(written)")
     }
