@@ -113,7 +113,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         }
 
         let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
-            input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0, error: "not run: the job stopped") }
+            input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0,
+            error: ManifestEntry.errorLine(input: spec.inputs[$0].uri, message: "not run: the job stopped")) }
         try output.put(Self.manifestName, data: try ManifestEntry.encodeLines(ordered))
         let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
@@ -174,7 +175,8 @@ public final class ExtractionDriver: @unchecked Sendable {
                     input: input.uri, catalog: spec.outputNames(for: input).first,
                     outcome: ran ? .failed : .notRun, attempts: partition.attempts,
                     executor: partition.executor,
-                    error: ran ? "failed after \(partition.attempts) attempts: \(reason)" : reason)
+                    error: ManifestEntry.errorLine(input: input.uri, message: ran
+                        ? "failed after \(partition.attempts) attempts: \(reason)" : reason))
                 entries[indices[position]] = entry
                 if ran { onEntry?(entry) }
             }
@@ -204,7 +206,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                          skipped: count(.skipped), failed: failed.count,
                          sources: entries.reduce(0) { $0 + ($1.outcome == .committed ? $1.rows ?? 0 : 0) },
                          seconds: seconds, output: spec.parameters.output,
-                         failures: failed.prefix(10).map { "\($0.input): \($0.error ?? "unknown error")" })
+                         failures: failed.prefix(10).map { $0.error ?? ManifestEntry.errorLine(input: $0.input, message: "failed") })
     }
 }
 

@@ -23,6 +23,8 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     public var sha256: String?
     public var seconds: Double?
     public var executor: String?
+    /// Why the input failed: one line that names the input once (see `errorLine`), so the
+    /// manifest, the summary and the UI show it as is.
     public var error: String?
     /// A `--pipe` job's outputs when the command writes more than one (`catalog` is the first).
     public var outputs: [String]?
@@ -51,6 +53,15 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
 }
 
 extension ManifestEntry {
+    /// `message` as a one-line error naming `input` once: as is when it already starts with
+    /// the input (its URI, or the path of a file:// URI), else prefixed with it.
+    public static func errorLine(input: String, message: String) -> String {
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let path = input.hasPrefix("file://") ? String(input.dropFirst("file://".count)) : input
+        if line.hasPrefix(input + ":") || line.hasPrefix(path + ":") { return line }
+        return "\(input): \(line)"
+    }
+
     /// JSON lines with sorted keys, so a manifest diffs cleanly between runs.
     public static func encodeLines(_ entries: [ManifestEntry]) throws -> Data {
         let encoder = JSONEncoder()
