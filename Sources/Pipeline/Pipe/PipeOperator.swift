@@ -87,7 +87,7 @@ struct PipeRun {
         do {
             local = try scratch.stage(input, settings: context.settings)
         } catch let error as InputError {
-            entry.error = "\(error)"
+            entry.error = ManifestEntry.errorLine(input: input.uri, message: "\(error)")
             return entry
         }
         let outputPaths = Dictionary(parameters.template.outputSuffixes.map { suffix in
@@ -108,7 +108,7 @@ struct PipeRun {
             entry.command = command
             entry.stderr = StderrTail.read(scratch.stderrPath)
             let last = entry.stderr?.split(separator: "\n").last.map { ": \($0)" } ?? ""
-            entry.error = "\(input.uri): \(program) \(what)\(last)"
+            entry.error = ManifestEntry.errorLine(input: input.uri, message: "\(program) \(what)\(last)")
             return entry
         }
         switch ending {
