@@ -51,11 +51,24 @@ final class PipeTests: XCTestCase {
         XCTAssertTrue(TestSupport.eventually(10) { TestSupport.processes(commandLineStartingWith: "sleep \(marker)").isEmpty },
                       "no sleep outlives the cancelled job")
 
+        // An executor told to stop (SIGTERM) takes its programs with it.
+        let second = "62.\(UInt32.random(in: 100_000...999_999))"
+        let again = try cluster.client(["submit", frames.path, "--out", dir.appendingPathComponent("slow2").path,
+                                        "--pipe-shell", "--pipe", "sleep \(second); : {output}"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(TestSupport.eventually(20) { TestSupport.processes(commandLineStartingWith: "sleep \(second)").count == 2 })
+        cluster.kill("e2", signal: SIGTERM)
+        XCTAssertTrue(TestSupport.eventually(10) { TestSupport.processes(commandLineStartingWith: "sleep \(second)").count == 1 },
+                      "the stopped executor's sleep is gone, the other still runs")
+        _ = try cluster.client(["cancel", again.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+        XCTAssertTrue(TestSupport.eventually(10) { TestSupport.processes(commandLineStartingWith: "sleep \(second)").isEmpty })
+
         // An executor whose conf allows no pipe: the job is refused before any task, naming it.
         try cluster.startExecutor("e3")
-        try cluster.waitForExecutors(3)
+        try cluster.waitForExecutors(3)  // e1, e2 (gone now) and e3
         let refused = try cluster.client(["run", frames.path, "--out", dir.appendingPathComponent("refused").path,
-                                          "--pipe", command, "--conf", "sextant.pipe.allowedCommands=*"])
+                                          "--pipe", command, "--conf", "sextant.pipe.workDir=\(dir.path)",
+                                          "--conf", "sextant.pipe.allowedCommands=*"])
         XCTAssertNotEqual(refused.status, 0)
         let output = refused.stdout + refused.stderr
         XCTAssertTrue(output.contains("@e3: source-extractor is not allowed: pipes are off there"), output)

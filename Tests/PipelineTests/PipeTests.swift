@@ -191,6 +191,21 @@ final class PipeOperatorTests: XCTestCase {
                        "/base/w")
     }
 
+    func testResumeSkipsInputsWhoseOutputsAreAllCommitted() throws {
+        let files = try inputs(["a.fits", "b.fits"])
+        let command = #"sh -c 'echo 1 > "$1"; echo 2 > "$2"' sh {output:.one} {output:.two}"#
+        _ = try run(command, files)
+        let out = directory.appendingPathComponent("out")
+        try FileManager.default.removeItem(at: out.appendingPathComponent("b.two"))  // b is half there
+        let spec = JobSpec(inputs: files, parameters: ExtractParameters(output: out.path), resume: true,
+                           pipe: PipeJob(template: try PipeTemplate(command: command), workingDirectory: directory.path))
+        let report = try PipelineFixtures.runLocal(spec)
+        XCTAssertEqual(report.skipped, 1)
+        XCTAssertEqual(report.committed, 1)
+        XCTAssertEqual(try PipelineFixtures.manifest(in: out).map(\.outcome), [.skipped, .committed])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("b.two").path))
+    }
+
     func testAnEmptyPartitionStartsNoProgram() throws {
         let marker = directory.appendingPathComponent("ran")
         let op = try PipeOperator(parameters: PipeParameters(
