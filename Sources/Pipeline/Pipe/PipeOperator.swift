@@ -101,7 +101,7 @@ struct PipeRun {
 
         let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment,
                                      workingDirectory: parameters.workingDirectory,
-                                     stdout: scratch.stdoutPath, stderr: scratch.stderrPath)
+                                     stdout: "/dev/null", stderr: scratch.stderrPath)
         let ending = child.wait(timeout: timeout, isCancelled: { context.isCancelled })
         let program = try parameters.template.program
         func fail(_ what: String) -> ManifestEntry {
