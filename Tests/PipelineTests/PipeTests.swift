@@ -5,7 +5,7 @@ import TestSupport
 import XCTest
 
 /// `--pipe` below the command line: parsing, the allow-list, the preflight, and the operator
-/// running real programs (/bin/sh, python3) through the engine's local backend.
+/// running real programs (/bin/sh scripts) through the engine's local backend.
 final class PipeTemplateTests: XCTestCase {
     func testWordsSplitLikeAShellWithoutExpansion() throws {
         XCTAssertEqual(try ParsedTemplate.split(#"tool -a 'one two' "three \"q\" \$x" four\ five $HOME *.fits"#),
@@ -138,25 +138,22 @@ final class PipeOperatorTests: XCTestCase {
     }
 
     func testFailuresAreReportedWithStatusCommandAndStderrAndTheRestIsCommitted() throws {
-        let script = directory.appendingPathComponent("measure.py")
+        // A shell script: it starts in milliseconds even on a loaded machine, so a short timeout
+        // only ever catches the sleeper (the end-to-end test does the same in Python).
+        let script = directory.appendingPathComponent("measure.sh")
         try """
-        import sys, time
-        path, out = sys.argv[1], sys.argv[2]
-        if path.endswith("bad.fits"):
-            for i in range(40): print(f"line {i}", file=sys.stderr)
-            print("bad.fits: no stars here", file=sys.stderr)
-            sys.exit(3)
-        if path.endswith("slow.fits"):
-            print("thinking", file=sys.stderr, flush=True)
-            time.sleep(60)
-        if path.endswith("lazy.fits"):
-            sys.exit(0)
-        open(out, "w").write("ok\\n")
+        case "$1" in
+        *bad.fits) i=0; while [ $i -lt 40 ]; do echo "line $i" >&2; i=$((i + 1)); done
+                   echo "bad.fits: no stars here" >&2; exit 3 ;;
+        *slow.fits) echo thinking >&2; sleep 60 ;;
+        *lazy.fits) exit 0 ;;
+        esac
+        echo ok > "$2"
         """.write(to: script, atomically: true, encoding: .utf8)
         let started = Date()
-        let (report, entries, out) = try run("python3 \(script.path) {input} {output:.txt}",
+        let (report, entries, out) = try run("sh \(script.path) {input} {output:.txt}",
                                              try inputs(["good.fits", "bad.fits", "slow.fits", "lazy.fits"]),
-                                             settings: ["sextant.pipe.timeout": "1s"])
+                                             settings: ["sextant.pipe.timeout": "2s"])
         XCTAssertLessThan(Date().timeIntervalSince(started), 20, "the timeout killed the sleeper")
         XCTAssertEqual(report.committed, 1)
         XCTAssertEqual(report.failed, 3)
@@ -165,15 +162,15 @@ final class PipeOperatorTests: XCTestCase {
 
         let bad = entries[1]
         XCTAssertEqual(bad.exitStatus, 3)
-        XCTAssertTrue(bad.command?.hasPrefix("python3 \(script.path) ") == true, bad.command ?? "")
+        XCTAssertTrue(bad.command?.hasPrefix("sh \(script.path) ") == true, bad.command ?? "")
         XCTAssertEqual(bad.stderr?.split(separator: "\n").count, StderrTail.maxLines)
         XCTAssertEqual(bad.stderr?.split(separator: "\n").last, "bad.fits: no stars here")
-        XCTAssertTrue(bad.error?.contains("python3 exited with status 3: bad.fits: no stars here") == true, bad.error ?? "")
+        XCTAssertTrue(bad.error?.contains("sh exited with status 3: bad.fits: no stars here") == true, bad.error ?? "")
 
         let slow = entries[2]
         XCTAssertEqual(slow.signal, Int(SIGTERM))
         XCTAssertEqual(slow.stderr, "thinking")
-        XCTAssertTrue(slow.error?.contains("ran past sextant.pipe.timeout (1 s) and was killed") == true, slow.error ?? "")
+        XCTAssertTrue(slow.error?.contains("ran past sextant.pipe.timeout (2 s) and was killed") == true, slow.error ?? "")
 
         XCTAssertEqual(entries[3].exitStatus, 0)
         XCTAssertTrue(entries[3].error?.contains("exited 0 but did not write lazy.txt") == true, entries[3].error ?? "")
