@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "sextant", targets: ["sextant"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "SextantPipeline", targets: ["Pipeline"]),
+        // The cluster (master, executor daemon, client) for programs on the Engine: Examples/SkyStats.
+        .library(name: "SextantCluster", targets: ["Cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -68,6 +70,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+
+        // Examples/SkyStats's own sources, built with the suite so its test runs them in local and
+        // cluster mode without building the example package apart (which compiles SwiftNIO again).
+        .executableTarget(name: "SkyStatsExample", dependencies: ["Engine", "Cluster"],
+                          path: "Examples/SkyStats/Sources/SkyStats"),
 
         .testTarget(name: "FITSTests", dependencies: ["TestSupport", "FITS"]),
         .testTarget(name: "WCSTests", dependencies: ["TestSupport", "WCS", "FITS"]),
