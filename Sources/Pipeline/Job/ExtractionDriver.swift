@@ -66,6 +66,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 entries[index] = ManifestEntry(input: input.uri, catalog: name, outcome: .skipped,
                                                attempts: 0, rows: earlier?.rows, bytes: size,
                                                sha256: earlier?.sha256, executor: earlier?.executor)
+                entries[index]?.provenance = earlier?.provenance
                 onEntry?(entries[index]!)
             } else {
                 pending.append(index)
@@ -105,7 +106,10 @@ public final class ExtractionDriver: @unchecked Sendable {
 
         let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
             input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0, error: "not run: the job stopped") }
-        try output.put(Self.manifestName, data: try ManifestEntry.encodeLines(ordered))
+        let manifest = try ManifestEntry.encodeLines(ordered)
+        try output.put(Self.manifestName, data: manifest)
+        try output.put(JobProvenance.fileName, data: try JobProvenance(
+            spec: spec, entries: ordered, manifest: manifest, started: started, finished: Date()).encoded())
         let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
         return report

@@ -24,6 +24,8 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     public var seconds: Double?
     public var executor: String?
     public var error: String?
+    /// Where the catalog came from: the input's checksum, size, ETag or mtime, path, software, times.
+    public var provenance: InputProvenance?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
