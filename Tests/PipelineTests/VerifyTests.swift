@@ -1,0 +1,111 @@
+import Engine
+import Foundation
+@testable import Pipeline
+import TestSupport
+import XCTest
+
+final class VerifyTests: XCTestCase {
+    private func finishedJob(_ label: String, count: Int = 4) throws -> (inputs: [InputFile], out: URL) {
+        let dir = try TestSupport.makeTemporaryDirectory(label)
+        let frames = try PipelineFixtures.frames(count, in: dir.appendingPathComponent("in"), seed: 57)
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let out = dir.appendingPathComponent("out")
+        XCTAssertEqual(try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path))).status,
+                       .succeeded)
+        return (inputs, out)
+    }
+
+    private func verify(_ out: URL, sample: Int? = nil, seed: UInt64 = 0) throws -> VerifyReport {
+        try Verifier(record: try JobRecord.load(output: out.path, settings: [:]), settings: [:], sample: sample, seed: seed,
+                     parallelism: 2).run()
+    }
+
+    private func flipByte(_ path: String, at offset: Int) throws {
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
+        try handle.seek(toOffset: UInt64(offset))
+        handle.write(Data([byte ^ 0x01]))
+    }
+
+    func testAnUntouchedJobVerifiesAndOneChangedByteNamesItsInput() throws {
+        let (inputs, out) = try finishedJob("verify-byte")
+        let clean = try verify(out)
+        XCTAssertTrue(clean.passed, "\(clean.findings)")
+        XCTAssertEqual(clean.checked, 4)
+
+        // One byte of pixel data, well past the header.
+        try flipByte(inputs[2].uri, at: 2880 * 3 + 1001)
+        let report = try verify(out)
+        XCTAssertFalse(report.passed)
+        XCTAssertEqual(Set(report.findings.map(\.input)), [inputs[2].uri], "only the changed input is named")
+        XCTAssertTrue(report.findings.contains { $0.kind == .inputChanged }, "\(report.findings)")
+    }
+
+    func testAlteredAndMissingCatalogsAreReported() throws {
+        let (inputs, out) = try finishedJob("verify-catalogs")
+        let names = try PipelineFixtures.manifest(in: out).map { $0.catalog! }
+        try flipByte(out.appendingPathComponent(names[0]).path, at: 2880 * 3 + 17)
+        try FileManager.default.removeItem(at: out.appendingPathComponent(names[3]))
+        let report = try verify(out)
+        XCTAssertEqual(report.findings.map(\.kind), [.catalogDiffers, .catalogMissing], "\(report.findings)")
+        XCTAssertEqual(report.findings.map(\.input), [inputs[0].uri, inputs[3].uri])
+        XCTAssertTrue(report.findings[0].detail.contains("changed after the job"), report.findings[0].detail)
+    }
+
+    func testASampleIsTheSameForTheSameSeedAndChecksThatManyInputs() throws {
+        let items = Array(0..<100)
+        let first = Verifier.choose(items, sample: 7, seed: 3)
+        XCTAssertEqual(first, Verifier.choose(items, sample: 7, seed: 3))
+        XCTAssertNotEqual(first, Verifier.choose(items, sample: 7, seed: 4))
+        XCTAssertEqual(Set(first).count, 7)
+        XCTAssertEqual(Verifier.choose(items, sample: 500, seed: 3), items)
+
+        let (_, out) = try finishedJob("verify-sample")
+        let report = try verify(out, sample: 2, seed: 9)
+        XCTAssertEqual(report.checked, 2)
+        XCTAssertTrue(report.passed)
+    }
+
+    func testReproducingAJobWritesByteIdenticalCatalogs() throws {
+        let (_, out) = try finishedJob("reproduce-same", count: 3)
+        let record = try JobRecord.load(manifest: out.appendingPathComponent("_manifest.jsonl").path, settings: [:])
+        let again = out.deletingLastPathComponent().appendingPathComponent("again")
+        let reproduction = Reproduction(record: record, output: again.path)
+        XCTAssertEqual(try PipelineFixtures.runLocal(try reproduction.makeSpec(settings: [:])).status, .succeeded)
+        let report = reproduction.compare(try PipelineFixtures.manifest(in: again))
+        XCTAssertEqual(report, ReproductionReport(identical: 3, differing: []))
+        for entry in record.entries {
+            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent(entry.catalog!)),
+                           try Data(contentsOf: again.appendingPathComponent(entry.catalog!)))
+        }
+    }
+
+    func testReproductionRefusesChangedInputsAndOtherSoftwareUnlessAllowed() throws {
+        let (inputs, out) = try finishedJob("reproduce-refuse", count: 2)
+        var record = try JobRecord.load(output: out.path, settings: [:])
+        record.provenance.software.libraries["libsep"] = "0.9.9"
+        let again = out.deletingLastPathComponent().appendingPathComponent("again").path
+        XCTAssertThrowsError(try Reproduction(record: record, output: again).makeSpec(settings: [:])) { error in
+            XCTAssertTrue("\(error)".contains("libsep 0.9.9, now"), "\(error)")
+            XCTAssertTrue("\(error)".contains("--allow-newer"), "\(error)")
+        }
+        XCTAssertEqual(try Reproduction(record: record, output: again, allowNewer: true).makeSpec(settings: [:]).inputs.count, 2)
+
+        try flipByte(inputs[1].uri, at: 2880 * 3 + 5)
+        XCTAssertThrowsError(try Reproduction(record: record, output: again, allowNewer: true).makeSpec(settings: [:])) { error in
+            guard case ReproductionError.inputsChanged(let lines) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(lines.count, 1)
+            XCTAssertTrue(lines[0].hasPrefix(inputs[1].uri + ": its bytes changed"), lines[0])
+        }
+    }
+
+    func testAJobWithoutProvenanceIsRefusedWithTheReason() throws {
+        let (_, out) = try finishedJob("verify-old", count: 1)
+        try FileManager.default.removeItem(at: out.appendingPathComponent("_provenance.json"))
+        XCTAssertThrowsError(try JobRecord.load(output: out.path, settings: [:])) { error in
+            XCTAssertTrue("\(error)".contains("_provenance.json: missing"), "\(error)")
+        }
+    }
+}
