@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Hashing
 @testable import Pipeline
 import TestSupport
 import XCTest
@@ -99,6 +100,26 @@ final class VerifyTests: XCTestCase {
             XCTAssertEqual(lines.count, 1)
             XCTAssertTrue(lines[0].hasPrefix(inputs[1].uri + ": its bytes changed"), lines[0])
         }
+    }
+
+    func testInputsAreCheckedAgainstAPublishedURLListEvenWhenTheJobDidNotHashThem() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("verify-published")
+        let frames = try PipelineFixtures.frames(2, in: dir.appendingPathComponent("in"), seed: 61)
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let out = dir.appendingPathComponent("out")
+        let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path),
+                           settings: [ProvenanceSettings.inputChecksumKey: "false"])
+        XCTAssertEqual(try PipelineFixtures.runLocal(spec).status, .succeeded)
+        let real = Digest.sha256(try Data(contentsOf: URL(fileURLWithPath: frames[0]))).hexString
+        let list = """
+            https://archive.example/frames/\(inputs[0].relativePath) \(real)
+            https://archive.example/frames/\(inputs[1].relativePath) \(String(repeating: "0", count: 64))
+            """
+        let published = try Verifier.publishedChecksums(list: list, file: "list.txt")
+        let report = try Verifier(record: try JobRecord.load(output: out.path, settings: [:]), settings: [:],
+                                  published: published).run()
+        XCTAssertEqual(report.findings.map(\.kind), [.notAsPublished], "\(report.findings)")
+        XCTAssertEqual(report.findings.first?.input, inputs[1].uri)
     }
 
     func testAJobWithoutProvenanceIsRefusedWithTheReason() throws {

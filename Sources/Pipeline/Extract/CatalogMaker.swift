@@ -30,12 +30,15 @@ struct CatalogMaker {
         self.extractor = try Extractor(parameters: parameters.extraction)
     }
 
-    func make(_ input: InputFile, stores: StoreCache, settings: [String: String], checksum: Bool) throws -> Outcome {
+    /// `checksum` hashes the input and records it in the catalog's header; `hashOnly` hashes it
+    /// without (verifying a job that did not record checksums against a published list).
+    func make(_ input: InputFile, stores: StoreCache, settings: [String: String], checksum: Bool,
+              hashOnly: Bool = false) throws -> Outcome {
         let image: FITSImage
         let fingerprint: InputFingerprint
         do {
             (image, fingerprint) = try ImageLoader.load(input, hdu: parameters.hdu.selection, stores: stores,
-                                                        settings: settings, checksum: checksum)
+                                                        settings: settings, checksum: checksum || hashOnly)
         } catch let error as FITSError {
             return .failed(error)
         } catch let error as StorageError where error.kind == .notFound {
@@ -52,7 +55,8 @@ struct CatalogMaker {
             return .failed(error)
         }
         let provenance = CatalogProvenance(input: input.relativePath, hdu: image.hdu, extname: image.extname,
-                                           parameters: parameters.extraction, inputSHA256: fingerprint.sha256,
+                                           parameters: parameters.extraction,
+                                           inputSHA256: checksum ? fingerprint.sha256 : nil,
                                            parametersSHA256: parametersSHA256)
         let bytes = try CatalogEncoder.encode(catalog, format: parameters.format, provenance: provenance)
         return .made(Made(bytes: bytes, rows: catalog.count, fingerprint: fingerprint))

@@ -13,14 +13,24 @@ public struct Verifier: Sendable {
     public var sample: Int?
     public var seed: UInt64
     public var parallelism: Int
+    /// Published SHA-256s by file name (a `urls` dataset's list): an input of that name must have them.
+    public var published: [String: String]
 
     public init(record: JobRecord, settings: [String: String], sample: Int? = nil, seed: UInt64 = 0,
-                parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, published: [String: String] = [:]) {
         self.record = record
+        self.published = published
         self.settings = settings
         self.sample = sample
         self.seed = seed
         self.parallelism = max(1, parallelism)
+    }
+
+    /// File name to SHA-256 from a URL list (`URL [SHA-256]` lines); files listed without one are left out.
+    public static func publishedChecksums(list text: String, file: String) throws -> [String: String] {
+        var checksums: [String: String] = [:]
+        for remote in try RemoteFile.parseList(text, file: file) { checksums[remote.name] = remote.sha256 }
+        return checksums
     }
 
     /// The recorded keys that decide catalogs (SEP's limits, the input checksum), over `settings`.
@@ -67,10 +77,12 @@ public struct Verifier: Sendable {
 
     private func check(_ input: InputFile, _ entry: ManifestEntry, maker: CatalogMaker, output: ObjectStore,
                        settings: [String: String], checksum: Bool) throws -> [VerifyFinding] {
-        guard let name = entry.catalog, let recorded = entry.provenance else { return [] }
+        guard let catalogName = entry.catalog, let recorded = entry.provenance else { return [] }
         var found: [VerifyFinding] = []
         let made: CatalogMaker.Made
-        switch try maker.make(input, stores: StoreCache.shared, settings: settings, checksum: checksum) {
+        let expected = published[(input.uri as NSString).lastPathComponent]
+        switch try maker.make(input, stores: StoreCache.shared, settings: settings, checksum: checksum,
+                              hashOnly: expected != nil) {
         case .failed(let error):
             return [VerifyFinding(input: input.uri, kind: .inputUnreadable, detail: "\(error)")]
         case .made(let value):
@@ -82,6 +94,11 @@ public struct Verifier: Sendable {
             found.append(VerifyFinding(input: input.uri, kind: .inputChanged,
                                        detail: "its size changed: was \(recorded.inputSize) bytes, is \(made.fingerprint.size)"))
         }
+        if let expected, let now = made.fingerprint.sha256, expected != now {
+            found.append(VerifyFinding(input: input.uri, kind: .notAsPublished,
+                                       detail: "its bytes are not the published file's: the list gives SHA-256 \(expected), it is \(now)"))
+        }
+        let name = catalogName
         guard let stored = try Self.get(name, from: output) else {
             found.append(VerifyFinding(input: input.uri, kind: .catalogMissing, detail: "its catalog \(name) is missing"))
             return found
@@ -132,6 +149,7 @@ public struct VerifyFinding: Sendable, Equatable, CustomStringConvertible {
         case catalogMissing = "catalog missing"
         case catalogDiffers = "catalog differs"
         case noProvenance = "no provenance"
+        case notAsPublished = "not as published"
     }
 
     public var input: String

@@ -21,6 +21,8 @@ struct VerifyCommand: ParsableCommand {
     var sample: Int?
     @Option(help: "Seed of the --sample draw (default 0), so a check can be repeated exactly.")
     var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("A URL list with SHA-256s (a `urls` dataset's list in datasets.txt): each input named in it must also have the published checksum.", valueName: "file"))
+    var urls: String?
     @OptionGroup(title: "Configuration") var conf: ConfOptions
 
     func run() throws {
@@ -30,7 +32,9 @@ struct VerifyCommand: ParsableCommand {
         let report: VerifyReport
         do {
             let record = try JobRecord.load(output: output, settings: configuration.values)
-            report = try Verifier(record: record, settings: configuration.values, sample: sample, seed: seed)
+            let published = try urls.map { try Verifier.publishedChecksums(list: String(contentsOfFile: $0, encoding: .utf8), file: $0) } ?? [:]
+            report = try Verifier(record: record, settings: configuration.values, sample: sample, seed: seed,
+                                  published: published)
                 .run { finding in if let finding { print(finding) } }
         } catch {
             Console.error("\(error)")
