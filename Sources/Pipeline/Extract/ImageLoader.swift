@@ -1,3 +1,4 @@
+import Engine
 import FITS
 import Foundation
 import Hashing
@@ -12,8 +13,6 @@ import Storage
 /// (hashed in memory for objects; for files, a second pass over bytes the read just brought
 /// into the page cache), the size, and the ETag or modification time.
 enum ImageLoader {
-    static let defaultSpoolThreshold = 512 << 20
-
     static func load(_ input: InputFile, hdu: HDUSelection, stores: StoreCache, settings: [String: String],
                      checksum: Bool) throws -> (image: FITSImage, fingerprint: InputFingerprint) {
         let uri = input.uri
@@ -23,7 +22,7 @@ enum ImageLoader {
             return (image, try InputFingerprint.ofFile(path, checksum: checksum))
         }
         let (store, key, _) = try stores.storeAndKey(for: uri, settings: settings)
-        let threshold = settings["sextant.input.spoolThreshold"].flatMap(Int.init) ?? defaultSpoolThreshold
+        let threshold = Int(try Configuration(settings).value(of: StorageKeys.spoolThreshold))
         // The listing already gave the size: a small object is one GET, with no HEAD first.
         if input.size > 0, input.size < threshold {
             let (data, etag) = try getWithETag(store, key)

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Where one catalog came from, on its manifest line (`provenance`): the input's bytes as read,
@@ -37,17 +38,13 @@ public struct InputProvenance: Codable, Equatable, Sendable {
 /// What a job records about its inputs: `sextant.provenance.inputChecksum` (default true)
 /// hashes every input's bytes; off, only size and ETag or mtime are recorded.
 public struct ProvenanceSettings: Sendable, Equatable {
-    public static let inputChecksumKey = "sextant.provenance.inputChecksum"
+    public static let inputChecksumKey = ProvenanceKeys.inputChecksum.name
     public var inputChecksum: Bool
 
     public init(inputChecksum: Bool = true) { self.inputChecksum = inputChecksum }
 
     public init(_ settings: [String: String]) throws {
-        guard let text = settings[Self.inputChecksumKey] else { self.init(); return }
-        guard let value = Bool(text.lowercased()) else {
-            throw InputError.unreadable(Self.inputChecksumKey, reason: "must be true or false, not \(text)")
-        }
-        self.init(inputChecksum: value)
+        self.init(inputChecksum: try Configuration(settings).value(of: ProvenanceKeys.inputChecksum))
     }
 }
 

@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let configuration = try conf.configuration(flags: job.flagSettings)
         Console.bootstrapLogging(level: configuration["sextant.log.level"])
-        let master = configuration.string("sextant.master", default: "local[*]")
+        let master = try configuration.value(of: SchedulerKeys.master)
         if let manifest = reproduction.reproduce {
             try ReproduceRun.run(manifest: manifest, allowNewer: reproduction.allowNewer, output: output.out,
                                  master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
@@ -96,13 +96,16 @@ struct JobOptionsGroup: ParsableArguments {
 
     func makeSpec(inputs: [String], output: OutputOptions, extraction: ExtractionOptions,
                   configuration: Configuration) throws -> JobSpec {
-        let listing = InputResolver.listing(configuration: configuration, dryRun: dryRun)
+        let listing = try InputResolver.listing(configuration: configuration, dryRun: dryRun)
         let files = try listing.expand(inputs)
         let parameters = ExtractParameters(output: output.out, format: output.format, hdu: HDUChoice(output.hdu),
                                            extraction: try extraction.parameters())
         var bytes: Int64?
         if let partitionBytes {
-            bytes = try Configuration(["size": partitionBytes]).size("size", default: 0)
+            guard let size = ValueParsers.size(partitionBytes) else {
+                throw ValidationError("--partition-bytes: '\(partitionBytes)' is not a size like 512k, 64m or 2g")
+            }
+            bytes = size
         }
         return JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
                        partitionBytes: bytes, settings: configuration.values)
