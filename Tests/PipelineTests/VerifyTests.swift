@@ -122,6 +122,17 @@ final class VerifyTests: XCTestCase {
         XCTAssertEqual(report.findings.first?.input, inputs[1].uri)
     }
 
+    func testAPipeJobIsRefusedWithTheReason() throws {
+        let (_, out) = try finishedJob("verify-pipe", count: 1)
+        let file = out.appendingPathComponent("_provenance.json")
+        var provenance = try JSONDecoder().decode(JobProvenance.self, from: Data(contentsOf: file))
+        provenance.pipe = PipeJob(template: try PipeTemplate(command: "cp {input} {output}"), workingDirectory: "/")
+        try provenance.encoded().write(to: file)
+        XCTAssertThrowsError(try JobRecord.load(output: out.path, settings: [:])) { error in
+            XCTAssertTrue("\(error)".contains("a --pipe job"), "\(error)")
+        }
+    }
+
     func testAJobWithoutProvenanceIsRefusedWithTheReason() throws {
         let (_, out) = try finishedJob("verify-old", count: 1)
         try FileManager.default.removeItem(at: out.appendingPathComponent("_provenance.json"))

@@ -49,7 +49,7 @@ public struct ExtractOperator: PartitionOperator {
         case .failed(let error):
             return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
                                  seconds: Date().timeIntervalSince(started), executor: context.executor,
-                                 error: "\(error)")
+                                 error: ManifestEntry.errorLine(input: input.uri, message: "\(error)"))
         case .made(let made):
             try output.put(catalogName, data: made.bytes)
             var entry = ManifestEntry(input: input.uri, catalog: catalogName, outcome: .committed,

@@ -21,6 +21,8 @@ public struct JobProvenance: Codable, Equatable, Sendable {
     public var parametersSHA256: String
     /// The exact canonical JSON text `parametersSHA256` hashes.
     public var parametersJSON: String
+    /// Set for a `--pipe` job: its command ran instead of SEP (`verify` and `--reproduce` refuse it).
+    public var pipe: PipeJob?
     /// The job's settings without the secret keys (`JobSpec.secretKeys`).
     public var settings: [String: String]
     public var master: String?
@@ -43,6 +45,7 @@ public struct JobProvenance: Codable, Equatable, Sendable {
         parameters = CatalogRecipe(spec.parameters)
         parametersSHA256 = try parameters.sha256()
         parametersJSON = String(decoding: try parameters.canonicalJSON(), as: UTF8.self)
+        pipe = spec.pipe
         settings = spec.shareableSettings
         master = settings["sextant.master"]
         inputChecksum = try ProvenanceSettings(spec.settings).inputChecksum

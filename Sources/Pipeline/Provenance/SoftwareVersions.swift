@@ -2,12 +2,14 @@ import Extraction
 import FITS
 import Foundation
 import Hashing
+import WCS
 
 /// The software that makes a catalog, as this process finds it at run time: Sextant's version,
 /// and the linked C libraries' versions as they report them (not as they were at build time).
 public struct SoftwareVersions: Codable, Equatable, Sendable {
     public var sextant: String
-    /// Library name to the version it reports: `libsep` (sep_version_string), `cfitsio` (ffvers).
+    /// Library name to the version it reports: `libsep` (sep_version_string), `cfitsio` (ffvers),
+    /// `wcslib` (wcslib_version).
     public var libraries: [String: String]
 
     public init(sextant: String, libraries: [String: String]) {
@@ -18,7 +20,7 @@ public struct SoftwareVersions: Codable, Equatable, Sendable {
     /// This process's software.
     public static let current = SoftwareVersions(
         sextant: SextantVersion.string,
-        libraries: ["libsep": SEPLibrary.version, "cfitsio": FITSLibrary.version])
+        libraries: ["libsep": SEPLibrary.version, "cfitsio": FITSLibrary.version, "wcslib": WCSLibrary.version])
 
     /// A short name of these versions (16 hex digits of the SHA-256 of their canonical JSON):
     /// each manifest line carries it, `_provenance.json` spells it out.

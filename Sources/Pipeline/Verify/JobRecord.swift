@@ -35,6 +35,10 @@ public struct JobRecord: Sendable {
         } catch {
             throw RecordError.unreadable(joined(output, JobProvenance.fileName), why: "\(error)")
         }
+        if provenance.pipe != nil {
+            throw RecordError.unreadable(joined(output, JobProvenance.fileName),
+                                         why: "a --pipe job: verify and --reproduce re-run SEP jobs only")
+        }
         return JobRecord(output: output, entries: entries, provenance: provenance)
     }
 
