@@ -7,7 +7,7 @@ import Pipeline
 struct ReproduceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run a past job again: its inputs and parameters from this _manifest.jsonl (and the _provenance.json beside it), into --out.", valueName: "manifest"))
     var reproduce: String?
-    @Flag(help: "With --reproduce, run even when Sextant, libsep or CFITSIO differ from the job's versions.")
+    @Flag(help: "With --reproduce, run even when Sextant, libsep, CFITSIO or wcslib differ from the job's versions.")
     var allowNewer = false
 }
 
