@@ -18,7 +18,7 @@ public struct ExtractOperator: PartitionOperator {
 
     public static let name = "sextant.extract"
 
-    private let parameters: ExtractParameters
+    let parameters: ExtractParameters
     private let maker: CatalogMaker
 
     public init(parameters: ExtractParameters) throws {
@@ -31,9 +31,14 @@ public struct ExtractOperator: PartitionOperator {
         try LargeImageGate.shared.apply(context.settings)
         let checksum = try ProvenanceSettings(context.settings).inputChecksum
         let stores = StoreCache.shared
+        let roots = AllowedRoots(settings: context.settings)
+        if let refused = refusal(output: parameters.output, inputs: inputs, roots: roots, context: context) {
+            return refused
+        }
         let output = try stores.store(for: parameters.output, settings: context.settings)
         return try inputs.map { input in
             try context.checkCancellation()
+            if let refused = refusal(input, roots: roots, context: context) { return refused }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
                 try process(input, output: output, stores: stores, checksum: checksum, context: context)
@@ -45,7 +50,9 @@ public struct ExtractOperator: PartitionOperator {
                          context: TaskContext) throws -> ManifestEntry {
         let started = Date()
         let catalogName = parameters.format.catalogName(for: input.relativePath)
-        switch try maker.make(input, stores: stores, settings: context.settings, checksum: checksum) {
+        let outcome = try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
+                                     checkCancellation: { try context.checkCancellation() })
+        switch outcome {
         case .failed(let error):
             return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
                                  seconds: Date().timeIntervalSince(started), executor: context.executor,
@@ -55,7 +62,8 @@ public struct ExtractOperator: PartitionOperator {
             var entry = ManifestEntry(input: input.uri, catalog: catalogName, outcome: .committed,
                                       rows: made.rows, bytes: made.bytes.count,
                                       sha256: Digest.sha256(made.bytes).hexString,
-                                      seconds: Date().timeIntervalSince(started), executor: context.executor)
+                                      seconds: Date().timeIntervalSince(started), executor: context.executor,
+                                      hdus: made.fields.count > 1 ? made.fields.map(HDUSummary.init) : nil)
             let print = made.fingerprint
             entry.provenance = InputProvenance(inputSHA256: print.sha256, inputSize: print.size,
                                                inputETag: print.etag, inputModified: print.modified,

@@ -9,36 +9,84 @@ import Storage
 /// above `sextant.input.spoolThreshold` bytes (default 512 MiB), spooled to a temporary
 /// file first, so a huge object does not have to fit in memory twice.
 ///
-/// Each load also says which bytes it read (`InputFingerprint`): their SHA-256 when asked
-/// (hashed in memory for objects; for files, a second pass over bytes the read just brought
-/// into the page cache), the size, and the ETag or modification time.
+/// An opened input also says which bytes it is (`InputFingerprint`): their SHA-256 when asked
+/// (hashed in memory for objects; a file is read once to hash it, and CFITSIO then reads it
+/// from the page cache), the size, and the ETag or modification time.
 enum ImageLoader {
-    static func load(_ input: InputFile, hdu: HDUSelection, stores: StoreCache, settings: [String: String],
-                     checksum: Bool) throws -> (image: FITSImage, fingerprint: InputFingerprint) {
+    /// An input fetched once, whose HDUs are then read one at a time.
+    final class OpenedInput {
+        private enum Backing {
+            case path(String)
+            case memory(Data)
+            case fetched(FetchedObject)
+        }
+
+        private let backing: Backing
+        let uri: String
+        /// The object's ETag, when the store gave one with its bytes.
+        private var etag: String?
+
+        fileprivate init(path: String, uri: String) { backing = .path(path); self.uri = uri }
+        fileprivate init(data: Data, uri: String, etag: String? = nil) {
+            backing = .memory(data); self.uri = uri; self.etag = etag
+        }
+        fileprivate init(object: FetchedObject, uri: String) { backing = .fetched(object); self.uri = uri }
+
+        deinit { if case .fetched(let object) = backing { object.discard() } }
+
+        func image(_ hdu: HDUSelection) throws -> FITSImage {
+            switch backing {
+            case .path(let path): return try FITSImage(contentsOfFile: path, hdu: hdu)
+            case .memory(let data): return try FITSImage(data: data, name: uri, hdu: hdu)
+            case .fetched(.memory(let data)): return try FITSImage(data: data, name: uri, hdu: hdu)
+            case .fetched(.spooled(let file)), .fetched(.localFile(let file)):
+                return try FITSImage(contentsOfFile: file.path, hdu: hdu)
+            }
+        }
+
+        /// Which bytes this input is; `checksum` also hashes them.
+        func fingerprint(checksum: Bool) throws -> InputFingerprint {
+            switch backing {
+            case .path(let path): return try InputFingerprint.ofFile(path, checksum: checksum)
+            case .memory(let data), .fetched(.memory(let data)): return .ofBytes(data, etag: etag, checksum: checksum)
+            case .fetched(.spooled(let file)), .fetched(.localFile(let file)):
+                var fingerprint = try InputFingerprint.ofFile(file.path, checksum: checksum)
+                fingerprint.modified = nil  // a spooled copy's mtime says nothing about the object
+                return fingerprint
+            }
+        }
+
+        /// Every HDU holding an image (headers only).
+        func imageHDUs() throws -> [Int] {
+            switch backing {
+            case .path(let path): return try FITSImage.imageHDUs(contentsOfFile: path)
+            case .memory(let data): return try FITSImage.imageHDUs(data: data, name: uri)
+            case .fetched(.memory(let data)): return try FITSImage.imageHDUs(data: data, name: uri)
+            case .fetched(.spooled(let file)), .fetched(.localFile(let file)):
+                return try FITSImage.imageHDUs(contentsOfFile: file.path)
+            }
+        }
+    }
+
+    static func open(_ input: InputFile, stores: StoreCache, settings: [String: String]) throws -> OpenedInput {
         let uri = input.uri
         guard uri.contains("://"), !uri.hasPrefix("file://") else {
             let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri
-            let image = try FITSImage(contentsOfFile: path, hdu: hdu)
-            return (image, try InputFingerprint.ofFile(path, checksum: checksum))
+            return OpenedInput(path: path, uri: uri)
         }
         let (store, key, _) = try stores.storeAndKey(for: uri, settings: settings)
         let threshold = Int(try Configuration(settings).value(of: StorageKeys.spoolThreshold))
         // The listing already gave the size: a small object is one GET, with no HEAD first.
         if input.size > 0, input.size < threshold {
             let (data, etag) = try getWithETag(store, key)
-            return (try FITSImage(data: data, name: uri, hdu: hdu), .ofBytes(data, etag: etag, checksum: checksum))
+            return OpenedInput(data: data, uri: uri, etag: etag)
         }
-        let object = try store.fetch(key, spoolThreshold: threshold)
-        defer { object.discard() }
-        let etag = try? store.head(key)?.etag
-        switch object {
-        case .memory(let data):
-            return (try FITSImage(data: data, name: uri, hdu: hdu), .ofBytes(data, etag: etag, checksum: checksum))
-        case .spooled(let file), .localFile(let file):
-            var fingerprint = try InputFingerprint.ofFile(file.path, checksum: checksum)
-            (fingerprint.etag, fingerprint.modified) = (etag, nil)
-            return (try FITSImage(contentsOfFile: file.path, hdu: hdu), fingerprint)
-        }
+        return OpenedInput(object: try store.fetch(key, spoolThreshold: threshold), uri: uri)
+    }
+
+    static func load(_ input: InputFile, hdu: HDUSelection, stores: StoreCache,
+                     settings: [String: String]) throws -> FITSImage {
+        try open(input, stores: stores, settings: settings).image(hdu)
     }
 
     static func getWithETag(_ store: ObjectStore, _ key: String) throws -> (Data, String?) {

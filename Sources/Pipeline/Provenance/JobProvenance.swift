@@ -10,6 +10,8 @@ public struct JobProvenance: Codable, Equatable, Sendable {
     public static let currentSchema = 1
 
     public var schema: Int
+    /// `ManifestEntry.schemaVersion` of the `_manifest.jsonl` beside it.
+    public var manifestSchema: Int?
     public var jobID: String
     /// The versions of the driver's software; each manifest line names its maker's by `softwareID`.
     public var software: SoftwareVersions
@@ -38,6 +40,7 @@ public struct JobProvenance: Codable, Equatable, Sendable {
 
     init(spec: JobSpec, entries: [ManifestEntry], manifest: Data, started: Date, finished: Date) throws {
         schema = Self.currentSchema
+        manifestSchema = ManifestEntry.schemaVersion
         jobID = spec.jobID
         software = .current
         softwareID = software.id
