@@ -122,6 +122,30 @@ final class VerifyTests: XCTestCase {
         XCTAssertEqual(report.findings.first?.input, inputs[1].uri)
     }
 
+    func testAMultiExtensionInputVerifiesAndAChangedCCDIsNamed() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("verify-mef")
+        let ccds = try (0..<2).map { try SkyCatalogTests.frame(in: dir, keywords: [], seed: 70 + UInt64($0), name: "ccd\($0).fits") }
+        let mef = dir.appendingPathComponent("mosaic.fits").path
+        _ = try python("""
+            import sys
+            from astropy.io import fits
+            hdus = [fits.PrimaryHDU()] + [fits.ImageHDU(fits.getdata(p), name='CCD%d' % i) for i, p in enumerate(sys.argv[2:])]
+            fits.HDUList(hdus).writeto(sys.argv[1])
+            print('{}')
+            """, mef, ccds[0], ccds[1])
+        let out = dir.appendingPathComponent("out")
+        let spec = JobSpec(inputs: [InputFile(uri: mef, relativePath: "mosaic.fits")], parameters: ExtractParameters(output: out.path))
+        XCTAssertEqual(try PipelineFixtures.runLocal(spec).status, .succeeded)
+        XCTAssertEqual(try PipelineFixtures.manifest(in: out).first?.hdus?.count, 2, "one table per CCD")
+        XCTAssertTrue(try verify(out).passed)
+
+        let size = try Data(contentsOf: URL(fileURLWithPath: mef)).count
+        try flipByte(mef, at: size - 2880 - 100)  // in the last CCD's pixels
+        let report = try verify(out)
+        XCTAssertEqual(report.findings.map(\.input), [mef, mef], "\(report.findings)")
+        XCTAssertEqual(report.findings.map(\.kind), [.inputChanged, .catalogDiffers])
+    }
+
     func testAPipeJobIsRefusedWithTheReason() throws {
         let (_, out) = try finishedJob("verify-pipe", count: 1)
         let file = out.appendingPathComponent("_provenance.json")
