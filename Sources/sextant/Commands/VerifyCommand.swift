@@ -40,6 +40,8 @@ struct VerifyCommand: ParsableCommand {
             Console.error("\(error)")
             throw ExitCode(ExitStatus.unusable)
         }
+        // Lines without provenance are found before any input is read, so not printed as they come.
+        for finding in report.findings where finding.kind == .noProvenance { print(finding) }
         for difference in report.softwareDifferences {
             Console.info("note: software differs from the job's: \(difference)")
         }
