@@ -80,6 +80,11 @@ final class ProvenanceTests: XCTestCase {
         XCTAssertNil(card("INSHA256", in: text))
         XCTAssertNotNil(card("PARHASH", in: text))
         XCTAssertThrowsError(try ProvenanceSettings([ProvenanceSettings.inputChecksumKey: "maybe"]))
+        let bad = inputs[0].uri + ".out"
+        XCTAssertThrowsError(try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: bad),
+                                                                   settings: [ProvenanceSettings.inputChecksumKey: "maybe"])))
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: bad))?.filter { $0.hasSuffix(".cat.fits") }, [],
+                       "a bad value stops the job before any task")
     }
 
     func testCanonicalJSONSortsKeysAndFixesNumbers() throws {

@@ -60,6 +60,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
+        _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let existing = try committedCatalogs(in: output)
         var entries: [Int: ManifestEntry] = [:]
