@@ -23,12 +23,16 @@ let package = Package(
         .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
         .systemLibrary(name: "CWCSLIB", path: "Sources/CWCSLIB", pkgConfig: "wcslib"),
+        .systemLibrary(name: "CHEALPix", path: "Sources/CHEALPix", pkgConfig: "chealpix"),
 
         .target(name: "FITS", dependencies: ["CFITSIO"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
         // World coordinates through wcslib: the only importer of CWCSLIB.
         .target(name: "WCS", dependencies: ["CWCSLIB"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        // HEALPix pixels (nested scheme) over Debian's libchealpix; the per-tile merge of detections.
+        .target(name: "HEALPix", dependencies: ["CHEALPix"]),
+        .target(name: "SkyMerge", dependencies: ["HEALPix", "Engine"]),
         // Every configuration key, declared once, and the one parser of their values.
         .target(name: "Settings"),
         .target(name: "Storage", dependencies: [
@@ -78,8 +82,9 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
+        .testTarget(name: "SkyMergeTests", dependencies: ["HEALPix", "SkyMerge", "Engine"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage", "WCS"]),
         .testTarget(name: "MonitorTests", dependencies: ["TestSupport", "Monitor", "Engine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Storage"]),
     ]
