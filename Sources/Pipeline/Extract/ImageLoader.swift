@@ -12,21 +12,22 @@ enum ImageLoader {
     static func load(_ input: InputFile, hdu: HDUSelection, stores: StoreCache,
                      settings: [String: String]) throws -> FITSImage {
         let uri = input.uri
+        let limits = try InputLimitSettings.limits(from: settings)
         guard uri.contains("://"), !uri.hasPrefix("file://") else {
             let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri
-            return try FITSImage(contentsOfFile: path, hdu: hdu)
+            return try FITSImage(contentsOfFile: path, hdu: hdu, limits: limits)
         }
         let (store, key, _) = try stores.storeAndKey(for: uri, settings: settings)
         let threshold = settings["sextant.input.spoolThreshold"].flatMap(Int.init) ?? defaultSpoolThreshold
         // The listing already gave the size: a small object is one GET, with no HEAD first.
         if input.size > 0, input.size < threshold {
-            return try FITSImage(data: try store.get(key), name: uri, hdu: hdu)
+            return try FITSImage(data: try store.get(key), name: uri, hdu: hdu, limits: limits)
         }
         let object = try store.fetch(key, spoolThreshold: threshold)
         defer { object.discard() }
         switch object {
-        case .memory(let data): return try FITSImage(data: data, name: uri, hdu: hdu)
-        case .spooled(let file), .localFile(let file): return try FITSImage(contentsOfFile: file.path, hdu: hdu)
+        case .memory(let data): return try FITSImage(data: data, name: uri, hdu: hdu, limits: limits)
+        case .spooled(let file), .localFile(let file): return try FITSImage(contentsOfFile: file.path, hdu: hdu, limits: limits)
         }
     }
 }

@@ -22,6 +22,12 @@ public final class ExtractionDriver: @unchecked Sendable {
         try LargeImageGate.shared.apply(settings)
     }
 
+    /// One line per failed input, naming it once (most errors already begin with the input).
+    static func failureLine(_ entry: ManifestEntry) -> String {
+        let error = entry.error ?? "unknown error"
+        return error.hasPrefix(entry.input + ":") ? error : "\(entry.input): \(error)"
+    }
+
     public let spec: JobSpec
     public let engineSettings: EngineSettings
     /// True when tasks run in other processes (a cluster): then they carry no secret conf keys,
@@ -196,7 +202,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                          skipped: count(.skipped), failed: failed.count,
                          sources: entries.reduce(0) { $0 + ($1.outcome == .committed ? $1.rows ?? 0 : 0) },
                          seconds: seconds, output: spec.parameters.output,
-                         failures: failed.prefix(10).map { "\($0.input): \($0.error ?? "unknown error")" })
+                         failures: failed.prefix(10).map(Self.failureLine))
     }
 }
 

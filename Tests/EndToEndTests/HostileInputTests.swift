@@ -1,0 +1,49 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Hostile inputs through `sextant run`: each fails alone with one line naming it, the job
+/// finishes, and every good input is committed.
+final class HostileInputTests: XCTestCase {
+    func testHeadersThatLieAboutTheirSizeFailAloneInLocalMode() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-hostile")
+        let frames = dir.appendingPathComponent("frames")
+        try Sextant.generate("small", count: 2, into: frames)
+        let hostile = [
+            "overflow.fits": HostileFITS.image(width: 1 << 32, height: 1 << 32),  // was SIGILL
+            "huge.fits": HostileFITS.image(width: 200_000, height: 200_000),      // was SIGABRT
+            "short.fits": HostileFITS.image(width: 10_000, height: 10_000),
+        ]
+        for (name, bytes) in hostile { try bytes.write(to: frames.appendingPathComponent(name)) }
+        let out = dir.appendingPathComponent("out")
+
+        let run = try Sextant.run(["run", frames.path, "--out", out.path, "--master", "local[2]"])
+        XCTAssertEqual(run.status, 1, "some inputs failed, the job finished: \(run.stderr)")
+        let manifest = try ChaosCheck.manifest(in: out)
+        XCTAssertEqual(manifest.count, 5, "every input has its line")
+        let failed = manifest.filter { $0["outcome"] as? String == "failed" }
+        XCTAssertEqual(Set(failed.map { URL(fileURLWithPath: $0["input"] as? String ?? "").lastPathComponent }),
+                       Set(hostile.keys))
+        for entry in failed {
+            let error = entry["error"] as? String ?? ""
+            let name = URL(fileURLWithPath: entry["input"] as? String ?? "").lastPathComponent
+            XCTAssertFalse(error.contains("\n"), error)
+            XCTAssertEqual(error.components(separatedBy: name).count - 1, 1, "names the file once: \(error)")
+            XCTAssertTrue(error.contains(name == "short.fits" ? "truncated file" : "sextant.input.maxPixels"), error)
+        }
+        for name in hostile.keys {
+            let lines = run.stdout.split(separator: "\n").filter { $0.contains(name) }
+            XCTAssertEqual(lines.count, 1, run.stdout)
+            XCTAssertEqual(lines.first?.components(separatedBy: name).count, 2, "the summary names \(name) once: \(run.stdout)")
+        }
+        XCTAssertEqual(manifest.filter { $0["outcome"] as? String == "committed" }.count, 2)
+        XCTAssertEqual(ChaosCheck.catalogCount(out), 2)
+
+        // A lower cap, from conf, turns the good frames away too.
+        let capped = try Sextant.run(["run", frames.path, "--out", dir.appendingPathComponent("capped").path,
+                                      "--master", "local[2]", "--conf", "sextant.input.maxPixels=1000"])
+        XCTAssertEqual(capped.status, 1, capped.stderr)
+        let cappedManifest = try ChaosCheck.manifest(in: dir.appendingPathComponent("capped"))
+        XCTAssertEqual(cappedManifest.filter { $0["outcome"] as? String == "failed" }.count, 5)
+    }
+}
