@@ -46,4 +46,27 @@ final class HostileInputTests: XCTestCase {
         let cappedManifest = try ChaosCheck.manifest(in: dir.appendingPathComponent("capped"))
         XCTAssertEqual(cappedManifest.filter { $0["outcome"] as? String == "failed" }.count, 5)
     }
+
+    func testUnsafeAndCollidingNamesAreRefusedBeforeTheJob() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-names")
+        let frames = dir.appendingPathComponent("frames")
+        try Sextant.generate("small", count: 1, into: frames)
+        let good = try FileManager.default.contentsOfDirectory(atPath: frames.path).first { $0.hasSuffix(".fits") } ?? ""
+        let cases: [(name: String, expected: String)] = [
+            (good.uppercased(), "would both write the catalog"),
+            ((good as NSString).deletingPathExtension + ".fz", "would both write the catalog"),
+            ("evil\nline.fits", "control character U+000A"),
+            ("_SUCCESS.fits", "reserved for the job's own files"),
+        ]
+        for (name, expected) in cases {
+            let extra = frames.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: frames.appendingPathComponent(good), to: extra)
+            defer { try? FileManager.default.removeItem(at: extra) }
+            let out = dir.appendingPathComponent("out")
+            let run = try Sextant.run(["run", frames.path, "--out", out.path, "--master", "local[2]"])
+            XCTAssertEqual(run.status, 2, "\(name): refused before the job: \(run.stdout) \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(expected), "\(name): \(run.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("_manifest.jsonl").path))
+        }
+    }
 }
