@@ -24,6 +24,9 @@ public struct EngineSettings: Sendable, Equatable {
     public var failFast = false
     /// Task slots of the local backend; nil means one per core.
     public var localSlots: Int?
+    /// local[N] runs its tasks in worker processes (true, the default), so a native crash in one
+    /// task loses only that task's worker; false runs them on threads of the driver's process.
+    public var localIsolation = true
     /// How long an input on one executor's own disk waits for that executor before another
     /// may take it (delay scheduling). Short, as Kira found: a long wait idles other executors.
     public var localityWait: TimeInterval = 0.1
@@ -42,6 +45,7 @@ public struct EngineSettings: Sendable, Equatable {
         public static let excludeTimeout = "sextant.excludeOnFailure.timeout"
         public static let failFast = "sextant.job.failFast"
         public static let localSlots = "sextant.local.slots"
+        public static let localIsolation = "sextant.local.isolation"
         public static let localityWait = "sextant.locality.wait"
     }
 
@@ -50,6 +54,7 @@ public struct EngineSettings: Sendable, Equatable {
         Key.maxFailures, Key.speculation, Key.speculationQuantile, Key.speculationMultiplier,
         Key.speculationMinRuntime, Key.speculationInterval, Key.excludeOnFailure, Key.excludeThreshold,
         Key.excludeTimeout, Key.failFast, Key.localSlots, Key.localityWait,
+        Key.localIsolation,
     ]
 
     public init(_ configuration: Configuration) throws {
@@ -67,6 +72,7 @@ public struct EngineSettings: Sendable, Equatable {
         excludeTimeout = try configuration.duration(Key.excludeTimeout, default: defaults.excludeTimeout)
         failFast = try configuration.bool(Key.failFast, default: defaults.failFast)
         localityWait = try configuration.duration(Key.localityWait, default: defaults.localityWait)
+        localIsolation = try configuration.bool(Key.localIsolation, default: defaults.localIsolation)
         if let slots = configuration[Key.localSlots], slots != "*" {
             localSlots = try configuration.int(Key.localSlots, default: 0)
         }

@@ -69,4 +69,39 @@ final class HostileInputTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("_manifest.jsonl").path))
         }
     }
+
+    /// A task that aborts its process (as a native crash in SEP or CFITSIO would; the test-only
+    /// chaos operator does it for inputs named *crash*) takes down only its worker: it is retried
+    /// up to maxFailures times, then reported failed, and every other input is committed.
+    func testANativeCrashInOneTaskLosesOnlyThatInputInLocalMode() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-isolation")
+        let frames = dir.appendingPathComponent("frames")
+        try Sextant.generate("small", count: 4, into: frames)
+        let good = try FileManager.default.contentsOfDirectory(atPath: frames.path).filter { $0.hasSuffix(".fits") }.sorted()
+        try FileManager.default.copyItem(at: frames.appendingPathComponent(good[0]), to: frames.appendingPathComponent("crash-me.fits"))
+        let chaos = ["SEXTANT_CHAOS_OPERATORS": "1"]
+        let out = dir.appendingPathComponent("out")
+
+        let run = try Sextant.run(["run", frames.path, "--out", out.path, "--master", "local[2]",
+                                   "--conf", "sextant.task.maxFailures=3"], environment: chaos)
+        XCTAssertEqual(run.status, 1, "the job finished with one failure: \(run.stderr)")
+        let manifest = try ChaosCheck.manifest(in: out)
+        XCTAssertEqual(manifest.count, 5)
+        let crashed = manifest.first { ($0["input"] as? String)?.hasSuffix("crash-me.fits") == true }
+        XCTAssertEqual(crashed?["outcome"] as? String, "failed")
+        XCTAssertEqual(crashed?["attempts"] as? Int, 3)
+        XCTAssertTrue((crashed?["error"] as? String)?.contains("signal 6 (SIGABRT)") == true, "\(crashed ?? [:])")
+        XCTAssertEqual(manifest.filter { $0["outcome"] as? String == "committed" }.count, 4)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("_SUCCESS").path))
+        XCTAssertTrue(run.stderr.contains("3 worker processes died during the job"), run.stderr)
+
+        // The same crash on a thread of the driver takes the whole job with it: no manifest.
+        let inProcess = dir.appendingPathComponent("in-process")
+        let unisolated = try Sextant.run(["run", frames.path, "--out", inProcess.path, "--master", "local[2]",
+                                          "--conf", "sextant.local.isolation=false"],
+                                         environment: chaos.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 })
+        XCTAssertNotEqual(unisolated.status, 0)
+        XCTAssertNotEqual(unisolated.status, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: inProcess.appendingPathComponent("_manifest.jsonl").path))
+    }
 }
