@@ -70,4 +70,18 @@ enum Gunzip {
         }
         return (UnsafeMutableRawPointer(buffer), fileSize)
     }
+
+    /// Whether `source` inflates completely into at most `capacity` bytes of `buffer`, which is
+    /// never grown (CFITSIO grows its own tile buffer without bound on a damaged gzip tile).
+    /// Nil when this CFITSIO cannot inflate memory buffers.
+    static func inflates(_ source: UnsafeMutablePointer<CChar>, count: Int,
+                         into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Bool? {
+        guard let uncompress else { return nil }
+        var output: UnsafeMutablePointer<CChar>? = buffer
+        var size = capacity
+        var produced = 0
+        var status: Int32 = 0
+        _ = uncompress(source, count, &output, &size, nil, &produced, &status)
+        return status == 0 && output == buffer
+    }
 }

@@ -68,13 +68,20 @@ extension ImageReader {
                 "HDU \(hdu) is a compressed image of \(tileCount) tiles stored in only \(rows) table rows"))
         }
         let heap = try storedKey("PCOUNT", default: 0)
+        let gzipTiles = try storedString("ZCMPTYPE")?.uppercased().hasPrefix("GZIP") == true
+        // A tile inflates to at most its pixels at 8 bytes each.
+        let tileBytes = CheckedSize.product([tilePixels, 8]) ?? Int.max
         for column in ["COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"] {
-            try checkDescriptors(column: column, rows: tileCount, heap: heap, hdu: hdu)
+            let inflated = column == "GZIP_COMPRESSED_DATA" || (column == "COMPRESSED_DATA" && gzipTiles)
+            try checkDescriptors(column: column, rows: tileCount, heap: heap, hdu: hdu,
+                                 inflatingTo: inflated ? tileBytes : nil)
         }
     }
 
     /// Every row's (length, offset) in a variable-length column points inside the heap.
-    private func checkDescriptors(column: String, rows: Int, heap: Int, hdu: Int) throws {
+    /// With `inflatingTo`, each row's bytes are a gzip stream that must inflate whole within that
+    /// many bytes: CFITSIO would grow its buffer for a damaged one until memory runs out.
+    private func checkDescriptors(column: String, rows: Int, heap: Int, hdu: Int, inflatingTo tileBytes: Int?) throws {
         var status: Int32 = 0
         var number: Int32 = 0
         var template = Array(column.utf8CString)
@@ -83,6 +90,8 @@ extension ImageReader {
         var type: Int32 = 0, width: Int64 = 0, repeatCount: Int64 = 0
         try file.call("reading the \(column) column") { ffgtclll(file.pointer, number, &type, &repeatCount, &width, &$0) }
         let elementBytes = max(1, Int(width))
+        let buffer = tileBytes.map { UnsafeMutablePointer<CChar>.allocate(capacity: max(1, $0)) }
+        defer { buffer?.deallocate() }
         for row in stride(from: 1, through: rows, by: 1) {
             var length: Int64 = 0, offset: Int64 = 0
             try file.call("reading the \(column) descriptor of row \(row)") {
@@ -93,7 +102,33 @@ extension ImageReader {
                 throw FITSError(file: file.name, reason: .invalidInput(
                     "HDU \(hdu): tile \(row) claims \(length) elements at heap offset \(offset), beyond the heap's \(heap) bytes"))
             }
+            if let buffer, let tileBytes, length > 0 {
+                try checkInflates(column: number, row: row, length: Int(length), into: buffer, capacity: tileBytes, hdu: hdu)
+            }
         }
+    }
+
+    private func checkInflates(column: Int32, row: Int, length: Int, into buffer: UnsafeMutablePointer<CChar>,
+                               capacity: Int, hdu: Int) throws {
+        var compressed = [UInt8](repeating: 0, count: length)
+        var anyNull: Int32 = 0
+        try file.call("reading tile \(row)") { ffgcvb(file.pointer, column, Int64(row), 1, Int64(length), 0, &compressed, &anyNull, &$0) }
+        let whole = compressed.withUnsafeMutableBytes { bytes in
+            Gunzip.inflates(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), count: length, into: buffer, capacity: capacity)
+        }
+        if whole == false {
+            throw FITSError(file: file.name, reason: .invalidInput(
+                "HDU \(hdu): gzip'd tile \(row) is damaged or inflates past its \(capacity / 8) pixels"))
+        }
+    }
+
+    func storedString(_ keyword: String) throws -> String? {
+        var value = [CChar](repeating: 0, count: 72)
+        var status: Int32 = 0
+        ffgkys(file.pointer, keyword, &value, nil, &status)
+        if status == CFITSIOStatus.keywordNotFound { return nil }
+        try check(status, reading: "reading \(keyword)", hdu: nil)
+        return String(cString: value)
     }
 
     /// An integer keyword of the stored header (for a compressed image, of its table).
