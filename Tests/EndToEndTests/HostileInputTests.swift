@@ -104,4 +104,30 @@ final class HostileInputTests: XCTestCase {
         XCTAssertNotEqual(unisolated.status, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: inProcess.appendingPathComponent("_manifest.jsonl").path))
     }
+
+    /// A real one, found by the fuzz run: ZTILE1 = 0 in a tile-compressed image makes CFITSIO
+    /// divide by zero while it opens the HDU (SIGFPE, before any check of ours can run).
+    func testAFileThatCrashesCFITSIOLosesOnlyItsWorker() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-sigfpe")
+        let frames = dir.appendingPathComponent("frames")
+        try Sextant.generate("small", count: 2, into: frames)
+        _ = try TestSupport.python("""
+            import sys, io, numpy as np
+            from astropy.io import fits
+            buffer = io.BytesIO()
+            fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(np.ones((32, 32), np.float32))]).writeto(buffer)
+            raw = bytearray(buffer.getvalue())
+            at = raw.index(b'ZTILE1  =')
+            raw[at:at + 80] = ('ZTILE1  = %20d' % 0).ljust(80).encode()
+            open(sys.argv[1], 'wb').write(raw)
+            """, arguments: [frames.appendingPathComponent("zero-tile.fz").path])
+        let out = dir.appendingPathComponent("out")
+        let run = try Sextant.run(["run", frames.path, "--out", out.path, "--master", "local[2]",
+                                   "--conf", "sextant.task.maxFailures=2"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        let manifest = try ChaosCheck.manifest(in: out)
+        let crashed = manifest.first { ($0["input"] as? String)?.hasSuffix("zero-tile.fz") == true }
+        XCTAssertTrue((crashed?["error"] as? String)?.contains("SIGFPE") == true, "\(crashed ?? [:])")
+        XCTAssertEqual(manifest.filter { $0["outcome"] as? String == "committed" }.count, 2)
+    }
 }
