@@ -2,6 +2,9 @@ import Foundation
 
 /// What a local run's driver sends its worker processes (see WorkerProcessBackend).
 public enum WorkerRequest: Codable, Sendable {
+    /// First, once: the driver's own configuration, for what a process sets from its conf (the
+    /// pipe policy, SEP's and the large-image gate's limits). A pipe keeps it off command lines.
+    case configure([String: String])
     case run(TaskSpec, executor: ExecutorID)
     case cancel(TaskAttemptID)
 }
@@ -61,7 +64,8 @@ struct PipeFrames {
 /// error, so a stray print cannot corrupt a frame.
 public enum WorkerLoop {
     /// Serves until standard input closes (the driver is done or gone), then exits.
-    public static func serve(runner: TaskRunner) -> Never {
+    /// `configure` applies the driver's configuration; if it throws, the worker exits.
+    public static func serve(runner: TaskRunner, configure: ([String: String]) throws -> Void) -> Never {
         let results = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         let output = PipeFrames(descriptor: results)
@@ -71,6 +75,13 @@ public enum WorkerLoop {
         while let frame = input.read() {
             guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: frame) else { break }
             switch request {
+            case .configure(let settings):
+                do {
+                    try configure(settings)
+                } catch {
+                    FileHandle.standardError.write(Data("sextant worker: \(error)\n".utf8))
+                    exit(2)
+                }
             case .run(let spec, let executor):
                 tasks.async {
                     let result = runner.run(spec, executor: executor)

@@ -13,11 +13,14 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         public var executable: URL
         public var arguments: [String]
         public var environment: [String: String]
+        /// Sent to each worker first (`WorkerRequest.configure`).
+        public var settings: [String: String]
 
-        public init(executable: URL, arguments: [String], environment: [String: String]) {
+        public init(executable: URL, arguments: [String], environment: [String: String], settings: [String: String] = [:]) {
             self.executable = executable
             self.arguments = arguments
             self.environment = environment
+            self.settings = settings
         }
     }
 
@@ -97,6 +100,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         let id: ExecutorID = "worker-\(spawned)"
         lock.unlock()
         let worker = try Worker(id: id, launcher: launcher)
+        if let body = try? JSONEncoder().encode(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
         lock.lock()
         workers[id] = worker
         lock.unlock()

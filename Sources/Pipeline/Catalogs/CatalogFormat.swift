@@ -10,6 +10,6 @@ public enum CatalogFormat: String, Codable, CaseIterable, Sendable {
 
     /// The catalog name for an input's relative path: its image suffix replaced by ours.
     public func catalogName(for relativePath: String) -> String {
-        InputNames.catalogStem(of: relativePath) + self.suffix
+        InputFile.stem(of: relativePath) + suffix
     }
 }

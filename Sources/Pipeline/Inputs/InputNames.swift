@@ -17,7 +17,7 @@ public enum InputNames {
         seen.reserveCapacity(inputs.count)
         for input in inputs {
             try validate(input)
-            let stem = catalogStem(of: input.relativePath)
+            let stem = InputFile.stem(of: input.relativePath)
             if let first = seen.updateValue(input, forKey: stem.lowercased()), first.uri != input.uri {
                 throw InputError.duplicateName(stem + ".cat.*", first: first.uri, second: input.uri)
             }
@@ -46,17 +46,6 @@ public enum InputNames {
                 "its catalog would take a top-level name starting with '\(reservedPrefix)', reserved for the job's own files (_manifest.jsonl, _SUCCESS)")
         }
     }
-
-    /// The relative path without its image suffix: what the catalog's name is built from.
-    public static func catalogStem(of relativePath: String) -> String {
-        let lower = relativePath.lowercased()
-        for suffix in suffixesLongestFirst where lower.hasSuffix(suffix) {
-            return String(relativePath.dropLast(suffix.count))
-        }
-        return relativePath
-    }
-
-    private static let suffixesLongestFirst = InputListing.imageSuffixes.sorted { $0.count > $1.count }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)

@@ -14,18 +14,15 @@ public final class ExtractionDriver: @unchecked Sendable {
     public static func registerOperators(in registry: OperatorRegistry) {
         registry.register(ExtractOperator.self)
         registry.register(SleepOperator.self)
+        registry.register(PipeOperator.self)
     }
 
-    /// Applies the process-wide limits a process's own configuration sets (an executor's
-    /// `sextant.executor.largeImageSlots` and `largeImageBytes`); a job's settings may change them later.
+    /// Applies the process-wide settings (`ExtractionKeys`: SEP's stack and limits, the
+    /// large-image slots) of this process's own configuration. Tasks from another process never
+    /// carry them (`JobSpec.shareableSettings`), so an executor's values stay its own.
     public static func applyProcessSettings(_ settings: [String: String]) throws {
+        try SEPSettings.apply(settings)
         try LargeImageGate.shared.apply(settings)
-    }
-
-    /// One line per failed input, naming it once (most errors already begin with the input).
-    static func failureLine(_ entry: ManifestEntry) -> String {
-        let error = entry.error ?? "unknown error"
-        return error.hasPrefix(entry.input + ":") ? error : "\(entry.input): \(error)"
     }
 
     public let spec: JobSpec
@@ -68,12 +65,14 @@ public final class ExtractionDriver: @unchecked Sendable {
         var entries: [Int: ManifestEntry] = [:]
         var pending: [Int] = []
         for (index, input) in spec.inputs.enumerated() {
-            let name = spec.parameters.format.catalogName(for: input.relativePath)
-            if spec.resume, let size = existing.keys[name] {
+            let names = spec.outputNames(for: input)
+            let sizes = names.compactMap { existing.keys[$0] }
+            if spec.resume, sizes.count == names.count {
                 let earlier = existing.entries[input.uri]
-                entries[index] = ManifestEntry(input: input.uri, catalog: name, outcome: .skipped,
-                                               attempts: 0, rows: earlier?.rows, bytes: size,
-                                               sha256: earlier?.sha256, executor: earlier?.executor)
+                entries[index] = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped,
+                                               attempts: 0, rows: earlier?.rows, bytes: sizes.reduce(0, +),
+                                               sha256: earlier?.sha256, executor: earlier?.executor,
+                                               outputs: names.count > 1 ? names : nil)
                 onEntry?(entries[index]!)
             } else {
                 pending.append(index)
@@ -85,6 +84,9 @@ public final class ExtractionDriver: @unchecked Sendable {
         listeners.forEach(scheduler.addListener)
         scheduler.start()
         defer { scheduler.stop() }
+        if let pipe = spec.pipe {
+            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess ? scheduler.executorSnapshot().map(\.info) : nil)
+        }
 
         // Run, then verify every committed catalog is really there; what went missing
         // (an executor-local disk died, someone deleted it) is recomputed from lineage.
@@ -97,8 +99,9 @@ public final class ExtractionDriver: @unchecked Sendable {
                 break
             }
             let present = try committedCatalogs(in: output).keys
-            pending = results.filter { $0.value.outcome == .committed && present[$0.value.catalog ?? ""] == nil }
-                .map(\.key).sorted()
+            pending = results.filter { index, entry in
+                entry.outcome == .committed && spec.outputNames(for: spec.inputs[index]).contains { present[$0] == nil }
+            }.map(\.key).sorted()
             round += 1
             if !pending.isEmpty {
                 logger.warning("\(pending.count) committed catalogs are missing; recomputing them (round \(round))")
@@ -112,7 +115,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         }
 
         let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
-            input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0, error: "not run: the job stopped") }
+            input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0,
+            error: ManifestEntry.errorLine(input: spec.inputs[$0].uri, message: "not run: the job stopped")) }
         try output.put(Self.manifestName, data: try ManifestEntry.encodeLines(ordered))
         let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
@@ -127,9 +131,8 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// One scheduler job over the inputs at `indices`; returns their manifest entries.
     private func runRound(_ indices: [Int], round: Int, scheduler: TaskScheduler) throws -> [Int: ManifestEntry] {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
-        let encoder = JSONEncoder()
         let inputs = spec.inputs
-        let step = OperatorStep(name: ExtractOperator.name, parameters: try encoder.encode(spec.parameters))
+        let step = try spec.operatorStep()
         let listener = EntryListener(onEntry: onEntry)
         let job = JobDescription(
             jobID: round == 0 ? spec.jobID : "\(spec.jobID)-r\(round)",
@@ -171,10 +174,11 @@ public final class ExtractionDriver: @unchecked Sendable {
             for position in positions {
                 let input = inputs[indices[position]]
                 let entry = ManifestEntry(
-                    input: input.uri, catalog: spec.parameters.format.catalogName(for: input.relativePath),
+                    input: input.uri, catalog: spec.outputNames(for: input).first,
                     outcome: ran ? .failed : .notRun, attempts: partition.attempts,
                     executor: partition.executor,
-                    error: ran ? "failed after \(partition.attempts) attempts: \(reason)" : reason)
+                    error: ManifestEntry.errorLine(input: input.uri, message: ran
+                        ? "failed after \(partition.attempts) attempts: \(reason)" : reason))
                 entries[indices[position]] = entry
                 if ran { onEntry?(entry) }
             }
@@ -185,7 +189,7 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// Catalog names already in the output, with their sizes, and the previous manifest's entries.
     private func committedCatalogs(in output: ObjectStore) throws -> (keys: [String: Int], entries: [String: ManifestEntry]) {
         var keys: [String: Int] = [:]
-        for object in try output.listAll() where object.key.hasSuffix(spec.parameters.format.suffix) {
+        for object in try output.listAll() where spec.mayBeOutput(object.key) {
             keys[object.key] = object.size
         }
         var entries: [String: ManifestEntry] = [:]
@@ -204,7 +208,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                          skipped: count(.skipped), failed: failed.count,
                          sources: entries.reduce(0) { $0 + ($1.outcome == .committed ? $1.rows ?? 0 : 0) },
                          seconds: seconds, output: spec.parameters.output,
-                         failures: failed.prefix(10).map(Self.failureLine))
+                         failures: failed.prefix(10).map { $0.error ?? ManifestEntry.errorLine(input: $0.input, message: "failed") })
     }
 }
 

@@ -13,10 +13,12 @@ enum LocalRun {
         let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
             ?? ProcessInfo.processInfo.activeProcessorCount
         engineSettings.localSlots = slots
+        // On your own machine a pipe may run anything you could, unless your conf restricts it.
+        PipePolicy.current = .local(configuration.values)
         let isolation: LocalIsolation
         do {
             isolation = try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
-                                           logLevel: configuration["sextant.log.level"])
+                                           configuration: configuration)
         } catch {
             Console.error("cannot start the local workers: \(error)")
             throw ExitCode(ExitStatus.unusable)
@@ -37,6 +39,8 @@ enum LocalRun {
         defer { monitoring?.stop() }
         let interrupt = InterruptHandler { driver.cancel() }
         defer { interrupt.remove() }
+        // A cancelled task may still be stopping its program when the job returns: none may outlive us.
+        defer { PipeOperator.killRunningPrograms() }
 
         let report: JobReport
         do {
@@ -72,7 +76,7 @@ final class LocalIsolation {
     private let workers: WorkerProcessBackend?
     private let locks: URL?
 
-    init(slots: Int, isolated: Bool, logLevel: String?) throws {
+    init(slots: Int, isolated: Bool, configuration: Configuration) throws {
         guard isolated else {
             let registry = OperatorRegistry()
             ExtractionDriver.registerOperators(in: registry)
@@ -85,7 +89,7 @@ final class LocalIsolation {
         let locks = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-slots-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let workers = try WorkerProcessBackend(slots: slots, launcher: LocalWorkers.launcher(logLevel: logLevel,
+        let workers = try WorkerProcessBackend(slots: slots, launcher: LocalWorkers.launcher(configuration: configuration.values,
                                                                                            largeImageLocks: locks))
         self.workers = workers
         self.locks = locks
@@ -149,7 +153,10 @@ final class InterruptHandler: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [weak self] in
                 guard let self else { return }
-                if self.fired { Foundation.exit(ExitStatus.interrupted) }
+                if self.fired {
+                    PipeOperator.killRunningPrograms()  // leaving at once must not leave orphans
+                    Foundation.exit(ExitStatus.interrupted)
+                }
                 self.fired = true
                 Console.info(message)
                 onInterrupt()

@@ -28,7 +28,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let configuration = try conf.configuration(flags: job.flagSettings)
         Console.bootstrapLogging(level: configuration["sextant.log.level"])
-        let master = configuration.string("sextant.master", default: "local[*]")
+        let master = try configuration.value(of: SchedulerKeys.master)
         let spec: JobSpec
         do {
             spec = try job.makeSpec(inputs: inputs, output: output, extraction: extraction, configuration: configuration)
@@ -74,6 +74,10 @@ struct JobOptionsGroup: ParsableArguments {
     var dryRun = false
     @Option(help: "When not on a terminal, print a progress line every N inputs (default 100).")
     var logEvery: Int = 100
+    @Option(help: ArgumentHelp("Run this command once per input instead of extracting, e.g. 'source-extractor {input} -c my.sex -CATALOG_NAME {output:.cat}'. Placeholders: {input} {output} {output:SUFFIX} {name} {stem} {dir}. Split into words without a shell (quote with '...' or \"...\").", valueName: "command"))
+    var pipe: String?
+    @Flag(help: "Run the --pipe command with /bin/sh -c (pipes, redirections, $VARS); placeholders become quoted words.")
+    var pipeShell = false
 
     var flagSettings: [String: String?] {
         ["sextant.master": master, "sextant.job.failFast": failFast ? "true" : nil]
@@ -81,15 +85,28 @@ struct JobOptionsGroup: ParsableArguments {
 
     func makeSpec(inputs: [String], output: OutputOptions, extraction: ExtractionOptions,
                   configuration: Configuration) throws -> JobSpec {
-        let listing = InputResolver.listing(configuration: configuration, dryRun: dryRun)
+        let listing = try InputResolver.listing(configuration: configuration, dryRun: dryRun)
         let files = try listing.expand(inputs)
         let parameters = ExtractParameters(output: output.out, format: output.format, hdu: HDUChoice(output.hdu),
                                            extraction: try extraction.parameters())
         var bytes: Int64?
         if let partitionBytes {
-            bytes = try Configuration(["size": partitionBytes]).size("size", default: 0)
+            guard let size = ValueParsers.size(partitionBytes) else {
+                throw ValidationError("--partition-bytes: '\(partitionBytes)' is not a size like 512k, 64m or 2g")
+            }
+            bytes = size
         }
-        return JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
-                       partitionBytes: bytes, settings: configuration.values)
+        var pipeJob: PipeJob?
+        if let pipe {
+            pipeJob = PipeJob(template: try PipeTemplate(command: pipe, shell: pipeShell),
+                              workingDirectory: PipeSettings.workingDirectory(configuration))
+            _ = try PipeSettings(configuration)  // a bad timeout or variable fails here, not in every task
+        } else if pipeShell {
+            throw ValidationError("--pipe-shell needs --pipe")
+        }
+        let spec = JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
+                           partitionBytes: bytes, settings: configuration.values, pipe: pipeJob)
+        try spec.checkDistinctOutputs()
+        return spec
     }
 }

@@ -15,7 +15,11 @@ struct WorkerCommand: ParsableCommand {
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
         CrashingExtractOperator.registerIfRequested(in: registry)
-        WorkerLoop.serve(runner: TaskRunner(registry: registry))
+        WorkerLoop.serve(runner: TaskRunner(registry: registry)) { settings in
+            // What `run` itself sets from the user's conf, so a worker behaves as its thread would.
+            try ExtractionDriver.applyProcessSettings(settings)
+            PipePolicy.current = .local(settings)
+        }
     }
 }
 
@@ -23,7 +27,8 @@ struct WorkerCommand: ParsableCommand {
 enum LocalWorkers {
     static let logLevelVariable = "SEXTANT_WORKER_LOG_LEVEL"
 
-    static func launcher(logLevel: String?, largeImageLocks: URL) -> WorkerProcessBackend.Launcher {
+    static func launcher(configuration: [String: String], largeImageLocks: URL) -> WorkerProcessBackend.Launcher {
+        let logLevel = configuration[SchedulerKeys.logLevel.name]
         var environment = ProcessInfo.processInfo.environment
         // A crashing worker should die at once, in one line from the driver, not after a
         // multi-second backtrace per crash (set SWIFT_BACKTRACE yourself to get one).
@@ -31,6 +36,6 @@ enum LocalWorkers {
         if let logLevel { environment[logLevelVariable] = logLevel }
         environment[LargeImageLocks.environmentVariable] = largeImageLocks.path
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return .init(executable: executable, arguments: ["worker"], environment: environment)
+        return .init(executable: executable, arguments: ["worker"], environment: environment, settings: configuration)
     }
 }
