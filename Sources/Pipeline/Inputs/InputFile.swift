@@ -16,9 +16,11 @@ public struct InputFile: Codable, Hashable, Sendable {
     }
 
     /// `relativePath` without its image suffix (`ccd3/f.fits.gz` -> `ccd3/f`): what output names build on.
+    private static let suffixesLongestFirst = InputListing.imageSuffixes.sorted { $0.count > $1.count }
+
     public static func stem(of relativePath: String) -> String {
         let lower = relativePath.lowercased()
-        for suffix in InputListing.imageSuffixes.sorted(by: { $0.count > $1.count }) where lower.hasSuffix(suffix) {
+        for suffix in suffixesLongestFirst where lower.hasSuffix(suffix) {
             return String(relativePath.dropLast(suffix.count))
         }
         return relativePath

@@ -13,13 +13,13 @@ public enum InputNames {
     /// image suffix is dropped (`x.fits` and `x.fz`), compared case-insensitively (`X.FITS` and
     /// `x.fits` are one file on macOS and many Windows shares). The same file named twice is fine.
     public static func validate(_ inputs: [InputFile]) throws {
-        var seen: [String: InputFile] = [:]
+        var seen: [String: String] = [:]
         seen.reserveCapacity(inputs.count)
         for input in inputs {
             try validate(input)
-            let stem = InputFile.stem(of: input.relativePath)
-            if let first = seen.updateValue(input, forKey: stem.lowercased()), first.uri != input.uri {
-                throw InputError.duplicateName(stem + ".cat.*", first: first.uri, second: input.uri)
+            let key = InputFile.stem(of: input.relativePath.lowercased())
+            if let first = seen.updateValue(input.uri, forKey: key), first != input.uri {
+                throw InputError.duplicateName(InputFile.stem(of: input.relativePath) + ".cat.*", first: first, second: input.uri)
             }
         }
     }
@@ -27,6 +27,8 @@ public enum InputNames {
     /// One input's URI and relative path: no control characters; the path relative, without
     /// empty, `.` or `..` segments, and not a reserved top-level name.
     public static func validate(_ input: InputFile) throws {
+        // Most names are plain: one pass over their bytes decides (a million in well under a second).
+        if isPlain(input.uri.utf8, path: false), isPlain(input.relativePath.utf8, path: true) { return }
         if let bad = input.uri.unicodeScalars.first(where: isControl) {
             throw InputError.unsafeName(printable(input.uri), reason: "its name holds the control character \(codePoint(bad))")
         }
@@ -45,6 +47,19 @@ public enum InputNames {
             throw InputError.unsafeName(input.uri, reason:
                 "its catalog would take a top-level name starting with '\(reservedPrefix)', reserved for the job's own files (_manifest.jsonl, _SUCCESS)")
         }
+    }
+
+    /// No control byte (C0, DEL, or the lead byte of a C1 control); for a path, also no leading
+    /// `/`, `.` or `_` and no `/` followed by `/` or `.`. False only means: look closer.
+    private static func isPlain(_ bytes: String.UTF8View, path: Bool) -> Bool {
+        var previous: UInt8 = UInt8(ascii: "/")
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F || byte == 0xC2 { return false }
+            if path, previous == UInt8(ascii: "/"),
+               byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") { return false }
+            previous = byte
+        }
+        return !path || (!bytes.isEmpty && previous != UInt8(ascii: "/"))
     }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
