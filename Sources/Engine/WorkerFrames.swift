@@ -66,6 +66,8 @@ public enum WorkerLoop {
     /// Serves until standard input closes (the driver is done or gone), then exits.
     /// `configure` applies the driver's configuration; if it throws, the worker exits.
     public static func serve(runner: TaskRunner, configure: ([String: String]) throws -> Void) -> Never {
+        // Ctrl-C reaches the whole process group: the driver stops cleanly and closes our input.
+        signal(SIGINT, SIG_IGN)
         let results = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         let output = PipeFrames(descriptor: results)
