@@ -9,6 +9,12 @@ public enum WorkerRequest: Codable, Sendable {
     case cancel(TaskAttemptID)
 }
 
+/// What a worker sends back: once ready (configured), then one result per task.
+public enum WorkerReply: Codable, Sendable {
+    case ready
+    case finished(TaskResult)
+}
+
 /// Length-prefixed frames over a pipe: a 4-byte big-endian length, then that many bytes of JSON.
 /// Blocking reads and writes on a file descriptor; one writer at a time (callers lock).
 struct PipeFrames {
@@ -16,6 +22,18 @@ struct PipeFrames {
     static let maxFrameBytes = 1 << 30
 
     let descriptor: Int32
+
+    /// Waits up to `timeout` seconds for something to read (or end of file); false on timeout.
+    func waitReadable(timeout: TimeInterval) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            let ready = poll(&entry, 1, left)
+            if ready > 0 { return true }
+            if ready == 0 || errno != EINTR { return false }
+        }
+    }
 
     /// The next frame, or nil at end of file, on a read error or on a bad length.
     func read() -> Data? {
@@ -84,10 +102,13 @@ public enum WorkerLoop {
                     FileHandle.standardError.write(Data("sextant worker: \(error)\n".utf8))
                     exit(2)
                 }
+                if let body = try? JSONEncoder().encode(WorkerReply.ready) {
+                    lock.lock(); output.write(body); lock.unlock()
+                }
             case .run(let spec, let executor):
                 tasks.async {
                     let result = runner.run(spec, executor: executor)
-                    guard let body = try? JSONEncoder().encode(result) else { return }
+                    guard let body = try? JSONEncoder().encode(WorkerReply.finished(result)) else { return }
                     lock.lock(); defer { lock.unlock() }
                     output.write(body)
                 }

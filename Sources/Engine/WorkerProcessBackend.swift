@@ -41,8 +41,19 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         self.logger = logger
         // A write to a dead worker's pipe must fail with EPIPE, not kill the driver.
         signal(SIGPIPE, SIG_IGN)
-        for _ in 0..<self.slots { _ = try spawn() }
+        // Started together, then each waits to say it is ready: start-up costs one worker's, not N.
+        let started = try (0..<self.slots).map { _ in try launchWorker() }
+        do {
+            for worker in started { try worker.awaitReady(timeout: Self.startTimeout) }
+        } catch {
+            for worker in started { worker.kill() }
+            throw error
+        }
+        for worker in started { serve(worker) }
     }
+
+    /// How long a new worker has to start and apply the configuration.
+    static let startTimeout: TimeInterval = 60
 
     /// Worker processes that died while serving (crashed or were killed), not counting stop().
     public var deaths: Int {
@@ -93,28 +104,32 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         worker.send(body)
     }
 
-    @discardableResult
-    private func spawn() throws -> Worker {
+    /// Starts a worker process and sends it the configuration; it is not serving yet.
+    private func launchWorker() throws -> Worker {
         lock.lock()
         spawned += 1
         let id: ExecutorID = "worker-\(spawned)"
         lock.unlock()
         let worker = try Worker(id: id, launcher: launcher)
         if let body = try? JSONEncoder().encode(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
+        return worker
+    }
+
+    /// Makes a ready worker one the scheduler may use, and starts reading its results.
+    private func serve(_ worker: Worker) {
         lock.lock()
-        workers[id] = worker
+        workers[worker.id] = worker
         lock.unlock()
         let thread = Thread { [weak self] in self?.readResults(of: worker) }
-        thread.name = "sextant-\(id)-results"
+        thread.name = "sextant-\(worker.id)-results"
         thread.start()
-        return worker
     }
 
     /// Delivers the worker's results until its output ends, then reports it lost and replaces it.
     private func readResults(of worker: Worker) {
         let frames = PipeFrames(descriptor: worker.output)
         while let frame = frames.read() {
-            guard var result = try? JSONDecoder().decode(TaskResult.self, from: frame) else {
+            guard case .finished(var result)? = try? JSONDecoder().decode(WorkerReply.self, from: frame) else {
                 logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
                 break
             }
@@ -142,7 +157,14 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     private func replace(afterLosing id: ExecutorID) {
         for attempt in 1...3 {
             do {
-                let worker = try spawn()
+                let worker = try launchWorker()
+                do {
+                    try worker.awaitReady(timeout: Self.startTimeout)
+                } catch {
+                    worker.kill()
+                    throw error
+                }
+                serve(worker)
                 lock.lock()
                 let events = stopped ? nil : self.events
                 lock.unlock()
@@ -166,6 +188,7 @@ private final class Worker: @unchecked Sendable {
     let output: Int32
     private let lock = NSLock()
     private var inputOpen = true
+    private var outputOpen = true
     private static let spawnLock = NSLock()
 
     var info: ExecutorInfo { ExecutorInfo(id: id, host: ProcessInfo.processInfo.hostName, cores: 1) }
@@ -200,6 +223,24 @@ private final class Worker: @unchecked Sendable {
         }
     }
 
+    /// Waits for the worker's ready frame; throws why it never came (it exited, or timed out).
+    func awaitReady(timeout: TimeInterval) throws {
+        let frames = PipeFrames(descriptor: output)
+        if frames.waitReadable(timeout: timeout), let frame = frames.read(),
+           case .ready? = try? JSONDecoder().decode(WorkerReply.self, from: frame) {
+            return
+        }
+        kill()
+        throw WorkerStartError(reason: "worker process \(process.processIdentifier) \(exitDescription) before it was ready")
+    }
+
+    /// Kills the process and reaps it (its pipes closed).
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        closeAll()
+    }
+
     func send(_ body: Data) {
         lock.lock(); defer { lock.unlock() }
         guard inputOpen else { return }
@@ -213,7 +254,8 @@ private final class Worker: @unchecked Sendable {
 
     func closeAll() {
         closeInput()
-        close(output)
+        lock.lock(); defer { lock.unlock() }
+        if outputOpen { close(output); outputOpen = false }
     }
 
     var exitDescription: String {
@@ -226,6 +268,8 @@ private final class Worker: @unchecked Sendable {
 }
 
 struct WorkerStartError: Error, CustomStringConvertible {
-    var errno: Int32
-    var description: String { "cannot make a pipe for a worker: \(String(cString: strerror(errno)))" }
+    var reason: String
+    init(reason: String) { self.reason = reason }
+    init(errno: Int32) { reason = "cannot make a pipe for a worker: \(String(cString: strerror(errno)))" }
+    var description: String { reason }
 }
