@@ -54,6 +54,8 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
+        // A submitted job's inputs come from a client: their names are checked here too.
+        try InputNames.validate(spec.inputs)
         // A master writes the manifest (and reads it with --resume) on the submitter's behalf.
         try AllowedRoots(settings: spec.settings).check(spec.parameters.output, purpose: "the output is")
         // The driver's own store may use this process's secrets; tasks get the shareable settings.
