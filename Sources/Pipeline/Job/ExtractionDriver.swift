@@ -56,20 +56,26 @@ public final class ExtractionDriver: @unchecked Sendable {
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
 
-        let existing = try committedCatalogs(in: output)
+        let catalogs = catalogIndex()
         var entries: [Int: ManifestEntry] = [:]
         var pending: [Int] = []
-        for (index, input) in spec.inputs.enumerated() {
-            let name = spec.parameters.format.catalogName(for: input.relativePath)
-            if spec.resume, let size = existing.keys[name] {
-                let earlier = existing.entries[input.uri]
-                entries[index] = ManifestEntry(input: input.uri, catalog: name, outcome: .skipped,
-                                               attempts: 0, rows: earlier?.rows, bytes: size,
-                                               sha256: earlier?.sha256, executor: earlier?.executor)
-                onEntry?(entries[index]!)
-            } else {
-                pending.append(index)
+        if spec.resume {
+            let existing = try catalogs.committedSizes(in: output, suffix: spec.parameters.format.suffix)
+            let earlier = earlierEntries(in: output, committed: existing, catalogs: catalogs)
+            for (index, input) in spec.inputs.enumerated() {
+                guard let size = existing[index] else {
+                    pending.append(index)
+                    continue
+                }
+                let before = earlier[index]
+                let entry = ManifestEntry(input: input.uri, catalog: spec.parameters.format.catalogName(for: input.relativePath),
+                                          outcome: .skipped, attempts: 0, rows: before?.rows, bytes: size,
+                                          sha256: before?.sha256, executor: before?.executor)
+                entries[index] = entry
+                onEntry?(entry)
             }
+        } else {
+            pending = Array(spec.inputs.indices)
         }
 
         let scheduler = TaskScheduler(backend: backend, settings: engineSettings)
@@ -88,8 +94,8 @@ public final class ExtractionDriver: @unchecked Sendable {
                 pending = []  // stopped: what did not run says so; nothing to verify
                 break
             }
-            let present = try committedCatalogs(in: output).keys
-            pending = results.filter { $0.value.outcome == .committed && present[$0.value.catalog ?? ""] == nil }
+            let present = try catalogs.committedSizes(in: output, suffix: spec.parameters.format.suffix)
+            pending = results.filter { $0.value.outcome == .committed && present[$0.key] == nil }
                 .map(\.key).sorted()
             round += 1
             if !pending.isEmpty {
@@ -174,17 +180,25 @@ public final class ExtractionDriver: @unchecked Sendable {
         return entries
     }
 
-    /// Catalog names already in the output, with their sizes, and the previous manifest's entries.
-    private func committedCatalogs(in output: ObjectStore) throws -> (keys: [String: Int], entries: [String: ManifestEntry]) {
-        var keys: [String: Int] = [:]
-        for object in try output.listAll() where object.key.hasSuffix(spec.parameters.format.suffix) {
-            keys[object.key] = object.size
+    /// Finds inputs by catalog name, for matching listings and earlier manifests to inputs.
+    private func catalogIndex() -> CatalogIndex {
+        let inputs = spec.inputs, format = spec.parameters.format
+        return CatalogIndex(count: inputs.count) { format.catalogName(for: inputs[$0].relativePath) }
+    }
+
+    /// The previous run's manifest entries of the inputs whose catalogs are committed, read
+    /// a line at a time. A missing or unreadable manifest only loses their row counts and digests.
+    private func earlierEntries(in output: ObjectStore, committed: [Int?], catalogs: CatalogIndex) -> [Int: ManifestEntry] {
+        guard let data = try? output.get(Self.manifestName) else { return [:] }
+        var entries: [Int: ManifestEntry] = [:]
+        let decoder = JSONDecoder()
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let entry = try? decoder.decode(ManifestEntry.self, from: Data(line)), let catalog = entry.catalog else { continue }
+            for index in catalogs.inputs(named: catalog) where committed[index] != nil && spec.inputs[index].uri == entry.input {
+                entries[index] = entry
+            }
         }
-        var entries: [String: ManifestEntry] = [:]
-        if spec.resume, let data = try? output.get(Self.manifestName) {
-            for entry in (try? ManifestEntry.decodeLines(data)) ?? [] { entries[entry.input] = entry }
-        }
-        return (keys, entries)
+        return entries
     }
 
     private func makeReport(_ entries: [ManifestEntry], seconds: Double) -> JobReport {
