@@ -6,6 +6,8 @@ public enum ClusterConfigurationKey {
     public static let masterHost = "sextant.master.host"
     public static let masterPort = "sextant.master.port"
     public static let historyDirectory = "sextant.master.historyDir"
+    public static let maxJobBytes = "sextant.master.maxJobBytes"
+    public static let requestTimeout = "sextant.network.requestTimeout"
     public static let maxFrameBytes = "sextant.network.maxFrameBytes"
     public static let maxConnections = "sextant.network.maxConnections"
     public static let handshakeTimeout = "sextant.network.handshakeTimeout"
@@ -36,6 +38,7 @@ extension NetworkSettings {
         if let v = conf[Key.handshakeTimeout] { handshakeTimeout = try ConfValue.seconds(v, key: Key.handshakeTimeout) }
         if let v = conf[Key.heartbeatInterval] { heartbeatInterval = try ConfValue.seconds(v, key: Key.heartbeatInterval) }
         if let v = conf[Key.heartbeatTimeout] { heartbeatTimeout = try ConfValue.seconds(v, key: Key.heartbeatTimeout) }
+        if let v = conf[Key.requestTimeout] { requestTimeout = try ConfValue.seconds(v, key: Key.requestTimeout) }
         guard heartbeatTimeout > heartbeatInterval else {
             throw ConfigurationError(key: Key.heartbeatTimeout, value: "\(heartbeatTimeout)",
                                      expected: "more than \(Key.heartbeatInterval) (\(heartbeatInterval) s)")
@@ -56,6 +59,7 @@ extension MasterSettings {
             }
             self.port = port
         }
+        if let v = conf[Key.maxJobBytes] { maxJobBytes = try ConfValue.bytes(v, key: Key.maxJobBytes) }
         if let v = conf[Key.historyDirectory], !v.isEmpty {
             historyDirectory = URL(fileURLWithPath: (v as NSString).expandingTildeInPath)
         }

@@ -22,6 +22,10 @@ public struct NetworkSettings: Sendable {
     /// when set, every connection proves knowledge of it (HMAC-SHA256 challenge-response, both ways)
     /// before any other message. Nil: no authentication.
     public var secret: ClusterSecret?
+    /// `sextant.network.requestTimeout`: seconds a client waits for the master to take a request
+    /// (a job's bytes written, or an answer to submit, status or cancel) before it gives up with
+    /// an error. Default 120 s: enough to store a job of a million inputs on a busy master.
+    public var requestTimeout: TimeInterval = 120
 
     public init(maxFrameBytes: Int = 16 << 20,
                 maxConnections: Int = 1024,
@@ -47,6 +51,9 @@ public struct MasterSettings: Sendable {
     /// `sextant.master.historyDir`: where job records are kept (one JSON file per job) so
     /// status survives a restart. Nil keeps them in memory only.
     public var historyDirectory: URL?
+    /// `sextant.master.maxJobBytes`: the largest job a client may submit (it travels in pieces of
+    /// at most a frame each). Default 1 GiB, some 7 million inputs.
+    public var maxJobBytes: Int = 1 << 30
     public var network: NetworkSettings
 
     public static let defaultPort = 7077

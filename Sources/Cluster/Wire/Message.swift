@@ -51,6 +51,14 @@ struct SubmitRequest: Codable, Sendable {
     var jobID: String?
     var payload: Data
     var settings: [String: String]
+    /// Set when the payload travelled in pieces: the `submitPart`s sent before this request,
+    /// whose bytes come before `payload`'s. Nil: `payload` is the whole job.
+    var parts: Int?
+}
+
+/// One piece of a job too large for one frame; the `submit` that follows completes it.
+struct SubmitPart: Codable, Sendable {
+    var data: Data
 }
 
 struct JobReference: Codable, Sendable {
@@ -85,6 +93,7 @@ enum Message: Sendable {
     case taskResult(TaskResult)
     // Client <-> master
     case submit(SubmitRequest)
+    case submitPart(SubmitPart)
     case submitted(JobRecord)
     case waitJob(JobReference)
     case jobProgress(JobProgress)
@@ -102,4 +111,5 @@ enum MessageType: UInt8 {
     case register = 10, registered, heartbeat, heartbeatAck, launchTask, cancelTask, taskResult
     case submit = 20, submitted, waitJob, jobProgress, jobFinished, status, statusReply
     case cancelJob, cancelReply, requestFailed
+    case submitPart = 36
 }

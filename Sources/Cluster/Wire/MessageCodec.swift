@@ -16,6 +16,7 @@ extension Message {
         case .cancelTask: return .cancelTask
         case .taskResult: return .taskResult
         case .submit: return .submit
+        case .submitPart: return .submitPart
         case .submitted: return .submitted
         case .waitJob: return .waitJob
         case .jobProgress: return .jobProgress
@@ -41,6 +42,7 @@ extension Message {
         case .cancelTask(let m): return m
         case .taskResult(let m): return m
         case .submit(let m): return m
+        case .submitPart(let m): return m
         case .submitted(let m), .jobFinished(let m), .cancelReply(let m): return m
         case .waitJob(let m), .cancelJob(let m): return m
         case .jobProgress(let m): return m
@@ -94,6 +96,7 @@ extension Message {
         case .cancelTask: return .cancelTask(try read())
         case .taskResult: return .taskResult(try read())
         case .submit: return .submit(try read())
+        case .submitPart: return .submitPart(try read())
         case .submitted: return .submitted(try read())
         case .waitJob: return .waitJob(try read())
         case .jobProgress: return .jobProgress(try read())

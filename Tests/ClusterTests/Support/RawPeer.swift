@@ -120,5 +120,8 @@ final class RawListener {
 
     deinit { close(fd) }
 
-    func accept() -> RawPeer { RawPeer(fd: Glibc.accept(fd, nil, nil)) }
+    func accept() -> RawPeer { RawPeer(fd: acceptDescriptor()) }
+
+    /// The next connection's descriptor, for callers that own it.
+    func acceptDescriptor() -> Int32 { Glibc.accept(fd, nil, nil) }
 }
