@@ -17,12 +17,17 @@ public struct InputListing {
     public var resolveDataset: ((String) throws -> String?)?
     /// With `dryRun`, inputs are taken as given: no file system checks (for planning 10^6 names).
     public var dryRun = false
+    /// Hears what the listing skipped or doubts, one line each with the file and line number
+    /// (repeated names, unreadable entries, blank lines); the CLI prints them before the job.
+    public var notice: ((String) -> Void)?
 
     public init(listRemote: ((String) throws -> [InputFile])? = nil,
-                resolveDataset: ((String) throws -> String?)? = nil, dryRun: Bool = false) {
+                resolveDataset: ((String) throws -> String?)? = nil, dryRun: Bool = false,
+                notice: ((String) -> Void)? = nil) {
         self.listRemote = listRemote
         self.resolveDataset = resolveDataset
         self.dryRun = dryRun
+        self.notice = notice
     }
 
     /// Expands every argument, keeping the order given and rejecting two inputs
@@ -30,16 +35,21 @@ public struct InputListing {
     public func expand(_ arguments: [String]) throws -> [InputFile] {
         var files: [InputFile] = []
         for argument in arguments { files += try expand(argument) }
-        var seen: [String: String] = [:]
-        seen.reserveCapacity(files.count)
+        // One pass: a catalog name taken by another file is an error; the same file twice runs once.
+        var firstByName: [String: Int] = [:]
+        firstByName.reserveCapacity(files.count)
+        var unique: [InputFile] = []
+        unique.reserveCapacity(files.count)
         for file in files {
-            if let first = seen.updateValue(file.uri, forKey: file.relativePath), first != file.uri {
-                throw InputError.duplicateName(file.relativePath, first: first, second: file.uri)
+            if let first = firstByName[file.relativePath] {
+                let earlier = unique[first]
+                if earlier.uri == file.uri { continue }
+                throw InputError.duplicateName(file.relativePath, first: earlier.uri, second: file.uri)
             }
+            firstByName[file.relativePath] = unique.count
+            unique.append(file)
         }
-        // The same file named twice is processed once.
-        var unique = Set<String>()
-        return files.filter { unique.insert($0.uri).inserted }
+        return unique
     }
 
     private func expand(_ argument: String) throws -> [InputFile] {
@@ -49,7 +59,7 @@ public struct InputListing {
             return try listRemote(argument)
         }
         let path = argument.hasPrefix("file://") ? String(argument.dropFirst("file://".count)) : argument
-        if dryRun { return [InputFile(uri: path, relativePath: (path as NSString).lastPathComponent)] }
+        if dryRun { return [InputFile(uri: path, relativePath: Self.lastComponent(of: path))] }
 
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -69,21 +79,64 @@ public struct InputListing {
         throw InputError.notFound(path)
     }
 
-    /// An @list file: one input a line; blank lines and # comments are skipped.
+    /// An @list file: one input a line (see `InputListFile` for blanks, comments and repeats).
+    /// A listed local file is taken as is (missing ones stay, so they are reported, not dropped);
+    /// a listed directory is walked; an s3:// line naming an image is that object,
+    /// any other remote line a prefix to list.
     private func expandList(_ listPath: String) throws -> [InputFile] {
-        guard let text = try? String(contentsOfFile: listPath, encoding: .utf8) else {
-            throw InputError.notFound(listPath)
+        let list = try InputListFile(path: listPath)
+        var files: [InputFile] = []
+        files.reserveCapacity(list.lines.count)
+        var missing = 0
+        for line in list.lines {
+            let entry = line.text
+            if dryRun {
+                files.append(InputFile(uri: entry, relativePath: Self.lastComponent(of: entry)))
+                continue
+            }
+            if entry.contains("://"), !entry.hasPrefix("file://") {
+                if Self.isImageName(entry) {
+                    files.append(InputFile(uri: entry, relativePath: Self.lastComponent(of: entry)))
+                } else {
+                    files += try expand(entry)
+                }
+                continue
+            }
+            let path = entry.hasPrefix("file://") ? String(entry.dropFirst("file://".count)) : entry
+            var info = stat()
+            if stat(path, &info) == 0 {
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    files += try walk(directory: path)
+                } else {
+                    files.append(InputFile(uri: path, relativePath: Self.lastComponent(of: path), size: Int64(info.st_size)))
+                }
+            } else {
+                let reason = String(cString: strerror(errno))
+                missing += 1
+                if missing <= InputListFile.noticesPerKind {
+                    notice?("\(listPath):\(line.number): \(path): \(reason); it will be reported as failed")
+                }
+                files.append(InputFile(uri: path, relativePath: Self.lastComponent(of: path)))
+            }
         }
-        let entries = text.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        if entries.isEmpty { throw InputError.emptyList(listPath) }
-        if dryRun { return entries.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) } }
-        // Listed files that are missing stay in the job, so they are reported, not dropped.
-        return try entries.flatMap { entry -> [InputFile] in
-            if FileManager.default.fileExists(atPath: entry) || entry.contains("://") { return try expand(entry) }
-            return [InputFile(uri: entry, relativePath: (entry as NSString).lastPathComponent)]
+        list.notices.forEach { notice?($0) }
+        if missing > InputListFile.noticesPerKind {
+            notice?("\(listPath): \(missing) listed files cannot be read; each will be reported as failed")
         }
+        if let summary = list.summary { notice?(summary) }
+        return files
+    }
+
+    /// The last path component, as NSString's lastPathComponent gives it, without bridging.
+    static func lastComponent(of path: String) -> String {
+        var end = path.utf8.endIndex
+        while end > path.utf8.startIndex, path.utf8[path.utf8.index(before: end)] == UInt8(ascii: "/") {
+            end = path.utf8.index(before: end)
+        }
+        if end == path.utf8.startIndex { return path.isEmpty ? "" : "/" }
+        let trimmed = path.utf8[..<end]
+        guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return String(path[..<end]) }
+        return String(path[path.utf8.index(after: slash)..<end])
     }
 
     private func file(at path: String) throws -> InputFile {
