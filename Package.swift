@@ -24,11 +24,14 @@ let package = Package(
         .target(name: "FITS", dependencies: ["CFITSIO"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        // Every configuration key, declared once, and the one parser of their values.
+        .target(name: "Settings"),
         .target(name: "Storage", dependencies: [
-            "Hashing",
+            "Hashing", "Settings",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Engine", dependencies: [
+            "Settings",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Cluster", dependencies: [
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "FITSTests", dependencies: ["TestSupport", "FITS"]),
         .testTarget(name: "ExtractionTests", dependencies: ["TestSupport", "Extraction", "FITS"]),
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Logging
 
 /// Per-job event logs: `<dir>/<job id>.jsonl`, one `MonitorEvent` a line, appended as events
@@ -20,8 +21,8 @@ final class EventLog {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw MonitorError.badSetting(key: "sextant.eventLog.dir", value: directory.path,
-                                          expected: "a directory that can be created (\(error.localizedDescription))")
+            throw ConfigurationError.badValue(key: MonitorKeys.eventLogDirectory.name, value: directory.path,
+                                              expected: "a directory that can be created (\(error.localizedDescription))")
         }
     }
 

@@ -52,13 +52,11 @@ public struct HostExecutor: Sendable, Equatable {
 public enum MonitorError: Error, CustomStringConvertible, Equatable {
     case noSuchJob(String)
     case cannotCancel(String, reason: String)
-    case badSetting(key: String, value: String, expected: String)
 
     public var description: String {
         switch self {
         case .noSuchJob(let id): return "no job '\(id)'"
         case .cannotCancel(let id, let reason): return "cannot cancel job '\(id)': \(reason)"
-        case .badSetting(let key, let value, let expected): return "\(key)=\(value): expected \(expected)"
         }
     }
 }

@@ -1,21 +1,18 @@
 import Foundation
+import Settings
 
 /// Makes the store for a location: `LocalStore` for paths and file:// URLs, `S3Store` for s3://.
 public enum StoreFactory {
     /// - Parameters:
     ///   - location: where the store is rooted.
-    ///   - settings: conf keys; `sextant.s3.*` as documented on `S3Settings`, and
+    ///   - settings: conf keys; `sextant.s3.*` as declared in Settings' `StorageKeys`, and
     ///     `sextant.storage.listPageSize` for local listings (default 1000).
     ///   - environment: where AWS_* variables are read from (credentials, region, profile).
     public static func makeStore(for location: StoreLocation, settings: [String: String] = [:],
                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ObjectStore {
         switch location {
         case .file(let path):
-            let pageText = settings["sextant.storage.listPageSize"]
-            guard let pageSize = pageText.map({ Int($0) }) ?? 1000, pageSize >= 1 else {
-                throw StorageError(.invalidArgument, location: "sextant.storage.listPageSize",
-                                   message: "'\(pageText ?? "")' is not a positive integer")
-            }
+            let pageSize = try Configuration(settings).value(of: StorageKeys.listPageSize)
             return LocalStore(root: path, defaultPageSize: pageSize)
         case let .s3(bucket, prefix):
             let s3 = try S3Settings(settings: settings, environment: environment)

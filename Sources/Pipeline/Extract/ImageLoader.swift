@@ -1,3 +1,4 @@
+import Engine
 import FITS
 import Foundation
 import Storage
@@ -7,8 +8,6 @@ import Storage
 /// above `sextant.input.spoolThreshold` bytes (default 512 MiB), spooled to a temporary
 /// file first, so a huge object does not have to fit in memory twice.
 enum ImageLoader {
-    static let defaultSpoolThreshold = 512 << 20
-
     static func load(_ input: InputFile, hdu: HDUSelection, stores: StoreCache,
                      settings: [String: String]) throws -> FITSImage {
         let uri = input.uri
@@ -17,7 +16,7 @@ enum ImageLoader {
             return try FITSImage(contentsOfFile: path, hdu: hdu)
         }
         let (store, key, _) = try stores.storeAndKey(for: uri, settings: settings)
-        let threshold = settings["sextant.input.spoolThreshold"].flatMap(Int.init) ?? defaultSpoolThreshold
+        let threshold = Int(try Configuration(settings).value(of: StorageKeys.spoolThreshold))
         // The listing already gave the size: a small object is one GET, with no HEAD first.
         if input.size > 0, input.size < threshold {
             return try FITSImage(data: try store.get(key), name: uri, hdu: hdu)

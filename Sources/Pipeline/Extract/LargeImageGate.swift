@@ -9,14 +9,12 @@ import Foundation
 /// `sextant.executor.largeImageSlots` (default 2) large images at a time per process;
 /// `sextant.executor.largeImageBytes` (default 64m) is what counts as large: the image's
 /// pixels as float32 (width x height x 4), read from the FITS header before the image is.
-/// Both are process-wide, like SEP's pixel stack: an executor's own conf sets them, and a job
-/// that carries them changes them for the process.
+/// Both are process-wide, like SEP's pixel stack: the process's own conf sets them (a job's
+/// tasks never carry them to another process).
 final class LargeImageGate: @unchecked Sendable {
     static let shared = LargeImageGate()
-    static let slotsKey = "sextant.executor.largeImageSlots"
-    static let bytesKey = "sextant.executor.largeImageBytes"
-    static let defaultSlots = 2
-    static let defaultThreshold = 64 << 20
+    static let defaultSlots = ExtractionKeys.largeImageSlots.defaultValue
+    static let defaultThreshold = Int(ExtractionKeys.largeImageBytes.defaultValue)
 
     private let condition = NSCondition()
     private var slots = LargeImageGate.defaultSlots
@@ -28,15 +26,12 @@ final class LargeImageGate: @unchecked Sendable {
     /// Takes the keys from `settings` when present.
     func apply(_ settings: [String: String]) throws {
         let conf = Configuration(settings)
-        if settings[Self.slotsKey] != nil {
-            let value = try conf.int(Self.slotsKey, default: Self.defaultSlots)
-            guard value > 0 else {
-                throw ConfigurationError.badValue(key: Self.slotsKey, value: "\(value)", expected: "a positive number")
-            }
+        if conf.contains(ExtractionKeys.largeImageSlots) {
+            let value = try conf.value(of: ExtractionKeys.largeImageSlots)
             condition.lock(); slots = value; condition.broadcast(); condition.unlock()
         }
-        if settings[Self.bytesKey] != nil {
-            let value = try conf.size(Self.bytesKey, default: Int64(Self.defaultThreshold))
+        if conf.contains(ExtractionKeys.largeImageBytes) {
+            let value = try conf.value(of: ExtractionKeys.largeImageBytes)
             condition.lock(); threshold = Int(value); condition.unlock()
         }
     }

@@ -16,9 +16,11 @@ public final class ExtractionDriver: @unchecked Sendable {
         registry.register(SleepOperator.self)
     }
 
-    /// Applies the process-wide limits a process's own configuration sets (an executor's
-    /// `sextant.executor.largeImageSlots` and `largeImageBytes`); a job's settings may change them later.
+    /// Applies the process-wide settings (`ExtractionKeys`: SEP's stack and limits, the
+    /// large-image slots) of this process's own configuration. Tasks from another process never
+    /// carry them (`JobSpec.shareableSettings`), so an executor's values stay its own.
     public static func applyProcessSettings(_ settings: [String: String]) throws {
+        try SEPSettings.apply(settings)
         try LargeImageGate.shared.apply(settings)
     }
 

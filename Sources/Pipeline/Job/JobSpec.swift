@@ -28,16 +28,11 @@ public struct JobSpec: Codable, Sendable {
         self.settings = settings
     }
 
-    /// Conf keys that hold secrets: they never leave the process that was given them (a job
-    /// shipped to a master, a task shipped to an executor): each node finds its own.
-    public static let secretKeys: Set<String> = [
-        "sextant.s3.accessKey", "sextant.s3.secretKey", "sextant.s3.sessionToken",
-        "sextant.authenticate.secret", "sextant.authenticate.secretFile",
-    ]
-
-    /// `settings` without the secret keys: what may travel.
+    /// `settings` that may leave this process (a job shipped to a master, a task shipped to an
+    /// executor): the job's own keys. Secrets stay (each node finds its own credentials), and so
+    /// do process-wide and local keys (an executor's SEP stack is its own, a port is the master's).
     public var shareableSettings: [String: String] {
-        settings.filter { !Self.secretKeys.contains($0.key) }
+        settings.filter { ConfigurationKeys.travels($0.key) }
     }
 
     /// The task partitioning this spec asks for, over all its inputs.

@@ -28,7 +28,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let configuration = try conf.configuration(flags: job.flagSettings)
         Console.bootstrapLogging(level: configuration["sextant.log.level"])
-        let master = configuration.string("sextant.master", default: "local[*]")
+        let master = try configuration.value(of: SchedulerKeys.master)
         let spec: JobSpec
         do {
             spec = try job.makeSpec(inputs: inputs, output: output, extraction: extraction, configuration: configuration)
@@ -81,13 +81,16 @@ struct JobOptionsGroup: ParsableArguments {
 
     func makeSpec(inputs: [String], output: OutputOptions, extraction: ExtractionOptions,
                   configuration: Configuration) throws -> JobSpec {
-        let listing = InputResolver.listing(configuration: configuration, dryRun: dryRun)
+        let listing = try InputResolver.listing(configuration: configuration, dryRun: dryRun)
         let files = try listing.expand(inputs)
         let parameters = ExtractParameters(output: output.out, format: output.format, hdu: HDUChoice(output.hdu),
                                            extraction: try extraction.parameters())
         var bytes: Int64?
         if let partitionBytes {
-            bytes = try Configuration(["size": partitionBytes]).size("size", default: 0)
+            guard let size = ValueParsers.size(partitionBytes) else {
+                throw ValidationError("--partition-bytes: '\(partitionBytes)' is not a size like 512k, 64m or 2g")
+            }
+            bytes = size
         }
         return JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
                        partitionBytes: bytes, settings: configuration.values)

@@ -22,8 +22,11 @@ struct ConfOptions: ParsableArguments {
         return candidates.first { FileManager.default.fileExists(atPath: $0) }.map { URL(fileURLWithPath: $0) }
     }
 
-    /// The layered configuration, with `flags` (already-decided flag values) on top.
+    /// The layered configuration, with `flags` (already-decided flag values) on top. Keys that
+    /// no module declares are warned about on stderr, with the nearest known key.
     func configuration(flags: [String: String?] = [:]) throws -> Configuration {
-        try Configuration.layered(defaultsFile: defaultsFile, confPairs: pairs, flags: flags)
+        let configuration = try Configuration.layered(defaultsFile: defaultsFile, confPairs: pairs, flags: flags)
+        for warning in configuration.unknownKeyWarnings() { Console.warning(warning) }
+        return configuration
     }
 }

@@ -7,6 +7,10 @@ enum Console {
         FileHandle.standardError.write(Data("sextant: \(message)\n".utf8))
     }
 
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("sextant: warning: \(message)\n".utf8))
+    }
+
     static func info(_ message: String) {
         FileHandle.standardError.write(Data("\(message)\n".utf8))
     }

@@ -5,9 +5,9 @@ import Pipeline
 /// Builds the InputListing the CLI uses: dataset names from datasets.txt resolve to
 /// their generated directory, s3:// prefixes are listed through the store.
 enum InputResolver {
-    static func listing(configuration: Configuration, dryRun: Bool = false) -> InputListing {
-        let datasetsFile = configuration.string("sextant.datasets.file", default: "datasets.txt")
-        let datasetsDir = configuration.string("sextant.datasets.dir", default: "data")
+    static func listing(configuration: Configuration, dryRun: Bool = false) throws -> InputListing {
+        let datasetsFile = try configuration.value(of: DatasetKeys.file)
+        let datasetsDir = try configuration.value(of: DatasetKeys.directory)
         let settings = configuration.values
         return InputListing(
             listRemote: { try RemoteInputs.list($0, settings: settings) },

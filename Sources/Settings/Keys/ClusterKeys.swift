@@ -1,0 +1,51 @@
+import Foundation
+
+/// The master's, executors' and clients' keys (read by Cluster): each daemon's own.
+public enum ClusterKeys {
+    public static let masterHost = Declare.string(
+        "sextant.master.host", .cluster, .local, default: "0.0.0.0",
+        doc: "address the master binds; `master --host`")
+    public static let masterPort = Declare.int(
+        "sextant.master.port", .cluster, .local, default: 7077, in: 0...65535,
+        doc: "port the master binds (executors and clients alike); `master --port`")
+    public static let historyDirectory = Declare.optionalString(
+        "sextant.master.historyDir", .cluster, .local, shown: "`~/.sextant/master-PORT`",
+        doc: "job records, one JSON file per job, so `status` survives a restart")
+    public static let executorCores = Declare.optionalInt(
+        "sextant.executor.cores", .cluster, .local, shown: "all processors",
+        doc: "tasks an executor runs at once; `executor --cores`")
+    public static let executorLocalPaths = Declare.list(
+        "sextant.executor.localPaths", .cluster, .local,
+        doc: "comma-separated path prefixes on the executor's own disk (locality)")
+    public static let heartbeatInterval = Declare.duration(
+        "sextant.executor.heartbeatInterval", .cluster, .local, default: 3, shown: "`3s`",
+        doc: "executor heartbeat period (the master's value wins if shorter)")
+    public static let networkTimeout = Declare.duration(
+        "sextant.network.timeout", .cluster, .local, default: 30, shown: "`30s`",
+        doc: "silence after which the master declares an executor lost (and an executor gives up on its master and reconnects)")
+    public static let maxFrameBytes = Declare.size(
+        "sextant.network.maxFrameBytes", .cluster, .local, default: 16 << 20, in: 64...Int64(Int32.max), shown: "`16m`",
+        doc: "largest message; a larger length prefix closes the connection (a too-large task or result fails that task)")
+    public static let maxConnections = Declare.int(
+        "sextant.network.maxConnections", .cluster, .local, default: 1024,
+        doc: "connections the master accepts at once")
+    public static let handshakeTimeout = Declare.duration(
+        "sextant.network.handshakeTimeout", .cluster, .local, default: 10, shown: "`10s`",
+        doc: "time a new connection has to say hello and authenticate")
+    public static let requestTimeout = Declare.duration(
+        "sextant.network.requestTimeout", .cluster, .local, default: 120, shown: "`120s`",
+        doc: "time a client (`submit`, `status`, `cancel`) waits for the master to take a request and answer it; then it fails with a message naming this key")
+    public static let maxJobBytes = Declare.size(
+        "sextant.master.maxJobBytes", .cluster, .local, default: 1 << 30, in: 1024...Int64(Int32.max), shown: "`1g`",
+        doc: "largest job a client may submit; a job larger than a frame travels in pieces of at most a frame each (a million inputs take about 150 MB)")
+    public static let secretFile = Declare.optionalString(
+        "sextant.authenticate.secretFile", .cluster, .local,
+        doc: "file holding the cluster's shared secret (preferred; or the `SEXTANT_AUTH_SECRET` environment variable)")
+    public static let secret = Declare.optionalString(
+        "sextant.authenticate.secret", .cluster, .local, secret: true,
+        doc: "the shared secret itself (visible in `ps` if passed with `--conf`: prefer the file or the variable)")
+
+    public static let all = declarations(
+        masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
+        networkTimeout, maxFrameBytes, maxConnections, handshakeTimeout, requestTimeout, maxJobBytes, secretFile, secret)
+}
