@@ -44,8 +44,7 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
 extension ManifestEntry {
     /// JSON lines with sorted keys, so a manifest diffs cleanly between runs.
     public static func encodeLines(_ entries: [ManifestEntry]) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = lineEncoder()
         var data = Data()
         for entry in entries {
             data.append(try encoder.encode(entry))
@@ -54,8 +53,57 @@ extension ManifestEntry {
         return data
     }
 
+    static func lineEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
     public static func decodeLines(_ data: Data) throws -> [ManifestEntry] {
         let decoder = JSONDecoder()
         return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(ManifestEntry.self, from: Data($0)) }
+    }
+}
+
+extension ManifestEntry {
+    /// Writes manifest lines to a temporary file as they come, for `ObjectStore.put(_:contentsOf:)`:
+    /// a million-input manifest never sits in memory whole.
+    final class LineWriter {
+        private let url: URL
+        private let handle: FileHandle
+        private var buffer = Data()
+        private let encoder = ManifestEntry.lineEncoder()
+
+        init() throws {
+            url = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-manifest-\(UUID().uuidString).jsonl")
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+            }
+            handle = try FileHandle(forWritingTo: url)
+            buffer.reserveCapacity(1 << 20)
+        }
+
+        func append(_ entry: ManifestEntry) throws {
+            buffer.append(try encoder.encode(entry))
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
+        /// The finished file; it stays until `discard`.
+        func finish() throws -> URL {
+            try flush()
+            try handle.close()
+            return url
+        }
+
+        func discard() {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: url)
+        }
+
+        private func flush() throws {
+            try handle.write(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 }
