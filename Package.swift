@@ -18,10 +18,11 @@ let package = Package(
     targets: [
         // System libraries: the only places C headers enter.
         .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO"),
+        .systemLibrary(name: "CBZip2", path: "Sources/CBZip2"),
         .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
 
-        .target(name: "FITS", dependencies: ["CFITSIO"]),
+        .target(name: "FITS", dependencies: ["CFITSIO", "CBZip2"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
         // Every configuration key, declared once, and the one parser of their values.

@@ -45,6 +45,11 @@ final class CFITSIOFile {
     /// Opens a file on disk read-only, taking the path literally.
     static func open(path: String) throws -> CFITSIOFile {
         let signature = try FileSignature.check(path: path)
+        if signature == .bzip2 {
+            // Decompressed into memory we own, so the file's bytes may go once it is open.
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try data.withUnsafeBytes { try open(bytes: $0, name: path) }
+        }
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
         ffdkopn(&pointer, path, READONLY, &status)
@@ -63,8 +68,9 @@ final class CFITSIOFile {
     static func open(bytes: UnsafeRawBufferPointer, name: String) throws -> CFITSIOFile {
         let signature = try FileSignature.check(bytes: bytes, name: name)
         let memory: MemoryCells
-        if signature == .gzip {
-            let (inflated, size) = try Gunzip.inflate(bytes, name: name)
+        if signature == .gzip || signature == .bzip2 {
+            let (inflated, size) = signature == .gzip ? try Gunzip.inflate(bytes, name: name)
+                : try Bunzip2.inflate(bytes, name: name)
             memory = MemoryCells(address: inflated, size: size, ownsBuffer: true)
         } else {
             memory = MemoryCells(address: UnsafeMutableRawPointer(mutating: bytes.baseAddress),

@@ -4,7 +4,7 @@ import Foundation
 /// s3:// prefixes) into the list of images a job processes, each with a unique catalog name.
 public struct InputListing {
     /// File names we treat as images when walking a directory or a prefix.
-    public static let imageSuffixes = [".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fz"]
+    public static let imageSuffixes = [".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fz", ".fits.bz2", ".fit.bz2"]
 
     public static func isImageName(_ name: String) -> Bool {
         let lower = name.lowercased()
