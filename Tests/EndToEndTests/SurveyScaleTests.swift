@@ -43,4 +43,29 @@ final class SurveyScaleTests: XCTestCase {
             XCTAssertEqual(entry["outcome"] as? String, "not-run")
         }
     }
+
+    /// scripts/bench/survey-scale in its short form: 2,000 tiny gzip'd images through a master and
+    /// two executors, every catalog committed, resume skipping all, and each figure it reports sane.
+    func testQuickSurveyScaleBenchmarkRunsEndToEnd() throws {
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/survey-scale").path
+        let work = try TestSupport.makeTemporaryDirectory("bench-survey-quick")
+        let run = try TestSupport.run(script, ["--quick", "--sextant", Sextant.binary, "--work", work.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
+        func number(_ key: String) -> Double { (result[key] as? NSNumber)?.doubleValue ?? .nan }
+        XCTAssertEqual(number("inputs"), 2_000)
+        XCTAssertGreaterThan(number("tasks_per_s"), 5, run.stdout)
+        XCTAssertGreaterThan(number("submit_s"), 0)
+        XCTAssertLessThan(number("submit_s"), number("job_wall_s"))
+        XCTAssertGreaterThan(number("master_cpu_us_per_task"), 1)
+        XCTAssertGreaterThan(number("master_peak_mb"), 5)
+        XCTAssertGreaterThan(number("driver_peak_mb"), 5)
+        // A line per input: at least the input's path and the catalog's digest.
+        XCTAssertGreaterThan(number("manifest_bytes_per_input"), 100)
+        XCTAssertGreaterThan(number("resume_s"), 0)
+        let noOp = try XCTUnwrap(result["no_op"] as? [String: Any])
+        XCTAssertGreaterThan((noOp["tasks_per_s"] as? NSNumber)?.doubleValue ?? 0, 10)
+        let dryRun = try XCTUnwrap(result["dry_run"] as? [String: Any])
+        XCTAssertTrue((dryRun["report"] as? String ?? "").hasPrefix("dry run: 2000 inputs"), "\(dryRun)")
+    }
 }
