@@ -12,6 +12,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         case added(ExecutorInfo)
         case lost(ExecutorID, String)
         case finished(TaskResult)
+        case draining(ExecutorID)
     }
 
     private let registry: ExecutorRegistry
@@ -69,7 +70,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
             let events = self.events
             var wanted = true
             switch event {
-            case .added: break
+            case .added, .draining: break
             case .lost(let id, _): outstanding = outstanding.filter { $0.value != id }
             case .finished(let result):
                 wanted = outstanding[result.id] == result.executor
@@ -87,6 +88,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
             case .added(let info): events.executorAdded(info)
             case .lost(let id, let reason): events.executorLost(id, reason: reason)
             case .finished(let result): events.taskFinished(result)
+            case .draining(let id): events.executorDraining(id)
             }
         }
     }

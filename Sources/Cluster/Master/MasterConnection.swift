@@ -124,6 +124,9 @@ final class MasterConnection: ChannelInboundHandler {
         case .heartbeat:
             master.registry.touch(id, channel: context.channel)
             context.writeAndFlush(wrapOutboundOut(.heartbeatAck), promise: nil)
+        case .draining:
+            logger.info("executor \(id) is draining: no new tasks for it")
+            master.registry.drain(id, channel: context.channel)
         case .taskResult(let result):
             if !master.registry.deliver(result, from: id, channel: context.channel) {
                 logger.debug("dropped result of \(result.id): executor \(id) was declared lost")

@@ -77,6 +77,8 @@ public struct ExecutorSettings: Sendable {
     public var host: String
     /// `sextant.executor.localPaths`: path prefixes on this machine's own disk, for locality.
     public var localPaths: [String]
+    /// `sextant.executor.drainTimeout`: how long a draining executor lets its tasks finish. Default 25 s.
+    public var drainTimeout: TimeInterval = 25
     /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`.
     public var reconnectInitialDelay: TimeInterval
     public var reconnectMaxDelay: TimeInterval

@@ -45,5 +45,6 @@ extension ExecutorSettings {
         self.init(master: master, network: try NetworkSettings(conf: conf, environment: environment))
         if let cores = try c.value(of: ClusterKeys.executorCores) { self.cores = cores }
         localPaths = try c.value(of: ClusterKeys.executorLocalPaths)
+        drainTimeout = try c.value(of: ClusterKeys.drainTimeout)
     }
 }

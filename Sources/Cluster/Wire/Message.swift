@@ -91,6 +91,8 @@ enum Message: Sendable {
     case launchTask(TaskSpec)
     case cancelTask(TaskAttemptID)
     case taskResult(TaskResult)
+    /// The executor is leaving: the master launches nothing more on it.
+    case draining
     // Client <-> master
     case submit(SubmitRequest)
     case submitPart(SubmitPart)
@@ -112,4 +114,5 @@ enum MessageType: UInt8 {
     case submit = 20, submitted, waitJob, jobProgress, jobFinished, status, statusReply
     case cancelJob, cancelReply, requestFailed
     case submitPart = 36
+    case draining = 37
 }

@@ -15,6 +15,7 @@ extension Message {
         case .launchTask: return .launchTask
         case .cancelTask: return .cancelTask
         case .taskResult: return .taskResult
+        case .draining: return .draining
         case .submit: return .submit
         case .submitPart: return .submitPart
         case .submitted: return .submitted
@@ -37,7 +38,7 @@ extension Message {
         case .refused(let m), .requestFailed(let m): return m
         case .register(let m): return m
         case .registered(let m): return m
-        case .heartbeat, .heartbeatAck: return Empty()
+        case .heartbeat, .heartbeatAck, .draining: return Empty()
         case .launchTask(let m): return m
         case .cancelTask(let m): return m
         case .taskResult(let m): return m
@@ -95,6 +96,7 @@ extension Message {
         case .launchTask: return .launchTask(try read())
         case .cancelTask: return .cancelTask(try read())
         case .taskResult: return .taskResult(try read())
+        case .draining: return .draining
         case .submit: return .submit(try read())
         case .submitPart: return .submitPart(try read())
         case .submitted: return .submitted(try read())

@@ -32,6 +32,9 @@ public enum ClusterKeys {
     public static let handshakeTimeout = Declare.duration(
         "sextant.network.handshakeTimeout", .cluster, .local, default: 10, shown: "`10s`",
         doc: "time a new connection has to say hello and authenticate")
+    public static let drainTimeout = Declare.duration(
+        "sextant.executor.drainTimeout", .cluster, .local, default: 25, shown: "`25s`",
+        doc: "on SIGTERM (Slurm walltime or `scancel`, a spot notice) an executor takes no new task and finishes what it holds for at most this long, then leaves; what is left is rescheduled and never counted as a failure. Keep it under Slurm's KillWait (30 s)")
     public static let requestTimeout = Declare.duration(
         "sextant.network.requestTimeout", .cluster, .local, default: 120, shown: "`120s`",
         doc: "time a client (`submit`, `status`, `cancel`) waits for the master to take a request and answer it; then it fails with a message naming this key")
@@ -47,5 +50,5 @@ public enum ClusterKeys {
 
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
-        networkTimeout, maxFrameBytes, maxConnections, handshakeTimeout, requestTimeout, maxJobBytes, secretFile, secret)
+        networkTimeout, maxFrameBytes, maxConnections, handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret)
 }

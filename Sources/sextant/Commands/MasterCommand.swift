@@ -90,7 +90,11 @@ struct ExecutorCommand: ParsableCommand {
                                     handler: TaskRunner(registry: registry))
         daemon.start()
         Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
-        let stop = InterruptHandler(message: "sextant executor: stopping") { daemon.stop() }
+        // SIGTERM or Ctrl-C: drain (take nothing new, finish what is held), then leave; twice: at once.
+        let drainTimeout = settings.drainTimeout
+        let stop = InterruptHandler(message: "sextant executor: draining (at most \(drainTimeout) s); again to quit at once") {
+            DispatchQueue.global().async { daemon.drain(timeout: drainTimeout) }
+        }
         defer { stop.remove() }
         try daemon.wait()
     }
