@@ -97,19 +97,31 @@ public struct PartitionResult: Codable, Sendable {
     public var records: [Data]
 }
 
-public enum JobStatus: Codable, Equatable, Sendable {
+/// Where a job is, or how it ended: the one status the scheduler, the master's job records,
+/// clients and the monitor share.
+public enum JobStatus: String, Codable, Sendable {
+    /// Waiting for the master to start it.
+    case queued
+    case running
     /// Every partition succeeded or was skipped as already committed.
     case succeeded
     /// The job ran to the end, but some partitions failed (see `failedPartitions`).
     case completedWithFailures
-    /// Fail-fast: stopped at the first partition that exhausted its attempts.
-    case failed(reason: String)
+    /// Stopped at a partition that exhausted its attempts (fail-fast), or could not run.
+    case failed
     case cancelled
+    /// The master stopped or crashed while the job was queued or running. A master that
+    /// kept the job's submission re-queues it on restart (resumed); otherwise resubmit it.
+    case interrupted
+
+    public var isFinished: Bool { self != .queued && self != .running }
 }
 
 public struct JobResult: Codable, Sendable {
     public var jobID: String
     public var status: JobStatus
+    /// Why the job failed, when `status` is `.failed`.
+    public var failureReason: String?
     public var partitions: [PartitionResult]
     /// Wall-clock seconds from submission to the end.
     public var duration: Double
@@ -135,8 +147,10 @@ public struct JobError: Error, CustomStringConvertible {
             return "job \(result.jobID) succeeded"
         case .cancelled:
             return "job \(result.jobID) was cancelled"
-        case .failed(let reason):
-            return "job \(result.jobID) failed: \(reason)"
+        case .failed:
+            return "job \(result.jobID) failed: \(result.failureReason ?? "?")"
+        case .queued, .running, .interrupted:
+            return "job \(result.jobID) is \(result.status.rawValue)"
         case .completedWithFailures:
             let failed = result.failedPartitions
             let first = failed.first.map { "partition \($0.partition): \($0.failureReasons.last ?? "?")" } ?? ""

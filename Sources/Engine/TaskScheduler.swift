@@ -244,7 +244,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
                                                               "attempts": "\(job.maxFailures)"])
                 cancelOtherAttempts(of: partition, in: job, reason: "partition failed")
                 if job.failFast {
-                    abort(job, status: .failed(reason: "partition \(partition) failed \(job.maxFailures) times; last: \(message)"))
+                    abort(job, status: .failed, reason: "partition \(partition) failed \(job.maxFailures) times; last: \(message)")
                     return
                 }
             }
@@ -271,7 +271,8 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
                 logger.warning("partition failed: lost with its executor \(job.maxLostAttempts) times",
                                metadata: ["job": "\(job.job.jobID)", "partition": "\(attempt.partition)"])
                 if job.failFast {
-                    abort(job, status: .failed(reason: "partition \(attempt.partition) was lost with its executor \(job.maxLostAttempts) times"))
+                    abort(job, status: .failed,
+                          reason: "partition \(attempt.partition) was lost with its executor \(job.maxLostAttempts) times")
                 }
             }
         }
@@ -295,14 +296,14 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     }
 
     /// Ends `job` now: cancels its running attempts and reports `status`.
-    private func abort(_ job: TaskSetManager, status: JobStatus) {
+    private func abort(_ job: TaskSetManager, status: JobStatus, reason: String? = nil) {
         guard job.endStatus == nil else { return }
         for (id, attempt) in attempts where attempt.job === job && !attempt.cancelled {
             attempts[id]?.cancelled = true
             backend.cancel(id, on: attempt.executor)
         }
         job.cancelUnfinished()
-        finish(job, status: status)
+        finish(job, status: status, failureReason: reason)
     }
 
     /// When every partition is finished, verifies committed outputs (recomputing lost
@@ -327,12 +328,14 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         return true
     }
 
-    private func finish(_ job: TaskSetManager, status: JobStatus) {
+    private func finish(_ job: TaskSetManager, status: JobStatus, failureReason: String? = nil) {
         job.endStatus = status
         jobs.removeAll { $0 === job }
-        let result = job.result(status: status)
-        logger.info("job ended", metadata: ["job": "\(job.job.jobID)", "status": "\(status)",
-                                            "seconds": "\(result.duration)"])
+        let result = job.result(status: status, failureReason: failureReason)
+        var metadata: Logger.Metadata = ["job": "\(job.job.jobID)", "status": "\(status.rawValue)",
+                                          "seconds": "\(result.duration)"]
+        if let failureReason { metadata["reason"] = "\(failureReason)" }
+        logger.info("job ended", metadata: metadata)
         notify(job) { $0.jobEnded(result) }
         handles.removeValue(forKey: job.job.jobID)?.complete(result)
         if jobs.isEmpty {

@@ -250,7 +250,7 @@ final class TaskSetManager {
         nextFresh = partitions.count
     }
 
-    func result(status: JobStatus) -> JobResult {
+    func result(status: JobStatus, failureReason: String?) -> JobResult {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9
         let results = partitions.enumerated().map { index, state in
             PartitionResult(partition: index,
@@ -259,7 +259,8 @@ final class TaskSetManager {
                             lostAttempts: Int(state.lost), recomputations: Int(state.recomputations),
                             executor: state.winner, records: state.records)
         }
-        return JobResult(jobID: job.jobID, status: status, partitions: results, duration: elapsed)
+        return JobResult(jobID: job.jobID, status: status, failureReason: failureReason, partitions: results,
+                         duration: elapsed)
     }
 }
 

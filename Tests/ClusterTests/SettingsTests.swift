@@ -96,13 +96,24 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertNil(defaults.network.secret)
     }
 
+    /// Cluster reads values with the same parser as every other module (it once refused `5min`).
+    func testClusterTakesTheSharedValueSyntax() throws {
+        let settings = try MasterSettings(conf: ["sextant.network.timeout": "5min", "sextant.network.handshakeTimeout": "1500ms",
+                                                 "sextant.network.maxFrameBytes": "16MiB"], environment: [:])
+        XCTAssertEqual(settings.network.heartbeatTimeout, 300)
+        XCTAssertEqual(settings.network.handshakeTimeout, 1.5)
+        XCTAssertEqual(settings.network.maxFrameBytes, 16 << 20)
+    }
+
     func testBadValuesNameTheKey() {
         let cases: [(String, String, String)] = [
-            ("sextant.network.timeout", "soon", "sextant.network.timeout: expected a positive duration such as 30s, 500ms or 2m, got 'soon'"),
-            ("sextant.network.maxFrameBytes", "16mb", "sextant.network.maxFrameBytes: expected a size from 64 bytes to 2g, such as 16m, got '16mb'"),
-            ("sextant.network.maxConnections", "0", "sextant.network.maxConnections: expected a positive whole number, got '0'"),
-            ("sextant.master.port", "99999", "sextant.master.port: expected a port 0-65535, got '99999'"),
-            ("sextant.executor.heartbeatInterval", "45s", "sextant.network.timeout: expected more than sextant.executor.heartbeatInterval (45.0 s), got '30.0'"),
+            ("sextant.network.timeout", "soon", "configuration key sextant.network.timeout: 'soon' is not a positive duration like 500ms, 10s, 5min or 2h"),
+            ("sextant.network.timeout", "0s", "configuration key sextant.network.timeout: '0s' is not a positive duration like 500ms, 10s, 5min or 2h"),
+            ("sextant.network.maxFrameBytes", "16 parsecs", "configuration key sextant.network.maxFrameBytes: '16 parsecs' is not a size like 512k, 64m or 2g from 64 to 2147483647"),
+            ("sextant.network.maxFrameBytes", "4g", "configuration key sextant.network.maxFrameBytes: '4g' is not a size like 512k, 64m or 2g from 64 to 2147483647"),
+            ("sextant.network.maxConnections", "0", "configuration key sextant.network.maxConnections: '0' is not a whole number of at least 1"),
+            ("sextant.master.port", "99999", "configuration key sextant.master.port: '99999' is not a whole number from 0 to 65535"),
+            ("sextant.executor.heartbeatInterval", "45s", "configuration key sextant.network.timeout: '30.0s' is not more than sextant.executor.heartbeatInterval (45.0s)"),
         ]
         for (key, value, message) in cases {
             XCTAssertThrowsError(try MasterSettings(conf: [key: value], environment: [:])) { error in

@@ -59,7 +59,8 @@ final class SchedulerTests: XCTestCase {
         let result = try context.dataset(inputs).mapPartitions(named: "test.sometimes-fails", as: String.self)
             .save(options: JobOptions(failFast: true))
 
-        guard case .failed(let reason) = result.status else { return XCTFail("\(result.status)") }
+        XCTAssertEqual(result.status, .failed)
+        let reason = try XCTUnwrap(result.failureReason)
         XCTAssertTrue(reason.contains("partition 0 failed 2 times"), reason)
         XCTAssertEqual(result.partitions[0].status, .failed)
         XCTAssertEqual(result.partitions[0].failureReasons.count, 2)

@@ -26,6 +26,9 @@ final class LocalJobTests: XCTestCase {
             let error = try XCTUnwrap(entry.error, what)
             XCTAssertTrue(error.contains((path as NSString).lastPathComponent), "\(what): error names the file: \(error)")
             XCTAssertFalse(error.contains("\n"), "\(what): one line: \(error)")
+            XCTAssertEqual(error.components(separatedBy: path).count, 2, "\(what): names the file once: \(error)")
+            let summaryLine = try XCTUnwrap(report.failures.first { $0.contains(path) }, what)
+            XCTAssertEqual(summaryLine, error, "\(what): the summary shows the manifest's line as is")
             XCTAssertEqual(entry.attempts, 1, "\(what): a bad input is not retried")
         }
         for entry in manifest where entry.outcome == .committed {

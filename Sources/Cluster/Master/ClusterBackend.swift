@@ -33,6 +33,9 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         self.events = events
         lock.unlock()
         registry.attach(self)
+        // Hand the executors already here to `events` before returning, so a snapshot taken
+        // right after start (the pipe preflight) sees every one of them.
+        queue.sync {}
     }
 
     public func launch(_ task: TaskSpec, on executor: ExecutorID) {

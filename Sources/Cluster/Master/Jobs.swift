@@ -21,14 +21,7 @@ public struct SubmittedJob: Sendable {
     }
 }
 
-public enum JobStatus: String, Codable, Sendable {
-    case queued, running, succeeded, failed, cancelled
-    /// The master stopped or crashed while the job was queued or running. A master that
-    /// kept the job's submission re-queues it on restart (resumed); otherwise resubmit it.
-    case interrupted
-
-    public var isFinished: Bool { self != .queued && self != .running }
-}
+// A job's status is Engine's `JobStatus`: one type for the scheduler, the master, clients and the monitor.
 
 /// What the job handler reports when a job ends.
 public struct JobOutcome: Codable, Sendable, Equatable {

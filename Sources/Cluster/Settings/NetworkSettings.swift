@@ -79,6 +79,8 @@ public struct ExecutorSettings: Sendable {
     public var localPaths: [String]
     /// `sextant.executor.drainTimeout`: how long a draining executor lets its tasks finish. Default 25 s.
     public var drainTimeout: TimeInterval = 25
+    /// Declared to the master at registration (`ExecutorInfo.attributes`), e.g. the commands `--pipe` may run here.
+    public var attributes: [String: String] = [:]
     /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`.
     public var reconnectInitialDelay: TimeInterval
     public var reconnectMaxDelay: TimeInterval

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A named dataset from datasets.txt: a deterministic synthetic recipe or a list of URLs.
-public struct Dataset: Equatable, Sendable {
+public struct NamedDataset: Equatable, Sendable {
     public enum Source: Equatable, Sendable {
         /// `count` frames made by SyntheticFrame from `recipe`, frame i with seed `recipe.seed + i`.
         case synthetic(count: Int, recipe: FrameRecipe, dtype: PixelType)
@@ -36,9 +36,9 @@ public enum DatasetError: Error, CustomStringConvertible {
 ///     NAME  synthetic  count=N [width=W height=H seed=S dtype=float32|int16 stars=N galaxies=N]  [# description]
 ///     NAME  urls       PATH                                                                       [# description]
 public struct DatasetCatalog: Sendable {
-    public var datasets: [Dataset]
+    public var datasets: [NamedDataset]
 
-    public init(datasets: [Dataset]) { self.datasets = datasets }
+    public init(datasets: [NamedDataset]) { self.datasets = datasets }
 
     public init(contentsOf path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -46,7 +46,7 @@ public struct DatasetCatalog: Sendable {
     }
 
     public init(parsing text: String, file: String = "datasets.txt") throws {
-        var datasets: [Dataset] = []
+        var datasets: [NamedDataset] = []
         for (index, rawLine) in text.components(separatedBy: .newlines).enumerated() {
             let parts = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
             let body = parts.first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
@@ -56,7 +56,7 @@ public struct DatasetCatalog: Sendable {
             guard fields.count >= 3 else {
                 throw DatasetError.malformed(file: file, line: index + 1, reason: "expected NAME KIND ARGUMENTS")
             }
-            let source: Dataset.Source
+            let source: NamedDataset.Source
             switch fields[1] {
             case "synthetic":
                 source = try Self.parseSynthetic(Array(fields.dropFirst(2)), file: file, line: index + 1)
@@ -66,19 +66,19 @@ public struct DatasetCatalog: Sendable {
                 throw DatasetError.malformed(file: file, line: index + 1,
                                              reason: "unknown kind \(fields[1]) (synthetic or urls)")
             }
-            datasets.append(Dataset(name: fields[0], source: source, description: comment))
+            datasets.append(NamedDataset(name: fields[0], source: source, description: comment))
         }
         self.datasets = datasets
     }
 
-    public func dataset(named name: String) throws -> Dataset {
+    public func dataset(named name: String) throws -> NamedDataset {
         guard let dataset = datasets.first(where: { $0.name == name }) else {
             throw DatasetError.unknown(name, known: datasets.map(\.name))
         }
         return dataset
     }
 
-    private static func parseSynthetic(_ fields: [String], file: String, line: Int) throws -> Dataset.Source {
+    private static func parseSynthetic(_ fields: [String], file: String, line: Int) throws -> NamedDataset.Source {
         var values: [String: String] = [:]
         for field in fields {
             let pair = field.split(separator: "=", maxSplits: 1).map(String.init)

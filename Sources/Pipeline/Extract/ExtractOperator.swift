@@ -47,7 +47,7 @@ public struct ExtractOperator: PartitionOperator {
         func failed(_ error: Error) -> ManifestEntry {
             ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
                           seconds: Date().timeIntervalSince(started), executor: context.executor,
-                          error: "\(error)")
+                          error: ManifestEntry.errorLine(input: input.uri, message: "\(error)"))
         }
         let image: FITSImage
         do {

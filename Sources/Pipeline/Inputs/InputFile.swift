@@ -14,6 +14,18 @@ public struct InputFile: Codable, Hashable, Sendable {
         self.relativePath = relativePath
         self.size = size
     }
+
+    /// `relativePath` without its image suffix (`ccd3/f.fits.gz` -> `ccd3/f`): what output names build on.
+    public static func stem(of relativePath: String) -> String {
+        let lower = relativePath.lowercased()
+        for suffix in longestSuffixFirst where lower.hasSuffix(suffix) {
+            return String(relativePath.dropLast(suffix.count))
+        }
+        return relativePath
+    }
+
+    /// Sorted once: this runs once per input, a million times in a survey.
+    private static let longestSuffixFirst = InputListing.imageSuffixes.sorted { $0.count > $1.count }
 }
 
 public enum InputError: Error, CustomStringConvertible, Equatable {

@@ -14,6 +14,7 @@ public final class ExtractionDriver: @unchecked Sendable {
     public static func registerOperators(in registry: OperatorRegistry) {
         registry.register(ExtractOperator.self)
         registry.register(SleepOperator.self)
+        registry.register(PipeOperator.self)
     }
 
     /// Applies the process-wide settings (`ExtractionKeys`: SEP's stack and limits, the
@@ -63,7 +64,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         var entries = [ManifestEntry?](repeating: nil, count: spec.inputs.count)
         var pending: [Int] = []
         if spec.resume {
-            let existing = try catalogs.committedSizes(in: output, suffix: spec.parameters.format.suffix)
+            let existing = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
             let earlier = earlierEntries(in: output, committed: existing, catalogs: catalogs)
             for (index, input) in spec.inputs.enumerated() {
                 guard let size = existing[index] else {
@@ -71,9 +72,10 @@ public final class ExtractionDriver: @unchecked Sendable {
                     continue
                 }
                 let before = earlier[index]
-                let entry = ManifestEntry(input: input.uri, catalog: spec.parameters.format.catalogName(for: input.relativePath),
-                                          outcome: .skipped, attempts: 0, rows: before?.rows, bytes: size,
-                                          sha256: before?.sha256, executor: before?.executor)
+                let names = spec.outputNames(for: input)
+                let entry = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped, attempts: 0,
+                                          rows: before?.rows, bytes: size, sha256: before?.sha256,
+                                          executor: before?.executor, outputs: names.count > 1 ? names : nil)
                 entries[index] = entry
                 onEntry?(entry)
             }
@@ -86,6 +88,9 @@ public final class ExtractionDriver: @unchecked Sendable {
         listeners.forEach(scheduler.addListener)
         scheduler.start()
         defer { scheduler.stop() }
+        if let pipe = spec.pipe {
+            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess ? scheduler.executorSnapshot().map(\.info) : nil)
+        }
 
         // Run, then verify every committed catalog is really there; what went missing
         // (an executor-local disk died, someone deleted it) is recomputed from lineage.
@@ -97,7 +102,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 pending = []  // stopped: what did not run says so; nothing to verify
                 break
             }
-            let present = try catalogs.committedSizes(in: output, suffix: spec.parameters.format.suffix)
+            let present = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
             pending = results.filter { $0.value.outcome == .committed && present[$0.key] == nil }
                 .map(\.key).sorted()
             round += 1
@@ -118,7 +123,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         var tally = JobReport.Tally()
         for index in spec.inputs.indices {
             let entry = entries[index] ?? ManifestEntry(
-                input: spec.inputs[index].uri, outcome: .notRun, attempts: 0, error: "not run: the job stopped")
+                input: spec.inputs[index].uri, outcome: .notRun, attempts: 0,
+                error: ManifestEntry.errorLine(input: spec.inputs[index].uri, message: "not run: the job stopped"))
             try manifest.append(entry)
             tally.add(entry)
         }
@@ -136,9 +142,8 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// One scheduler job over the inputs at `indices`; returns their manifest entries.
     private func runRound(_ indices: [Int], round: Int, scheduler: TaskScheduler) throws -> [Int: ManifestEntry] {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
-        let encoder = JSONEncoder()
         let inputs = spec.inputs
-        let step = OperatorStep(name: ExtractOperator.name, parameters: try encoder.encode(spec.parameters))
+        let step = try spec.operatorStep()
         let listener = EntryListener(onEntry: onEntry)
         let job = JobDescription(
             jobID: round == 0 ? spec.jobID : "\(spec.jobID)-r\(round)",
@@ -180,10 +185,11 @@ public final class ExtractionDriver: @unchecked Sendable {
             for position in positions {
                 let input = inputs[indices[position]]
                 let entry = ManifestEntry(
-                    input: input.uri, catalog: spec.parameters.format.catalogName(for: input.relativePath),
+                    input: input.uri, catalog: spec.outputNames(for: input).first,
                     outcome: ran ? .failed : .notRun, attempts: partition.attempts,
                     executor: partition.executor,
-                    error: ran ? "failed after \(partition.attempts) attempts: \(reason)" : reason)
+                    error: ManifestEntry.errorLine(input: input.uri, message: ran
+                        ? "failed after \(partition.attempts) attempts: \(reason)" : reason))
                 entries[indices[position]] = entry
                 if ran { onEntry?(entry) }
             }
@@ -191,10 +197,10 @@ public final class ExtractionDriver: @unchecked Sendable {
         return entries
     }
 
-    /// Finds inputs by catalog name, for matching listings and earlier manifests to inputs.
+    /// Finds inputs by output name, for matching listings and earlier manifests to inputs.
     private func catalogIndex() -> CatalogIndex {
-        let inputs = spec.inputs, format = spec.parameters.format
-        return CatalogIndex(count: inputs.count) { format.catalogName(for: inputs[$0].relativePath) }
+        let inputs = spec.inputs
+        return CatalogIndex(count: inputs.count) { [spec] in spec.outputNames(for: inputs[$0]) }
     }
 
     /// The previous run's manifest entries of the inputs whose catalogs are committed, read

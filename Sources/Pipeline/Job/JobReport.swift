@@ -53,7 +53,9 @@ extension JobReport {
             case .notRun: notRun += 1
             case .failed:
                 failed += 1
-                if firstFailures.count < 10 { firstFailures.append("\(entry.input): \(entry.error ?? "unknown error")") }
+                if firstFailures.count < 10 {
+                    firstFailures.append(entry.error ?? ManifestEntry.errorLine(input: entry.input, message: "failed"))
+                }
             }
         }
     }

@@ -23,11 +23,21 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     public var sha256: String?
     public var seconds: Double?
     public var executor: String?
+    /// Why the input failed: one line that names the input once (see `errorLine`), so the
+    /// manifest, the summary and the UI show it as is.
     public var error: String?
+    /// A `--pipe` job's outputs when the command writes more than one (`catalog` is the first).
+    public var outputs: [String]?
+    /// How a `--pipe` program that failed ended: its exit status, or the signal that killed it.
+    public var exitStatus: Int?
+    public var signal: Int?
+    /// The `--pipe` command line that failed, and the last lines of its stderr (at most 20 lines, 4 KB).
+    public var command: String?
+    public var stderr: String?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
-                executor: String? = nil, error: String? = nil) {
+                executor: String? = nil, error: String? = nil, outputs: [String]? = nil) {
         self.input = input
         self.catalog = catalog
         self.outcome = outcome
@@ -38,10 +48,20 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
         self.seconds = seconds
         self.executor = executor
         self.error = error
+        self.outputs = outputs
     }
 }
 
 extension ManifestEntry {
+    /// `message` as a one-line error naming `input` once: as is when it already starts with
+    /// the input (its URI, or the path of a file:// URI), else prefixed with it.
+    public static func errorLine(input: String, message: String) -> String {
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let path = input.hasPrefix("file://") ? String(input.dropFirst("file://".count)) : input
+        if line.hasPrefix(input + ":") || line.hasPrefix(path + ":") { return line }
+        return "\(input): \(line)"
+    }
+
     /// JSON lines with sorted keys, so a manifest diffs cleanly between runs.
     public static func encodeLines(_ entries: [ManifestEntry]) throws -> Data {
         let encoder = lineEncoder()

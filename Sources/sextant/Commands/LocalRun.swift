@@ -15,6 +15,8 @@ enum LocalRun {
         engineSettings.localSlots = slots
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
+        // On your own machine a pipe may run anything you could, unless your conf restricts it.
+        PipePolicy.current = .local(configuration.values)
         let backend = LocalBackend(registry: registry, slots: slots)
 
         let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
@@ -30,6 +32,8 @@ enum LocalRun {
         defer { monitoring?.stop() }
         let interrupt = InterruptHandler { driver.cancel() }
         defer { interrupt.remove() }
+        // A cancelled task may still be stopping its program when the job returns: none may outlive us.
+        defer { PipeOperator.killRunningPrograms() }
 
         let report: JobReport
         do {
@@ -105,7 +109,10 @@ final class InterruptHandler: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [weak self] in
                 guard let self else { return }
-                if self.fired { Foundation.exit(ExitStatus.interrupted) }
+                if self.fired {
+                    PipeOperator.killRunningPrograms()  // leaving at once must not leave orphans
+                    Foundation.exit(ExitStatus.interrupted)
+                }
                 self.fired = true
                 Console.info(message)
                 onInterrupt()

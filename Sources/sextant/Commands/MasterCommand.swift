@@ -82,6 +82,9 @@ struct ExecutorCommand: ParsableCommand {
         }
         var settings = try ExecutorSettings(master: try ClusterConfiguration.masterAddress(master, c), conf: c.values)
         if let hostName { settings.host = hostName }
+        // Pipes run only what this executor's own conf allows; the master learns what at registration.
+        PipePolicy.current = .executor(c.values)
+        settings.attributes = PipePolicy.current.attributes
         try ExtractionDriver.applyProcessSettings(c.values)
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
@@ -90,10 +93,16 @@ struct ExecutorCommand: ParsableCommand {
                                     handler: TaskRunner(registry: registry))
         daemon.start()
         Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
+        // Stopping drops the master's connection first (no result goes out for a killed program), then
+        // the programs of running pipes die with their process groups: none outlives the executor.
+        defer { PipeOperator.killRunningPrograms() }
         // SIGTERM or Ctrl-C: drain (take nothing new, finish what is held), then leave; twice: at once.
         let drainTimeout = settings.drainTimeout
         let stop = InterruptHandler(message: "sextant executor: draining (at most \(drainTimeout) s); again to quit at once") {
-            DispatchQueue.global().async { daemon.drain(timeout: drainTimeout) }
+            DispatchQueue.global().async {
+                daemon.drain(timeout: drainTimeout)
+                PipeOperator.killRunningPrograms()
+            }
         }
         defer { stop.remove() }
         try daemon.wait()

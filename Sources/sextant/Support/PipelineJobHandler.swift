@@ -39,7 +39,7 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
             monitor.map { JobMonitoring.ended($0, jobID: job.id, status: "failed", message: "\(error)") }
             throw error
         }
-        let status: Cluster.JobStatus = context.isCancelled ? .cancelled
+        let status: JobStatus = context.isCancelled ? .cancelled
             : report.status == .succeeded ? .succeeded : .failed
         monitor.map { JobMonitoring.ended($0, jobID: job.id, status: status.rawValue, message: report.summary) }
         return JobOutcome(status: status, message: report.summary,
