@@ -98,7 +98,7 @@ struct ExecutorCommand: ParsableCommand {
         defer { PipeOperator.killRunningPrograms() }
         // SIGTERM or Ctrl-C: drain (take nothing new, finish what is held), then leave; twice: at once.
         let drainTimeout = settings.drainTimeout
-        let stop = InterruptHandler(message: "sextant executor: draining (at most \(drainTimeout) s); again to quit at once") {
+        let stop = InterruptHandler(message: "sextant executor: stopping: draining for at most \(drainTimeout) s (again to quit at once)") {
             DispatchQueue.global().async {
                 daemon.drain(timeout: drainTimeout)
                 PipeOperator.killRunningPrograms()
