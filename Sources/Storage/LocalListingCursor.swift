@@ -24,6 +24,8 @@ final class LocalListingCursor {
         var keyPrefix: String
         var entries: [Entry]
         var next = 0
+        /// The directory's device and inode: a symbolic link back to one of its ancestors is not followed.
+        var identity: [UInt64]
     }
 
     let prefix: String
@@ -90,6 +92,13 @@ final class LocalListingCursor {
 
     /// Reads, filters and sorts one directory and makes it the deepest level.
     private func push(_ directory: String, keyPrefix: String) throws {
+        var info = stat()
+        guard stat(directory, &info) == 0 else {
+            if !levels.isEmpty { return }  // removed while listing
+            throw StorageError.posix(directory, "open directory")
+        }
+        let identity = [UInt64(info.st_dev), UInt64(info.st_ino)]
+        if levels.contains(where: { $0.identity == identity }) { return }  // a link loop
         guard let dir = opendir(directory) else {
             // A subdirectory removed while listing is no error; the top one was checked.
             if !levels.isEmpty && (errno == ENOENT || errno == ENOTDIR) { return }
@@ -110,7 +119,7 @@ final class LocalListingCursor {
             entries.append(Entry(name: name, sortKey: sortKey, isDirectory: isDirectory))
         }
         entries.sort { $0.sortKey.lexicographicallyPrecedes($1.sortKey) }
-        levels.append(Level(path: directory, keyPrefix: keyPrefix, entries: entries))
+        levels.append(Level(path: directory, keyPrefix: keyPrefix, entries: entries, identity: identity))
     }
 
     /// Whether `key` (a file's key, or a directory's key ending in `/`) can yield a listed object.

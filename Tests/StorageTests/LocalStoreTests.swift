@@ -142,6 +142,16 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(first.objects.map(\.key) + rest, sorted)
     }
 
+    /// A symbolic link to a file lists as that file; one back to an ancestor directory is not followed.
+    func testListingFollowsLinksButNotLoops() throws {
+        let store = LocalStore(root: root.path)
+        try store.put("a/x.fits", data: Data("12".utf8))
+        XCTAssertEqual(symlink(root.path + "/a", root.path + "/a/loop"), 0)
+        XCTAssertEqual(symlink(root.path + "/a/x.fits", root.path + "/y.fits"), 0)
+        XCTAssertEqual(try store.listAll().map(\.key), ["a/x.fits", "y.fits"])
+        XCTAssertEqual(try store.listAll().map(\.size), [2, 2])
+    }
+
     func testFailedPutLeavesNothing() throws {
         let store = LocalStore(root: root.path)
         XCTAssertThrowsError(try store.put("x.fits", contentsOf: root.appendingPathComponent("missing"))) { error in

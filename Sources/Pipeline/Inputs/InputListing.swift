@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Turns what a user typed (files, directories, globs, @list files, dataset names,
 /// s3:// prefixes) into the list of images a job processes, each with a unique catalog name.
@@ -145,24 +146,22 @@ public struct InputListing {
         return InputFile(uri: path, relativePath: (path as NSString).lastPathComponent, size: size)
     }
 
-    /// Every image below `directory`, named by its path relative to it, in sorted order.
+    /// Every image below `directory`, named by its path relative to it, in key (byte) order:
+    /// one walk with a stat per file (LocalStore's listing cursor), not a URL per entry.
     private func walk(directory: String) throws -> [InputFile] {
-        let root = URL(fileURLWithPath: directory).standardizedFileURL
-        guard let enumerator = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey]) else {
-            throw InputError.unreadable(directory, reason: "cannot list directory")
-        }
+        let store = LocalStore(root: directory)
         var files: [InputFile] = []
-        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        for case let url as URL in enumerator where Self.isImageName(url.lastPathComponent) {
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
-            guard values?.isRegularFile == true else { continue }
-            let path = url.standardizedFileURL.path
-            let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : url.lastPathComponent
-            files.append(InputFile(uri: path, relativePath: relative, size: Int64(values?.fileSize ?? 0)))
+        do {
+            try store.forEachObject(pageSize: 10_000) { object in
+                guard Self.isImageName(object.key) else { return }
+                files.append(InputFile(uri: store.root == "/" ? "/" + object.key : store.root + "/" + object.key,
+                                       relativePath: object.key, size: Int64(object.size)))
+            }
+        } catch let error as StorageError {
+            throw InputError.unreadable(error.location, reason: "cannot list directory: \(error.message)")
         }
         if files.isEmpty { throw InputError.noImages(directory) }
-        return files.sorted { $0.relativePath < $1.relativePath }
+        return files
     }
 
     private func glob(_ pattern: String) throws -> [String] {
