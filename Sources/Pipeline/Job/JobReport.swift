@@ -48,7 +48,8 @@ extension JobReport {
             switch entry.outcome {
             case .committed:
                 committed += 1
-                sources += entry.rows ?? 0
+                let (sum, overflow) = sources.addingReportingOverflow(entry.rows ?? 0)
+                sources = overflow ? .max : sum
             case .skipped: skipped += 1
             case .notRun: notRun += 1
             case .failed:
