@@ -60,6 +60,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
+        _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let catalogs = catalogIndex()
         // One slot an input, in input order (an array, not a dictionary: 10^6 inputs).
@@ -79,7 +80,8 @@ public final class ExtractionDriver: @unchecked Sendable {
                                           rows: before?.rows, bytes: size, sha256: before?.sha256,
                                           executor: before?.executor, outputs: names.count > 1 ? names : nil)
                 entries[index] = entry
-                onEntry?(entry)
+                entries[index]?.provenance = before?.provenance
+                onEntry?(entries[index]!)
             }
         } else {
             pending = Array(spec.inputs.indices)
@@ -132,6 +134,9 @@ public final class ExtractionDriver: @unchecked Sendable {
             tally.add(entry)
         }
         try output.put(Self.manifestName, contentsOf: try manifest.finish())
+        try output.put(JobProvenance.fileName, data: try JobProvenance(
+            spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
+            started: started, finished: Date()).encoded())
         let report = makeReport(tally, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
         return report
@@ -179,7 +184,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 do {
                     let records = try RecordValidation.entries(partition.records,
                                                                inputs: positions.map { inputs[indices[$0]] },
-                                                               format: spec.parameters.format)
+                                                               outputNames: spec.outputNames(for:))
                     for (position, var entry) in zip(positions, records) {
                         entry.attempts = partition.attempts
                         entries[indices[position]] = entry

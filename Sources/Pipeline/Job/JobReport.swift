@@ -42,9 +42,12 @@ extension JobReport {
         var inputs = 0, committed = 0, skipped = 0, failed = 0, notRun = 0, sources = 0
         /// The first few failures, one line each, for the summary.
         var firstFailures: [String] = []
+        /// Where the inputs ran (for the job's provenance).
+        var executors = Set<String>()
 
         mutating func add(_ entry: ManifestEntry) {
             inputs += 1
+            if let executor = entry.executor { executors.insert(executor) }
             switch entry.outcome {
             case .committed:
                 committed += 1

@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 
 /// One line of `_manifest.jsonl`: what happened to one input, so nothing is silently lost.
 public struct ManifestEntry: Codable, Equatable, Sendable {
@@ -36,6 +37,8 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     /// The `--pipe` command line that failed, and the last lines of its stderr (at most 20 lines, 4 KB).
     public var command: String?
     public var stderr: String?
+    /// Where the catalog came from: the input's checksum, size, ETag or mtime, path, software, times.
+    public var provenance: InputProvenance?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
@@ -118,6 +121,9 @@ extension ManifestEntry {
         private let handle: FileHandle
         private var buffer = Data()
         private let encoder = ManifestEntry.lineEncoder()
+        private let hasher = SHA256Hasher()
+        /// SHA-256 of every line written, once `finish` has run.
+        private(set) var sha256 = ""
 
         init() throws {
             url = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-manifest-\(UUID().uuidString).jsonl")
@@ -137,6 +143,7 @@ extension ManifestEntry {
         /// The finished file; it stays until `discard`.
         func finish() throws -> URL {
             try flush()
+            sha256 = hasher.finalize().hexString
             try handle.close()
             return url
         }
@@ -147,6 +154,7 @@ extension ManifestEntry {
         }
 
         private func flush() throws {
+            hasher.update(buffer)
             try handle.write(contentsOf: buffer)
             buffer.removeAll(keepingCapacity: true)
         }
