@@ -264,7 +264,8 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             job.noteStopped(partition: attempt.partition, on: id)
             guard job.endStatus == nil else { continue }
             // A draining executor was told to go: what it could not finish is not its fault, nor the task's.
-            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled && !state.draining)
+            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled && !state.draining,
+                                             reason: reason)
             notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
                                                      duration: self.seconds(since: attempt.launched),
                                                      attempt.cancelled ? .cancelled : .lost(reason: reason))) }

@@ -36,21 +36,10 @@ public struct InputListing {
     public func expand(_ arguments: [String]) throws -> [InputFile] {
         var files: [InputFile] = []
         for argument in arguments { files += try expand(argument) }
-        // One pass: a catalog name taken by another file is an error; the same file twice runs once.
-        var firstByName: [String: Int] = [:]
-        firstByName.reserveCapacity(files.count)
-        var unique: [InputFile] = []
-        unique.reserveCapacity(files.count)
-        for file in files {
-            if let first = firstByName[file.relativePath] {
-                let earlier = unique[first]
-                if earlier.uri == file.uri { continue }
-                throw InputError.duplicateName(file.relativePath, first: earlier.uri, second: file.uri)
-            }
-            firstByName[file.relativePath] = unique.count
-            unique.append(file)
-        }
-        return unique
+        try InputNames.validate(files)
+        // The same file named twice is processed once.
+        var unique = Set<String>()
+        return files.filter { unique.insert($0.uri).inserted }
     }
 
     private func expand(_ argument: String) throws -> [InputFile] {

@@ -54,13 +54,14 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
+        // A submitted job's inputs come from a client: their names are checked here too.
+        try InputNames.validate(spec.inputs)
         // A master writes the manifest (and reads it with --resume) on the submitter's behalf.
         try AllowedRoots(settings: spec.settings).check(spec.parameters.output, purpose: "the output is")
         // The driver's own store may use this process's secrets; tasks get the shareable settings.
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
-        _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let catalogs = catalogIndex()
         // One slot an input, in input order (an array, not a dictionary: 10^6 inputs).
@@ -184,7 +185,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 do {
                     let records = try RecordValidation.entries(partition.records,
                                                                inputs: positions.map { inputs[indices[$0]] },
-                                                               outputNames: spec.outputNames(for:))
+                                                               outputNames: spec.outputNames)
                     for (position, var entry) in zip(positions, records) {
                         entry.attempts = partition.attempts
                         entries[indices[position]] = entry
