@@ -59,6 +59,7 @@ enum ClusterRun {
         shipped.settings = spec.shareableSettings
         let record = try client.submit(try JSONEncoder().encode(shipped), jobID: spec.jobID)
         print(record.id)
+        fflush(stdout)  // a script reading the id must not wait for the job to end
         guard wait else { return }
 
         let progress = ProgressReporter(total: spec.inputs.count)
