@@ -81,8 +81,10 @@ final class S3JobTests: XCTestCase {
         let cluster = ClusterHarness(directory: dir)
         self.cluster = cluster
         // The master runs the job's driver (it checks and lists the store); executors read and write.
-        try cluster.startMaster(environment: server.environment)
-        for name in ["e1", "e2"] { try cluster.startExecutor(name, environment: server.environment) }
+        // The endpoint is each daemon's own setting: a job cannot point their credentials elsewhere.
+        let daemons = server.environment.merging(["AWS_ENDPOINT_URL_S3": server.endpoint]) { _, new in new }
+        try cluster.startMaster(environment: daemons)
+        for name in ["e1", "e2"] { try cluster.startExecutor(name, environment: daemons) }
         try cluster.waitForExecutors(2)
         var environment = cluster.environment
         environment.merge(server.environment) { _, new in new }

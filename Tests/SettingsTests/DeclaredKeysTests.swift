@@ -59,7 +59,10 @@ final class DeclaredKeysTests: XCTestCase {
 
     func testOnlyAJobsOwnNonSecretKeysTravel() {
         XCTAssertTrue(ConfigurationKeys.travels("sextant.task.maxFailures"))
-        XCTAssertTrue(ConfigurationKeys.travels("sextant.s3.endpoint"))
+        XCTAssertTrue(ConfigurationKeys.travels("sextant.s3.region"))
+        XCTAssertFalse(ConfigurationKeys.travels("sextant.s3.endpoint"), "where credentials go is each node's own")
+        XCTAssertFalse(ConfigurationKeys.travels("sextant.s3.metadataEndpoint"))
+        XCTAssertFalse(ConfigurationKeys.travels("sextant.executor.allowedRoots"))
         XCTAssertTrue(ConfigurationKeys.travels("sextant.some.futureKey"), "unknown keys were warned about; they travel")
         XCTAssertFalse(ConfigurationKeys.travels("sextant.s3.secretKey"))
         XCTAssertFalse(ConfigurationKeys.travels("sextant.authenticate.secret"))

@@ -18,7 +18,7 @@ public struct ExtractOperator: PartitionOperator {
 
     public static let name = "sextant.extract"
 
-    private let parameters: ExtractParameters
+    let parameters: ExtractParameters
     private let extractor: Extractor
 
     public init(parameters: ExtractParameters) throws {
@@ -30,9 +30,14 @@ public struct ExtractOperator: PartitionOperator {
         try SEPSettings.apply(context.settings)
         try LargeImageGate.shared.apply(context.settings)
         let stores = StoreCache.shared
+        let roots = AllowedRoots(settings: context.settings)
+        if let refused = refusal(output: parameters.output, inputs: inputs, roots: roots, context: context) {
+            return refused
+        }
         let output = try stores.store(for: parameters.output, settings: context.settings)
         return try inputs.map { input in
             try context.checkCancellation()
+            if let refused = refusal(input, roots: roots, context: context) { return refused }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
                 try process(input, output: output, stores: stores, context: context)

@@ -54,6 +54,8 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
+        // A master writes the manifest (and reads it with --resume) on the submitter's behalf.
+        try AllowedRoots(settings: spec.settings).check(spec.parameters.output, purpose: "the output is")
         // The driver's own store may use this process's secrets; tasks get the shareable settings.
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
@@ -83,7 +85,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         scheduler.start()
         defer { scheduler.stop() }
         if let pipe = spec.pipe {
-            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess ? scheduler.executorSnapshot().map(\.info) : nil)
+            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess
+                                        ? backend.knownExecutors() ?? scheduler.executorSnapshot().map(\.info) : nil)
         }
 
         // Run, then verify every committed catalog is really there; what went missing
@@ -156,19 +159,26 @@ public final class ExtractionDriver: @unchecked Sendable {
         let result = handle.wait()
 
         var entries: [Int: ManifestEntry] = [:]
-        let decoder = JSONDecoder()
         for partition in result.partitions {
             let positions = plan.range(of: partition.partition)
+            var invalid: String?
             if partition.status == .succeeded {
-                let records = try partition.records.map { try decoder.decode(ManifestEntry.self, from: $0) }
-                for (position, var entry) in zip(positions, records) {
-                    entry.attempts = partition.attempts
-                    entries[indices[position]] = entry
+                do {
+                    let records = try RecordValidation.entries(partition.records,
+                                                               inputs: positions.map { inputs[indices[$0]] },
+                                                               format: spec.parameters.format)
+                    for (position, var entry) in zip(positions, records) {
+                        entry.attempts = partition.attempts
+                        entries[indices[position]] = entry
+                    }
+                    continue
+                } catch {
+                    invalid = "invalid result from \(partition.executor ?? "an executor"): \(error)"
+                    logger.warning("\(invalid!)")
                 }
-                continue
             }
-            let ran = partition.status == .failed
-            let reason = partition.failureReasons.last ?? "not run: the job stopped"
+            let ran = partition.status == .failed || invalid != nil
+            let reason = invalid ?? partition.failureReasons.last ?? "not run: the job stopped"
             for position in positions {
                 let input = inputs[indices[position]]
                 let entry = ManifestEntry(
@@ -204,7 +214,7 @@ public final class ExtractionDriver: @unchecked Sendable {
             : failed.isEmpty ? .succeeded : .completedWithFailures
         return JobReport(jobID: spec.jobID, status: status, inputs: entries.count, committed: count(.committed),
                          skipped: count(.skipped), failed: failed.count,
-                         sources: entries.reduce(0) { $0 + ($1.outcome == .committed ? $1.rows ?? 0 : 0) },
+                         sources: entries.saturatingSum { $0.outcome == .committed ? $0.rows ?? 0 : 0 },
                          seconds: seconds, output: spec.parameters.output,
                          failures: failed.prefix(10).map { $0.error ?? ManifestEntry.errorLine(input: $0.input, message: "failed") })
     }
@@ -218,7 +228,8 @@ private final class EntryListener: JobListener, @unchecked Sendable {
     func taskEnded(_ event: TaskEndEvent) {
         guard let onEntry, case .succeeded = event.outcome else { return }
         for data in event.records {
-            if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: data) { onEntry(entry) }
+            // Not yet checked against its input (the driver does that): bounded for displays and sums.
+            if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: data) { onEntry(entry.bounded()) }
         }
     }
 }
