@@ -54,6 +54,8 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
+        // A submitted job's inputs come from a client: their names are checked here too.
+        try InputNames.validate(spec.inputs)
         // A master writes the manifest (and reads it with --resume) on the submitter's behalf.
         try AllowedRoots(settings: spec.settings).check(spec.parameters.output, purpose: "the output is")
         // The driver's own store may use this process's secrets; tasks get the shareable settings.
@@ -166,7 +168,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 do {
                     let records = try RecordValidation.entries(partition.records,
                                                                inputs: positions.map { inputs[indices[$0]] },
-                                                               format: spec.parameters.format)
+                                                               outputNames: spec.outputNames)
                     for (position, var entry) in zip(positions, records) {
                         entry.attempts = partition.attempts
                         entries[indices[position]] = entry
