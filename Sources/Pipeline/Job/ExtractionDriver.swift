@@ -165,7 +165,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 do {
                     let records = try RecordValidation.entries(partition.records,
                                                                inputs: positions.map { inputs[indices[$0]] },
-                                                               format: spec.parameters.format)
+                                                               catalog: { spec.outputNames(for: $0).first })
                     for (position, var entry) in zip(positions, records) {
                         entry.attempts = partition.attempts
                         entries[indices[position]] = entry

@@ -16,8 +16,10 @@ enum RecordValidation {
         var description: String { reason }
     }
 
-    /// The entries of `records`, checked against the `inputs` and `format` of their partition.
-    static func entries(_ records: [Data], inputs: [InputFile], format: CatalogFormat) throws -> [ManifestEntry] {
+    /// The entries of `records`, checked against the `inputs` of their partition and the name
+    /// each input's (first) output must have.
+    static func entries(_ records: [Data], inputs: [InputFile],
+                        catalog expected: (InputFile) -> String?) throws -> [ManifestEntry] {
         guard records.count == inputs.count else {
             throw Invalid(reason: "\(records.count) records for \(inputs.count) inputs")
         }
@@ -26,15 +28,15 @@ enum RecordValidation {
             guard let entry = try? decoder.decode(ManifestEntry.self, from: data) else {
                 throw Invalid(reason: "an undecodable record for \(input.uri)")
             }
-            try check(entry, input: input, catalog: format.catalogName(for: input.relativePath))
+            try check(entry, input: input, catalog: expected(input))
             return entry.bounded()
         }
     }
 
-    static func check(_ entry: ManifestEntry, input: InputFile, catalog: String) throws {
+    static func check(_ entry: ManifestEntry, input: InputFile, catalog: String?) throws {
         guard entry.input == input.uri else { throw Invalid(reason: "a record for \(entry.input.prefix(200)) in place of \(input.uri)") }
         guard entry.catalog == catalog else {
-            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(catalog)")
+            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(catalog ?? "none")")
         }
         guard entry.outcome == .committed || entry.outcome == .failed else {
             throw Invalid(reason: "\(input.uri): outcome \(entry.outcome.rawValue) from an executor")
