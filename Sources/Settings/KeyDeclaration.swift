@@ -54,6 +54,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case storage
     case monitoring
     case datasets
+    case pipe = "pipes (`run --pipe`)"
 }
 
 /// A declared key with its typed default and its parser: `configuration.value(of: key)` gives

@@ -112,3 +112,24 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertLessThan(seconds, 10)
     }
 }
+
+/// scripts/bench/columns in its quick mode: every tool of both recipes runs and finds the same sources.
+final class ColumnsBenchmarkTests: XCTestCase {
+    func testQuickColumnsRunFindsTheSameSourcesEverywhere() throws {
+        let out = try TestSupport.makeTemporaryDirectory("bench-columns")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/columns").path
+        let json = out.appendingPathComponent("rows.json")
+        let run = try TestSupport.run(script, ["--quick", "--out", out.path, "--sextant", Sextant.binary, "--json", json.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        struct Row: Decodable { var recipe: String; var tool: String; var seconds: Double; var objects: Int }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(contentsOf: json))
+        XCTAssertEqual(rows.count, 6)
+        for recipe in ["apertures", "full"] {
+            let counts = Set(rows.filter { $0.recipe == recipe }.map(\.objects))
+            XCTAssertEqual(counts.count, 1, "C, Python sep and Sextant find the same sources: \(rows)")
+            XCTAssertGreaterThan(counts.first ?? 0, 100)
+        }
+        XCTAssertTrue(rows.allSatisfy { $0.seconds > 0 })
+    }
+}

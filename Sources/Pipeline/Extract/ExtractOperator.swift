@@ -54,33 +54,48 @@ public struct ExtractOperator: PartitionOperator {
                           seconds: Date().timeIntervalSince(started), executor: context.executor,
                           error: ManifestEntry.errorLine(input: input.uri, message: "\(error)"))
         }
-        let image: FITSImage
+        let fields: [CatalogField]
         do {
-            image = try ImageLoader.load(input, hdu: parameters.hdu.selection, stores: stores,
-                                         settings: context.settings)
+            let opened = try ImageLoader.open(input, stores: stores, settings: context.settings)
+            fields = try hdus(of: opened).map { hdu in
+                try context.checkCancellation()
+                return try field(of: try opened.image(hdu), input: input)
+            }
         } catch let error as FITSError {
             return failed(error)
         } catch let error as StorageError where error.kind == .notFound {
             return failed(InputError.notFound(input.uri))
         } catch let error as InputError {
             return failed(error)
-        }
-        let catalog: Catalog
-        do {
-            let sky = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
-                                   mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
-            catalog = try extractor.extract(sky)
         } catch let error as ExtractionError {
             return failed(error)
         }
-        let bytes = try CatalogEncoder.encode(catalog, format: parameters.format,
-                                              provenance: .init(input: input.relativePath, hdu: image.hdu,
-                                                                extname: image.extname,
-                                                                parameters: parameters.extraction))
+        let bytes = try CatalogEncoder.encode(fields, format: parameters.format)
         try output.put(catalogName, data: bytes)
         return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .committed,
-                             rows: catalog.count, bytes: bytes.count,
+                             rows: fields.reduce(0) { $0 + $1.catalog.count }, bytes: bytes.count,
                              sha256: Digest.sha256(bytes).hexString,
-                             seconds: Date().timeIntervalSince(started), executor: context.executor)
+                             seconds: Date().timeIntervalSince(started), executor: context.executor,
+                             hdus: fields.count > 1 ? fields.map(HDUSummary.init) : nil)
+    }
+
+    /// `--hdu` picks one; otherwise every image HDU (SExtractor's behaviour), and a file with
+    /// one image (or none, which then fails as before) reads it as `.automatic` always did.
+    private func hdus(of opened: ImageLoader.OpenedInput) throws -> [HDUSelection] {
+        if !parameters.hdu.text.isEmpty { return [parameters.hdu.selection] }
+        let indices = try opened.imageHDUs()
+        return indices.count > 1 ? indices.map(HDUSelection.index) : [.automatic]
+    }
+
+    private func field(of image: FITSImage, input: InputFile) throws -> CatalogField {
+        let sky = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
+                               mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
+        var catalog = try extractor.extract(sky)
+        let skyNote = parameters.extraction.columns.wantsSky
+            ? SkyColumns.attach(to: &catalog, header: image.header, input: input.uri) : ""
+        return CatalogField(catalog: catalog,
+                            provenance: .init(input: input.relativePath, hdu: image.hdu, extname: image.extname,
+                                              parameters: parameters.extraction),
+                            imageHeader: image.header, sky: skyNote)
     }
 }

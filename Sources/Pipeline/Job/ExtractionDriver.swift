@@ -85,7 +85,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         scheduler.start()
         defer { scheduler.stop() }
         if let pipe = spec.pipe {
-            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess ? scheduler.executorSnapshot().map(\.info) : nil)
+            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess
+                                        ? backend.knownExecutors() ?? scheduler.executorSnapshot().map(\.info) : nil)
         }
 
         // Run, then verify every committed catalog is really there; what went missing

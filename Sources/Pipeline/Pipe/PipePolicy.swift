@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Which programs `--pipe` may start in this process. A pipe runs arbitrary code with the
@@ -5,7 +6,7 @@ import Foundation
 /// from a job: an executor runs none unless its `sextant.pipe.allowedCommands` names them;
 /// `sextant run` in local mode runs any unless the user's conf restricts it.
 public struct PipePolicy: Sendable, Equatable {
-    public static let allowedCommandsKey = "sextant.pipe.allowedCommands"
+    public static let allowedCommandsKey = PipeKeys.allowedCommands.name
 
     /// nil: any program. Otherwise names (looked up on PATH) or absolute paths; `*` means any.
     public var allowed: [String]?
@@ -99,6 +100,6 @@ public struct PipePolicy: Sendable, Equatable {
     }
 
     private static func list(_ value: String?) -> [String]? {
-        value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        value.map(ValueParsers.list)
     }
 }

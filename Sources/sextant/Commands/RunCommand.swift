@@ -99,7 +99,7 @@ struct JobOptionsGroup: ParsableArguments {
         var pipeJob: PipeJob?
         if let pipe {
             pipeJob = PipeJob(template: try PipeTemplate(command: pipe, shell: pipeShell),
-                              workingDirectory: PipeSettings.workingDirectory(configuration))
+                              workingDirectory: try PipeSettings.workingDirectory(configuration))
             _ = try PipeSettings(configuration)  // a bad timeout or variable fails here, not in every task
         } else if pipeShell {
             throw ValidationError("--pipe-shell needs --pipe")
