@@ -16,10 +16,10 @@ enum RecordValidation {
         var description: String { reason }
     }
 
-    /// The entries of `records`, checked against the `inputs` of their partition and the name
-    /// each input's (first) output must have.
+    /// The entries of `records`, checked against the `inputs` of their partition and the output
+    /// names the driver expects for each (`JobSpec.outputNames`: a catalog, or a pipe's outputs).
     static func entries(_ records: [Data], inputs: [InputFile],
-                        catalog expected: (InputFile) -> String?) throws -> [ManifestEntry] {
+                        outputNames: (InputFile) -> [String]) throws -> [ManifestEntry] {
         guard records.count == inputs.count else {
             throw Invalid(reason: "\(records.count) records for \(inputs.count) inputs")
         }
@@ -28,15 +28,20 @@ enum RecordValidation {
             guard let entry = try? decoder.decode(ManifestEntry.self, from: data) else {
                 throw Invalid(reason: "an undecodable record for \(input.uri)")
             }
-            try check(entry, input: input, catalog: expected(input))
+            try check(entry, input: input, outputs: outputNames(input))
             return entry.bounded()
         }
     }
 
-    static func check(_ entry: ManifestEntry, input: InputFile, catalog: String?) throws {
+    static func check(_ entry: ManifestEntry, input: InputFile, outputs: [String]) throws {
         guard entry.input == input.uri else { throw Invalid(reason: "a record for \(entry.input.prefix(200)) in place of \(input.uri)") }
+        let catalog = outputs.first ?? ""
         guard entry.catalog == catalog else {
-            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(catalog ?? "none")")
+            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(catalog)")
+        }
+        // A pipe's outputs are the names the driver expects, or not listed (a refused input).
+        guard entry.outputs == nil || entry.outputs == outputs else {
+            throw Invalid(reason: "\(input.uri): outputs other than \(outputs.joined(separator: ", "))")
         }
         guard entry.outcome == .committed || entry.outcome == .failed else {
             throw Invalid(reason: "\(input.uri): outcome \(entry.outcome.rawValue) from an executor")
@@ -65,6 +70,8 @@ extension ManifestEntry {
         entry.seconds = seconds.map { $0.isFinite ? min(max($0, 0), RecordValidation.maxSeconds) : 0 }
         entry.error = error.map { String($0.prefix(RecordValidation.maxErrorCharacters)) }
         entry.executor = executor.map { String($0.prefix(300)) }
+        entry.command = command.map { String($0.prefix(RecordValidation.maxErrorCharacters)) }
+        entry.stderr = stderr.map { String($0.prefix(StderrTail.maxBytes)) }
         return entry
     }
 }
