@@ -4,7 +4,7 @@ import Foundation
 /// with a job and the README's table are all made from.
 public enum ConfigurationKeys {
     public static let all: [KeyDeclaration] = SchedulerKeys.all + ExtractionKeys.all + ClusterKeys.all
-        + StorageKeys.all + MonitorKeys.all + DatasetKeys.all + PipeKeys.all
+        + StorageKeys.all + MonitorKeys.all + DatasetKeys.all + PipeKeys.all + ProvenanceKeys.all
 
     public static let names: Set<String> = Set(all.map(\.name))
     public static let secretNames: Set<String> = Set(all.filter(\.secret).map(\.name))

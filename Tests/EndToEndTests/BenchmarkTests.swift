@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// scripts/bench/scaling in its quick mode, and the `datasets fetch` command's exit statuses.
+/// scripts/bench/scaling in its quick mode, input-checksum in its short form, and the `datasets fetch` command's exit statuses.
 final class BenchmarkTests: XCTestCase {
     func testQuickScalingRunRecordsSaneRows() throws {
         let out = try TestSupport.makeTemporaryDirectory("bench-quick")
@@ -53,7 +53,18 @@ final class BenchmarkTests: XCTestCase {
             XCTAssertEqual(number(try row("sextant-local", scaling, 1), "speedup"), 1)
         }
         let markdown = try String(contentsOf: out.appendingPathComponent("results.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("input checksum (`sextant.provenance.inputChecksum`): on"), markdown)
         XCTAssertTrue(markdown.contains("| sextant-local | strong | 1 |"), markdown)
+    }
+
+    func testInputChecksumBenchmarkInItsShortFormComparesOnAndOff() throws {
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/input-checksum").path
+        let run = try TestSupport.run(script, ["1", "1"], environment: ProcessInfo.processInfo.environment.merging(
+            ["SEXTANT_BIN": Sextant.binary, "SEXTANT_BENCH_SLOTS": "1"]) { _, new in new })
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        for line in ["round 1: checksum on ", "checksum on: ", "checksum off: ", "on / off: wall ", "OpenSSL SHA-256 alone: "] {
+            XCTAssertTrue(run.stdout.contains(line), "\(line) in\n\(run.stdout)")
+        }
     }
 
     func testFetchExitsNonZeroWithOneLinePerFailedURL() throws {

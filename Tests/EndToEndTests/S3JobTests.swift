@@ -96,6 +96,33 @@ final class S3JobTests: XCTestCase {
         try assertSameCatalogs(local: fsOut, store: try server.store(), prefix: "\(run)/cluster", count: 5)
     }
 
+    func testVerifyChecksAJobWhoseInputsAndCatalogsAreInS3() throws {
+        let server = try sharedServer()
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-s3-verify")
+        let run = "verify-\(UUID().uuidString.prefix(8))"
+        _ = try uploadFrames(3, to: server, prefix: "\(run)/in", in: dir)
+        let out = "s3://\(server.bucket)/\(run)/out"
+        let job = try Sextant.run(["run", "s3://\(server.bucket)/\(run)/in", "--out", out] + server.conf,
+                                  environment: server.environment)
+        XCTAssertEqual(job.status, 0, job.stdout + job.stderr)
+        let manifest = String(decoding: try server.store().get("\(run)/out/_manifest.jsonl"), as: UTF8.self)
+        XCTAssertTrue(manifest.contains("\"inputETag\""), "S3 inputs record their ETag: \(manifest)")
+
+        let clean = try Sextant.run(["verify", out] + server.conf, environment: server.environment)
+        XCTAssertEqual(clean.status, 0, clean.stdout + clean.stderr)
+        XCTAssertTrue(clean.stdout.contains("3 of 3 inputs checked: every catalog is byte-identical"), clean.stdout)
+
+        // Replace one input with other bytes: verify names it.
+        let store = try server.store()
+        let key = "\(run)/in/small-000001.fits"
+        var bytes = try store.get(key)
+        bytes[bytes.count - 3000] ^= 0x01
+        try store.put(key, data: bytes)
+        let dirty = try Sextant.run(["verify", out] + server.conf, environment: server.environment)
+        XCTAssertEqual(dirty.status, 1, dirty.stdout + dirty.stderr)
+        XCTAssertTrue(dirty.stdout.contains("s3://\(server.bucket)/\(key): input changed"), dirty.stdout)
+    }
+
     func testAWrongSecretGivesOneClearErrorBeforeAnyTaskRuns() throws {
         var server = try sharedServer()
         server.secretKey = "not-the-secret"

@@ -12,12 +12,19 @@ public struct CatalogProvenance: Sendable {
     public var hdu: Int
     public var extname: String?
     public var parameters: ExtractionParameters
+    /// SHA-256 of the input's bytes (nil when the job does not hash its inputs).
+    public var inputSHA256: String?
+    /// `CatalogRecipe.sha256()` of the job's parameters.
+    public var parametersSHA256: String?
 
-    public init(input: String, hdu: Int, extname: String?, parameters: ExtractionParameters) {
+    public init(input: String, hdu: Int, extname: String?, parameters: ExtractionParameters,
+                inputSHA256: String? = nil, parametersSHA256: String? = nil) {
         self.input = input
         self.hdu = hdu
         self.extname = extname
         self.parameters = parameters
+        self.inputSHA256 = inputSHA256
+        self.parametersSHA256 = parametersSHA256
     }
 }
 
@@ -163,6 +170,12 @@ public enum CatalogEncoder {
             cards.append(.double("APERR\(index + 1)", radius, comment: "FLUX_APER radius \(index + 1) [pixel]"))
         }
         if let gain = p.gain { cards.append(.double("GAIN", gain, comment: "gain used for errors [e-/count]")) }
+        // Only what is the same wherever and whenever the catalog is made: no dates, hosts or build ids.
+        cards.append(.string("CFITSVER", FITSLibrary.version, comment: "CFITSIO version"))
+        if let hash = provenance.parametersSHA256 {
+            cards.append(.string("PARHASH", hash, comment: "SHA-256 of the parameters' canonical JSON"))
+        }
+        if let hash = provenance.inputSHA256 { cards.append(.string("INSHA256", hash, comment: "SHA-256 of the input's bytes")) }
         return cards
     }
 }

@@ -36,6 +36,8 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     /// The `--pipe` command line that failed, and the last lines of its stderr (at most 20 lines, 4 KB).
     public var command: String?
     public var stderr: String?
+    /// Where the catalog came from: the input's checksum, size, ETag or mtime, path, software, times.
+    public var provenance: InputProvenance?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
