@@ -83,7 +83,10 @@ struct PipeFrames {
 public enum WorkerLoop {
     /// Serves until standard input closes (the driver is done or gone), then exits.
     /// `configure` applies the driver's configuration; if it throws, the worker exits.
-    public static func serve(runner: TaskRunner, configure: ([String: String]) throws -> Void) -> Never {
+    /// `beforeExit` runs as the worker leaves with tasks possibly still running (it kills the
+    /// programs of `--pipe` tasks, which live in process groups of their own).
+    public static func serve(runner: TaskRunner, configure: ([String: String]) throws -> Void,
+                             beforeExit: () -> Void = {}) -> Never {
         // Ctrl-C reaches the whole process group: the driver stops cleanly and closes our input.
         signal(SIGINT, SIG_IGN)
         let results = dup(STDOUT_FILENO)
@@ -100,6 +103,7 @@ public enum WorkerLoop {
                     try configure(settings)
                 } catch {
                     FileHandle.standardError.write(Data("sextant worker: \(error)\n".utf8))
+                    beforeExit()
                     exit(2)
                 }
                 if let body = try? JSONEncoder().encode(WorkerReply.ready) {
@@ -116,6 +120,7 @@ public enum WorkerLoop {
                 runner.cancel(id)
             }
         }
+        beforeExit()
         exit(0)
     }
 }

@@ -35,13 +35,12 @@ enum RecordValidation {
 
     static func check(_ entry: ManifestEntry, input: InputFile, outputs: [String]) throws {
         guard entry.input == input.uri else { throw Invalid(reason: "a record for \(entry.input.prefix(200)) in place of \(input.uri)") }
-        let catalog = outputs.first ?? ""
-        guard entry.catalog == catalog else {
-            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(catalog)")
+        guard let catalog = outputs.first, entry.catalog == catalog else {
+            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(outputs.first ?? "none")")
         }
-        // A pipe's outputs are the names the driver expects, or not listed (a refused input).
-        guard entry.outputs == nil || entry.outputs == outputs else {
-            throw Invalid(reason: "\(input.uri): outputs other than \(outputs.joined(separator: ", "))")
+        // A pipe's outputs are the names the driver expects; a failed entry may leave them out (a refused input).
+        guard (entry.outputs ?? (entry.outcome == .failed ? outputs : [catalog])) == outputs else {
+            throw Invalid(reason: "\(input.uri): outputs other than \(outputs.joined(separator: ", ").prefix(400))")
         }
         guard entry.outcome == .committed || entry.outcome == .failed else {
             throw Invalid(reason: "\(input.uri): outcome \(entry.outcome.rawValue) from an executor")

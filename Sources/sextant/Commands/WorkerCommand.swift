@@ -19,6 +19,8 @@ struct WorkerCommand: ParsableCommand {
             // What `run` itself sets from the user's conf, so a worker behaves as its thread would.
             try ExtractionDriver.applyProcessSettings(settings)
             PipePolicy.current = .local(settings)
+        } beforeExit: {
+            PipeOperator.killRunningPrograms()  // the driver is done or gone: no program outlives us
         }
     }
 }
