@@ -91,33 +91,3 @@ final class LocalMonitoring {
         monitor.close()
     }
 }
-
-/// Ctrl-C (or SIGTERM) once: stop cleanly (a job writes its manifest, a daemon leaves its
-/// master). Twice: leave now.
-final class InterruptHandler: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private(set) var fired = false
-
-    init(message: String = "\nsextant: stopping: finishing the manifest (Ctrl-C again to quit at once)",
-         onInterrupt: @escaping () -> Void) {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                if self.fired { Foundation.exit(ExitStatus.interrupted) }
-                self.fired = true
-                Console.info(message)
-                onInterrupt()
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func remove() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
-}
