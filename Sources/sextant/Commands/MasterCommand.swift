@@ -85,7 +85,6 @@ struct ExecutorCommand: ParsableCommand {
         try ExtractionDriver.applyProcessSettings(c.values)
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
-        CrashingExtractOperator.registerIfRequested(in: registry)
         let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
                                     handler: TaskRunner(registry: registry))
         daemon.start()
