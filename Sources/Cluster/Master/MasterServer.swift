@@ -95,6 +95,9 @@ public final class MasterServer: @unchecked Sendable {
     /// The job table (the same records `status` returns to clients).
     public var jobRecords: [JobRecord] { (try? jobs.status(of: nil)) ?? [] }
 
+    /// Cancels a queued or running job, as a client's cancel does (the web UI calls this directly).
+    public func cancel(_ jobID: String) throws -> JobRecord { try jobs.cancel(jobID) }
+
     /// Clients waiting on job `id` right now.
     func waitingClients(for id: String) -> Int { jobs.waiterCount(for: id) }
 

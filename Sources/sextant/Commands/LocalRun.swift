@@ -41,7 +41,7 @@ enum LocalRun {
         }
         print(report.summary)
         let interrupted = interrupt.fired
-        monitoring?.ended(status: JobMonitoring.status(of: report), message: report.summary)
+        monitoring?.ended(status: report.jobStatus().rawValue, message: report.summary)
         if ui.keep, let monitoring, monitoring.isServing, !interrupted {
             Console.info("the job has ended; the web UI stays up until Ctrl-C")
             monitoring.waitForInterrupt(interrupt)
