@@ -70,7 +70,8 @@ public struct ExecutorSettings: Sendable {
     public var host: String
     /// `sextant.executor.localPaths`: path prefixes on this machine's own disk, for locality.
     public var localPaths: [String]
-    /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`.
+    /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`,
+    /// jittered (`Backoff`, at least half of each wait).
     public var reconnectInitialDelay: TimeInterval
     public var reconnectMaxDelay: TimeInterval
     public var network: NetworkSettings
