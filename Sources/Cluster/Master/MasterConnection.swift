@@ -136,7 +136,8 @@ final class MasterConnection: ChannelInboundHandler {
         do {
             switch message {
             case .submit(let request):
-                reply = .submitted(try master.jobs.submit(request))
+                // Submitting and cancelling write the job history: not on the event loop.
+                return answerOffLoop(context) { .submitted(try $0.submit(request)) }
             case .waitJob(let ref):
                 switch try master.jobs.addWaiter(context.channel, for: ref.jobID) {
                 case .finished(let record): reply = .jobFinished(record)
@@ -146,7 +147,7 @@ final class MasterConnection: ChannelInboundHandler {
             case .status(let request):
                 reply = .statusReply(try master.jobs.status(of: request.jobID))
             case .cancelJob(let ref):
-                reply = .cancelReply(try master.jobs.cancel(ref.jobID))
+                return answerOffLoop(context) { .cancelReply(try $0.cancel(ref.jobID)) }
             default:
                 return violation("clients may not send \(message.type)", context)
             }
@@ -154,6 +155,18 @@ final class MasterConnection: ChannelInboundHandler {
             reply = .requestFailed(Refusal(reason: "\(error)"))
         }
         context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+    }
+
+    /// Runs a request that touches the disk on the master's request queue and writes its reply
+    /// (or the refusal) to the channel from there.
+    private func answerOffLoop(_ context: ChannelHandlerContext, _ answer: @escaping @Sendable (JobManager) throws -> Message) {
+        let channel = context.channel
+        let jobs = master.jobs
+        master.requestQueue.async {
+            let reply: Message
+            do { reply = try answer(jobs) } catch { reply = .requestFailed(Refusal(reason: "\(error)")) }
+            channel.writeAndFlush(reply, promise: nil)
+        }
     }
 
     private func violation(_ reason: String, _ context: ChannelHandlerContext) {
