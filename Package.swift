@@ -20,9 +20,12 @@ let package = Package(
         .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO"),
         .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
+        .systemLibrary(name: "CWCSLIB", path: "Sources/CWCSLIB", pkgConfig: "wcslib"),
 
         .target(name: "FITS", dependencies: ["CFITSIO"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
+        // World coordinates through wcslib: the only importer of CWCSLIB.
+        .target(name: "WCS", dependencies: ["CWCSLIB"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
         // Every configuration key, declared once, and the one parser of their values.
         .target(name: "Settings"),
@@ -42,7 +45,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Pipeline", dependencies: [
-            "Engine", "Storage", "Extraction", "FITS",
+            "Engine", "Storage", "Extraction", "FITS", "WCS",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The web UI, REST API, metrics and event log; fed by engine events and small host protocols.
@@ -63,6 +66,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "FITSTests", dependencies: ["TestSupport", "FITS"]),
+        .testTarget(name: "WCSTests", dependencies: ["TestSupport", "WCS", "FITS"]),
         .testTarget(name: "ExtractionTests", dependencies: ["TestSupport", "Extraction", "FITS"]),
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),

@@ -7,12 +7,17 @@ public struct ExecutorInfo: Codable, Sendable, Hashable {
     public var cores: Int
     /// Path prefixes on this executor's own disk (not shared), for locality preferences.
     public var localPaths: [String]
+    /// What the executor declares about itself from its own configuration (e.g. the commands
+    /// it lets `--pipe` run), so a driver can check a job against it before launching tasks.
+    public var attributes: [String: String]?
 
-    public init(id: ExecutorID, host: String, cores: Int, localPaths: [String] = []) {
+    public init(id: ExecutorID, host: String, cores: Int, localPaths: [String] = [],
+                attributes: [String: String]? = nil) {
         self.id = id
         self.host = host
         self.cores = cores
         self.localPaths = localPaths
+        self.attributes = attributes
     }
 }
 

@@ -6,6 +6,18 @@ public struct Source: Equatable, Sendable {
     public var object: SEPObject
     /// Exactly what the photometry calls returned (0-based windowed positions).
     public var photometry: SourcePhotometry
+    /// Equatorial J2000 positions, set when the image has a celestial WCS.
+    public var world: WorldPosition?
+    /// VIGNET: background-subtracted pixels around the object, row by row (when asked for).
+    public var vignet: [Float] = []
+    /// The background map at the object's pixel (when BACKGROUND is asked for).
+    public var localBackground: Double?
+
+    public init(number: Int, object: SEPObject, photometry: SourcePhotometry) {
+        self.number = number
+        self.object = object
+        self.photometry = photometry
+    }
 
     // SExtractor conventions: pixel centers at integer 1-based coordinates.
     public var xImage: Double { object.x + 1 }
@@ -27,20 +39,56 @@ public struct Catalog: Equatable, Sendable {
     public var backgroundLevel: Float
     public var backgroundRMS: Float
     public var sources: [Source]
+    /// The columns to write (the default ones unless chosen).
+    public var selection = ColumnSelection.standard
+    /// True once sky positions were set: the sky columns are then written.
+    public var hasWorldPositions = false
+    public var magnitudeZeroPoint = 0.0
+    public var gain: Double?
+
+    public init(imageWidth: Int, imageHeight: Int, apertureRadii: [Double], backgroundLevel: Float,
+                backgroundRMS: Float, sources: [Source]) {
+        self.imageWidth = imageWidth
+        self.imageHeight = imageHeight
+        self.apertureRadii = apertureRadii
+        self.backgroundLevel = backgroundLevel
+        self.backgroundRMS = backgroundRMS
+        self.sources = sources
+    }
 
     public var count: Int { sources.count }
 
     /// The columns in SExtractor's names and units, in the order they should be written.
+    /// The selection was validated when the catalog was made, so it resolves here.
     public var columns: [CatalogColumn] {
-        CatalogColumn.Schema.all(apertureCount: apertureRadii.count).map { schema in
-            CatalogColumn(description: schema.description, values: schema.values(sources))
-        }
+        let resolved = (try? selection.resolve(apertureCount: apertureRadii.count, hasSky: hasWorldPositions)) ?? []
+        return resolved.map { CatalogColumn(description: $0.description, values: $0.values(self)) }
     }
 
-    /// The column descriptions alone (name, unit, description, kind).
+    /// The default column descriptions alone (name, unit, description, kind), without sky columns.
     public static func columnDescriptions(apertureCount: Int) -> [ColumnDescription] {
-        CatalogColumn.Schema.all(apertureCount: apertureCount).map(\.description)
+        ((try? ColumnSelection.standard.resolve(apertureCount: apertureCount, hasSky: false)) ?? []).map(\.description)
     }
+
+    /// Sets ALPHA/DELTA_J2000 (from X/Y_IMAGE) and ALPHAWIN/DELTAWIN_J2000 (from X/YWIN_IMAGE)
+    /// with `convert`, which maps 1-based FITS pixel coordinates to (alpha, delta) in degrees.
+    public mutating func setWorldPositions(_ convert: (_ x: [Double], _ y: [Double]) -> [(Double, Double)]) {
+        let barycenters = convert(sources.map(\.xImage), sources.map(\.yImage))
+        let windowed = convert(sources.map(\.xWindowed), sources.map(\.yWindowed))
+        for index in sources.indices {
+            sources[index].world = WorldPosition(alpha: barycenters[index].0, delta: barycenters[index].1,
+                                                 alphaWindowed: windowed[index].0, deltaWindowed: windowed[index].1)
+        }
+        hasWorldPositions = true
+    }
+}
+
+/// A source's sky position in degrees, equatorial J2000.
+public struct WorldPosition: Equatable, Sendable {
+    public var alpha: Double
+    public var delta: Double
+    public var alphaWindowed: Double
+    public var deltaWindowed: Double
 }
 
 public struct ColumnDescription: Equatable, Sendable {
@@ -55,6 +103,16 @@ public struct ColumnDescription: Equatable, Sendable {
     public var unit: String
     public var description: String
     public var kind: Kind
+    /// The shape of a vector cell when it is an image (VIGNET: width, height), for TDIM.
+    public var dimensions: [Int]?
+
+    public init(name: String, unit: String, description: String, kind: Kind, dimensions: [Int]? = nil) {
+        self.name = name
+        self.unit = unit
+        self.description = description
+        self.kind = kind
+        self.dimensions = dimensions
+    }
 }
 
 public struct CatalogColumn: Equatable, Sendable {
@@ -67,64 +125,4 @@ public struct CatalogColumn: Equatable, Sendable {
 
     public var description: ColumnDescription
     public var values: Values
-
-    struct Schema {
-        var description: ColumnDescription
-        var values: ([Source]) -> Values
-
-        static func integer(_ name: String, _ unit: String, _ text: String,
-                            _ value: @escaping (Source) -> Int) -> Schema {
-            Schema(description: .init(name: name, unit: unit, description: text, kind: .integer),
-                   values: { .integers($0.map(value)) })
-        }
-
-        static func real(_ name: String, _ unit: String, _ text: String,
-                         _ value: @escaping (Source) -> Double) -> Schema {
-            Schema(description: .init(name: name, unit: unit, description: text, kind: .real),
-                   values: { .reals($0.map(value)) })
-        }
-
-        static func vector(_ name: String, _ unit: String, _ text: String, length: Int,
-                           _ value: @escaping (Source) -> [Double]) -> Schema {
-            Schema(description: .init(name: name, unit: unit, description: text, kind: .realVector(length: length)),
-                   values: { .realVectors($0.flatMap(value), length: length) })
-        }
-
-        static func all(apertureCount n: Int) -> [Schema] {
-            [
-                integer("NUMBER", "", "Running object number") { $0.number },
-                real("X_IMAGE", "pixel", "Object position along x (1-based)") { $0.xImage },
-                real("Y_IMAGE", "pixel", "Object position along y (1-based)") { $0.yImage },
-                real("X2_IMAGE", "pixel**2", "Variance along x") { $0.object.x2 },
-                real("Y2_IMAGE", "pixel**2", "Variance along y") { $0.object.y2 },
-                real("XY_IMAGE", "pixel**2", "Covariance between x and y") { $0.object.xy },
-                real("A_IMAGE", "pixel", "Profile RMS along major axis") { Double($0.object.a) },
-                real("B_IMAGE", "pixel", "Profile RMS along minor axis") { Double($0.object.b) },
-                real("THETA_IMAGE", "deg", "Position angle (CCW from x)") { $0.thetaDegrees },
-                real("CXX_IMAGE", "pixel**(-2)", "Cxx object ellipse parameter") { Double($0.object.cxx) },
-                real("CYY_IMAGE", "pixel**(-2)", "Cyy object ellipse parameter") { Double($0.object.cyy) },
-                real("CXY_IMAGE", "pixel**(-2)", "Cxy object ellipse parameter") { Double($0.object.cxy) },
-                integer("ISOAREA_IMAGE", "pixel**2", "Isophotal area above analysis threshold") { Int($0.object.npix) },
-                real("FLUX_ISO", "count", "Isophotal flux") { Double($0.object.flux) },
-                real("FLUX_MAX", "count", "Peak flux above background") { Double($0.object.peak) },
-                integer("XMIN_IMAGE", "pixel", "Minimum x-coordinate among detected pixels") { Int($0.object.xmin) + 1 },
-                integer("YMIN_IMAGE", "pixel", "Minimum y-coordinate among detected pixels") { Int($0.object.ymin) + 1 },
-                integer("XMAX_IMAGE", "pixel", "Maximum x-coordinate among detected pixels") { Int($0.object.xmax) + 1 },
-                integer("YMAX_IMAGE", "pixel", "Maximum y-coordinate among detected pixels") { Int($0.object.ymax) + 1 },
-                vector("FLUX_APER", "count", "Flux vector within fixed circular aperture(s)", length: n) {
-                    $0.photometry.apertures.map(\.sum)
-                },
-                vector("FLUXERR_APER", "count", "RMS error vector for aperture flux(es)", length: n) {
-                    $0.photometry.apertures.map(\.error)
-                },
-                real("KRON_RADIUS", "", "Kron apertures in units of A or B") { $0.photometry.kronRadius },
-                real("FLUX_AUTO", "count", "Flux within a Kron-like elliptical aperture") { $0.photometry.auto.sum },
-                real("FLUXERR_AUTO", "count", "RMS error for AUTO flux") { $0.photometry.auto.error },
-                real("FLUX_RADIUS", "pixel", "Fraction-of-light radius") { $0.photometry.fluxRadius },
-                real("XWIN_IMAGE", "pixel", "Windowed position estimate along x (1-based)") { $0.xWindowed },
-                real("YWIN_IMAGE", "pixel", "Windowed position estimate along y (1-based)") { $0.yWindowed },
-                integer("FLAGS", "", "SEP extraction and photometry flags (SEP bit meanings)") { $0.flags },
-            ]
-        }
-    }
 }

@@ -57,6 +57,8 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
     public var fluxRadiusFraction = 0.5
     /// Subpixel sampling for the windowed positions (sep.winpos's default, as SExtractor).
     public var windowedSubpixels = 11
+    /// MAG_ZEROPOINT: magnitudes are this minus 2.5 log10(flux).
+    public var magnitudeZeroPoint = 0.0
 
     public init() {}
 
@@ -84,6 +86,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         try require(fluxRadiusFraction > 0 && fluxRadiusFraction <= 1,
                     "flux radius fraction must be in (0, 1] (\(fluxRadiusFraction))")
         if let gain { try require(gain >= 0 && gain.isFinite, "gain must be >= 0 (\(gain))") }
+        try require(magnitudeZeroPoint.isFinite, "magnitude zero point must be finite (\(magnitudeZeroPoint))")
     }
 
     // MARK: Codable with defaults for missing keys
@@ -92,6 +95,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         case background, threshold, thresholdKind, noise, minimumArea, filter, filterType
         case deblendThresholds, deblendContrast, clean, cleanParameter, apertureRadii, subpixels
         case gain, kronFactor, kronMinimumRadius, autoSubpixels, fluxRadiusFraction, windowedSubpixels
+        case magnitudeZeroPoint
     }
 
     public init(from decoder: Decoder) throws {
@@ -121,6 +125,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         autoSubpixels = try c.decodeIfPresent(Int.self, forKey: .autoSubpixels) ?? d.autoSubpixels
         fluxRadiusFraction = try c.decodeIfPresent(Double.self, forKey: .fluxRadiusFraction) ?? d.fluxRadiusFraction
         windowedSubpixels = try c.decodeIfPresent(Int.self, forKey: .windowedSubpixels) ?? d.windowedSubpixels
+        magnitudeZeroPoint = try c.decodeIfPresent(Double.self, forKey: .magnitudeZeroPoint) ?? d.magnitudeZeroPoint
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -144,6 +149,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         try c.encode(autoSubpixels, forKey: .autoSubpixels)
         try c.encode(fluxRadiusFraction, forKey: .fluxRadiusFraction)
         try c.encode(windowedSubpixels, forKey: .windowedSubpixels)
+        try c.encode(magnitudeZeroPoint, forKey: .magnitudeZeroPoint)
     }
 }
 

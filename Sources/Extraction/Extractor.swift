@@ -21,12 +21,19 @@ public struct Extractor: Sendable {
     ///   no background can be measured, so "no sources" would not be an honest answer.
     /// - A zero-size image cannot be built (`SkyImage.init` throws `.invalidImage`).
     public func extract(_ image: SkyImage) throws -> Catalog {
-        try run(image, keepMaps: false).catalog
+        try run(image, keepMaps: false, selection: .standard).catalog
+    }
+
+    /// The catalog of `image` with the chosen columns: only what they need is measured
+    /// (positions and FLUX_APER never pay for Kron, AUTO, FLUX_RADIUS or windowed positions).
+    /// Throws `.invalidParameter` for an unknown column or a size that does not fit.
+    public func extract(_ image: SkyImage, columns selection: ColumnSelection) throws -> Catalog {
+        try run(image, keepMaps: false, selection: selection).catalog
     }
 
     /// The catalog and the full background model (level, rms and both maps).
     public func extractWithBackground(_ image: SkyImage) throws -> (catalog: Catalog, background: BackgroundEstimate) {
-        try run(image, keepMaps: true)
+        try run(image, keepMaps: true, selection: .standard)
     }
 
     /// The background model alone (level, rms and, when asked, the two maps).
@@ -38,7 +45,9 @@ public struct Extractor: Sendable {
                                   rmsMap: maps ? try model.rmsMap(library: library) : nil)
     }
 
-    private func run(_ image: SkyImage, keepMaps: Bool) throws -> (catalog: Catalog, background: BackgroundEstimate) {
+    private func run(_ image: SkyImage, keepMaps: Bool,
+                     selection: ColumnSelection) throws -> (catalog: Catalog, background: BackgroundEstimate) {
+        let plan = try selection.plan(apertureCount: parameters.apertureRadii.count)
         try requireUsablePixels(image)
         let model = try SEPBackground(image: image, parameters: parameters.background, library: library)
         var subtracted = try model.subtracted(from: image.pixels, library: library)
@@ -53,16 +62,33 @@ public struct Extractor: Sendable {
         let objects = try Detection.run(data: subtracted, image: image, noise: noise,
                                         parameters: parameters, library: library)
         let photometry = try Photometry.measure(objects: objects, data: subtracted, image: image, noise: noise,
-                                                parameters: parameters, library: library)
-        let sources = zip(objects, photometry).enumerated().map { index, pair in
+                                                parameters: parameters, plan: plan, library: library)
+        var sources = zip(objects, photometry).enumerated().map { index, pair in
             Source(number: index + 1, object: pair.0, photometry: pair.1)
         }
-        let catalog = Catalog(imageWidth: image.width, imageHeight: image.height,
+        let backgroundMap = (keepMaps || plan.localBackground) ? try model.backgroundMap(library: library) : nil
+        if plan.localBackground, let backgroundMap {
+            for index in sources.indices {
+                sources[index].localBackground = Cutout.value(backgroundMap, width: image.width, height: image.height,
+                                                              x: sources[index].object.x, y: sources[index].object.y)
+            }
+        }
+        if let size = plan.vignet {
+            for index in sources.indices {
+                sources[index].vignet = Cutout.stamp(subtracted, mask: image.mask, width: image.width, height: image.height,
+                                                     x: sources[index].object.x, y: sources[index].object.y,
+                                                     stampWidth: size.width, stampHeight: size.height)
+            }
+        }
+        var catalog = Catalog(imageWidth: image.width, imageHeight: image.height,
                               apertureRadii: parameters.apertureRadii,
                               backgroundLevel: model.level, backgroundRMS: model.rms, sources: sources)
+        catalog.selection = selection
+        catalog.magnitudeZeroPoint = parameters.magnitudeZeroPoint
+        catalog.gain = parameters.gain
         let background = BackgroundEstimate(level: model.level, rms: model.rms,
                                             width: image.width, height: image.height,
-                                            map: keepMaps ? try model.backgroundMap(library: library) : nil,
+                                            map: keepMaps ? backgroundMap : nil,
                                             rmsMap: keepMaps ? rmsMap : nil)
         return (catalog, background)
     }

@@ -31,6 +31,14 @@ public struct SourcePhotometry: Equatable, Sendable {
     /// shape, e.g. near NaN pixels); its value is then NaN. SEP's own bits stop at 0x0080.
     public static let failedFlag: Int16 = Photometry.failedFlag
 
+    /// Nothing measured but the apertures: NaN values, no flags (the columns are not written).
+    static func notMeasured(apertures: [ApertureSum]) -> SourcePhotometry {
+        SourcePhotometry(apertures: apertures, kronRadius: .nan, kronFlag: 0,
+                         auto: ApertureSum(sum: .nan, error: .nan, area: .nan, flag: 0), autoIsCircle: false,
+                         fluxRadius: .nan, fluxRadiusFlag: 0, xWindowed: .nan, yWindowed: .nan,
+                         windowedIterations: 0, windowedFlag: 0)
+    }
+
     /// Every photometry flag OR'ed together.
     public var flags: Int16 {
         apertures.reduce(kronFlag | auto.flag | fluxRadiusFlag | windowedFlag) { $0 | $1.flag }
@@ -61,7 +69,8 @@ enum Photometry {
     static let minimumWindowSigma = 2.0 / 2.35 * 0.5
 
     static func measure(objects: [SEPObject], data: [Float], image: SkyImage, noise: NoiseInput,
-                        parameters: ExtractionParameters, library: SEPLibrary) throws -> [SourcePhotometry] {
+                        parameters: ExtractionParameters, plan: MeasurementPlan = .all,
+                        library: SEPLibrary) throws -> [SourcePhotometry] {
         let label = image.label
         return try library.call {
             try withSEPImage(data: data, width: image.width, height: image.height, noise: noise,
@@ -69,7 +78,7 @@ enum Photometry {
                 try withSEPImage(data: data, width: image.width, height: image.height, noise: .none,
                                  mask: image.mask, gain: nil) { plain in
                     try objects.map { object in
-                        try measure(object, noisy: &noisy, plain: &plain, parameters: parameters, label: label)
+                        try measure(object, noisy: &noisy, plain: &plain, parameters: parameters, plan: plan, label: label)
                     }
                 }
             }
@@ -77,13 +86,16 @@ enum Photometry {
     }
 
     private static func measure(_ object: SEPObject, noisy: inout sep_image, plain: inout sep_image,
-                                parameters: ExtractionParameters, label: String) throws -> SourcePhotometry {
+                                parameters: ExtractionParameters, plan: MeasurementPlan,
+                                label: String) throws -> SourcePhotometry {
         let x = object.x, y = object.y
         let a = Double(object.a), b = Double(object.b), theta = Double(object.theta)
 
-        let apertures = try parameters.apertureRadii.map { radius in
+        let apertures = plan.apertures ? try parameters.apertureRadii.map { radius in
             try sumCircle(&noisy, x, y, radius, subpixels: parameters.subpixels, label: label)
-        }
+        } : []
+        var result = SourcePhotometry.notMeasured(apertures: apertures)
+        guard plan.auto else { return result }
 
         var cxx = 0.0, cyy = 0.0, cxy = 0.0
         sep_ellipse_coeffs(a, b, theta, &cxx, &cyy, &cxy)
@@ -110,6 +122,12 @@ enum Photometry {
             }
         }
 
+        result.kronRadius = kronRadius
+        result.kronFlag = kronFlag
+        result.auto = auto
+        result.autoIsCircle = autoIsCircle
+        guard plan.fluxRadius else { return result }
+
         var fluxRadius = 0.0
         var fluxRadiusFlag: Int16 = 0
         var fraction = parameters.fluxRadiusFraction
@@ -120,6 +138,10 @@ enum Photometry {
             fluxRadius = .nan
             fluxRadiusFlag |= failedFlag
         }
+
+        result.fluxRadius = fluxRadius
+        result.fluxRadiusFlag = fluxRadiusFlag
+        guard plan.windowed else { return result }
 
         var sigma = 2.0 / 2.35 * fluxRadius
         if sigma < minimumWindowSigma { sigma = minimumWindowSigma }

@@ -4,13 +4,16 @@ import Foundation
 ///
 /// Mapped keys: DETECT_THRESH, THRESH_TYPE, DETECT_MINAREA, FILTER, FILTER_NAME,
 /// DEBLEND_NTHRESH, DEBLEND_MINCONT, CLEAN, CLEAN_PARAM, BACK_SIZE, BACK_FILTERSIZE,
-/// BACK_FILTTHRESH, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN. Every other key is ignored and
+/// BACK_FILTTHRESH, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN, MAG_ZEROPOINT, PARAMETERS_NAME
+/// (its .param file, resolved like FILTER_NAME, chooses the columns). Every other key is ignored and
 /// listed in `warnings`.
 ///
 /// PHOT_APERTURES are *diameters* in SExtractor; they become radii (diameter / 2) here.
 /// FILTER_NAME is resolved relative to the .sex file's directory.
 public struct SExtractorConfiguration: Sendable {
     public var parameters: ExtractionParameters
+    /// The columns PARAMETERS_NAME names (its .param file), nil when the key is absent.
+    public var columns: ColumnSelection?
     /// Keys that were not mapped, and anything else worth telling the user.
     public var warnings: [String]
 
@@ -40,7 +43,7 @@ public struct SExtractorConfiguration: Sendable {
             try parser.apply(key: key, value: value, line: index + 1)
         }
         try parser.finish()
-        return SExtractorConfiguration(parameters: parser.parameters, warnings: parser.warnings)
+        return SExtractorConfiguration(parameters: parser.parameters, columns: parser.columns, warnings: parser.warnings)
     }
 }
 
@@ -52,6 +55,7 @@ private struct Parser {
     var filterEnabled: Bool?
     var filterName: String?
     var thresholdLine = 0
+    var columns: ColumnSelection?
 
     init(source: String, directory: URL, parameters: ExtractionParameters) {
         self.source = source
@@ -122,6 +126,10 @@ private struct Parser {
             let values = try numbers()
             parameters.kronFactor = values[0]
             if values.count > 1 { parameters.kronMinimumRadius = values[1] }
+        case "MAG_ZEROPOINT": parameters.magnitudeZeroPoint = try numbers()[0]
+        case "PARAMETERS_NAME":
+            let url = value.hasPrefix("/") ? URL(fileURLWithPath: value) : directory.appendingPathComponent(value)
+            columns = try ColumnSelection.load(paramFile: url)
         case "GAIN":
             let gain = try numbers()[0]
             parameters.gain = gain > 0 ? gain : nil

@@ -4,9 +4,13 @@
 /// not of the binary table that stores it.
 public struct FITSHeader: Sendable, Hashable {
     public var cards: [FITSCard]
+    /// The header's 80-character records as read (END excluded); empty for a header built
+    /// from cards. WCS parsing (wcslib) reads these.
+    public var records: [String]
 
-    public init(cards: [FITSCard]) {
+    public init(cards: [FITSCard], records: [String] = []) {
         self.cards = cards
+        self.records = records
     }
 
     public subscript(keyword: String) -> FITSValue? {

@@ -6,9 +6,11 @@ extension FITSHeader {
     /// continued on CONTINUE cards. The END card, if present, is dropped.
     init(records: [String]) {
         var cards: [FITSCard] = []
+        var kept: [String] = []
         for record in records {
             let card = Self.parse(record)
             if card.keyword == "END" { break }
+            kept.append(record)
             if card.keyword == "CONTINUE", let last = cards.last,
                case .string(let head)? = last.value, head.hasSuffix("&"),
                case .string(let tail)? = Self.continuationValue(record) {
@@ -17,7 +19,16 @@ extension FITSHeader {
             }
             cards.append(card)
         }
-        self.init(cards: cards)
+        self.init(cards: cards, records: kept)
+    }
+
+    /// Parses header text: 80-character records back to back (as in a file or a .hdr dump).
+    public init(headerText: String) {
+        let bytes = Array(headerText.utf8)
+        let records = stride(from: 0, to: bytes.count, by: 80).map {
+            String(decoding: bytes[$0..<min($0 + 80, bytes.count)], as: UTF8.self)
+        }
+        self.init(records: records)
     }
 
     static func parse(_ record: String) -> FITSCard {

@@ -35,9 +35,10 @@ final class ClusterHarness {
     }
 
     func startExecutor(_ name: String, cores: Int = 1, namespace: String? = nil,
-                       environment extra: [String: String] = [:]) throws {
+                       environment extra: [String: String] = [:], extraConf: [String] = []) throws {
         executors[name] = try launch(["executor", "--master", masterURL, "--cores", "\(cores)", "--host-name", name]
-                                     + confArguments, name: name, namespace: namespace, environment: extra)
+                                     + confArguments + extraConf.flatMap { ["--conf", $0] },
+                                     name: name, namespace: namespace, environment: extra)
     }
 
     /// Blocks until the master's status shows `count` executors (by their registration log lines).

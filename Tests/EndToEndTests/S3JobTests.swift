@@ -6,7 +6,7 @@ import XCTest
 /// Jobs that read their images from and write their catalogs to a real S3 server
 /// (SeaweedFS, started by scripts/test with credentials enforced).
 final class S3JobTests: XCTestCase {
-    private var cluster: ClusterHarness?
+    var cluster: ClusterHarness?
     private var ownServer: Process?
 
     override func tearDown() {
@@ -15,7 +15,7 @@ final class S3JobTests: XCTestCase {
         super.tearDown()
     }
 
-    private struct Server {
+    struct Server {
         var endpoint: String
         var accessKey: String
         var secretKey: String
@@ -32,7 +32,7 @@ final class S3JobTests: XCTestCase {
         }
     }
 
-    private func sharedServer() throws -> Server {
+    func sharedServer() throws -> Server {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
               let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {
@@ -42,7 +42,7 @@ final class S3JobTests: XCTestCase {
     }
 
     /// Uploads generated frames under `prefix/` and returns the local copies' directory.
-    private func uploadFrames(_ count: Int, to server: Server, prefix: String, in dir: URL) throws -> URL {
+    func uploadFrames(_ count: Int, to server: Server, prefix: String, in dir: URL) throws -> URL {
         let frames = dir.appendingPathComponent("frames")
         try Sextant.generate("small", count: count, into: frames)
         let store = try server.store()

@@ -145,3 +145,48 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 }
+
+/// Choosing columns: .param files, --columns lists, sizes, and what each choice measures.
+final class ColumnSelectionTests: XCTestCase {
+    func testDefaultParamFileOfTheTestDataParses() throws {
+        let url = try XCTUnwrap(TestSupport.dataFile("default.sex"))
+        let configuration = try SExtractorConfiguration.load(contentsOf: url)
+        let columns = try XCTUnwrap(configuration.columns, "default.sex names default.param")
+        XCTAssertEqual(columns.requests?.map(\.description).prefix(3), ["NUMBER", "X_IMAGE", "Y_IMAGE"])
+        XCTAssertTrue(columns.requests!.contains(ColumnRequest(name: "FLUX_APER", sizes: [1])))
+    }
+
+    func testListSplitsOutsideParentheses() throws {
+        let selection = try ColumnSelection(list: "NUMBER, X_IMAGE,VIGNET(35,35),flux_aper(2)")
+        XCTAssertEqual(selection.requests, [ColumnRequest(name: "NUMBER"), ColumnRequest(name: "X_IMAGE"),
+                                            ColumnRequest(name: "VIGNET", sizes: [35, 35]),
+                                            ColumnRequest(name: "FLUX_APER", sizes: [2])])
+    }
+
+    func testUnknownNameListsTheValidOnes() {
+        XCTAssertThrowsError(try ColumnSelection(list: "NUMBER,MAG_BEST")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("unknown column MAG_BEST"), text)
+            XCTAssertTrue(text.contains("FLUX_APER(n)") && text.contains("VIGNET(w,h)") && text.contains("ALPHA_J2000"), text)
+        }
+        XCTAssertThrowsError(try ColumnSelection(list: "VIGNET"))   // needs a size
+        XCTAssertThrowsError(try ColumnSelection(list: "X_IMAGE(2)"))
+        XCTAssertThrowsError(try ColumnSelection(list: "X_IMAGE,X_IMAGE"))
+        XCTAssertThrowsError(try ColumnSelection(paramText: "NUMBER\nFLUX_APER(2\n"))
+    }
+
+    func testTooManyAperturesIsAnError() throws {
+        let selection = try ColumnSelection(list: "FLUX_APER(3)")
+        XCTAssertNoThrow(try selection.validate(apertureCount: 3))
+        XCTAssertThrowsError(try selection.validate(apertureCount: 2))
+    }
+
+    func testPlansMeasureOnlyWhatIsNeeded() throws {
+        let cheap = try ColumnSelection(list: "X_IMAGE,Y_IMAGE,FLUX_APER").plan(apertureCount: 1)
+        XCTAssertEqual(cheap, MeasurementPlan(apertures: true))
+        XCTAssertFalse(cheap.auto || cheap.fluxRadius || cheap.windowed)
+        let windowed = try ColumnSelection(list: "XWIN_IMAGE").plan(apertureCount: 1)
+        XCTAssertTrue(windowed.auto && windowed.fluxRadius && windowed.windowed && !windowed.apertures)
+        XCTAssertEqual(try ColumnSelection.standard.plan(apertureCount: 1), .all)
+    }
+}

@@ -37,11 +37,15 @@ final class DeclaredKeysTests: XCTestCase {
 
     func testUnknownKeysAreWarnedWithTheNearestKnownKey() {
         let c = Configuration(["sextant.input.spoolThresold": "256m", "sextant.speculation": "true",
-                               "sextant.totally.new": "x", "spark.executor.memory": "4g"])
+                               "sextant.totally.new": "x", "spark.executor.memory": "4g",
+                               "sextant.pipe.env.OMP_NUM_THREADS": "1", "sextant.pipe.env.": "x"])
         XCTAssertEqual(c.unknownKeyWarnings(), [
             "unknown configuration key sextant.input.spoolThresold (did you mean sextant.input.spoolThreshold?)",
+            "unknown configuration key sextant.pipe.env.; it is ignored",
             "unknown configuration key sextant.totally.new; it is ignored",
         ])
+        XCTAssertEqual(ConfigurationKeys.declaration(named: "sextant.pipe.env.OMP_NUM_THREADS")?.name, "sextant.pipe.env.NAME",
+                       "a family's members are declared by its prefix")
     }
 
     func testEveryKeyIsDeclaredOnceAndScopesAreConsistent() {

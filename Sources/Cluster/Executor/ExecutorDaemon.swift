@@ -120,7 +120,8 @@ public final class ExecutorDaemon: @unchecked Sendable {
         let connection = try PeerConnection.open(to: settings.master, role: .executor, buildID: buildID,
                                                  network: network, group: group, logger: logger)
         connection.send(.register(ExecutorRegistration(host: settings.host, cores: settings.cores,
-                                                       localPaths: settings.localPaths)))
+                                                       localPaths: settings.localPaths,
+                                                       attributes: settings.attributes)))
         guard case .registered(let ack) = try connection.receive(timeout: network.handshakeTimeout) else {
             connection.close()
             throw ClusterError.protocolViolation("the master did not acknowledge the registration")

@@ -32,6 +32,9 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         self.events = events
         lock.unlock()
         registry.attach(self)
+        // The executors already registered reach the scheduler before start returns, so what the
+        // driver checks right after (the pipe preflight) sees every one of them.
+        queue.sync {}
     }
 
     public func launch(_ task: TaskSpec, on executor: ExecutorID) {

@@ -108,7 +108,7 @@ final class MasterConnection: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.registered(RegistrationAck(
             executorID: id, heartbeatInterval: master.settings.network.heartbeatInterval))), promise: nil)
         let info = ExecutorInfo(id: id, host: registration.host, cores: registration.cores,
-                                localPaths: registration.localPaths)
+                                localPaths: registration.localPaths, attributes: registration.attributes)
         state = .executor(id)
         logger[metadataKey: "executor"] = "\(id)"
         master.registry.add(info, channel: context.channel)

@@ -70,6 +70,8 @@ public struct ExecutorSettings: Sendable {
     public var host: String
     /// `sextant.executor.localPaths`: path prefixes on this machine's own disk, for locality.
     public var localPaths: [String]
+    /// Declared to the master at registration (`ExecutorInfo.attributes`), e.g. the commands `--pipe` may run here.
+    public var attributes: [String: String] = [:]
     /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`,
     /// jittered (`Backoff`, at least half of each wait).
     public var reconnectInitialDelay: TimeInterval

@@ -38,6 +38,8 @@ struct ExecutorRegistration: Codable, Sendable {
     var host: String
     var cores: Int
     var localPaths: [String]
+    /// The executor's declared attributes (`ExecutorInfo.attributes`).
+    var attributes: [String: String]?
 }
 
 struct RegistrationAck: Codable, Sendable {

@@ -10,10 +10,6 @@ public enum CatalogFormat: String, Codable, CaseIterable, Sendable {
 
     /// The catalog name for an input's relative path: its image suffix replaced by ours.
     public func catalogName(for relativePath: String) -> String {
-        let lower = relativePath.lowercased()
-        for suffix in InputListing.imageSuffixes.sorted(by: { $0.count > $1.count }) where lower.hasSuffix(suffix) {
-            return String(relativePath.dropLast(suffix.count)) + self.suffix
-        }
-        return relativePath + self.suffix
+        InputFile.stem(of: relativePath) + suffix
     }
 }

@@ -14,6 +14,15 @@ public struct InputFile: Codable, Hashable, Sendable {
         self.relativePath = relativePath
         self.size = size
     }
+
+    /// `relativePath` without its image suffix (`ccd3/f.fits.gz` -> `ccd3/f`): what output names build on.
+    public static func stem(of relativePath: String) -> String {
+        let lower = relativePath.lowercased()
+        for suffix in InputListing.imageSuffixes.sorted(by: { $0.count > $1.count }) where lower.hasSuffix(suffix) {
+            return String(relativePath.dropLast(suffix.count))
+        }
+        return relativePath
+    }
 }
 
 public enum InputError: Error, CustomStringConvertible, Equatable {

@@ -15,6 +15,7 @@ public final class ExtractionDriver: @unchecked Sendable {
     public static func registerOperators(in registry: OperatorRegistry,
                                          environment: [String: String] = ProcessInfo.processInfo.environment) {
         registry.register(ExtractOperator.self)
+        registry.register(PipeOperator.self)
         TestOperators.registerIfEnabled(in: registry, environment: environment)
     }
 
@@ -64,12 +65,14 @@ public final class ExtractionDriver: @unchecked Sendable {
         var entries: [Int: ManifestEntry] = [:]
         var pending: [Int] = []
         for (index, input) in spec.inputs.enumerated() {
-            let name = spec.parameters.format.catalogName(for: input.relativePath)
-            if spec.resume, let size = existing.keys[name] {
+            let names = spec.outputNames(for: input)
+            let sizes = names.compactMap { existing.keys[$0] }
+            if spec.resume, sizes.count == names.count {
                 let earlier = existing.entries[input.uri]
-                entries[index] = ManifestEntry(input: input.uri, catalog: name, outcome: .skipped,
-                                               attempts: 0, rows: earlier?.rows, bytes: size,
-                                               sha256: earlier?.sha256, executor: earlier?.executor)
+                entries[index] = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped,
+                                               attempts: 0, rows: earlier?.rows, bytes: sizes.reduce(0, +),
+                                               sha256: earlier?.sha256, executor: earlier?.executor,
+                                               outputs: names.count > 1 ? names : nil)
                 onEntry?(entries[index]!)
             } else {
                 pending.append(index)
@@ -81,6 +84,9 @@ public final class ExtractionDriver: @unchecked Sendable {
         listeners.forEach(scheduler.addListener)
         scheduler.start()
         defer { scheduler.stop() }
+        if let pipe = spec.pipe {
+            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess ? scheduler.executorSnapshot().map(\.info) : nil)
+        }
 
         // Run, then verify every committed catalog is really there; what went missing
         // (an executor-local disk died, someone deleted it) is recomputed from lineage.
@@ -93,8 +99,9 @@ public final class ExtractionDriver: @unchecked Sendable {
                 break
             }
             let present = try committedCatalogs(in: output).keys
-            pending = results.filter { $0.value.outcome == .committed && present[$0.value.catalog ?? ""] == nil }
-                .map(\.key).sorted()
+            pending = results.filter { index, entry in
+                entry.outcome == .committed && spec.outputNames(for: spec.inputs[index]).contains { present[$0] == nil }
+            }.map(\.key).sorted()
             round += 1
             if !pending.isEmpty {
                 logger.warning("\(pending.count) committed catalogs are missing; recomputing them (round \(round))")
@@ -124,9 +131,8 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// One scheduler job over the inputs at `indices`; returns their manifest entries.
     private func runRound(_ indices: [Int], round: Int, scheduler: TaskScheduler) throws -> [Int: ManifestEntry] {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
-        let encoder = JSONEncoder()
         let inputs = spec.inputs
-        let step = OperatorStep(name: ExtractOperator.name, parameters: try encoder.encode(spec.parameters))
+        let step = try spec.operatorStep()
         let listener = EntryListener(onEntry: onEntry)
         let job = JobDescription(
             jobID: round == 0 ? spec.jobID : "\(spec.jobID)-r\(round)",
@@ -168,7 +174,7 @@ public final class ExtractionDriver: @unchecked Sendable {
             for position in positions {
                 let input = inputs[indices[position]]
                 let entry = ManifestEntry(
-                    input: input.uri, catalog: spec.parameters.format.catalogName(for: input.relativePath),
+                    input: input.uri, catalog: spec.outputNames(for: input).first,
                     outcome: ran ? .failed : .notRun, attempts: partition.attempts,
                     executor: partition.executor,
                     error: ManifestEntry.errorLine(input: input.uri, message: ran
@@ -183,7 +189,7 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// Catalog names already in the output, with their sizes, and the previous manifest's entries.
     private func committedCatalogs(in output: ObjectStore) throws -> (keys: [String: Int], entries: [String: ManifestEntry]) {
         var keys: [String: Int] = [:]
-        for object in try output.listAll() where object.key.hasSuffix(spec.parameters.format.suffix) {
+        for object in try output.listAll() where spec.mayBeOutput(object.key) {
             keys[object.key] = object.size
         }
         var entries: [String: ManifestEntry] = [:]

@@ -3,6 +3,17 @@ import Foundation
 
 /// A source-extraction job, complete enough to run anywhere: `sextant run` builds one and
 /// runs it in-process; `sextant submit` ships it to a master, whose driver runs it the same way.
+/// The `--pipe` part of a job: the command and the directory it runs in.
+public struct PipeJob: Codable, Equatable, Sendable {
+    public var template: PipeTemplate
+    public var workingDirectory: String
+
+    public init(template: PipeTemplate, workingDirectory: String) {
+        self.template = template
+        self.workingDirectory = workingDirectory
+    }
+}
+
 public struct JobSpec: Codable, Sendable {
     public var jobID: String
     public var inputs: [InputFile]
@@ -15,10 +26,12 @@ public struct JobSpec: Codable, Sendable {
     public var partitionBytes: Int64?
     /// Conf keys the tasks need (store endpoint and region, spool threshold, ...).
     public var settings: [String: String]
+    /// Set for `--pipe`: each input goes through the user's program instead of SEP.
+    public var pipe: PipeJob?
 
     public init(jobID: String = JobDescription.makeJobID(), inputs: [InputFile], parameters: ExtractParameters,
                 resume: Bool = false, partitions: Int? = nil, partitionBytes: Int64? = nil,
-                settings: [String: String] = [:]) {
+                settings: [String: String] = [:], pipe: PipeJob? = nil) {
         self.jobID = jobID
         self.inputs = inputs
         self.parameters = parameters
@@ -26,6 +39,21 @@ public struct JobSpec: Codable, Sendable {
         self.partitions = partitions
         self.partitionBytes = partitionBytes
         self.settings = settings
+        self.pipe = pipe
+    }
+
+    /// Refuses two inputs whose outputs would have the same name (`a.fits` and `a.fz` both
+    /// give `a.cat` with `{output:.cat}`), before anything runs.
+    public func checkDistinctOutputs() throws {
+        guard pipe != nil else { return }
+        var owners: [String: String] = [:]
+        for input in inputs {
+            for name in outputNames(for: input) {
+                if let first = owners.updateValue(input.uri, forKey: name), first != input.uri {
+                    throw InputError.duplicateName(name, first: first, second: input.uri)
+                }
+            }
+        }
     }
 
     /// `settings` that may leave this process (a job shipped to a master, a task shipped to an
@@ -33,6 +61,27 @@ public struct JobSpec: Codable, Sendable {
     /// do process-wide and local keys (an executor's SEP stack is its own, a port is the master's).
     public var shareableSettings: [String: String] {
         settings.filter { ConfigurationKeys.travels($0.key) }
+    }
+
+    /// The names an input's outputs take under the output location: its catalog, or the
+    /// outputs its `--pipe` command writes.
+    public func outputNames(for input: InputFile) -> [String] {
+        if let pipe { return PipeRun.unique(pipe.template.outputNames(for: input.relativePath)) }
+        return [parameters.format.catalogName(for: input.relativePath)]
+    }
+
+    /// Whether a key listed in the output may be one of this job's outputs (not the manifest, say).
+    func mayBeOutput(_ key: String) -> Bool {
+        pipe == nil ? key.hasSuffix(parameters.format.suffix) : !key.hasPrefix("_")
+    }
+
+    /// The operator every task runs, with its parameters.
+    func operatorStep() throws -> OperatorStep {
+        let encoder = JSONEncoder()
+        guard let pipe else { return OperatorStep(name: ExtractOperator.name, parameters: try encoder.encode(parameters)) }
+        let pipeParameters = PipeParameters(output: parameters.output, template: pipe.template,
+                                            workingDirectory: pipe.workingDirectory)
+        return OperatorStep(name: PipeOperator.name, parameters: try encoder.encode(pipeParameters))
     }
 
     /// The task partitioning this spec asks for, over all its inputs.

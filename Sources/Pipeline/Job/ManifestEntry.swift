@@ -26,10 +26,18 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     /// Why the input failed: one line that names the input once (see `errorLine`), so the
     /// manifest, the summary and the UI show it as is.
     public var error: String?
+    /// A `--pipe` job's outputs when the command writes more than one (`catalog` is the first).
+    public var outputs: [String]?
+    /// How a `--pipe` program that failed ended: its exit status, or the signal that killed it.
+    public var exitStatus: Int?
+    public var signal: Int?
+    /// The `--pipe` command line that failed, and the last lines of its stderr (at most 20 lines, 4 KB).
+    public var command: String?
+    public var stderr: String?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
-                executor: String? = nil, error: String? = nil) {
+                executor: String? = nil, error: String? = nil, outputs: [String]? = nil) {
         self.input = input
         self.catalog = catalog
         self.outcome = outcome
@@ -40,6 +48,7 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
         self.seconds = seconds
         self.executor = executor
         self.error = error
+        self.outputs = outputs
     }
 }
 

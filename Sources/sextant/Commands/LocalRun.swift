@@ -15,6 +15,8 @@ enum LocalRun {
         engineSettings.localSlots = slots
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
+        // On your own machine a pipe may run anything you could, unless your conf restricts it.
+        PipePolicy.current = .local(configuration.values)
         let backend = LocalBackend(registry: registry, slots: slots)
 
         let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
@@ -30,6 +32,8 @@ enum LocalRun {
         defer { monitoring?.stop() }
         let interrupt = InterruptHandler { driver.cancel() }
         defer { interrupt.remove() }
+        // A cancelled task may still be stopping its program when the job returns: none may outlive us.
+        defer { PipeOperator.killRunningPrograms() }
 
         let report: JobReport
         do {

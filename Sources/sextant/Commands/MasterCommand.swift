@@ -82,6 +82,9 @@ struct ExecutorCommand: ParsableCommand {
         }
         var settings = try ExecutorSettings(master: try ClusterConfiguration.masterAddress(master, c), conf: c.values)
         if let hostName { settings.host = hostName }
+        // Pipes run only what this executor's own conf allows; the master learns what at registration.
+        PipePolicy.current = .executor(c.values)
+        settings.attributes = PipePolicy.current.attributes
         try ExtractionDriver.applyProcessSettings(c.values)
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
@@ -89,7 +92,13 @@ struct ExecutorCommand: ParsableCommand {
                                     handler: TaskRunner(registry: registry))
         daemon.start()
         Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
-        let stop = InterruptHandler(message: "sextant executor: stopping") { daemon.stop() }
+        // Stopping drops the master's connection first (no result goes out for a killed program), then
+        // the programs of running pipes die with their process groups: none outlives the executor.
+        defer { PipeOperator.killRunningPrograms() }
+        let stop = InterruptHandler(message: "sextant executor: stopping") {
+            daemon.stop()
+            PipeOperator.killRunningPrograms()
+        }
         defer { stop.remove() }
         try daemon.wait()
     }

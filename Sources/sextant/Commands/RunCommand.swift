@@ -74,6 +74,10 @@ struct JobOptionsGroup: ParsableArguments {
     var dryRun = false
     @Option(help: "When not on a terminal, print a progress line every N inputs (default 100).")
     var logEvery: Int = 100
+    @Option(help: ArgumentHelp("Run this command once per input instead of extracting, e.g. 'source-extractor {input} -c my.sex -CATALOG_NAME {output:.cat}'. Placeholders: {input} {output} {output:SUFFIX} {name} {stem} {dir}. Split into words without a shell (quote with '...' or \"...\").", valueName: "command"))
+    var pipe: String?
+    @Flag(help: "Run the --pipe command with /bin/sh -c (pipes, redirections, $VARS); placeholders become quoted words.")
+    var pipeShell = false
 
     var flagSettings: [String: String?] {
         ["sextant.master": master, "sextant.job.failFast": failFast ? "true" : nil]
@@ -92,7 +96,17 @@ struct JobOptionsGroup: ParsableArguments {
             }
             bytes = size
         }
-        return JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
-                       partitionBytes: bytes, settings: configuration.values)
+        var pipeJob: PipeJob?
+        if let pipe {
+            pipeJob = PipeJob(template: try PipeTemplate(command: pipe, shell: pipeShell),
+                              workingDirectory: PipeSettings.workingDirectory(configuration))
+            _ = try PipeSettings(configuration)  // a bad timeout or variable fails here, not in every task
+        } else if pipeShell {
+            throw ValidationError("--pipe-shell needs --pipe")
+        }
+        let spec = JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
+                           partitionBytes: bytes, settings: configuration.values, pipe: pipeJob)
+        try spec.checkDistinctOutputs()
+        return spec
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// Ctrl-C (or SIGTERM) once: stop cleanly (a job writes its manifest, a daemon leaves its
 /// master). Twice: leave now.
@@ -25,7 +26,10 @@ final class InterruptHandler: @unchecked Sendable {
                     defer { self.firedFlag = true }
                     return self.firedFlag
                 }
-                if again { Foundation.exit(ExitStatus.interrupted) }
+                if again {
+                    PipeOperator.killRunningPrograms()  // leaving at once must not leave orphans
+                    Foundation.exit(ExitStatus.interrupted)
+                }
                 Console.info(message)
                 onInterrupt()
             }

@@ -1,0 +1,216 @@
+import Engine
+import Foundation
+@testable import Pipeline
+import TestSupport
+import XCTest
+
+/// `--pipe` below the command line: parsing, the allow-list, the preflight, and the operator
+/// running real programs (/bin/sh, python3) through the engine's local backend.
+final class PipeTemplateTests: XCTestCase {
+    func testWordsSplitLikeAShellWithoutExpansion() throws {
+        XCTAssertEqual(try ParsedTemplate.split(#"tool -a 'one two' "three \"q\" \$x" four\ five $HOME *.fits"#),
+                       ["tool", "-a", "one two", #"three "q" \$x"#, "four five", "$HOME", "*.fits"])
+        XCTAssertThrowsError(try PipeTemplate(command: "tool 'open {output}"))
+        XCTAssertThrowsError(try PipeTemplate(command: "tool {input}"))  // commits nothing
+        XCTAssertThrowsError(try PipeTemplate(command: "{input} {output}"))  // program must be literal
+        XCTAssertThrowsError(try PipeTemplate(command: "tool {inptu} {output}")) { error in
+            XCTAssertTrue("\(error)".contains("unknown placeholder {inptu}"), "\(error)")
+        }
+        XCTAssertThrowsError(try PipeTemplate(command: "tool {output:}"))
+    }
+
+    func testPlaceholdersStayOneArgumentEach() throws {
+        let template = try PipeTemplate(command: "tool {input} -o={output:.cat} --also {output} {name} {stem} {dir} {{x}} '{print $1}'")
+        let values = PipeValues(input: "/d/my frame.fits", name: "my frame.fits", stem: "my frame", directory: "/d",
+                                outputs: [".cat": "/t/my frame.cat", nil: "/t/my frame.fits"])
+        XCTAssertEqual(try template.arguments(values),
+                       ["tool", "/d/my frame.fits", "-o=/t/my frame.cat", "--also", "/t/my frame.fits",
+                        "my frame.fits", "my frame", "/d", "{x}", "{print $1}"])
+        XCTAssertEqual(template.outputNames(for: "ccd3/f.fits.gz"), ["ccd3/f.cat", "ccd3/f.fits.gz"])
+    }
+
+    func testShellModeQuotesEveryValue() throws {
+        let template = try PipeTemplate(command: "tool {input} > {output:.txt} 2>&1 | true", shell: true)
+        let values = PipeValues(input: "/d/it's; rm -rf x.fits", name: "", stem: "", directory: "",
+                                outputs: [".txt": "/t/o.txt"])
+        let arguments = try template.arguments(values)
+        XCTAssertEqual(arguments, ["/bin/sh", "-c", #"tool '/d/it'\''s; rm -rf x.fits' > '/t/o.txt' 2>&1 | true"#])
+        XCTAssertEqual(try template.program, "/bin/sh")
+    }
+}
+
+final class PipePolicyTests: XCTestCase {
+    func testExecutorAllowsOnlyWhatItsConfNames() throws {
+        let none = PipePolicy.executor([:])
+        XCTAssertThrowsError(try none.resolve("sh", workingDirectory: "/")) { error in
+            XCTAssertEqual(error as? PipeError, .notAllowed(program: "sh", allowed: []))
+        }
+        let some = PipePolicy.executor([PipePolicy.allowedCommandsKey: "sh, /usr/bin/env"])
+        XCTAssertEqual(try some.resolve("sh", workingDirectory: "/"), some.locate("sh", workingDirectory: "/"))
+        XCTAssertNoThrow(try some.resolve("/usr/bin/env", workingDirectory: "/"))
+        XCTAssertThrowsError(try some.resolve("python3", workingDirectory: "/")) { error in
+            XCTAssertEqual(error as? PipeError, .notAllowed(program: "python3", allowed: ["sh", "/usr/bin/env"]))
+        }
+        XCTAssertThrowsError(try some.resolve("no-such-tool-here", workingDirectory: "/")) { error in
+            guard case .notFound? = error as? PipeError else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try some.check(environment: ["LD_PRELOAD": "/tmp/x.so"]))
+        XCTAssertNoThrow(try some.check(environment: ["OMP_NUM_THREADS": "1"]))
+        XCTAssertNoThrow(try PipePolicy.local([:]).check(environment: ["LD_PRELOAD": "/tmp/x.so"]))
+        XCTAssertNoThrow(try PipePolicy.local([:]).resolve("python3", workingDirectory: "/"))
+    }
+
+    func testPreflightNamesEachExecutorThatCannotRunTheProgram() throws {
+        func executor(_ id: String, _ conf: [String: String]) -> ExecutorInfo {
+            ExecutorInfo(id: ExecutorID(id), host: "h-\(id)", cores: 1, attributes: PipePolicy.executor(conf).attributes)
+        }
+        let key = PipePolicy.allowedCommandsKey
+        let pipe = PipeJob(template: try PipeTemplate(command: "sh -c true {output}"), workingDirectory: "/")
+        let executors = [executor("a", [key: "sh"]), executor("b", [:]), executor("c", [key: "python3"]),
+                         executor("d", [key: "sh,no-such-tool-here"]), executor("e", [key: "*"])]
+        XCTAssertThrowsError(try PipePreflight.check(pipe, executors: executors)) { error in
+            guard case .preflight(let lines)? = error as? PipeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(lines.count, 2, "\(lines)")
+            XCTAssertTrue(lines[0].hasPrefix("executor b on h-b: sh is not allowed: pipes are off"), lines[0])
+            XCTAssertTrue(lines[1].hasPrefix("executor c on h-c: sh is not in its \(key) (python3)"), lines[1])
+        }
+        let missing = PipeJob(template: try PipeTemplate(command: "no-such-tool-here {output}"), workingDirectory: "/")
+        XCTAssertThrowsError(try PipePreflight.check(missing, executors: [executors[3]])) { error in
+            XCTAssertTrue("\(error)".contains("no-such-tool-here is allowed but not installed there"), "\(error)")
+        }
+        XCTAssertNoThrow(try PipePreflight.check(pipe, executors: [executors[0], executors[4]]))
+    }
+}
+
+final class PipeOperatorTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = try TestSupport.makeTemporaryDirectory("pipe")
+        PipePolicy.current = .local([:])
+    }
+
+    override func tearDownWithError() throws {
+        PipePolicy.current = PipePolicy(allowed: [])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func inputs(_ names: [String]) throws -> [InputFile] {
+        let inputDirectory = directory.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputDirectory, withIntermediateDirectories: true)
+        return try names.map { name in
+            let url = inputDirectory.appendingPathComponent(name)
+            try Data("pixels of \(name)\n".utf8).write(to: url)
+            return InputFile(uri: url.path, relativePath: name)
+        }
+    }
+
+    private func run(_ command: String, _ inputs: [InputFile], shell: Bool = false,
+                     settings: [String: String] = [:]) throws -> (JobReport, [ManifestEntry], URL) {
+        let out = directory.appendingPathComponent("out")
+        let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path), settings: settings,
+                           pipe: PipeJob(template: try PipeTemplate(command: command, shell: shell),
+                                         workingDirectory: directory.path))
+        let report = try PipelineFixtures.runLocal(spec, settings: try EngineSettings(Configuration(["sextant.task.maxFailures": "1"])))
+        return (report, try PipelineFixtures.manifest(in: out), out)
+    }
+
+    private static func scratchDirectories() throws -> Set<String> {
+        Set(try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("sextant-pipe-") })
+    }
+
+    func testOutputsAreCommittedByteForByteUnderTheInputsNames() throws {
+        let before = try Self.scratchDirectories()
+        // Bytes a text codec would mangle: invalid UTF-8, NUL, CR LF.
+        let (report, entries, out) = try run(
+            #"sh -c 'cat "$1" > "$2"; printf "\377\000\r\n" >> "$2"; echo side > "$3"' sh {input} {output:.cat} {output:.side}"#,
+            try inputs(["a.fits", "b.fits.gz"]))
+        XCTAssertEqual(report.committed, 2)
+        XCTAssertEqual(entries.map(\.outcome), [.committed, .committed])
+        XCTAssertEqual(entries[0].outputs, ["a.cat", "a.side"])
+        let bytes = try Data(contentsOf: out.appendingPathComponent("a.cat"))
+        XCTAssertEqual(bytes, Data("pixels of a.fits\n".utf8) + Data([0xff, 0x00, 0x0d, 0x0a]))
+        let sum = try TestSupport.run("/usr/bin/sha256sum", [out.appendingPathComponent("a.cat").path])
+        XCTAssertEqual(entries[0].sha256, sum.stdout.split(separator: " ").first.map(String.init))
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("b.side"), encoding: .utf8), "side\n")
+        XCTAssertEqual(try Self.scratchDirectories().subtracting(before), [], "scratch directories are removed")
+    }
+
+    func testFailuresAreReportedWithStatusCommandAndStderrAndTheRestIsCommitted() throws {
+        let script = directory.appendingPathComponent("measure.py")
+        try """
+        import sys, time
+        path, out = sys.argv[1], sys.argv[2]
+        if path.endswith("bad.fits"):
+            for i in range(40): print(f"line {i}", file=sys.stderr)
+            print("bad.fits: no stars here", file=sys.stderr)
+            sys.exit(3)
+        if path.endswith("slow.fits"):
+            print("thinking", file=sys.stderr, flush=True)
+            time.sleep(60)
+        if path.endswith("lazy.fits"):
+            sys.exit(0)
+        open(out, "w").write("ok\\n")
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let started = Date()
+        let (report, entries, out) = try run("python3 \(script.path) {input} {output:.txt}",
+                                             try inputs(["good.fits", "bad.fits", "slow.fits", "lazy.fits"]),
+                                             settings: ["sextant.pipe.timeout": "1s"])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "the timeout killed the sleeper")
+        XCTAssertEqual(report.committed, 1)
+        XCTAssertEqual(report.failed, 3)
+        XCTAssertEqual(entries.map(\.outcome), [.committed, .failed, .failed, .failed])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("good.txt").path))
+
+        let bad = entries[1]
+        XCTAssertEqual(bad.exitStatus, 3)
+        XCTAssertTrue(bad.command?.hasPrefix("python3 \(script.path) ") == true, bad.command ?? "")
+        XCTAssertEqual(bad.stderr?.split(separator: "\n").count, StderrTail.maxLines)
+        XCTAssertEqual(bad.stderr?.split(separator: "\n").last, "bad.fits: no stars here")
+        XCTAssertTrue(bad.error?.contains("python3 exited with status 3: bad.fits: no stars here") == true, bad.error ?? "")
+
+        let slow = entries[2]
+        XCTAssertEqual(slow.signal, Int(SIGTERM))
+        XCTAssertEqual(slow.stderr, "thinking")
+        XCTAssertTrue(slow.error?.contains("ran past sextant.pipe.timeout (1 s) and was killed") == true, slow.error ?? "")
+
+        XCTAssertEqual(entries[3].exitStatus, 0)
+        XCTAssertTrue(entries[3].error?.contains("exited 0 but did not write lazy.txt") == true, entries[3].error ?? "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("bad.txt").path))
+    }
+
+    func testAnEmptyPartitionStartsNoProgram() throws {
+        let marker = directory.appendingPathComponent("ran")
+        let op = try PipeOperator(parameters: PipeParameters(
+            output: directory.appendingPathComponent("out").path,
+            template: try PipeTemplate(command: "touch \(marker.path) {output}"), workingDirectory: directory.path))
+        let context = TaskContext(attemptID: TaskAttemptID(jobID: "j", partition: 0, attempt: 0), executor: "e")
+        XCTAssertEqual(try op.apply([], context: context), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path))
+        XCTAssertEqual(try op.apply(try inputs(["x.fits"]), context: context).map(\.outcome), [.committed])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker.path))
+    }
+
+    func testCancellingKillsTheWholeProcessGroup() throws {
+        let pids = directory.appendingPathComponent("pids")
+        let op = try PipeOperator(parameters: PipeParameters(
+            output: directory.appendingPathComponent("out").path,
+            // The shell starts a grandchild and waits: both must die.
+            template: try PipeTemplate(command: "sleep 60 & echo $! > \(pids.path); echo $$ >> \(pids.path); wait; : {output}", shell: true),
+            workingDirectory: directory.path))
+        let cancelled = Locked(false)
+        let context = TaskContext(attemptID: TaskAttemptID(jobID: "j", partition: 0, attempt: 0), executor: "e",
+                                  isCancelled: { cancelled.value })
+        let input = try inputs(["x.fits"])
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { cancelled.update { $0 = true } }
+        XCTAssertThrowsError(try op.apply(input, context: context)) { error in
+            XCTAssertTrue(error is TaskCancelled, "\(error)")
+        }
+        let started = try String(contentsOf: pids, encoding: .utf8).split(separator: "\n").compactMap { pid_t($0) }
+        XCTAssertEqual(started.count, 2)
+        for pid in started {
+            XCTAssertTrue(TestSupport.eventually { !TestSupport.isAlive(pid) }, "process \(pid) is still alive")
+        }
+    }
+}
