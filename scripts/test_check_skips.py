@@ -1,5 +1,7 @@
 """Tests of scripts/check-skips (run by scripts/test before the suite: python3 scripts/test_check_skips.py)."""
+import contextlib
 import importlib.machinery
+import io
 import importlib.util
 import os
 import tempfile
@@ -43,7 +45,8 @@ class CheckSkipsTests(unittest.TestCase):
                 handle.write(log)
             with open(allowed_path, "w") as handle:
                 handle.write(allowed)
-            return check.main(["check-skips", log_path, allowed_path])
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                return check.main(["check-skips", log_path, allowed_path])
 
     def test_exit_status(self):
         everything = "OverheadTests.testAMillionTasksEndToEnd  # why\nStorageBenchmarkTests\nLocalModeTests\n"
