@@ -135,12 +135,13 @@ extension JSONDecoder.DateDecodingStrategy {
 
 enum DateText {
     private static let lock = NSLock()
-    private static let formatter: ISO8601DateFormatter = {
+    // Formatters are used only under `lock`.
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }()
-    private static let plain = ISO8601DateFormatter()
+    nonisolated(unsafe) private static let plain = ISO8601DateFormatter()
 
     static func format(_ date: Date) -> String {
         lock.lock(); defer { lock.unlock() }

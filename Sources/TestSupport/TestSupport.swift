@@ -104,12 +104,13 @@ public enum TestSupport {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         defer { watchdog.cancel() }
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        var errData = Data()
-        let errReader = Thread { errData = errPipe.fileHandleForReading.readDataToEndOfFile() }
+        let errBox = Locked(Data())
+        let errReader = Thread { errBox.value = errPipe.fileHandleForReading.readDataToEndOfFile() }
         errReader.start()
         let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errReader.isFinished { usleep(1000) }
+        let errData = errBox.value
         return ProcessOutput(status: process.terminationStatus,
                              stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self))

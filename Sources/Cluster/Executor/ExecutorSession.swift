@@ -21,8 +21,7 @@ final class ExecutorSession: @unchecked Sendable {
         let live = !ended
         lock.unlock()
         guard live else { return }
-        var result = result
-        result.executor = executorID
+        let result = { var stamped = result; stamped.executor = executorID; return stamped }()
         let connection = self.connection
         connection.send(.taskResult(result)).whenFailure { error in
             // A result too large for one frame becomes a failure the scheduler can report.

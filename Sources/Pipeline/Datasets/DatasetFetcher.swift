@@ -120,26 +120,25 @@ public final class DatasetFetcher: @unchecked Sendable {
 
     /// Fetches every file, `parallel` at a time; `onOutcome` is called as each one ends (from any thread).
     public func fetch(_ files: [RemoteFile], onOutcome: (@Sendable (FetchOutcome) -> Void)? = nil) -> [FetchOutcome] {
-        var outcomes = [FetchOutcome?](repeating: nil, count: files.count)
-        let lock = NSLock()
-        var next = 0
+        let outcomes = Locked([FetchOutcome?](repeating: nil, count: files.count))
+        let next = Locked(0)
         let group = DispatchGroup()
         for _ in 0..<min(max(1, options.parallel), max(1, files.count)) {
             DispatchQueue.global().async(group: group) {
                 while true {
-                    lock.lock()
-                    let index = next
-                    next += 1
-                    lock.unlock()
+                    let index = next.mutate { value -> Int in
+                        defer { value += 1 }
+                        return value
+                    }
                     guard index < files.count else { return }
                     let outcome = self.fetch(files[index])
                     onOutcome?(outcome)
-                    lock.lock(); outcomes[index] = outcome; lock.unlock()
+                    outcomes.mutate { $0[index] = outcome }
                 }
             }
         }
         group.wait()
-        return outcomes.map { $0! }
+        return outcomes.value.map { $0! }
     }
 
     /// Fetches one file, with retries.
