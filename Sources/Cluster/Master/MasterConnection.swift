@@ -33,9 +33,12 @@ final class MasterConnection: ChannelInboundHandler {
         let nonce = Handshake.freshNonce()
         state = .awaitingHello(serverNonce: nonce)
         let timeout = master.settings.network.handshakeTimeout
-        handshakeTimer = context.eventLoop.scheduleTask(in: .interval(timeout)) { [self] in
-            logger.warning("closing connection: no handshake within \(timeout) s (sextant.network.handshakeTimeout)")
-            close(context)
+        // The timer fires on this channel's loop, where the handler and its context belong.
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        handshakeTimer = context.eventLoop.scheduleTask(in: .interval(timeout)) {
+            let (handler, context) = bound.value
+            handler.logger.warning("closing connection: no handshake within \(timeout) s (sextant.network.handshakeTimeout)")
+            handler.close(context)
         }
         context.writeAndFlush(wrapOutboundOut(.serverHello(ServerHello(
             protocolVersion: WireFormat.protocolVersion, buildID: master.buildID, nonce: nonce,
@@ -80,8 +83,9 @@ final class MasterConnection: ChannelInboundHandler {
         if let reason = Handshake.refusal(of: hello, serverNonce: serverNonce, buildID: master.buildID, secret: secret) {
             logger.warning("refused \(hello.role.rawValue): \(reason)")
             closing = true
+            let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.refused(Refusal(reason: reason)))).whenComplete { _ in
-                context.close(promise: nil)
+                channel.close(promise: nil)
             }
             return
         }
