@@ -116,6 +116,19 @@ public enum TestSupport {
                              stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Waits for a process that was sent a fatal signal, at most `timeout` seconds. Foundation
+    /// learns of a child's exit when a socket the child holds closes; a sibling started at the
+    /// same moment can inherit that socket, and then `waitUntilExit` never returns (seen under
+    /// load in the chaos tests). So this also reaps the child itself once it is a zombie.
+    public static func awaitExit(_ process: Process, timeout: TimeInterval = 20) {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        var status: Int32 = 0
+        while process.isRunning, Date() < deadline {
+            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier { return }
+            usleep(10_000)
+        }
+    }
+
     /// Debian's python3, which sees python3-sep and python3-astropy (pyenv's python3 does not).
     public static let systemPython = "/usr/bin/python3"
 

@@ -73,13 +73,13 @@ final class ClusterHarness {
     func kill(_ name: String, signal: Int32 = SIGKILL) {
         guard let process = executors[name] ?? (name == "master" ? master : nil) else { return }
         Foundation.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        TestSupport.awaitExit(process)
     }
 
     func shutDown() {
         for process in Array(executors.values) + [master].compactMap({ $0 }) where process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            TestSupport.awaitExit(process)
         }
     }
 

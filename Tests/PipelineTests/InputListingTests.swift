@@ -48,21 +48,18 @@ final class InputListingTests: XCTestCase {
         XCTAssertEqual(try listing.expand([dir.path + "/x/same.fits", dir.path + "/x/same.fits"]).count, 1)
     }
 
-    func testDryRunPlansAMillionNamesQuickly() throws {
+    func testDryRunPlansAMillionNames() throws {
         let dir = try TestSupport.makeTemporaryDirectory("inputs-million")
         let list = dir.appendingPathComponent("million.txt")
         var text = ""
         text.reserveCapacity(40_000_000)
         for i in 0..<1_000_000 { text += "/survey/run\(i / 1000)/frame-\(i).fits\n" }
         try text.write(to: list, atomically: true, encoding: .utf8)
-        let started = Date()
         let files = try InputListing(dryRun: true).expand(["@" + list.path])
         let spec = JobSpec(inputs: files, parameters: ExtractParameters(output: dir.path))
         let plan = try spec.makePlan()
-        let seconds = Date().timeIntervalSince(started)
         XCTAssertEqual(plan.count, 1_000_000)
-        // Generous bound for a debug build on a loaded 2-core machine; the benchmark records the real figure.
-        XCTAssertLessThan(seconds, 30)
+        // Its speed is a benchmark figure (scripts/bench), not a timed unit test: a loaded CI machine would make it flaky.
     }
 
     func testDatasetsFileParses() throws {

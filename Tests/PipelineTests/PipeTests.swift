@@ -137,6 +137,19 @@ final class PipeOperatorTests: XCTestCase {
         XCTAssertEqual(try Self.scratchDirectories().subtracting(before), [], "scratch directories are removed")
     }
 
+    /// The program gets stdin, stdout and stderr and nothing else of Sextant's open files.
+    func testTheProgramInheritsOnlyTheStandardDescriptors() throws {
+        let held = open("/dev/null", O_RDONLY)  // a descriptor this process holds without CLOEXEC
+        defer { close(held) }
+        XCTAssertGreaterThan(held, 2)
+        let (report, _, out) = try run(#"sh -c 'ls /proc/$$/fd > "$1"' sh {output:.txt}"#, try inputs(["a.fits"]))
+        XCTAssertEqual(report.committed, 1)
+        let listed = try String(contentsOf: out.appendingPathComponent("a.txt"), encoding: .utf8)
+            .split(separator: "\n").compactMap { Int32($0) }
+        // sh itself keeps a copy of fd 1 (as 10) while it redirects ls's output.
+        XCTAssertFalse(listed.contains(held), "descriptors seen by the program: \(listed)")
+    }
+
     func testFailuresAreReportedWithStatusCommandAndStderrAndTheRestIsCommitted() throws {
         let script = directory.appendingPathComponent("measure.py")
         try """

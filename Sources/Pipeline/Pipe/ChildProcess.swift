@@ -27,6 +27,11 @@ final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        // Nothing else of Sextant's leaks into the user's program: not the executor's sockets
+        // to its master, not a store's connections, not another child's pipes.
+        guard Self.addCloseFrom(&actions, 3) == 0 else {
+            throw PipeError.spawnFailed(program: executable, reason: "cannot close inherited descriptors")
+        }
         guard Self.addChdir(&actions, workingDirectory) == 0 else {
             throw PipeError.spawnFailed(program: executable, reason: "cannot use working directory \(workingDirectory)")
         }
@@ -124,6 +129,15 @@ final class ChildProcess {
             return ENOSYS
         }
         return unsafeBitCast(symbol, to: AddChdir.self)(actions, path)
+    }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), likewise not exported.
+    private static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32 {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            return ENOSYS
+        }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)(actions, lowest)
     }
 
     static let registry = LiveGroups()
