@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "sextant", targets: ["sextant"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "SextantPipeline", targets: ["Pipeline"]),
+        // The cluster (master, executor daemon, client) for programs on the Engine: Examples/SkyStats.
+        .library(name: "SextantCluster", targets: ["Cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -21,12 +23,16 @@ let package = Package(
         .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
         .systemLibrary(name: "CWCSLIB", path: "Sources/CWCSLIB", pkgConfig: "wcslib"),
+        .systemLibrary(name: "CHEALPix", path: "Sources/CHEALPix", pkgConfig: "chealpix"),
 
         .target(name: "FITS", dependencies: ["CFITSIO"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
         // World coordinates through wcslib: the only importer of CWCSLIB.
         .target(name: "WCS", dependencies: ["CWCSLIB"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        // HEALPix pixels (nested scheme) over Debian's libchealpix; the per-tile merge of detections.
+        .target(name: "HEALPix", dependencies: ["CHEALPix"]),
+        .target(name: "SkyMerge", dependencies: ["HEALPix", "Engine"]),
         // Every configuration key, declared once, and the one parser of their values.
         .target(name: "Settings"),
         .target(name: "Storage", dependencies: [
@@ -65,14 +71,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Examples/SkyStats's own sources, built with the suite so its test runs them in local and
+        // cluster mode without building the example package apart (which compiles SwiftNIO again).
+        .executableTarget(name: "SkyStatsExample", dependencies: ["Engine", "Cluster"],
+                          path: "Examples/SkyStats/Sources/SkyStats"),
+
         .testTarget(name: "FITSTests", dependencies: ["TestSupport", "FITS"]),
         .testTarget(name: "WCSTests", dependencies: ["TestSupport", "WCS", "FITS"]),
         .testTarget(name: "ExtractionTests", dependencies: ["TestSupport", "Extraction", "FITS"]),
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Hashing"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
+        .testTarget(name: "SkyMergeTests", dependencies: ["HEALPix", "SkyMerge", "Engine"]),
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cluster", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Engine", "FITS", "Extraction", "Storage", "WCS"]),
         .testTarget(name: "MonitorTests", dependencies: ["TestSupport", "Monitor", "Engine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Storage"]),
     ]

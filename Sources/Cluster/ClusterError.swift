@@ -4,6 +4,11 @@ import Foundation
 public enum ClusterError: Error, CustomStringConvertible, Equatable {
     case invalidAddress(String, reason: String)
     case secretUnreadable(String, reason: String)
+    /// `sextant.authenticate.secret` was set: a secret on a command line shows in `ps`.
+    case secretOnCommandLine
+    case secretTooShort(String)
+    /// Secure by default: a listener beyond loopback, or a master beyond it, without authentication.
+    case unauthenticated(String)
     /// The peer refused the handshake (version, build id or authentication); fatal, do not retry.
     case refused(String)
     /// The peer broke the protocol or could not prove it knows the secret.
@@ -17,6 +22,13 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .invalidAddress(let text, let reason): return "invalid master address '\(text)': \(reason)"
         case .secretUnreadable(let file, let reason): return "cannot read the secret file \(file): \(reason)"
+        case .secretOnCommandLine:
+            return "sextant.authenticate.secret is not read (a secret on a command line shows in ps): "
+                + "put it in a file named by sextant.authenticate.secretFile (mode 600) or in SEXTANT_AUTH_SECRET"
+        case .secretTooShort(let source):
+            return "\(source) is shorter than \(ClusterSecret.minimumBytes) bytes; make one with "
+                + "`od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' > secret`"
+        case .unauthenticated(let reason): return reason
         case .refused(let reason): return "refused: \(reason)"
         case .protocolViolation(let reason): return "protocol error: \(reason)"
         case .connectionClosed(let reason): return "connection closed: \(reason)"

@@ -6,18 +6,46 @@ import Logging
 public final class EngineContext: @unchecked Sendable {
     public let registry: OperatorRegistry
     public let scheduler: TaskScheduler
+    /// Where this context's shuffles keep map outputs; its write and read steps are registered
+    /// in `registry`.
+    public let shuffleStore: ShuffleStore
+    /// Runs jobs whose lineage has shuffles, as stages.
+    public let dagScheduler: DAGScheduler
 
+    /// `shuffleStore` nil: executor-local outputs under a fresh temporary directory, removed by `stop()`.
     public init(backend: ExecutorBackend, registry: OperatorRegistry, settings: EngineSettings = EngineSettings(),
-                logger: Logger = Logger(label: "sextant.engine")) {
+                shuffleStore: ShuffleStore? = nil, logger: Logger = Logger(label: "sextant.engine")) {
         self.registry = registry
         self.scheduler = TaskScheduler(backend: backend, settings: settings, logger: logger)
+        let store = shuffleStore ?? ShuffleStores.executorLocal(directory: FileManager.default.temporaryDirectory
+            .appendingPathComponent("sextant-shuffle-\(UUID().uuidString.prefix(8).lowercased())"))
+        self.ownsShuffleDirectory = shuffleStore == nil
+        self.shuffleStore = store
+        self.shuffleStoreToken = InProcessShuffleStores.shared.add(store)
+        registry.registerShuffleOperators(store: store)
+        self.dagScheduler = DAGScheduler(scheduler: scheduler, store: store, settings: settings, logger: logger)
+    }
+
+    private let ownsShuffleDirectory: Bool
+    /// Names `shuffleStore` to shuffle tasks run in this process, should another context share the registry.
+    let shuffleStoreToken: String
+    private let shuffleCounter = NSLock()
+    private var shufflesMade = 0
+    private let contextTag = UUID().uuidString.prefix(8).lowercased()
+
+    /// A shuffle id unique to this context (and, by its random tag, among contexts sharing a store).
+    func makeShuffleID() -> String {
+        shuffleCounter.lock(); defer { shuffleCounter.unlock() }
+        shufflesMade += 1
+        return "shuffle-\(contextTag)-\(shufflesMade)"
     }
 
     /// A local[N] context: `slots` from the settings (`sextant.local.slots`), else one per core.
     public static func local(registry: OperatorRegistry, settings: EngineSettings = EngineSettings(),
+                             shuffleStore: ShuffleStore? = nil,
                              logger: Logger = Logger(label: "sextant.engine")) -> EngineContext {
         EngineContext(backend: LocalBackend(registry: registry, slots: settings.localSlots),
-                      registry: registry, settings: settings, logger: logger)
+                      registry: registry, settings: settings, shuffleStore: shuffleStore, logger: logger)
     }
 
     /// A source dataset over `records` (usually input URIs), split by `partitioning`.
@@ -28,6 +56,11 @@ public final class EngineContext: @unchecked Sendable {
 
     public func stop() {
         scheduler.stop()
+        dagScheduler.removeShuffles()
+        InProcessShuffleStores.shared.remove(shuffleStoreToken)
+        if ownsShuffleDirectory, let root = ((shuffleStore as? BlobShuffleStore)?.blobs as? DirectoryBlobStore)?.root {
+            try? FileManager.default.removeItem(at: root)
+        }
     }
 }
 
@@ -35,10 +68,13 @@ public final class EngineContext: @unchecked Sendable {
 final class Source: @unchecked Sendable {
     let records: [String]
     let plan: PartitionPlan
+    /// Set when the records are a shuffle's reduce partitions: the lineage goes on through it.
+    let shuffle: ShuffleDependency?
 
-    init(records: [String], plan: PartitionPlan) {
+    init(records: [String], plan: PartitionPlan, shuffle: ShuffleDependency? = nil) {
         self.records = records
         self.plan = plan
+        self.shuffle = shuffle
     }
 
     func inputs(of partition: Int) -> [String] {
@@ -69,7 +105,7 @@ public struct Dataset<Element: Codable>: @unchecked Sendable {
 
     /// A readable account of how this dataset is computed.
     public var lineage: String {
-        (["source(\(source.records.count) records, \(partitionCount) partitions)"] + steps.map(\.name))
+        ([source.lineage] + steps.map(\.name))
             .joined(separator: " -> ")
     }
 
@@ -120,8 +156,12 @@ public struct Dataset<Element: Codable>: @unchecked Sendable {
     }
 
     /// Starts computing every partition and returns at once; `wait()` or `cancel()` the handle.
+    /// A lineage with shuffles runs as stages (`DAGScheduler`).
     public func submit(settings: [String: String] = [:], options: JobOptions = JobOptions()) -> JobHandle {
-        context.scheduler.submit(job(settings: settings, options: options))
+        if source.shuffle != nil {
+            return context.dagScheduler.submit(source: source, steps: steps, settings: settings, options: options)
+        }
+        return context.scheduler.submit(job(settings: settings, options: options))
     }
 
     /// Runs the chain whose last operator commits outputs and reports every partition:

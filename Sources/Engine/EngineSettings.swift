@@ -27,6 +27,8 @@ public struct EngineSettings: Sendable, Equatable {
     /// How long an input on one executor's own disk waits for that executor before another
     /// may take it (delay scheduling). Short, as Kira found: a long wait idles other executors.
     public var localityWait = SchedulerKeys.localityWait.defaultValue
+    /// Attempts of one stage that may end in fetch failures (map outputs lost) before the job fails.
+    public var maxStageAttempts = SchedulerKeys.maxStageAttempts.defaultValue
 
     public init() {}
 
@@ -43,5 +45,6 @@ public struct EngineSettings: Sendable, Equatable {
         failFast = try configuration.value(of: SchedulerKeys.failFast)
         localityWait = try configuration.value(of: SchedulerKeys.localityWait)
         localSlots = try configuration.value(of: SchedulerKeys.localSlots)
+        maxStageAttempts = try configuration.value(of: SchedulerKeys.maxStageAttempts)
     }
 }

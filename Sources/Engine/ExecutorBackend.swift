@@ -47,4 +47,11 @@ public protocol ExecutorBackend: AnyObject, Sendable {
     func cancel(_ id: TaskAttemptID, on executor: ExecutorID)
     /// The job is over; release what the backend holds for it.
     func stop()
+    /// The executors known right now, for checks before a job (events report them later, on
+    /// their own queue). Nil when the backend cannot say.
+    func knownExecutors() -> [ExecutorInfo]?
+}
+
+extension ExecutorBackend {
+    public func knownExecutors() -> [ExecutorInfo]? { nil }
 }

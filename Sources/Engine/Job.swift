@@ -41,6 +41,9 @@ public struct JobOptions: Sendable {
     /// The paths partition `i` reads, matched against executors' `localPaths` so an input on
     /// one executor's own disk runs there (after `sextant.locality.wait`, anywhere). Nil: no preference.
     public var preferredLocations: (@Sendable (Int) -> [String])?
+    /// Failures this says are deterministic are not retried: the partition fails at once
+    /// (the DAG scheduler's fetch failures: retrying the reducer cannot bring a map output back).
+    public var isFatalFailure: (@Sendable (String) -> Bool)?
 
     public init(failFast: Bool? = nil, outputCheck: OutputCheck? = nil, listener: (any JobListener)? = nil,
                 preferredLocations: (@Sendable (Int) -> [String])? = nil) {
@@ -125,6 +128,8 @@ public struct JobResult: Codable, Sendable {
     public var partitions: [PartitionResult]
     /// Wall-clock seconds from submission to the end.
     public var duration: Double
+    /// For a job with shuffles: every stage attempt the DAG scheduler ran, in order (nil otherwise).
+    public var stages: [StageReport]? = nil
 
     public var failedPartitions: [PartitionResult] { partitions.filter { $0.status == .failed } }
 

@@ -7,6 +7,9 @@ import Foundation
 /// last step's output is JSON-encoded.
 public final class OperatorRegistry: @unchecked Sendable {
     private var runners: [String: AnyOperatorRunner] = [:]
+    /// User-defined partitioners by name (`register(partitioner:)`): parameters and partition
+    /// count in, key-to-partition function out.
+    var partitioners: [String: @Sendable (Data, Int) throws -> (Data) throws -> Int] = [:]
     private let lock = NSLock()
 
     public init() {}
@@ -55,7 +58,17 @@ public final class OperatorRegistry: @unchecked Sendable {
         return runner
     }
 
-    private func add(_ runner: AnyOperatorRunner) {
+    func addPartitioner(named name: String, _ factory: @escaping @Sendable (Data, Int) throws -> (Data) throws -> Int) {
+        lock.lock(); defer { lock.unlock() }
+        partitioners[name] = factory
+    }
+
+    func partitioner(named name: String) -> (@Sendable (Data, Int) throws -> (Data) throws -> Int)? {
+        lock.lock(); defer { lock.unlock() }
+        return partitioners[name]
+    }
+
+    func add(_ runner: AnyOperatorRunner) {
         lock.lock(); defer { lock.unlock() }
         runners[runner.name] = runner
     }
@@ -73,6 +86,17 @@ public final class OperatorRegistry: @unchecked Sendable {
     /// A first step whose input is not `String` reads each source string as JSON.
     static func cast<T: Decodable>(_ records: [Any], to type: T.Type, operator name: String) throws -> [T] {
         if let typed = records as? [T] { return typed }
+        if let shuffled = records as? [ShuffledRecord] {
+            let decoder = JSONDecoder()
+            return try shuffled.map { record in
+                do {
+                    return try decoder.decode(T.self, from: record.json)
+                } catch {
+                    throw OperatorError.inputTypeMismatch(operator: name, expected: "\(T.self)",
+                                                          found: "the shuffled record \(String(decoding: record.json, as: UTF8.self))")
+                }
+            }
+        }
         if let strings = records as? [String] {
             let decoder = JSONDecoder()
             return try strings.map { string in
@@ -114,6 +138,16 @@ struct AnyOperatorRunner: @unchecked Sendable {
                 return try encoder.encode(value)
             }
         }
+    }
+
+    /// A runner that encodes its records itself (the shuffle steps, whose records are untyped).
+    init(name: String, inputType: Any.Type, outputType: Any.Type, encode: @escaping ([Any]) throws -> [Data],
+         body: @escaping ([Any], Data, TaskContext) throws -> [Any]) {
+        self.name = name
+        self.inputType = inputType
+        self.outputType = outputType
+        self.body = body
+        self.encode = encode
     }
 
     func apply(_ records: [Any], parameters: Data, context: TaskContext) throws -> [Any] {

@@ -227,7 +227,8 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             let reason = "attempt \(result.id.attempt) on \(attempt.executor): \(message)"
             let exhausted = job.failed(partition: partition, reason: reason, executor: attempt.executor)
             end(.failed(message: message))
-            noteFailure(on: attempt.executor, message: message)
+            // A fatal failure (a fetch failure: another executor's output is gone) says nothing of this executor.
+            if job.job.options.isFatalFailure?(reason) != true { noteFailure(on: attempt.executor, message: message) }
             if exhausted {
                 logger.warning("partition failed", metadata: ["job": "\(job.job.jobID)", "partition": "\(partition)",
                                                               "attempts": "\(job.maxFailures)"])

@@ -137,7 +137,7 @@ final class TaskSetManager {
     func failed(partition: Int, reason: String, executor: ExecutorID) -> Bool {
         partitions[partition].failures.append(reason)
         partitions[partition].lastFailedOn = executor
-        if partitions[partition].failures.count >= maxFailures {
+        if partitions[partition].failures.count >= maxFailures || job.options.isFatalFailure?(reason) == true {
             partitions[partition].status = .failed
             finishedCount += 1
             return true

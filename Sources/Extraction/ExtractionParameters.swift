@@ -59,6 +59,8 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
     public var windowedSubpixels = 11
     /// MAG_ZEROPOINT: magnitudes are this minus 2.5 log10(flux).
     public var magnitudeZeroPoint = 0.0
+    /// The catalog's columns; only what they need is measured.
+    public var columns = ColumnSelection.standard
 
     public init() {}
 
@@ -87,6 +89,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
                     "flux radius fraction must be in (0, 1] (\(fluxRadiusFraction))")
         if let gain { try require(gain >= 0 && gain.isFinite, "gain must be >= 0 (\(gain))") }
         try require(magnitudeZeroPoint.isFinite, "magnitude zero point must be finite (\(magnitudeZeroPoint))")
+        try columns.validate(apertureCount: apertureRadii.count)
     }
 
     // MARK: Codable with defaults for missing keys
@@ -95,7 +98,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         case background, threshold, thresholdKind, noise, minimumArea, filter, filterType
         case deblendThresholds, deblendContrast, clean, cleanParameter, apertureRadii, subpixels
         case gain, kronFactor, kronMinimumRadius, autoSubpixels, fluxRadiusFraction, windowedSubpixels
-        case magnitudeZeroPoint
+        case magnitudeZeroPoint, columns
     }
 
     public init(from decoder: Decoder) throws {
@@ -126,6 +129,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         fluxRadiusFraction = try c.decodeIfPresent(Double.self, forKey: .fluxRadiusFraction) ?? d.fluxRadiusFraction
         windowedSubpixels = try c.decodeIfPresent(Int.self, forKey: .windowedSubpixels) ?? d.windowedSubpixels
         magnitudeZeroPoint = try c.decodeIfPresent(Double.self, forKey: .magnitudeZeroPoint) ?? d.magnitudeZeroPoint
+        columns = try c.decodeIfPresent(ColumnSelection.self, forKey: .columns) ?? d.columns
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -150,6 +154,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         try c.encode(fluxRadiusFraction, forKey: .fluxRadiusFraction)
         try c.encode(windowedSubpixels, forKey: .windowedSubpixels)
         try c.encode(magnitudeZeroPoint, forKey: .magnitudeZeroPoint)
+        if columns != .standard { try c.encode(columns, forKey: .columns) }
     }
 }
 

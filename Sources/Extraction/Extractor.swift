@@ -21,7 +21,7 @@ public struct Extractor: Sendable {
     ///   no background can be measured, so "no sources" would not be an honest answer.
     /// - A zero-size image cannot be built (`SkyImage.init` throws `.invalidImage`).
     public func extract(_ image: SkyImage) throws -> Catalog {
-        try run(image, keepMaps: false, selection: .standard).catalog
+        try run(image, keepMaps: false, selection: parameters.columns).catalog
     }
 
     /// The catalog of `image` with the chosen columns: only what they need is measured

@@ -18,12 +18,15 @@ public struct FITSColumn: Sendable {
     public var values: Values
     public var count: Int
     public var unit: String
+    /// The shape of each cell when it is an image (TDIMn), e.g. [35, 35] for VIGNET(35,35).
+    public var dimensions: [Int]?
 
-    public init(_ name: String, _ values: Values, count: Int = 1, unit: String = "") {
+    public init(_ name: String, _ values: Values, count: Int = 1, unit: String = "", dimensions: [Int]? = nil) {
         self.name = name
         self.values = values
         self.count = count
         self.unit = unit
+        self.dimensions = dimensions
     }
 
     /// The TFORM value, e.g. "D", "J" or "3E".
@@ -77,12 +80,17 @@ public struct FITSTableWriter: Sendable {
         return try CFITSIOLock.run {
             let file = try CFITSIOFile.createInMemory(name: name)
             defer { file.close() }
-            try createTable(in: file)
-            try file.write(keywords, reserved: ["TFIELDS", "TTYPEn", "TFORMn", "TUNITn"])
-            for (index, column) in columns.enumerated() {
-                try write(column, number: index + 1, in: file)
-            }
+            try append(to: file)
             return try file.closeReturningBytes()
+        }
+    }
+
+    /// Adds this table as the next HDU of `file` (the caller holds the CFITSIO lock and validated it).
+    func append(to file: CFITSIOFile) throws {
+        try createTable(in: file)
+        try file.write(keywords, reserved: ["TFIELDS", "TTYPEn", "TFORMn", "TUNITn", "TDIMn"])
+        for (index, column) in columns.enumerated() {
+            try write(column, number: index + 1, in: file)
         }
     }
 
@@ -91,7 +99,7 @@ public struct FITSTableWriter: Sendable {
         try FITSOutput.write(data(name: path), to: path)
     }
 
-    private func validate(name: String) throws {
+    func validate(name: String) throws {
         var seen = Set<String>()
         let rows = rowCount
         for column in columns {
@@ -112,6 +120,12 @@ public struct FITSTableWriter: Sendable {
         try file.call("creating the table") {
             ffcrtb(file.pointer, BINARY_TBL, Int64(rowCount), Int32(columns.count),
                    names.pointers, formats.pointers, units.pointers, extname, &$0)
+        }
+        for (index, column) in columns.enumerated() {
+            guard var dimensions = column.dimensions?.map(Int64.init) else { continue }
+            try file.call("writing TDIM\(index + 1)") {
+                ffptdmll(file.pointer, Int32(index + 1), Int32(dimensions.count), &dimensions, &$0)
+            }
         }
     }
 

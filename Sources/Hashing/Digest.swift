@@ -6,12 +6,9 @@ import Foundation
 public enum Digest {
     /// SHA-256 of `data`.
     public static func sha256(_ data: some DataProtocol) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        let bytes = Array(data)
-        bytes.withUnsafeBufferPointer { input in
-            _ = SHA256(input.baseAddress, input.count, &out)
-        }
-        return out
+        let hasher = SHA256Hasher()
+        hasher.update(data)
+        return hasher.finalize()
     }
 
     /// HMAC-SHA256 of `data` under `key`.
@@ -56,8 +53,21 @@ public final class SHA256Hasher {
     deinit { EVP_MD_CTX_free(context) }
 
     public func update(_ data: some DataProtocol) {
-        let bytes = Array(data)
-        bytes.withUnsafeBufferPointer { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+        // Contiguous bytes (Data, arrays) are hashed in place: a 12 MB frame is not copied first.
+        for region in data.regions {
+            let hashed: Void? = region.withContiguousStorageIfAvailable {
+                _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count)
+            }
+            if hashed == nil {
+                let bytes = Array(region)
+                bytes.withUnsafeBufferPointer { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+            }
+        }
+    }
+
+    /// Hashes `count` bytes at `pointer` (a buffer being read into, a mapped file).
+    public func update(_ pointer: UnsafeRawPointer, count: Int) {
+        _ = EVP_DigestUpdate(context, pointer, count)
     }
 
     public func finalize() -> [UInt8] {

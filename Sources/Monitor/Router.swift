@@ -23,6 +23,7 @@ public struct WebResponse: Sendable, Equatable {
     public var contentType: String
     public var body: Data
     public var location: String?
+    public var setCookie: String?
 
     static func html(_ text: String, status: Int = 200) -> WebResponse {
         WebResponse(status: status, contentType: "text/html; charset=utf-8", body: Data(text.utf8))

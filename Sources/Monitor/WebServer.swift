@@ -10,6 +10,9 @@ public final class WebServer: @unchecked Sendable {
     private let router: Router
     private let logger: Logger
     private let group: EventLoopGroup
+    private let access: WebAccess
+    private let maxConnections: Int
+    private let requestTimeout: TimeAmount
     private var channel: Channel?
 
     public init(monitor: Monitor, logger: Logger = Logger(label: "sextant.monitor"),
@@ -17,18 +20,36 @@ public final class WebServer: @unchecked Sendable {
         self.router = Router(monitor: monitor)
         self.logger = logger
         self.group = group
+        self.access = monitor.settings.access
+        self.maxConnections = monitor.settings.maxConnections
+        // Each connection carries one request; one not answered in time is closed (slow loris).
+        self.requestTimeout = .nanoseconds(Int64(monitor.settings.requestTimeout * 1e9))
     }
 
-    /// Binds `host:port` (0 picks a free port) and returns the URL it serves.
+    /// Binds `host:port` (0 picks a free port) and returns the URL it serves. Refuses to listen
+    /// beyond loopback without a token (sextant.ui.tokenFile or SEXTANT_UI_TOKEN).
     @discardableResult
     public func start(host: String, port: Int) throws -> String {
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        guard loopback || access.token != nil else { throw WebServerError.noToken(host: host) }
         let router = self.router
+        let access = self.access
+        let open = OpenConnections(limit: maxConnections)
+        let logger = self.logger
+        let requestTimeout = self.requestTimeout
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(HTTPHandler(router: router))
+                guard open.enter() else {
+                    logger.warning("web UI: refusing a connection: \(open.limit) open (sextant.ui.maxConnections)")
+                    return channel.eventLoop.makeFailedFuture(WebServerError.tooManyConnections)
+                }
+                channel.closeFuture.whenComplete { _ in open.leave() }
+                let deadline = channel.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
+                channel.closeFuture.whenComplete { _ in deadline.cancel() }
+                return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+                    channel.pipeline.addHandler(HTTPHandler(router: router, access: access))
                 }
             }
         do {
@@ -57,9 +78,16 @@ public final class WebServer: @unchecked Sendable {
 
 public enum WebServerError: Error, CustomStringConvertible {
     case cannotBind(host: String, port: Int, reason: String)
+    case noToken(host: String)
+    case tooManyConnections
 
     public var description: String {
         switch self {
+        case .noToken(let host):
+            return "the web UI would listen on \(host) without a token: set sextant.ui.tokenFile (a file of 16+ "
+                + "characters, mode 600) or \(MonitorSettings.tokenVariable), or sextant.ui.host=127.0.0.1"
+        case .tooManyConnections:
+            return "too many connections (sextant.ui.maxConnections)"
         case .cannotBind(let host, let port, let reason):
             return "cannot serve the web UI on \(host):\(port) (sextant.ui.host, sextant.ui.port; 0 picks a free port): \(reason)"
         }
@@ -72,9 +100,13 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let router: Router
+    private let access: WebAccess
     private var head: HTTPRequestHead?
 
-    init(router: Router) { self.router = router }
+    init(router: Router, access: WebAccess) {
+        self.router = router
+        self.access = access
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -85,6 +117,19 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         case .end:
             guard let head else { return }
             self.head = nil
+            switch access.verdict(host: head.headers.first(name: "Host"), uri: head.uri,
+                                  authorization: head.headers.first(name: "Authorization"),
+                                  cookie: head.headers.first(name: "Cookie")) {
+            case .allowed:
+                break
+            case .setCookie(let location):
+                var response = WebResponse.redirect(location)
+                response.setCookie = "\(WebAccess.cookieName)=\(access.token ?? ""); Path=/; HttpOnly; SameSite=Strict"
+                return write(response, isHead: head.method == .HEAD, version: head.version, context: context)
+            case .refused(let status, let reason):
+                return write(.html(Pages.message("Refused", reason), status: status), isHead: head.method == .HEAD,
+                             version: head.version, context: context)
+            }
             let method = head.method == .HEAD ? "GET" : head.method.rawValue
             let request = WebRequest(method: method, uri: head.uri, origin: head.headers.first(name: "Origin"),
                                      host: head.headers.first(name: "Host"))
@@ -109,6 +154,8 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         headers.add(name: "Connection", value: "close")
         headers.add(name: "Cache-Control", value: "no-store")
         if let location = response.location { headers.add(name: "Location", value: location) }
+        if let cookie = response.setCookie { headers.add(name: "Set-Cookie", value: cookie) }
+        for (name, value) in SecurityHeaders.all { headers.add(name: name, value: value) }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status),
                                     headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -119,5 +166,37 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+/// Sent with every response: no scripts at all, styles only inline (the pages have no others),
+/// never framed (clickjacking), never sniffed into another type, no referrer to other sites.
+enum SecurityHeaders {
+    static let all: [(String, String)] = [
+        ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+            + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+}
+
+/// Connections being served, against sextant.ui.maxConnections.
+final class OpenConnections: @unchecked Sendable {
+    let limit: Int
+    private let lock = NSLock()
+    private var count = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard count < limit else { return false }
+        count += 1
+        return true
+    }
+
+    func leave() {
+        lock.lock(); count -= 1; lock.unlock()
     }
 }

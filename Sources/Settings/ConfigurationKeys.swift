@@ -4,24 +4,19 @@ import Foundation
 /// with a job and the README's table are all made from.
 public enum ConfigurationKeys {
     public static let all: [KeyDeclaration] = SchedulerKeys.all + ExtractionKeys.all + ClusterKeys.all
-        + StorageKeys.all + MonitorKeys.all + DatasetKeys.all + PipeKeys.all
+        + StorageKeys.all + MonitorKeys.all + DatasetKeys.all + PipeKeys.all + ProvenanceKeys.all
 
-    /// The names of single keys (families are matched by prefix, see `declaration(named:)`).
-    public static let names: Set<String> = Set(all.filter { $0.familyPrefix == nil }.map(\.name))
+    public static let names: Set<String> = Set(all.map(\.name))
     public static let secretNames: Set<String> = Set(all.filter(\.secret).map(\.name))
     private static let byName: [String: KeyDeclaration] = Dictionary(all.map { ($0.name, $0) }) { first, _ in first }
-    private static let families = all.filter { $0.familyPrefix != nil }
 
-    /// The declaration of `name`: a key of that name, or the family whose prefix it has.
-    public static func declaration(named name: String) -> KeyDeclaration? {
-        byName[name] ?? families.first { name.hasPrefix($0.familyPrefix!) && name.count > $0.familyPrefix!.count }
-    }
+    public static func declaration(named name: String) -> KeyDeclaration? { byName[name] }
 
     /// Whether a setting may go with a job to another process (the master, an executor): declared
     /// job keys that are not secret, and keys we do not know (they were warned about; an
     /// operator of a newer build may read them). Secret, process-wide and local keys stay.
     public static func travels(_ name: String) -> Bool {
-        guard let declaration = declaration(named: name) else { return !looksSecret(name) }
+        guard let declaration = byName[name] else { return !looksSecret(name) }
         return declaration.jobSettable
     }
 

@@ -28,8 +28,6 @@ public struct KeyDeclaration: Sendable, Hashable {
     public let scope: Scope
     /// Never logged, never shown, never sent to another process.
     public let secret: Bool
-    /// For a family of keys (`sextant.pipe.env.NAME`): the prefix every member starts with.
-    public let familyPrefix: String?
 
     /// A job's settings may carry it.
     public var jobSettable: Bool { scope == .job && !secret }
@@ -37,8 +35,7 @@ public struct KeyDeclaration: Sendable, Hashable {
     public var processWide: Bool { scope == .process }
 
     public init(name: String, type: ValueType, documentedDefault: String, doc: String,
-                section: ConfigurationSection, scope: Scope, secret: Bool = false, familyPrefix: String? = nil) {
-        self.familyPrefix = familyPrefix
+                section: ConfigurationSection, scope: Scope, secret: Bool = false) {
         self.name = name
         self.type = type
         self.documentedDefault = documentedDefault
@@ -57,7 +54,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case storage
     case monitoring
     case datasets
-    case pipe = "pipes (`--pipe`)"
+    case pipe = "pipes (`run --pipe`)"
 }
 
 /// A declared key with its typed default and its parser: `configuration.value(of: key)` gives
@@ -159,13 +156,6 @@ enum Declare {
             doc: doc) { .some($0) }
     }
 
-    /// A family of keys sharing `prefix` (`sextant.pipe.env.NAME`), each a string; read by prefix.
-    static func family(_ prefix: String, member: String, _ section: ConfigurationSection, _ scope: Scope,
-                       doc: String) -> KeyDeclaration {
-        KeyDeclaration(name: prefix + member, type: .string, documentedDefault: "none", doc: doc, section: section,
-                       scope: scope, familyPrefix: prefix)
-    }
-
     static func list(_ name: String, _ section: ConfigurationSection, _ scope: Scope,
                      shown: String = "none", doc: String) -> ConfigKey<[String]> {
         key(name, .list, section, scope, default: [], shown: shown, expected: "a comma-separated list",
@@ -190,9 +180,6 @@ enum Declare {
 /// Any declared key, whatever its value type.
 public protocol DeclaredKey: Sendable { var declaration: KeyDeclaration { get } }
 extension ConfigKey: DeclaredKey {}
-extension KeyDeclaration: DeclaredKey {
-    public var declaration: KeyDeclaration { self }
-}
 
 /// The declarations of `keys`, in order: each `Keys/` file lists its keys once with this.
 func declarations(_ keys: any DeclaredKey...) -> [KeyDeclaration] { keys.map(\.declaration) }

@@ -10,7 +10,7 @@ import XCTest
 /// nothing crashes, no unauthenticated peer is ever welcomed, memory stays bounded, and a
 /// legitimate executor keeps running tasks throughout and afterwards.
 final class FuzzTests: XCTestCase {
-    private let secret = "fuzz secret"
+    private let secret = "fuzz secret, long enough"
     private var fixture: ClusterFixture!
 
     override func setUpWithError() throws {
@@ -151,13 +151,21 @@ final class FuzzTests: XCTestCase {
                 guard let peer = try? RawPeer(port: port), let hello = peer.readFrame(),
                       let serverNonce = FuzzTests.nonce(in: hello.body) else { continue }
                 var welcomed = false
+                var session: RawSession?
                 if !roles.isEmpty {
                     let role = roles[Int(seeds[index] % UInt64(roles.count))]
-                    welcomed = FakeClient.authenticate(peer, role: role, secret: secret, serverNonce: serverNonce)
+                    session = FakeClient.authenticate(peer, role: role, secret: secret, serverNonce: serverNonce)
+                    welcomed = session != nil
                 }
                 var random = FuzzRandom(seed: seeds[index])
                 var batch: [UInt8] = []
-                for _ in 0..<framesEach { batch += corpus.mutated(&random) }
+                // Authenticated, each well-formed mutation gets a valid MAC, so it reaches the decoder.
+                for _ in 0..<framesEach {
+                    let frame = corpus.mutated(&random)
+                    let declared = frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+                    batch += session != nil && frame.count > 4 && declared == frame.count - 4
+                        ? session!.seal(frame) : frame
+                }
                 peer.write(batch)
                 peer.finishWriting()
                 while let frame = peer.readFrame(timeout: 3) {
@@ -212,7 +220,8 @@ struct FrameCorpus {
     /// a hello whose proof answers another connection's challenge (a replay), and a JSON depth bomb.
     static func toMaster() throws -> FrameCorpus {
         let nonce = Data(repeating: 1, count: Handshake.nonceBytes)
-        let replayedProof = Handshake.clientProof(secret: ClusterSecret("fuzz secret"), serverNonce: Data(repeating: 9, count: 32),
+        let replayedProof = Handshake.clientProof(key: ClusterSecret("fuzz secret, long enough").key(for: .executor)!,
+                                                  serverNonce: Data(repeating: 9, count: 32),
                                                   role: .executor, clientNonce: nonce)
         let task = TaskAttemptID(jobID: "fuzz", partition: 3, attempt: 1)
         var frames = try [
@@ -288,20 +297,25 @@ struct FrameCorpus {
 
 /// A client's side of the handshake, written out by hand.
 enum FakeClient {
-    static func authenticate(_ peer: RawPeer, role: PeerRole, secret: ClusterSecret, serverNonce: Data) -> Bool {
+    /// The session after a welcome (and, as an executor, a registration); nil when turned away.
+    static func authenticate(_ peer: RawPeer, role: PeerRole, secret: ClusterSecret, serverNonce: Data) -> RawSession? {
         let nonce = Handshake.freshNonce()
-        let proof = Handshake.clientProof(secret: secret, serverNonce: serverNonce, role: role, clientNonce: nonce)
+        guard let key = secret.key(for: role) else { return nil }
+        let proof = Handshake.clientProof(key: key, serverNonce: serverNonce, role: role, clientNonce: nonce)
         guard let hello = try? FrameCorpus.frame(.clientHello(ClientHello(
             protocolVersion: WireFormat.protocolVersion, buildID: ClusterFixture.buildID, role: role, nonce: nonce, proof: proof)))
-        else { return false }
+        else { return nil }
         peer.write(hello)
-        guard peer.readFrame()?.type == MessageType.welcome.rawValue else { return false }
+        guard peer.readFrame()?.type == MessageType.welcome.rawValue else { return nil }
+        var session = RawSession(roleKey: key, serverNonce: serverNonce, clientNonce: nonce)
         if role == .executor {
-            let register = try? FrameCorpus.frame(.register(ExecutorRegistration(host: "fuzz", cores: 1, localPaths: [])))
-            peer.write(register ?? [])
-            return peer.readFrame()?.type == MessageType.registered.rawValue
+            guard let register = try? FrameCorpus.frame(.register(ExecutorRegistration(host: "fuzz", cores: 1, localPaths: [])))
+            else { return nil }
+            peer.write(session.seal(register))
+            guard let reply = peer.readFrame(), reply.type == MessageType.registered.rawValue,
+                  session.open(reply) != nil else { return nil }
         }
-        return true
+        return session
     }
 }
 

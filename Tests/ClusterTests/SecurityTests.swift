@@ -98,7 +98,7 @@ final class SecurityTests: XCTestCase {
             let peer = impostor.accept()
             let nonce = Data(Digest.randomBytes(32)).base64EncodedString()
             peer.write(RawPeer.frame(type: 1, body: RawPeer.json([
-                "protocolVersion": 1, "buildID": ClusterFixture.buildID, "nonce": nonce,
+                "protocolVersion": 2, "buildID": ClusterFixture.buildID, "nonce": nonce,
                 "authenticationRequired": true])))
             _ = peer.readFrame()
             peer.write(RawPeer.frame(type: 3, body: RawPeer.json(["proof": Data(repeating: 7, count: 32).base64EncodedString()])))
@@ -154,7 +154,7 @@ final class SecurityTests: XCTestCase {
     private func serverHello(_ peer: RawPeer) throws -> [String: Any] {
         let frame = try XCTUnwrap(peer.readFrame())
         XCTAssertEqual(frame.type, 1)
-        XCTAssertEqual(frame.version, 1)
+        XCTAssertEqual(frame.version, 2)
         return RawPeer.decodeJSON(frame.body)
     }
 
@@ -167,7 +167,7 @@ final class SecurityTests: XCTestCase {
         let refusal = try XCTUnwrap(peer.readFrame())
         XCTAssertEqual(refusal.type, 4)
         let reason = RawPeer.decodeJSON(refusal.body)["reason"] as? String ?? ""
-        XCTAssertEqual(reason, "protocol version mismatch: master speaks 1 (build \(ClusterFixture.buildID)), executor speaks 9 (build future)")
+        XCTAssertEqual(reason, "protocol version mismatch: master speaks 2 (build \(ClusterFixture.buildID)), executor speaks 9 (build future)")
         XCTAssertTrue(peer.waitForClose())
         XCTAssertTrue(eventually { fixture.logs.contains(reason) })
     }
@@ -180,16 +180,17 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(serverNonce.count, 32)
         XCTAssertEqual(hello["authenticationRequired"] as? Bool, true)
         let clientNonce = Data(Digest.randomBytes(32))
-        let proof = Digest.hmacSHA256(key: Array(secret.utf8), data: serverNonce + Data("client".utf8) + clientNonce)
+        let roleKey = RawSession.roleKey(secret: secret, role: "client")
+        let proof = Digest.hmacSHA256(key: roleKey, data: serverNonce + Data("client".utf8) + clientNonce)
         let transcript = RawPeer.frame(type: 2, body: RawPeer.json([
-            "protocolVersion": 1, "buildID": ClusterFixture.buildID, "role": "client",
+            "protocolVersion": 2, "buildID": ClusterFixture.buildID, "role": "client",
             "nonce": clientNonce.base64EncodedString(), "proof": Data(proof).base64EncodedString()]))
         first.write(transcript)
         let welcome = try XCTUnwrap(first.readFrame())
         XCTAssertEqual(welcome.type, 3, "the spec's handshake, computed independently, is accepted")
         let masterProof = Data(base64Encoded: RawPeer.decodeJSON(welcome.body)["proof"] as? String ?? "")
         XCTAssertEqual(masterProof.map(Array.init),
-                       Digest.hmacSHA256(key: Array(secret.utf8), data: clientNonce + Data("master".utf8) + serverNonce),
+                       Digest.hmacSHA256(key: roleKey, data: clientNonce + Data("master".utf8) + serverNonce),
                        "the master proves it knows the secret")
 
         let replay = try RawPeer(port: port)
@@ -198,7 +199,8 @@ final class SecurityTests: XCTestCase {
         replay.write(transcript)
         let refusal = try XCTUnwrap(replay.readFrame())
         XCTAssertEqual(refusal.type, 4)
-        XCTAssertEqual(RawPeer.decodeJSON(refusal.body)["reason"] as? String, "authentication failed: wrong secret")
+        XCTAssertEqual(RawPeer.decodeJSON(refusal.body)["reason"] as? String,
+                       "authentication failed: wrong secret (or a credential for another role than client)")
         XCTAssertTrue(replay.waitForClose())
     }
 }

@@ -22,18 +22,24 @@ final class SettingsTests: XCTestCase {
         }
     }
 
-    func testSecretComesFromFileThenEnvironmentThenValue() throws {
+    func testSecretComesFromAFileOrTheEnvironmentNeverTheCommandLine() throws {
         let dir = try TestSupport.makeTemporaryDirectory("sextant-secret")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("secret")
-        try "from-file\n".write(to: file, atomically: true, encoding: .utf8)
-        let env = [ClusterSecret.environmentVariable: "from-env"]
+        try "from-file-0123456789\n".write(to: file, atomically: true, encoding: .utf8)
+        let env = [ClusterSecret.environmentVariable: "from-env-0123456789"]
 
-        XCTAssertEqual(try ClusterSecret.resolve(file: file.path, value: "v", environment: env)?.bytes, Array("from-file".utf8))
-        XCTAssertEqual(try ClusterSecret.resolve(file: nil, value: "v", environment: env)?.bytes, Array("from-env".utf8))
-        XCTAssertEqual(try ClusterSecret.resolve(file: nil, value: "v", environment: [:])?.bytes, Array("v".utf8))
+        XCTAssertEqual(try ClusterSecret.resolve(file: file.path, environment: env)?.bytes, Array("from-file-0123456789".utf8))
+        XCTAssertEqual(try ClusterSecret.resolve(file: nil, environment: env)?.bytes, Array("from-env-0123456789".utf8))
         XCTAssertNil(try ClusterSecret.resolve(file: nil, value: nil, environment: [:]))
         XCTAssertEqual("\(ClusterSecret("hunter2"))", "ClusterSecret(7 bytes)", "never printed")
+        XCTAssertThrowsError(try ClusterSecret.resolve(file: file.path, value: "on-argv-0123456789", environment: env)) { error in
+            XCTAssertEqual(error as? ClusterError, .secretOnCommandLine, "sextant.authenticate.secret is refused, not ignored")
+        }
+        XCTAssertThrowsError(try ClusterSecret.resolve(file: nil, environment: [ClusterSecret.environmentVariable: "short"])) { error in
+            XCTAssertEqual(error as? ClusterError, .secretTooShort(ClusterSecret.environmentVariable))
+            XCTAssertTrue("\(error)".contains("shorter than 16 bytes"), "\(error)")
+        }
 
         let missing = dir.appendingPathComponent("absent").path
         XCTAssertThrowsError(try ClusterSecret.resolve(file: missing, value: nil, environment: [:])) { error in
@@ -45,10 +51,41 @@ final class SettingsTests: XCTestCase {
         }
     }
 
+    func testRoleCredentialsAreDerivedFromTheSecretAndScopedToTheirRole() throws {
+        let secret = ClusterSecret("the cluster secret, 32 bytes long")
+        let executorText = try XCTUnwrap(secret.credential(for: .executor))
+        XCTAssertTrue(executorText.hasPrefix("sextant-credential-v1:executor:"))
+        XCTAssertFalse(executorText.contains("the cluster secret"))
+        let executor = ClusterSecret(executorText)
+        XCTAssertEqual(executor.scope, .executor)
+        XCTAssertEqual("\(executor)", "ClusterSecret(executor credential)")
+        XCTAssertEqual(executor.key(for: .executor), secret.key(for: .executor), "the master derives the same key")
+        XCTAssertNil(executor.key(for: .client), "an executor's credential cannot act as a client")
+        XCTAssertNil(executor.credential(for: .client), "nor issue credentials")
+        XCTAssertNil(ClusterSecret(try XCTUnwrap(secret.credential(for: .client))).key(for: .executor))
+        XCTAssertNotEqual(secret.key(for: .executor), secret.key(for: .client))
+        XCTAssertNotEqual(secret.key(for: .client), secret.key(for: .client, principal: "user:alice"),
+                          "per-user keys (a principal) differ from the role's shared key")
+    }
+
+    func testAMasterBeyondLoopbackNeedsTheClusterSecret() throws {
+        XCTAssertNoThrow(try MasterServer.checkAuthentication(MasterSettings(host: "127.0.0.1")))
+        XCTAssertNoThrow(try MasterServer.checkAuthentication(MasterSettings(host: "::1")))
+        XCTAssertThrowsError(try MasterServer.checkAuthentication(MasterSettings(host: "0.0.0.0"))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("refusing to listen on 0.0.0.0:7077 without authentication"), "\(error)")
+        }
+        let secret = ClusterSecret("the cluster secret, 32 bytes long")
+        XCTAssertNoThrow(try MasterServer.checkAuthentication(MasterSettings(network: NetworkSettings(secret: secret))))
+        let executorOnly = ClusterSecret(secret.credential(for: .executor)!)
+        XCTAssertThrowsError(try MasterServer.checkAuthentication(MasterSettings(network: NetworkSettings(secret: executorOnly))))
+    }
+
     func testDefaultsAreTheDocumentedOnes() {
         let network = NetworkSettings()
         XCTAssertEqual(network.maxFrameBytes, 16 * 1024 * 1024)
         XCTAssertEqual(network.maxConnections, 1024)
+        XCTAssertEqual(network.maxConnectionsPerAddress, 64)
+        XCTAssertEqual(network.idleTimeout, 300)
         XCTAssertEqual(network.handshakeTimeout, 10)
         XCTAssertEqual(network.heartbeatInterval, 3)
         XCTAssertEqual(network.heartbeatTimeout, 30)
@@ -69,11 +106,12 @@ final class ConfigurationTests: XCTestCase {
             "sextant.network.handshakeTimeout": "1500ms",
             "sextant.executor.heartbeatInterval": "2s",
             "sextant.network.timeout": "1m",
-            "sextant.authenticate.secret": "from-conf",
+            "sextant.network.maxConnectionsPerAddress": "8",
+            "sextant.network.idleTimeout": "2m",
             "sextant.executor.cores": "6",
             "sextant.executor.localPaths": "/scratch, /tmp/sextant",
         ]
-        let master = try MasterSettings(conf: conf, environment: [:])
+        let master = try MasterSettings(conf: conf, environment: [ClusterSecret.environmentVariable: "from-env-0123456789"])
         XCTAssertEqual(master.host, "10.0.0.5")
         XCTAssertEqual(master.port, 7100)
         XCTAssertEqual(master.historyDirectory?.path, "/var/lib/sextant/history")
@@ -82,13 +120,15 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(master.network.handshakeTimeout, 1.5, accuracy: 1e-9)
         XCTAssertEqual(master.network.heartbeatInterval, 2)
         XCTAssertEqual(master.network.heartbeatTimeout, 60)
-        XCTAssertEqual(master.network.secret?.bytes, Array("from-conf".utf8))
+        XCTAssertEqual(master.network.maxConnectionsPerAddress, 8)
+        XCTAssertEqual(master.network.idleTimeout, 120)
+        XCTAssertEqual(master.network.secret?.bytes, Array("from-env-0123456789".utf8))
 
         let executor = try ExecutorSettings(master: MasterAddress(host: "m"), conf: conf,
-                                            environment: [ClusterSecret.environmentVariable: "from-env"])
+                                            environment: [ClusterSecret.environmentVariable: "from-env-0123456789"])
         XCTAssertEqual(executor.cores, 6)
         XCTAssertEqual(executor.localPaths, ["/scratch", "/tmp/sextant"])
-        XCTAssertEqual(executor.network.secret?.bytes, Array("from-env".utf8), "the environment beats the conf value")
+        XCTAssertEqual(executor.network.secret?.bytes, Array("from-env-0123456789".utf8))
 
         let defaults = try MasterSettings(conf: [:], environment: [:])
         XCTAssertEqual(defaults.port, 7077)

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// scripts/bench/scaling in its quick mode, and the `datasets fetch` command's exit statuses.
+/// scripts/bench/scaling in its quick mode, input-checksum in its short form, and the `datasets fetch` command's exit statuses.
 final class BenchmarkTests: XCTestCase {
     func testQuickScalingRunRecordsSaneRows() throws {
         let out = try TestSupport.makeTemporaryDirectory("bench-quick")
@@ -53,7 +53,18 @@ final class BenchmarkTests: XCTestCase {
             XCTAssertEqual(number(try row("sextant-local", scaling, 1), "speedup"), 1)
         }
         let markdown = try String(contentsOf: out.appendingPathComponent("results.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("input checksum (`sextant.provenance.inputChecksum`): on"), markdown)
         XCTAssertTrue(markdown.contains("| sextant-local | strong | 1 |"), markdown)
+    }
+
+    func testInputChecksumBenchmarkInItsShortFormComparesOnAndOff() throws {
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/input-checksum").path
+        let run = try TestSupport.run(script, ["1", "1"], environment: ProcessInfo.processInfo.environment.merging(
+            ["SEXTANT_BIN": Sextant.binary, "SEXTANT_BENCH_SLOTS": "1"]) { _, new in new })
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        for line in ["round 1: checksum on ", "checksum on: ", "checksum off: ", "on / off: wall ", "OpenSSL SHA-256 alone: "] {
+            XCTAssertTrue(run.stdout.contains(line), "\(line) in\n\(run.stdout)")
+        }
     }
 
     func testFetchExitsNonZeroWithOneLinePerFailedURL() throws {
@@ -83,7 +94,7 @@ final class BenchmarkTests: XCTestCase {
     func testSleepJobTakesAtLeastItsIdealTime() throws {
         let directory = try TestSupport.makeTemporaryDirectory("sleep-job")
         let port = ClusterHarness.freePort()
-        let environment = ["SEXTANT_AUTH_SECRET": "sleep-\(UUID().uuidString.prefix(8))", "SEXTANT_TEST_OPERATORS": "1"]
+        let environment = ["SEXTANT_AUTH_SECRET": "sleep-job-secret-\(UUID().uuidString.prefix(8))", "SEXTANT_TEST_OPERATORS": "1"]
         let job = try Sextant.start(["bench", "sleep-job", "--port", "\(port)", "--executors", "2", "--tasks", "8",
                                      "--sleep-ms", "50", "--timeout", "30"],
                                     logTo: directory.appendingPathComponent("job.log"), environment: environment)
@@ -110,5 +121,26 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(result["ideal_seconds"] as? Double, 0.2)
         XCTAssertGreaterThanOrEqual(seconds, 0.2)
         XCTAssertLessThan(seconds, 10)
+    }
+}
+
+/// scripts/bench/columns in its quick mode: every tool of both recipes runs and finds the same sources.
+final class ColumnsBenchmarkTests: XCTestCase {
+    func testQuickColumnsRunFindsTheSameSourcesEverywhere() throws {
+        let out = try TestSupport.makeTemporaryDirectory("bench-columns")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/columns").path
+        let json = out.appendingPathComponent("rows.json")
+        let run = try TestSupport.run(script, ["--quick", "--out", out.path, "--sextant", Sextant.binary, "--json", json.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        struct Row: Decodable { var recipe: String; var tool: String; var seconds: Double; var objects: Int }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(contentsOf: json))
+        XCTAssertEqual(rows.count, 6)
+        for recipe in ["apertures", "full"] {
+            let counts = Set(rows.filter { $0.recipe == recipe }.map(\.objects))
+            XCTAssertEqual(counts.count, 1, "C, Python sep and Sextant find the same sources: \(rows)")
+            XCTAssertGreaterThan(counts.first ?? 0, 100)
+        }
+        XCTAssertTrue(rows.allSatisfy { $0.seconds > 0 })
     }
 }

@@ -73,7 +73,7 @@ final class ClusterModeTests: XCTestCase {
         let cluster = ClusterHarness(directory: dir)
         self.cluster = cluster
         try cluster.startMaster()
-        try cluster.startExecutor("intruder", environment: ["SEXTANT_AUTH_SECRET": "wrong"])
+        try cluster.startExecutor("intruder", environment: ["SEXTANT_AUTH_SECRET": "wrong-secret-for-this-cluster"])
         try cluster.waitForLog("intruder", containing: "refused")
 
         // Garbage and an oversized length prefix straight at the port.

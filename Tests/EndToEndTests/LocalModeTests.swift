@@ -100,3 +100,34 @@ final class LocalModeTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("10000 inputs in 10000 tasks"), result.stdout)
     }
 }
+
+/// Column choice from the command line: a .param file, --columns, and an unknown name.
+final class ColumnFlagTests: XCTestCase {
+    func testColumnsAndParamFileChooseTheCatalogColumnsAndUnknownNamesAreRefused() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("sextant-columns-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let frames = dir.appendingPathComponent("frames")
+        try Sextant.generate("small", count: 1, into: frames)
+        let param = dir.appendingPathComponent("mine.param")
+        try "NUMBER\nX_IMAGE  # a comment\nY_IMAGE\nMAG_APER(1)\n".write(to: param, atomically: true, encoding: .utf8)
+
+        let fromParam = try Sextant.run(["extract", frames.path, "--out", dir.appendingPathComponent("p").path,
+                                         "--format", "csv", "--param", param.path, "--zeropoint", "25"])
+        XCTAssertEqual(fromParam.status, 0, fromParam.stderr)
+        let csv = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("p").path).first)
+        let header = try String(contentsOf: dir.appendingPathComponent("p/\(csv)"), encoding: .utf8).split(separator: "\n")[0]
+        XCTAssertEqual(header, "NUMBER,X_IMAGE,Y_IMAGE,MAG_APER_1")
+
+        let listed = try Sextant.run(["extract", frames.path, "--out", dir.appendingPathComponent("c").path,
+                                      "--format", "csv", "--columns", "X_IMAGE,FLUX_APER(1)", "--param", param.path])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        let other = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("c").path).first)
+        XCTAssertTrue(try String(contentsOf: dir.appendingPathComponent("c/\(other)"), encoding: .utf8)
+            .hasPrefix("X_IMAGE,FLUX_APER_1\n"), "--columns wins over --param")
+
+        let unknown = try Sextant.run(["extract", frames.path, "--out", dir.appendingPathComponent("u").path,
+                                       "--columns", "NUMBER,MAG_BEST"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("unknown column MAG_BEST; valid columns: NUMBER, X_IMAGE"), unknown.stderr)
+    }
+}

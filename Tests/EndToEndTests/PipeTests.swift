@@ -51,19 +51,33 @@ final class PipeTests: XCTestCase {
         XCTAssertTrue(TestSupport.eventually(10) { TestSupport.processes(commandLineStartingWith: "sleep \(marker)").isEmpty },
                       "no sleep outlives the cancelled job")
 
+        // An executor told to stop (SIGTERM) takes its programs with it.
+        let second = "62.\(UInt32.random(in: 100_000...999_999))"
+        let again = try cluster.client(["submit", frames.path, "--out", dir.appendingPathComponent("slow2").path,
+                                        "--pipe-shell", "--pipe", "sleep \(second); : {output}"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(TestSupport.eventually(20) { TestSupport.processes(commandLineStartingWith: "sleep \(second)").count == 2 })
+        cluster.kill("e2", signal: SIGTERM)
+        XCTAssertTrue(TestSupport.eventually(10) { TestSupport.processes(commandLineStartingWith: "sleep \(second)").count == 1 },
+                      "the stopped executor's sleep is gone, the other still runs")
+        _ = try cluster.client(["cancel", again.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+        XCTAssertTrue(TestSupport.eventually(10) { TestSupport.processes(commandLineStartingWith: "sleep \(second)").isEmpty })
+
         // An executor whose conf allows no pipe: the job is refused before any task, naming it.
         try cluster.startExecutor("e3")
-        try cluster.waitForExecutors(3)
+        try cluster.waitForExecutors(3)  // e1, e2 (gone now) and e3
         let refused = try cluster.client(["run", frames.path, "--out", dir.appendingPathComponent("refused").path,
-                                          "--pipe", command, "--conf", "sextant.pipe.allowedCommands=*"])
+                                          "--pipe", command, "--conf", "sextant.pipe.workDir=\(dir.path)",
+                                          "--conf", "sextant.pipe.allowedCommands=*"])
         XCTAssertNotEqual(refused.status, 0)
         let output = refused.stdout + refused.stderr
-        XCTAssertTrue(output.contains("on e3: source-extractor is not allowed: pipes are off there"), output)
-        XCTAssertFalse(output.contains("on e1"), output)
+        XCTAssertTrue(output.contains("@e3: source-extractor is not allowed: pipes are off there"), output)
+        XCTAssertFalse(output.contains("@e1"), output)
         let written = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("refused").path)) ?? []
         XCTAssertFalse(written.contains { $0.hasSuffix(".cat") }, "nothing ran: \(written)")
     }
 
+    /// The timeout leaves Python's start-up (over a second on a loaded 2-core machine) a wide margin.
     func testAFailingInputAndATimeoutAreReportedAndTheRestCommitted() throws {
         let dir = try TestSupport.makeTemporaryDirectory("e2e-pipe-fail")
         let frames = dir.appendingPathComponent("frames")
@@ -82,7 +96,7 @@ final class PipeTests: XCTestCase {
         """.write(to: script, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         let result = try Sextant.run(["run", frames.path, "--out", out.path, "--pipe", "python3 measure.py {input} {output:.txt}",
-                                      "--conf", "sextant.pipe.timeout=2s"], in: dir)
+                                      "--conf", "sextant.pipe.timeout=6s"], in: dir)
         XCTAssertEqual(result.status, 1, "some inputs failed: " + result.stdout + result.stderr)
         let entries = try String(contentsOf: out.appendingPathComponent("_manifest.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
@@ -93,7 +107,7 @@ final class PipeTests: XCTestCase {
         XCTAssertTrue((entries[1]["stderr"] as? String)?.hasPrefix("cannot measure") == true, "\(entries[1])")
         XCTAssertEqual(entries[2]["signal"] as? Int, Int(SIGTERM))
         XCTAssertEqual(entries[2]["stderr"] as? String, "sleeping")
-        XCTAssertTrue((entries[2]["error"] as? String)?.contains("ran past sextant.pipe.timeout (2 s)") == true, "\(entries[2])")
+        XCTAssertTrue((entries[2]["error"] as? String)?.contains("ran past sextant.pipe.timeout (6 s)") == true, "\(entries[2])")
         let size = try FileManager.default.attributesOfItem(atPath: frames.appendingPathComponent("small-000000.fits").path)[.size] as! Int
         XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("small-000000.txt"), encoding: .utf8), "\(size)\n")
         XCTAssertTrue(result.stdout.contains("python3 exited with status 4: cannot measure"), result.stdout)

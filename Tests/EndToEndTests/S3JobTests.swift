@@ -81,8 +81,10 @@ final class S3JobTests: XCTestCase {
         let cluster = ClusterHarness(directory: dir)
         self.cluster = cluster
         // The master runs the job's driver (it checks and lists the store); executors read and write.
-        try cluster.startMaster(environment: server.environment)
-        for name in ["e1", "e2"] { try cluster.startExecutor(name, environment: server.environment) }
+        // The endpoint is each daemon's own setting: a job cannot point their credentials elsewhere.
+        let daemons = server.environment.merging(["AWS_ENDPOINT_URL_S3": server.endpoint]) { _, new in new }
+        try cluster.startMaster(environment: daemons)
+        for name in ["e1", "e2"] { try cluster.startExecutor(name, environment: daemons) }
         try cluster.waitForExecutors(2)
         var environment = cluster.environment
         environment.merge(server.environment) { _, new in new }
@@ -92,6 +94,33 @@ final class S3JobTests: XCTestCase {
                                             environment: environment)
         XCTAssertEqual(submitted.status, 0, submitted.stdout + submitted.stderr + cluster.log("master"))
         try assertSameCatalogs(local: fsOut, store: try server.store(), prefix: "\(run)/cluster", count: 5)
+    }
+
+    func testVerifyChecksAJobWhoseInputsAndCatalogsAreInS3() throws {
+        let server = try sharedServer()
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-s3-verify")
+        let run = "verify-\(UUID().uuidString.prefix(8))"
+        _ = try uploadFrames(3, to: server, prefix: "\(run)/in", in: dir)
+        let out = "s3://\(server.bucket)/\(run)/out"
+        let job = try Sextant.run(["run", "s3://\(server.bucket)/\(run)/in", "--out", out] + server.conf,
+                                  environment: server.environment)
+        XCTAssertEqual(job.status, 0, job.stdout + job.stderr)
+        let manifest = String(decoding: try server.store().get("\(run)/out/_manifest.jsonl"), as: UTF8.self)
+        XCTAssertTrue(manifest.contains("\"inputETag\""), "S3 inputs record their ETag: \(manifest)")
+
+        let clean = try Sextant.run(["verify", out] + server.conf, environment: server.environment)
+        XCTAssertEqual(clean.status, 0, clean.stdout + clean.stderr)
+        XCTAssertTrue(clean.stdout.contains("3 of 3 inputs checked: every catalog is byte-identical"), clean.stdout)
+
+        // Replace one input with other bytes: verify names it.
+        let store = try server.store()
+        let key = "\(run)/in/small-000001.fits"
+        var bytes = try store.get(key)
+        bytes[bytes.count - 3000] ^= 0x01
+        try store.put(key, data: bytes)
+        let dirty = try Sextant.run(["verify", out] + server.conf, environment: server.environment)
+        XCTAssertEqual(dirty.status, 1, dirty.stdout + dirty.stderr)
+        XCTAssertTrue(dirty.stdout.contains("s3://\(server.bucket)/\(key): input changed"), dirty.stdout)
     }
 
     func testAWrongSecretGivesOneClearErrorBeforeAnyTaskRuns() throws {

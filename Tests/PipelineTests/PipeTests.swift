@@ -5,7 +5,7 @@ import TestSupport
 import XCTest
 
 /// `--pipe` below the command line: parsing, the allow-list, the preflight, and the operator
-/// running real programs (/bin/sh, python3) through the engine's local backend.
+/// running real programs (/bin/sh scripts) through the engine's local backend.
 final class PipeTemplateTests: XCTestCase {
     func testWordsSplitLikeAShellWithoutExpansion() throws {
         XCTAssertEqual(try ParsedTemplate.split(#"tool -a 'one two' "three \"q\" \$x" four\ five $HOME *.fits"#),
@@ -151,25 +151,22 @@ final class PipeOperatorTests: XCTestCase {
     }
 
     func testFailuresAreReportedWithStatusCommandAndStderrAndTheRestIsCommitted() throws {
-        let script = directory.appendingPathComponent("measure.py")
+        // A shell script: it starts in milliseconds even on a loaded machine, so a short timeout
+        // only ever catches the sleeper (the end-to-end test does the same in Python).
+        let script = directory.appendingPathComponent("measure.sh")
         try """
-        import sys, time
-        path, out = sys.argv[1], sys.argv[2]
-        if path.endswith("bad.fits"):
-            for i in range(40): print(f"line {i}", file=sys.stderr)
-            print("bad.fits: no stars here", file=sys.stderr)
-            sys.exit(3)
-        if path.endswith("slow.fits"):
-            print("thinking", file=sys.stderr, flush=True)
-            time.sleep(60)
-        if path.endswith("lazy.fits"):
-            sys.exit(0)
-        open(out, "w").write("ok\\n")
+        case "$1" in
+        *bad.fits) i=0; while [ $i -lt 40 ]; do echo "line $i" >&2; i=$((i + 1)); done
+                   echo "bad.fits: no stars here" >&2; exit 3 ;;
+        *slow.fits) echo thinking >&2; sleep 60 ;;
+        *lazy.fits) exit 0 ;;
+        esac
+        echo ok > "$2"
         """.write(to: script, atomically: true, encoding: .utf8)
         let started = Date()
-        let (report, entries, out) = try run("python3 \(script.path) {input} {output:.txt}",
+        let (report, entries, out) = try run("sh \(script.path) {input} {output:.txt}",
                                              try inputs(["good.fits", "bad.fits", "slow.fits", "lazy.fits"]),
-                                             settings: ["sextant.pipe.timeout": "1s"])
+                                             settings: ["sextant.pipe.timeout": "2s"])
         XCTAssertLessThan(Date().timeIntervalSince(started), 20, "the timeout killed the sleeper")
         XCTAssertEqual(report.committed, 1)
         XCTAssertEqual(report.failed, 3)
@@ -178,19 +175,45 @@ final class PipeOperatorTests: XCTestCase {
 
         let bad = entries[1]
         XCTAssertEqual(bad.exitStatus, 3)
-        XCTAssertTrue(bad.command?.hasPrefix("python3 \(script.path) ") == true, bad.command ?? "")
+        XCTAssertTrue(bad.command?.hasPrefix("sh \(script.path) ") == true, bad.command ?? "")
         XCTAssertEqual(bad.stderr?.split(separator: "\n").count, StderrTail.maxLines)
         XCTAssertEqual(bad.stderr?.split(separator: "\n").last, "bad.fits: no stars here")
-        XCTAssertTrue(bad.error?.contains("python3 exited with status 3: bad.fits: no stars here") == true, bad.error ?? "")
+        XCTAssertTrue(bad.error?.contains("sh exited with status 3: bad.fits: no stars here") == true, bad.error ?? "")
 
         let slow = entries[2]
         XCTAssertEqual(slow.signal, Int(SIGTERM))
         XCTAssertEqual(slow.stderr, "thinking")
-        XCTAssertTrue(slow.error?.contains("ran past sextant.pipe.timeout (1 s) and was killed") == true, slow.error ?? "")
+        XCTAssertTrue(slow.error?.contains("ran past sextant.pipe.timeout (2 s) and was killed") == true, slow.error ?? "")
 
         XCTAssertEqual(entries[3].exitStatus, 0)
         XCTAssertTrue(entries[3].error?.contains("exited 0 but did not write lazy.txt") == true, entries[3].error ?? "")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("bad.txt").path))
+    }
+
+    func testTheEnvironmentAndWorkingDirectoryComeFromTheConf() throws {
+        let (report, _, out) = try run(#"sh -c 'echo "$GREETING from $(pwd)" > "$1"' sh {output:.txt}"#, try inputs(["a.fits"]),
+                                       settings: ["sextant.pipe.env": "GREETING=hello=world, OTHER=1"])
+        XCTAssertEqual(report.committed, 1)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("a.txt"), encoding: .utf8),
+                       "hello=world from \(directory.path)\n")
+        XCTAssertThrowsError(try PipeSettings(Configuration(["sextant.pipe.env": "NOVALUE"])))
+        XCTAssertEqual(try PipeSettings.workingDirectory(Configuration(["sextant.pipe.workDir": "sub/../w"]), fallback: "/base"),
+                       "/base/w")
+    }
+
+    func testResumeSkipsInputsWhoseOutputsAreAllCommitted() throws {
+        let files = try inputs(["a.fits", "b.fits"])
+        let command = #"sh -c 'echo 1 > "$1"; echo 2 > "$2"' sh {output:.one} {output:.two}"#
+        _ = try run(command, files)
+        let out = directory.appendingPathComponent("out")
+        try FileManager.default.removeItem(at: out.appendingPathComponent("b.two"))  // b is half there
+        let spec = JobSpec(inputs: files, parameters: ExtractParameters(output: out.path), resume: true,
+                           pipe: PipeJob(template: try PipeTemplate(command: command), workingDirectory: directory.path))
+        let report = try PipelineFixtures.runLocal(spec)
+        XCTAssertEqual(report.skipped, 1)
+        XCTAssertEqual(report.committed, 1)
+        XCTAssertEqual(try PipelineFixtures.manifest(in: out).map(\.outcome), [.skipped, .committed])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("b.two").path))
     }
 
     func testAnEmptyPartitionStartsNoProgram() throws {

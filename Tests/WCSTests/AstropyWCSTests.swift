@@ -152,3 +152,15 @@ func separation(_ a: SkyPosition, _ b: SkyPosition) -> Double {
     let h = d * d + cos(a.delta * r) * cos(b.delta * r) * e * e
     return 2 * asin(min(1, h.squareRoot())) / r
 }
+
+final class WCSKeywordTests: XCTestCase {
+    func testWCSKeywordsAreRecognized() {
+        for name in ["CTYPE1", "CRPIX2", "CD1_2", "PC2_1", "PV2_10", "A_ORDER", "A_0_2", "BP_1_1", "RADESYS",
+                     "EQUINOX", "CTYPE1A", "MJD-OBS", "LONPOLE"] {
+            XCTAssertTrue(WorldCoordinateSystem.isWCSKeyword(name), name)
+        }
+        for name in ["NAXIS1", "GAIN", "EXPTIME", "OBJECT", "CDELTA", "AIRMASS", "BSCALE", "PCOUNT"] {
+            XCTAssertFalse(WorldCoordinateSystem.isWCSKeyword(name), name)
+        }
+    }
+}

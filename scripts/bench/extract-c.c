@@ -6,7 +6,8 @@
  * sep_bkg_subarray on a copy, sep_extract (thresh 1.5 x global rms, the 3x3 default
  * kernel, SEP's defaults), then per object sep_sum_circle (r 3, subpix 5), the Kron
  * radius and FLUX_AUTO recipe, sep_flux_radius and sep_windowed, as
- * Sources/Extraction/Photometry.swift does. Prints one line per iteration:
+ * Sources/Extraction/Photometry.swift does. With `aperture_only` set (sep-floor -a), the
+ * photometry is sep_sum_circle alone: what positions + FLUX_APER need. Prints one line per iteration:
  * "<wall seconds> <thread CPU seconds> <objects> <sum of FLUX_AUTO>".
  */
 #include <math.h>
@@ -32,6 +33,9 @@ static void check(int status, const char *what) {
         exit(1);
     }
 }
+
+/* Set by sep-floor -a: FLUX_APER only, no Kron, AUTO, flux radius or windowed positions. */
+static int aperture_only = 0;
 
 /* One extraction: background, subtraction into `sub`, detection, then the photometry of
  * every object. Returns the object count; *flux_auto_sum gets the sum of FLUX_AUTO. */
@@ -62,6 +66,7 @@ static int extract_frame(float *pixels, float *sub, int w, int h, double *flux_a
         short flag, kflag, frflag, wflag;
         int niter;
         check(sep_sum_circle(&noisy, x, y, 3.0, 0, 5, 0, &sum, &err, &area, &flag), "sep_sum_circle");
+        if (aperture_only) { total += sum; continue; }
         sep_ellipse_coeffs(a, b, theta, &cxx, &cyy, &cxy);
         check(sep_kron_radius(&plain, x, y, cxx, cyy, cxy, 6.0, 0, &kr, &kflag), "sep_kron_radius");
         if (kr * sqrt(a * b) < 3.5)

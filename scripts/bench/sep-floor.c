@@ -2,7 +2,8 @@
  * SEP calls of extract-c.c (the ones Sextant's Extraction wrapper makes). No engine, no
  * catalog file: the least work any tool must do per frame.
  *
- * usage: sep-floor [-j N] FRAME.fits...
+ * usage: sep-floor [-a] [-j N] FRAME.fits...
+ * -a: positions + FLUX_APER only (extract-c.c's aperture_only).
  * With -j N, N forked processes take the next frame from a shared counter as they free up
  * (pull scheduling, like every tool measured against it). Prints one line per frame:
  * "<path> <objects> <sum of FLUX_AUTO> <seconds>".
@@ -18,12 +19,16 @@ static int extract_file(const char *path);
 
 int main(int argc, char **argv) {
     int workers = 1, first = 1;
-    if (argc > 2 && strcmp(argv[1], "-j") == 0) {
-        workers = atoi(argv[2]);
-        first = 3;
+    if (argc > 1 && strcmp(argv[1], "-a") == 0) {
+        aperture_only = 1;
+        first = 2;
+    }
+    if (argc > first + 1 && strcmp(argv[first], "-j") == 0) {
+        workers = atoi(argv[first + 1]);
+        first += 2;
     }
     if (argc <= first || workers < 1) {
-        fprintf(stderr, "usage: %s [-j N] FRAME.fits...\n", argv[0]);
+        fprintf(stderr, "usage: %s [-a] [-j N] FRAME.fits...\n", argv[0]);
         return 2;
     }
     int *next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -25,7 +25,7 @@ final class PeerConnection: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try ChannelSetup.install(on: channel, maxFrameBytes: maxFrame, handler: inbox)
+                    inbox.authenticator = try ChannelSetup.install(on: channel, maxFrameBytes: maxFrame, handler: inbox)
                 }
             }
             .connect(host: address.host, port: address.port).wait()
@@ -50,16 +50,30 @@ final class PeerConnection: @unchecked Sendable {
             throw ClusterError.refused("\(address) does not require authentication but this side has a secret; "
                 + "refusing a master that cannot prove it knows it")
         }
-        let nonce = Handshake.freshNonce()
-        let proof = secret.map {
-            Handshake.clientProof(secret: $0, serverNonce: server.nonce, role: role, clientNonce: nonce)
+        // Secure by default: tasks from an unauthenticated master could read and write anything we can.
+        if secret == nil && !Loopback.contains(channel.remoteAddress) {
+            throw ClusterError.refused("\(address) is not on loopback and does not authenticate; refusing it "
+                + "(give this side the cluster's secret or credential: sextant.authenticate.secretFile or "
+                + "\(ClusterSecret.environmentVariable))")
         }
+        let key = try secret.map { secret -> [UInt8] in
+            guard let key = secret.key(for: role) else {
+                throw ClusterError.refused("this side holds a \(secret.scope?.rawValue ?? "") credential; "
+                    + "it cannot connect as \(role.rawValue)")
+            }
+            return key
+        }
+        let nonce = Handshake.freshNonce()
+        let proof = key.map { Handshake.clientProof(key: $0, serverNonce: server.nonce, role: role, clientNonce: nonce) }
+        // The hello and the master's answer are the last plain frames; every later one has a MAC.
+        let keys = key.map { SessionKeys(roleKey: $0, serverNonce: server.nonce, clientNonce: nonce) }
+        inbox.authenticator?.start(send: keys?.toMaster, receive: keys?.toPeer, plainWrites: 1, plainReads: 1)
         send(.clientHello(ClientHello(protocolVersion: WireFormat.protocolVersion, buildID: buildID,
                                       role: role, nonce: nonce, proof: proof)))
         switch try receive(until: deadline, what: "the master's welcome") {
         case .welcome(let welcome):
-            if let secret {
-                let expected = Handshake.serverProof(secret: secret, clientNonce: nonce, serverNonce: server.nonce)
+            if let key {
+                let expected = Handshake.serverProof(key: key, clientNonce: nonce, serverNonce: server.nonce)
                 guard Handshake.matches(welcome.proof, expected) else {
                     throw ClusterError.refused("\(address) failed to prove it knows the secret")
                 }
@@ -99,6 +113,8 @@ final class Inbox: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = Message
 
     private let condition = NSCondition()
+    /// Set when the channel is set up, before any frame arrives.
+    var authenticator: FrameAuthenticator?
     private var messages: [Message] = []
     private var head = 0
     private var endReason: ClusterError?

@@ -27,6 +27,8 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         self.logger = logger
     }
 
+    public func knownExecutors() -> [ExecutorInfo]? { registry.executors }
+
     public func start(events: BackendEvents) {
         lock.lock()
         self.events = events

@@ -89,7 +89,13 @@ final class MasterConnection: ChannelInboundHandler {
             }
             return
         }
-        let proof = secret.map { Handshake.serverProof(secret: $0, clientNonce: hello.nonce, serverNonce: serverNonce) }
+        // From here every frame carries a MAC under this connection's session keys (the welcome
+        // itself is the last plain frame); without a secret (loopback only) just the full frame size.
+        let key = secret.flatMap { $0.key(for: hello.role) }
+        let keys = key.map { SessionKeys(roleKey: $0, serverNonce: serverNonce, clientNonce: hello.nonce) }
+        ChannelSetup.authenticator(of: context.channel)?
+            .start(send: keys?.toPeer, receive: keys?.toMaster, plainWrites: 1, plainReads: 0)
+        let proof = key.map { Handshake.serverProof(key: $0, clientNonce: hello.nonce, serverNonce: serverNonce) }
         context.writeAndFlush(wrapOutboundOut(.welcome(Welcome(proof: proof))), promise: nil)
         logger[metadataKey: "role"] = "\(hello.role.rawValue)"
         switch hello.role {
@@ -102,11 +108,15 @@ final class MasterConnection: ChannelInboundHandler {
     }
 
     private func register(_ message: Message, context: ChannelHandlerContext) {
-        guard case .register(let registration) = message else {
+        guard case .register(let claimed) = message else {
             return violation("expected register after the handshake, got \(message.type)", context)
         }
-        guard registration.cores > 0 else { return violation("registration with \(registration.cores) cores", context) }
+        guard claimed.cores > 0 else { return violation("registration with \(claimed.cores) cores", context) }
         handshakeTimer?.cancel()
+        if claimed.cores > ExecutorRegistration.maxCores {
+            logger.warning("executor claims \(claimed.cores) cores; counting \(ExecutorRegistration.maxCores)")
+        }
+        let registration = claimed.sanitized()
         let id = master.registry.makeID(host: registration.host)
         // The ack goes out before the scheduler can hear of the executor, so it precedes any launch.
         context.writeAndFlush(wrapOutboundOut(.registered(RegistrationAck(

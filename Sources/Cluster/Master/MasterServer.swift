@@ -44,8 +44,10 @@ public final class MasterServer: @unchecked Sendable {
                                registry: registry, logger: logger)
     }
 
-    /// Loads the job history and starts listening. Throws when the port cannot be bound.
+    /// Loads the job history and starts listening. Throws when the port cannot be bound, and
+    /// (secure by default) when it would listen beyond loopback without a secret.
     public func start() throws {
+        try MasterServer.checkAuthentication(settings)
         try jobs.start()
         let context = MasterContext(settings: settings, buildID: buildID, registry: registry,
                                     jobs: jobs, logger: logger,
@@ -60,14 +62,16 @@ public final class MasterServer: @unchecked Sendable {
             // Clients do not heartbeat; keepalive eventually reaps a waiting client whose host vanished.
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelInitializer { channel in
-                guard connections.insert(channel, limit: network.maxConnections) else {
+                if let refusal = connections.insert(channel, limit: network.maxConnections,
+                                                    perAddress: network.maxConnectionsPerAddress) {
                     let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
-                    logger.warning("refusing connection from \(peer): \(network.maxConnections) connections open (sextant.network.maxConnections)")
+                    logger.warning("refusing connection from \(peer): \(refusal)")
                     return channel.eventLoop.makeFailedFuture(ClusterError.refused("too many connections"))
                 }
                 channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     try ChannelSetup.install(on: channel, maxFrameBytes: network.maxFrameBytes,
+                                             idleTimeout: network.idleTimeout,
                                              handler: MasterConnection(master: context))
                 }
             }
@@ -126,21 +130,31 @@ public final class MasterServer: @unchecked Sendable {
     }
 }
 
-/// Open connections, for the connection cap and for closing them all on stop.
+/// Open connections, for the connection caps and for closing them all on stop.
 final class ConnectionSet: @unchecked Sendable {
     private let lock = NSLock()
     private var channels: [ObjectIdentifier: Channel] = [:]
+    private var perAddress: [String: Int] = [:]
 
-    func insert(_ channel: Channel, limit: Int) -> Bool {
+    /// Nil when `channel` may stay open, else why not (naming the key that limits it).
+    func insert(_ channel: Channel, limit: Int, perAddress addressLimit: Int) -> String? {
+        let address = channel.remoteAddress?.ipAddress ?? "?"
         lock.lock(); defer { lock.unlock() }
-        guard channels.count < limit else { return false }
+        guard channels.count < limit else { return "\(limit) connections open (sextant.network.maxConnections)" }
+        guard perAddress[address, default: 0] < addressLimit else {
+            return "\(addressLimit) connections open from \(address) (sextant.network.maxConnectionsPerAddress)"
+        }
         channels[ObjectIdentifier(channel)] = channel
-        return true
+        perAddress[address, default: 0] += 1
+        return nil
     }
 
     func remove(_ channel: Channel) {
         lock.lock(); defer { lock.unlock() }
-        channels[ObjectIdentifier(channel)] = nil
+        guard channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
+        let address = channel.remoteAddress?.ipAddress ?? "?"
+        perAddress[address, default: 1] -= 1
+        if perAddress[address] == 0 { perAddress[address] = nil }
     }
 
     func closeAll() {

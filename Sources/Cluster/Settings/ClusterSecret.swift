@@ -1,24 +1,89 @@
 import Foundation
+import Hashing
 
-/// The shared secret that authenticates cluster connections. Its bytes never appear in
+/// What a process proves it holds at the handshake: the cluster's shared secret (the master's;
+/// it may act in any role), or one role's credential derived from it (an executor's cannot
+/// submit jobs, a client's cannot register as an executor). Its bytes never appear in
 /// `description`, so it cannot leak into logs.
+///
+/// Every role's key is `HMAC-SHA256(secret, "sextant-credential-v1\n" + role + "\n" + principal)`,
+/// so the master holds one secret and derives every key; the principal is empty for the roles'
+/// shared credentials and names a user for per-user tokens (see docs/SECURITY.md).
 public struct ClusterSecret: Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
+    /// Nil: the cluster secret. A role: only that role's derived key.
+    public let scope: PeerRole?
 
     /// The environment variable read by `resolve`.
     public static let environmentVariable = "SEXTANT_AUTH_SECRET"
+    /// Shorter secrets are refused: a guessable secret authenticates nothing.
+    public static let minimumBytes = 16
+    /// A role credential's text: this prefix, the role, a colon, 64 hex digits.
+    static let credentialPrefix = "sextant-credential-v1:"
 
-    public init(_ text: String) { self.bytes = Array(text.utf8) }
-    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ text: String) {
+        if let (role, key) = Self.parseCredential(text) {
+            self.bytes = key
+            self.scope = role
+        } else {
+            self.bytes = Array(text.utf8)
+            self.scope = nil
+        }
+    }
 
-    public var description: String { "ClusterSecret(\(bytes.count) bytes)" }
+    public init(bytes: [UInt8], scope: PeerRole? = nil) {
+        self.bytes = bytes
+        self.scope = scope
+    }
 
-    /// Finds the secret, first found wins: the file `sextant.authenticate.secretFile` names,
-    /// the environment variable SEXTANT_AUTH_SECRET, then `sextant.authenticate.secret`.
-    /// A file or variable keeps the secret out of `ps`. Returns nil when none is set.
-    public static func resolve(file: String?, value: String?,
+    public var description: String {
+        scope.map { "ClusterSecret(\($0.rawValue) credential)" } ?? "ClusterSecret(\(bytes.count) bytes)"
+    }
+
+    /// The key this holder proves it has when it connects as `role`; nil when it may not take that role.
+    func key(for role: PeerRole, principal: String = "") -> [UInt8]? {
+        guard let scope else { return Self.derive(bytes, role: role, principal: principal) }
+        return scope == role && principal.isEmpty ? bytes : nil
+    }
+
+    /// The text of `role`'s credential, for a file given to processes of that role only.
+    /// Only the cluster secret can issue credentials.
+    public func credential(for role: PeerRole) -> String? {
+        guard scope == nil, let key = key(for: role) else { return nil }
+        return Self.credentialPrefix + role.rawValue + ":" + key.hexString
+    }
+
+    static func derive(_ secret: [UInt8], role: PeerRole, principal: String) -> [UInt8] {
+        Digest.hmacSHA256(key: secret, data: Array("sextant-credential-v1\n\(role.rawValue)\n\(principal)".utf8))
+    }
+
+    private static func parseCredential(_ text: String) -> (PeerRole, [UInt8])? {
+        guard text.hasPrefix(credentialPrefix) else { return nil }
+        let parts = text.dropFirst(credentialPrefix.count).split(separator: ":")
+        guard parts.count == 2, let role = PeerRole(rawValue: String(parts[0])),
+              let key = hexBytes(parts[1]), key.count == 32 else { return nil }
+        return (role, key)
+    }
+
+    private static func hexBytes(_ text: Substring) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        return out
+    }
+
+    /// Finds the secret or credential: the file `sextant.authenticate.secretFile` names, else the
+    /// environment variable SEXTANT_AUTH_SECRET. Never a command-line value (where `ps` shows it):
+    /// `sextant.authenticate.secret` is refused. Returns nil when none is set.
+    public static func resolve(file: String?, value: String? = nil,
                                environment: [String: String] = ProcessInfo.processInfo.environment)
         throws -> ClusterSecret? {
+        if let value, !value.isEmpty { throw ClusterError.secretOnCommandLine }
+        let secret: ClusterSecret
         if let file, !file.isEmpty {
             let text: String
             do {
@@ -26,12 +91,20 @@ public struct ClusterSecret: Sendable, CustomStringConvertible {
             } catch {
                 throw ClusterError.secretUnreadable(file, reason: error.localizedDescription)
             }
-            let secret = text.trimmingCharacters(in: .newlines)
-            guard !secret.isEmpty else { throw ClusterError.secretUnreadable(file, reason: "the file is empty") }
-            return ClusterSecret(secret)
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw ClusterError.secretUnreadable(file, reason: "the file is empty") }
+            secret = ClusterSecret(trimmed)
+            guard secret.scope != nil || secret.bytes.count >= minimumBytes else {
+                throw ClusterError.secretTooShort("the secret in \(file)")
+            }
+        } else if let env = environment[environmentVariable], !env.isEmpty {
+            secret = ClusterSecret(env)
+            guard secret.scope != nil || secret.bytes.count >= minimumBytes else {
+                throw ClusterError.secretTooShort(environmentVariable)
+            }
+        } else {
+            return nil
         }
-        if let env = environment[environmentVariable], !env.isEmpty { return ClusterSecret(env) }
-        if let value, !value.isEmpty { return ClusterSecret(value) }
-        return nil
+        return secret
     }
 }

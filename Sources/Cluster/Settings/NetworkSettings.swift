@@ -9,6 +9,12 @@ public struct NetworkSettings: Sendable {
     /// `sextant.network.maxConnections`: connections the master accepts at once
     /// (executors and clients together); more are closed on accept. Default 1024.
     public var maxConnections: Int
+    /// `sextant.network.maxConnectionsPerAddress`: connections one remote address may hold at
+    /// once, so one host cannot take every slot. Default 64.
+    public var maxConnectionsPerAddress: Int
+    /// `sextant.network.idleTimeout`: seconds an established client connection may say nothing
+    /// (a client waiting on a job is not idle). Default 300 s.
+    public var idleTimeout: TimeInterval
     /// `sextant.network.handshakeTimeout`: seconds a new connection has to finish the
     /// handshake (and authentication), so idle or slow-loris peers cannot hold slots. Default 10 s.
     public var handshakeTimeout: TimeInterval
@@ -18,19 +24,24 @@ public struct NetworkSettings: Sendable {
     /// lost (and an executor gives up on its master and reconnects). Default 30 s: ten missed
     /// heartbeats, long enough to ride out a busy machine, short enough to reschedule promptly.
     public var heartbeatTimeout: TimeInterval
-    /// `sextant.authenticate.secret` (better: `SEXTANT_AUTH_SECRET` or `sextant.authenticate.secretFile`):
-    /// when set, every connection proves knowledge of it (HMAC-SHA256 challenge-response, both ways)
-    /// before any other message. Nil: no authentication.
+    /// `SEXTANT_AUTH_SECRET` or `sextant.authenticate.secretFile`: the cluster secret or a role's
+    /// credential. When set, every connection proves knowledge of it (HMAC-SHA256 challenge-response,
+    /// both ways) before any other message, and every later frame carries a MAC. Nil: no
+    /// authentication, which only loopback allows.
     public var secret: ClusterSecret?
 
     public init(maxFrameBytes: Int = 16 << 20,
                 maxConnections: Int = 1024,
+                maxConnectionsPerAddress: Int = 64,
+                idleTimeout: TimeInterval = 300,
                 handshakeTimeout: TimeInterval = 10,
                 heartbeatInterval: TimeInterval = 3,
                 heartbeatTimeout: TimeInterval = 30,
                 secret: ClusterSecret? = nil) {
         self.maxFrameBytes = maxFrameBytes
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.idleTimeout = idleTimeout
         self.handshakeTimeout = handshakeTimeout
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout

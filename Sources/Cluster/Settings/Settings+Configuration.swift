@@ -5,7 +5,7 @@ import Foundation
 
 extension NetworkSettings {
     /// Reads the network keys from `conf`; missing keys keep their defaults. The secret comes from
-    /// `sextant.authenticate.secretFile`, then SEXTANT_AUTH_SECRET, then `sextant.authenticate.secret`.
+    /// `sextant.authenticate.secretFile`, then SEXTANT_AUTH_SECRET; `sextant.authenticate.secret` is refused.
     public init(conf: [String: String],
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let c = Configuration(conf)
@@ -14,6 +14,8 @@ extension NetworkSettings {
                   handshakeTimeout: try c.value(of: ClusterKeys.handshakeTimeout),
                   heartbeatInterval: try c.value(of: ClusterKeys.heartbeatInterval),
                   heartbeatTimeout: try c.value(of: ClusterKeys.networkTimeout))
+        maxConnectionsPerAddress = try c.value(of: ClusterKeys.maxConnectionsPerAddress)
+        idleTimeout = try c.value(of: ClusterKeys.idleTimeout)
         guard heartbeatTimeout > heartbeatInterval else {
             throw ConfigurationError.badValue(key: ClusterKeys.networkTimeout.name, value: "\(heartbeatTimeout)s",
                                               expected: "more than \(ClusterKeys.heartbeatInterval.name) (\(heartbeatInterval)s)")

@@ -5,23 +5,25 @@ import Hashing
 ///
 ///     master -> peer   serverHello(version, build id, server nonce)
 ///     peer -> master   clientHello(version, build id, role, client nonce,
-///                                  proof = HMAC(secret, server nonce || role || client nonce))
-///     master -> peer   welcome(proof = HMAC(secret, client nonce || "master" || server nonce))
+///                                  proof = HMAC(K, server nonce || role || client nonce))
+///     master -> peer   welcome(proof = HMAC(K, client nonce || "master" || server nonce))
 ///                      or refused(reason)
 ///
-/// Both nonces are fresh random bytes per connection, so a recorded transcript replayed
-/// on a new connection fails; each side verifies the other, so both know the other holds the secret.
+/// K is the role's key (`ClusterSecret.key(for:)`): derived from the cluster secret, so a peer
+/// given only the executor credential can prove nothing as a client. Both nonces are fresh
+/// random bytes per connection, so a recorded transcript replayed on a new connection fails;
+/// each side verifies the other. Every later frame carries a MAC under `SessionKeys`.
 enum Handshake {
     static let nonceBytes = 32
 
     static func freshNonce() -> Data { Data(Digest.randomBytes(nonceBytes)) }
 
-    static func clientProof(secret: ClusterSecret, serverNonce: Data, role: PeerRole, clientNonce: Data) -> Data {
-        Data(Digest.hmacSHA256(key: secret.bytes, data: serverNonce + Data(role.rawValue.utf8) + clientNonce))
+    static func clientProof(key: [UInt8], serverNonce: Data, role: PeerRole, clientNonce: Data) -> Data {
+        Data(Digest.hmacSHA256(key: key, data: serverNonce + Data(role.rawValue.utf8) + clientNonce))
     }
 
-    static func serverProof(secret: ClusterSecret, clientNonce: Data, serverNonce: Data) -> Data {
-        Data(Digest.hmacSHA256(key: secret.bytes, data: clientNonce + Data("master".utf8) + serverNonce))
+    static func serverProof(key: [UInt8], clientNonce: Data, serverNonce: Data) -> Data {
+        Data(Digest.hmacSHA256(key: key, data: clientNonce + Data("master".utf8) + serverNonce))
     }
 
     static func matches(_ proof: Data?, _ expected: Data) -> Bool {
@@ -46,7 +48,9 @@ enum Handshake {
             return "authentication required: the master has a secret and the \(hello.role.rawValue) sent none "
                 + "(set \(ClusterSecret.environmentVariable) or sextant.authenticate.secretFile)"
         }
-        let expected = clientProof(secret: secret, serverNonce: serverNonce, role: hello.role, clientNonce: hello.nonce)
-        return matches(hello.proof, expected) ? nil : "authentication failed: wrong secret"
+        guard let key = secret.key(for: hello.role) else { return "authentication failed: the master holds no key" }
+        let expected = clientProof(key: key, serverNonce: serverNonce, role: hello.role, clientNonce: hello.nonce)
+        return matches(hello.proof, expected) ? nil
+            : "authentication failed: wrong secret (or a credential for another role than \(hello.role.rawValue))"
     }
 }

@@ -149,7 +149,8 @@ final class MessageCodec: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: 256)
         do {
             try message.encode(into: &buffer)
-            guard buffer.readableBytes <= maxFrameBytes else {
+            // Room for the MAC the authenticator appends, so the peer's limit holds.
+            guard buffer.readableBytes + FrameAuthenticator.tagBytes <= maxFrameBytes else {
                 throw WireError.frameTooLarge(buffer.readableBytes, limit: maxFrameBytes)
             }
             context.write(wrapOutboundOut(buffer), promise: promise)

@@ -1,3 +1,4 @@
+import Foundation
 import Hashing
 import NIOCore
 
@@ -9,10 +10,13 @@ import NIOCore
 ///     version UInt16 big-endian: the protocol version of the sender
 ///     type    UInt8: the message type
 ///     body    JSON (Codable)
+///     mac     32 bytes after the handshake when authenticated (see FrameAuthenticator)
 public enum WireFormat {
     public static let magic: [UInt8] = Array("SXTN".utf8)
     /// Bumped whenever a message changes shape.
-    public static let protocolVersion: UInt16 = 1
+    public static let protocolVersion: UInt16 = 2
+    /// The largest frame before the handshake has succeeded: hellos are a few hundred bytes.
+    public static let maxHandshakeFrameBytes = 4096
     public static let lengthPrefixBytes = 4
     public static let headerBytes = 7
 }
@@ -23,14 +27,17 @@ public enum WireFormat {
 /// has no maximum of its own).
 struct FrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
-    let maxFrameBytes: Int
+    let limit: FrameLimit
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
             return .needMoreData
         }
-        guard length <= maxFrameBytes else {
-            throw WireError.frameTooLarge(Int(length), limit: maxFrameBytes)
+        guard length <= limit.bytes else {
+            if !limit.authenticated && length <= limit.full {
+                throw WireError.handshakeFrameTooLarge(Int(length), limit: limit.bytes)
+            }
+            throw WireError.frameTooLarge(Int(length), limit: limit.full)
         }
         guard length >= WireFormat.headerBytes else {
             throw WireError.malformed("a frame of \(length) bytes is shorter than the \(WireFormat.headerBytes)-byte header")
@@ -57,6 +64,9 @@ struct FrameDecoder: ByteToMessageDecoder {
 /// Why a connection's bytes could not be read as frames.
 enum WireError: Error, CustomStringConvertible {
     case frameTooLarge(Int, limit: Int)
+    case handshakeFrameTooLarge(Int, limit: Int)
+    case badMAC(sequence: UInt64)
+    case idle(seconds: TimeInterval)
     case malformed(String)
     case truncated(pendingBytes: Int)
     case badMagic([UInt8])
@@ -68,6 +78,11 @@ enum WireError: Error, CustomStringConvertible {
         switch self {
         case .frameTooLarge(let length, let limit):
             return "frame length \(length) exceeds sextant.network.maxFrameBytes (\(limit))"
+        case .handshakeFrameTooLarge(let length, let limit):
+            return "frame length \(length) exceeds the \(limit)-byte limit before authentication"
+        case .badMAC(let sequence):
+            return "frame \(sequence) after the handshake failed its integrity check (injected, replayed, reordered or corrupted)"
+        case .idle(let seconds): return "idle for \(seconds) s (sextant.network.idleTimeout)"
         case .malformed(let why): return "malformed frame: \(why)"
         case .truncated(let pending): return "connection ended inside a frame (\(pending) bytes of it pending)"
         case .badMagic(let bytes): return "bad magic \(bytes.hexString) (not a sextant peer?)"

@@ -71,6 +71,12 @@ public struct DatasetCatalog: Sendable {
         self.datasets = datasets
     }
 
+    /// The path of a `urls` dataset's list: as written, or relative to the datasets.txt at `catalogFile`.
+    public static func listPath(_ path: String, catalogFile: String) -> String {
+        path.hasPrefix("/") ? path
+            : URL(fileURLWithPath: catalogFile).deletingLastPathComponent().appendingPathComponent(path).path
+    }
+
     public func dataset(named name: String) throws -> NamedDataset {
         guard let dataset = datasets.first(where: { $0.name == name }) else {
             throw DatasetError.unknown(name, known: datasets.map(\.name))

@@ -18,64 +18,58 @@ public struct ExtractOperator: PartitionOperator, Sendable {
 
     public static let name = "sextant.extract"
 
-    private let parameters: ExtractParameters
-    private let extractor: Extractor
+    let parameters: ExtractParameters
+    private let maker: CatalogMaker
 
     public init(parameters: ExtractParameters) throws {
         self.parameters = parameters
-        self.extractor = try Extractor(parameters: parameters.extraction)
+        self.maker = try CatalogMaker(parameters: parameters)
     }
 
     public func apply(_ inputs: [InputFile], context: TaskContext) throws -> [ManifestEntry] {
         try SEPSettings.apply(context.settings)
         try LargeImageGate.shared.apply(context.settings)
+        let checksum = try ProvenanceSettings(context.settings).inputChecksum
         let stores = StoreCache.shared
+        let roots = AllowedRoots(settings: context.settings)
+        if let refused = refusal(output: parameters.output, inputs: inputs, roots: roots, context: context) {
+            return refused
+        }
         let output = try stores.store(for: parameters.output, settings: context.settings)
         return try inputs.map { input in
             try context.checkCancellation()
+            if let refused = refusal(input, roots: roots, context: context) { return refused }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
-                try process(input, output: output, stores: stores, context: context)
+                try process(input, output: output, stores: stores, checksum: checksum, context: context)
             }
         }
     }
 
-    private func process(_ input: InputFile, output: ObjectStore, stores: StoreCache,
+    private func process(_ input: InputFile, output: ObjectStore, stores: StoreCache, checksum: Bool,
                          context: TaskContext) throws -> ManifestEntry {
         let started = Date()
         let catalogName = parameters.format.catalogName(for: input.relativePath)
-        func failed(_ error: Error) -> ManifestEntry {
-            ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
-                          seconds: Date().timeIntervalSince(started), executor: context.executor,
-                          error: ManifestEntry.errorLine(input: input.uri, message: "\(error)"))
+        let outcome = try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
+                                     checkCancellation: { try context.checkCancellation() })
+        switch outcome {
+        case .failed(let error):
+            return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
+                                 seconds: Date().timeIntervalSince(started), executor: context.executor,
+                                 error: ManifestEntry.errorLine(input: input.uri, message: "\(error)"))
+        case .made(let made):
+            try output.put(catalogName, data: made.bytes)
+            var entry = ManifestEntry(input: input.uri, catalog: catalogName, outcome: .committed,
+                                      rows: made.rows, bytes: made.bytes.count,
+                                      sha256: Digest.sha256(made.bytes).hexString,
+                                      seconds: Date().timeIntervalSince(started), executor: context.executor,
+                                      hdus: made.fields.count > 1 ? made.fields.map(HDUSummary.init) : nil)
+            let print = made.fingerprint
+            entry.provenance = InputProvenance(inputSHA256: print.sha256, inputSize: print.size,
+                                               inputETag: print.etag, inputModified: print.modified,
+                                               path: input.relativePath, started: Timestamp.string(started),
+                                               finished: Timestamp.string())
+            return entry
         }
-        let image: FITSImage
-        do {
-            image = try ImageLoader.load(input, hdu: parameters.hdu.selection, stores: stores,
-                                         settings: context.settings)
-        } catch let error as FITSError {
-            return failed(error)
-        } catch let error as StorageError where error.kind == .notFound {
-            return failed(InputError.notFound(input.uri))
-        } catch let error as InputError {
-            return failed(error)
-        }
-        let catalog: Catalog
-        do {
-            let sky = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
-                                   mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
-            catalog = try extractor.extract(sky)
-        } catch let error as ExtractionError {
-            return failed(error)
-        }
-        let bytes = try CatalogEncoder.encode(catalog, format: parameters.format,
-                                              provenance: .init(input: input.relativePath, hdu: image.hdu,
-                                                                extname: image.extname,
-                                                                parameters: parameters.extraction))
-        try output.put(catalogName, data: bytes)
-        return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .committed,
-                             rows: catalog.count, bytes: bytes.count,
-                             sha256: Digest.sha256(bytes).hexString,
-                             seconds: Date().timeIntervalSince(started), executor: context.executor)
     }
 }

@@ -56,10 +56,13 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
+        // A master writes the manifest (and reads it with --resume) on the submitter's behalf.
+        try AllowedRoots(settings: spec.settings).check(spec.parameters.output, purpose: "the output is")
         // The driver's own store may use this process's secrets; tasks get the shareable settings.
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
+        _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let existing = try committedCatalogs(in: output)
         var entries: [Int: ManifestEntry] = [:]
@@ -73,6 +76,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                                                attempts: 0, rows: earlier?.rows, bytes: sizes.reduce(0, +),
                                                sha256: earlier?.sha256, executor: earlier?.executor,
                                                outputs: names.count > 1 ? names : nil)
+                entries[index]?.provenance = earlier?.provenance
                 onEntry?(entries[index]!)
             } else {
                 pending.append(index)
@@ -85,7 +89,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         scheduler.start()
         defer { scheduler.stop() }
         if let pipe = spec.pipe {
-            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess ? scheduler.executorSnapshot().map(\.info) : nil)
+            try PipePreflight.check(pipe, executors: tasksLeaveThisProcess
+                                        ? backend.knownExecutors() ?? scheduler.executorSnapshot().map(\.info) : nil)
         }
 
         // Run, then verify every committed catalog is really there; what went missing
@@ -117,7 +122,10 @@ public final class ExtractionDriver: @unchecked Sendable {
         let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
             input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0,
             error: ManifestEntry.errorLine(input: spec.inputs[$0].uri, message: "not run: the job stopped")) }
-        try output.put(Self.manifestName, data: try ManifestEntry.encodeLines(ordered))
+        let manifest = try ManifestEntry.encodeLines(ordered)
+        try output.put(Self.manifestName, data: manifest)
+        try output.put(JobProvenance.fileName, data: try JobProvenance(
+            spec: spec, entries: ordered, manifest: manifest, started: started, finished: Date()).encoded())
         let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
         return report
@@ -158,19 +166,26 @@ public final class ExtractionDriver: @unchecked Sendable {
         let result = handle.wait()
 
         var entries: [Int: ManifestEntry] = [:]
-        let decoder = JSONDecoder()
         for partition in result.partitions {
             let positions = plan.range(of: partition.partition)
+            var invalid: String?
             if partition.status == .succeeded {
-                let records = try partition.records.map { try decoder.decode(ManifestEntry.self, from: $0) }
-                for (position, var entry) in zip(positions, records) {
-                    entry.attempts = partition.attempts
-                    entries[indices[position]] = entry
+                do {
+                    let records = try RecordValidation.entries(partition.records,
+                                                               inputs: positions.map { inputs[indices[$0]] },
+                                                               outputNames: spec.outputNames(for:))
+                    for (position, var entry) in zip(positions, records) {
+                        entry.attempts = partition.attempts
+                        entries[indices[position]] = entry
+                    }
+                    continue
+                } catch {
+                    invalid = "invalid result from \(partition.executor ?? "an executor"): \(error)"
+                    logger.warning("\(invalid!)")
                 }
-                continue
             }
-            let ran = partition.status == .failed
-            let reason = partition.failureReasons.last ?? "not run: the job stopped"
+            let ran = partition.status == .failed || invalid != nil
+            let reason = invalid ?? partition.failureReasons.last ?? "not run: the job stopped"
             for position in positions {
                 let input = inputs[indices[position]]
                 let entry = ManifestEntry(
@@ -206,7 +221,7 @@ public final class ExtractionDriver: @unchecked Sendable {
             : failed.isEmpty ? .succeeded : .completedWithFailures
         return JobReport(jobID: spec.jobID, status: status, inputs: entries.count, committed: count(.committed),
                          skipped: count(.skipped), failed: failed.count,
-                         sources: entries.reduce(0) { $0 + ($1.outcome == .committed ? $1.rows ?? 0 : 0) },
+                         sources: entries.saturatingSum { $0.outcome == .committed ? $0.rows ?? 0 : 0 },
                          seconds: seconds, output: spec.parameters.output,
                          failures: failed.prefix(10).map { $0.error ?? ManifestEntry.errorLine(input: $0.input, message: "failed") })
     }
@@ -220,7 +235,8 @@ private final class EntryListener: JobListener, @unchecked Sendable {
     func taskEnded(_ event: TaskEndEvent) {
         guard let onEntry, case .succeeded = event.outcome else { return }
         for data in event.records {
-            if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: data) { onEntry(entry) }
+            // Not yet checked against its input (the driver does that): bounded for displays and sums.
+            if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: data) { onEntry(entry.bounded()) }
         }
     }
 }

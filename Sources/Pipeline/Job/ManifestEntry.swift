@@ -26,6 +26,8 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     /// Why the input failed: one line that names the input once (see `errorLine`), so the
     /// manifest, the summary and the UI show it as is.
     public var error: String?
+    /// Manifest schema 2: a catalog made from several image HDUs lists them (absent for one).
+    public var hdus: [HDUSummary]?
     /// A `--pipe` job's outputs when the command writes more than one (`catalog` is the first).
     public var outputs: [String]?
     /// How a `--pipe` program that failed ended: its exit status, or the signal that killed it.
@@ -34,10 +36,13 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     /// The `--pipe` command line that failed, and the last lines of its stderr (at most 20 lines, 4 KB).
     public var command: String?
     public var stderr: String?
+    /// Where the catalog came from: the input's checksum, size, ETag or mtime, path, software, times.
+    public var provenance: InputProvenance?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
-                executor: String? = nil, error: String? = nil, outputs: [String]? = nil) {
+                executor: String? = nil, error: String? = nil, outputs: [String]? = nil,
+                hdus: [HDUSummary]? = nil) {
         self.input = input
         self.catalog = catalog
         self.outcome = outcome
@@ -49,6 +54,28 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
         self.executor = executor
         self.error = error
         self.outputs = outputs
+        self.hdus = hdus
+    }
+
+    /// The manifest schema this build writes: 2 added `hdus`. Readers of schema 1 ignore it.
+    public static let schemaVersion = 2
+}
+
+/// One image HDU of a multi-extension input, as its catalog file holds it.
+public struct HDUSummary: Codable, Equatable, Sendable {
+    /// 0 = primary.
+    public var hdu: Int
+    public var extname: String?
+    public var rows: Int
+
+    public init(hdu: Int, extname: String?, rows: Int) {
+        self.hdu = hdu
+        self.extname = extname
+        self.rows = rows
+    }
+
+    init(_ field: CatalogField) {
+        self.init(hdu: field.provenance.hdu, extname: field.provenance.extname, rows: field.catalog.count)
     }
 }
 

@@ -31,16 +31,18 @@ extension ExtractionDriver {
     /// The driver of a job a master received: the client's spec under the master's job id,
     /// resumed when the job was re-queued after a master restart (the catalogs the cut-off run
     /// committed are kept), the master's own settings filling what the job left out (its S3
-    /// credentials, its limits), its tasks sent to other processes.
+    /// credentials, its limits) while the host's keys stay the master's (`HostSettings`), its
+    /// tasks sent to other processes. Also returns the host keys the job tried to set, for a warning.
     public static func forSubmission(payload: Data, jobID: String, resumed: Bool,
-                                     masterSettings: [String: String]) throws -> ExtractionDriver {
+                                     masterSettings: [String: String]) throws -> (driver: ExtractionDriver, ignored: [String]) {
         var spec = try JSONDecoder().decode(JobSpec.self, from: payload)
         spec.jobID = jobID
         if resumed { spec.resume = true }
-        spec.settings = masterSettings.merging(spec.settings) { _, job in job }
+        let (settings, ignored) = HostSettings.merge(host: masterSettings, job: spec.settings)
+        spec.settings = settings
         let driver = ExtractionDriver(spec: spec, engineSettings: try EngineSettings(Configuration(spec.settings)))
         driver.tasksLeaveThisProcess = true
-        return driver
+        return (driver, ignored)
     }
 }
 

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Why a pipe could not start here. These are the executor's, not the input's: the task
@@ -20,7 +21,7 @@ public enum PipeError: Error, CustomStringConvertible, Equatable {
                 ? "--pipe: \(program): pipes are off here (\(PipePolicy.allowedCommandsKey) is empty)"
                 : "--pipe: \(program): not in \(PipePolicy.allowedCommandsKey) (\(allowed.joined(separator: ",")))"
         case .variableNotAllowed(let name):
-            return "--pipe: sextant.pipe.env.\(name) is refused here: with \(PipePolicy.allowedCommandsKey) set, variables that change what a program loads or runs are not passed"
+            return "--pipe: \(name) in \(PipeKeys.environment.name) is refused here: with \(PipePolicy.allowedCommandsKey) set, variables that change what a program loads or runs are not passed"
         case let .spawnFailed(program, reason):
             return "--pipe: cannot start \(program): \(reason)"
         case .preflight(let problems):

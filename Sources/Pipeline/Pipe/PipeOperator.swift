@@ -87,7 +87,7 @@ struct PipeRun {
         do {
             local = try scratch.stage(input, settings: context.settings)
         } catch let error as InputError {
-            entry.error = "\(error)"
+            entry.error = ManifestEntry.errorLine(input: input.uri, message: "\(error)")
             return entry
         }
         let outputPaths = Dictionary(parameters.template.outputSuffixes.map { suffix in
@@ -101,14 +101,14 @@ struct PipeRun {
 
         let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment,
                                      workingDirectory: parameters.workingDirectory,
-                                     stdout: scratch.stdoutPath, stderr: scratch.stderrPath)
+                                     stdout: "/dev/null", stderr: scratch.stderrPath)
         let ending = child.wait(timeout: timeout, isCancelled: { context.isCancelled })
         let program = try parameters.template.program
         func fail(_ what: String) -> ManifestEntry {
             entry.command = command
             entry.stderr = StderrTail.read(scratch.stderrPath)
             let last = entry.stderr?.split(separator: "\n").last.map { ": \($0)" } ?? ""
-            entry.error = "\(input.uri): \(program) \(what)\(last)"
+            entry.error = ManifestEntry.errorLine(input: input.uri, message: "\(program) \(what)\(last)")
             return entry
         }
         switch ending {
@@ -125,7 +125,7 @@ struct PipeRun {
             return fail("was killed by signal \(signal) (\(String(cString: strsignal(signal))))")
         case .timedOut(let seconds, let signal):
             entry.signal = Int(signal)
-            return fail("ran past \(PipeSettings.timeoutKey) (\(Self.format(seconds))) and was killed")
+            return fail("ran past \(PipeKeys.timeout.name) (\(Self.format(seconds))) and was killed")
         }
 
         let files = names.map { (name: $0, path: scratch.outputPath($0)) }

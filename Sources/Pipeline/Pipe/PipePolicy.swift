@@ -100,6 +100,6 @@ public struct PipePolicy: Sendable, Equatable {
     }
 
     private static func list(_ value: String?) -> [String]? {
-        value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        value.map(ValueParsers.list)
     }
 }

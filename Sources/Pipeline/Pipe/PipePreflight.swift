@@ -14,7 +14,10 @@ enum PipePreflight {
             return
         }
         let problems = executors.compactMap { executor in
-            problem(program, on: executor).map { "executor \(executor.id) on \(executor.host): \($0)" }
+            problem(program, on: executor).map { problem in
+                let name = executor.id.contains(executor.host) ? executor.id : "\(executor.id) on \(executor.host)"
+                return "executor \(name): \(problem)"
+            }
         }
         if !problems.isEmpty { throw PipeError.preflight(problems) }
     }

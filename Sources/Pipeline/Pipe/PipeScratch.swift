@@ -2,7 +2,7 @@ import Foundation
 import Storage
 
 /// One input's scratch directory: the staged input, the outputs before their commit, and the
-/// program's stdout and stderr. Removed when the input is done, whatever happened.
+/// program's stderr (its stdout goes to /dev/null). Removed when the input is done, whatever happened.
 struct PipeScratch {
     let directory: URL
 
@@ -24,7 +24,6 @@ struct PipeScratch {
         for directory in live.withLock({ $0 }) { try? FileManager.default.removeItem(at: directory) }
     }
 
-    var stdoutPath: String { directory.appendingPathComponent("stdout").path }
     var stderrPath: String { directory.appendingPathComponent("stderr").path }
 
     /// Where the program writes the output committed as `name`: its own file name, so a

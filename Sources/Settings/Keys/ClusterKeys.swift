@@ -29,17 +29,29 @@ public enum ClusterKeys {
     public static let maxConnections = Declare.int(
         "sextant.network.maxConnections", .cluster, .local, default: 1024,
         doc: "connections the master accepts at once")
+    public static let maxConnectionsPerAddress = Declare.int(
+        "sextant.network.maxConnectionsPerAddress", .cluster, .local, default: 64,
+        doc: "connections one remote address may hold at the master at once")
+    public static let idleTimeout = Declare.duration(
+        "sextant.network.idleTimeout", .cluster, .local, default: 300, shown: "`5min`",
+        doc: "silence after which the master closes a client's connection (a client waiting on a job is not idle)")
+    public static let allowedRoots = Declare.list(
+        "sextant.executor.allowedRoots", .cluster, .process, shown: "none (everywhere, with a warning)",
+        doc: "comma-separated directories and `s3://bucket/prefix`es that executors read and write, and under "
+            + "which the master's driver writes manifests; `..` and symbolic links are resolved first")
     public static let handshakeTimeout = Declare.duration(
         "sextant.network.handshakeTimeout", .cluster, .local, default: 10, shown: "`10s`",
-        doc: "time a new connection has to say hello and authenticate")
+        doc: "time a new connection has to say hello and authenticate (its frames are capped at 4 KiB until then)")
     public static let secretFile = Declare.optionalString(
         "sextant.authenticate.secretFile", .cluster, .local,
-        doc: "file holding the cluster's shared secret (preferred; or the `SEXTANT_AUTH_SECRET` environment variable)")
+        doc: "file holding the cluster's secret (16+ bytes), or a role's credential from `sextant credential` "
+            + "(or the `SEXTANT_AUTH_SECRET` environment variable); required when the master listens beyond loopback")
     public static let secret = Declare.optionalString(
         "sextant.authenticate.secret", .cluster, .local, secret: true,
-        doc: "the shared secret itself (visible in `ps` if passed with `--conf`: prefer the file or the variable)")
+        doc: "refused: a secret on a command line shows in `ps`; use `sextant.authenticate.secretFile` or `SEXTANT_AUTH_SECRET`")
 
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
-        networkTimeout, maxFrameBytes, maxConnections, handshakeTimeout, secretFile, secret)
+        networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
+        handshakeTimeout, secretFile, secret)
 }

@@ -11,6 +11,17 @@ public enum MonitorKeys {
     public static let uiPort = Declare.int(
         "sextant.ui.port", .monitoring, .local, default: 8080, in: 0...65535,
         doc: "the UI's port; `0` picks a free one (logged); `run --ui-port`")
+    public static let uiTokenFile = Declare.optionalString(
+        "sextant.ui.tokenFile", .monitoring, .local, shown: "none (`$SEXTANT_UI_TOKEN`)",
+        doc: "file holding the UI's token (16+ characters), required when `sextant.ui.host` is beyond loopback; "
+            + "browsers open `URL?token=TOKEN` once (a cookie keeps it), scrapers send `Authorization: Bearer TOKEN`")
+    public static let uiAllowedHosts = Declare.list(
+        "sextant.ui.allowedHosts", .monitoring, .local,
+        doc: "host names the UI answers to besides IP addresses, `localhost` and this machine's name "
+            + "(other `Host` headers get 421: DNS rebinding)")
+    public static let uiMaxConnections = Declare.int(
+        "sextant.ui.maxConnections", .monitoring, .local, default: 128,
+        doc: "connections the UI serves at once; each has 15 s to send its request and be answered")
     public static let eventLogEnabled = Declare.bool(
         "sextant.eventLog.enabled", .monitoring, .local, default: false,
         doc: "write one JSON-lines event log per job")
@@ -18,7 +29,8 @@ public enum MonitorKeys {
         "sextant.eventLog.dir", .monitoring, .local, shown: "`~/.sextant/events`",
         doc: "where event logs go; a master reads them at start to show past jobs")
 
-    public static let all = declarations(uiEnabled, uiHost, uiPort, eventLogEnabled, eventLogDirectory)
+    public static let all = declarations(uiEnabled, uiHost, uiPort, uiTokenFile, uiAllowedHosts, uiMaxConnections,
+                                         eventLogEnabled, eventLogDirectory)
 }
 
 /// Named datasets (read by the CLI's input resolver and `datasets` commands).

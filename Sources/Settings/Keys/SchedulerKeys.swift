@@ -45,6 +45,9 @@ public enum SchedulerKeys {
         if text.trimmingCharacters(in: .whitespaces) == "*" { return .some(nil) }
         return ValueParsers.int(text).flatMap { $0 >= 1 ? .some($0) : nil }
     }
+    public static let maxStageAttempts = Declare.int(
+        "sextant.stage.maxConsecutiveAttempts", .scheduler, .job, default: 4,
+        doc: "attempts of one stage of a job with shuffles that may fail for lack of map outputs (a reducer could not fetch them: executor lost, file gone) before the job fails; each retry first recomputes only the missing map outputs")
     public static let logLevel = Declare.key(
         "sextant.log.level", .string, .scheduler, .local, default: "info", shown: "`info`",
         expected: "trace, debug, info, notice, warning or error",
@@ -56,5 +59,5 @@ public enum SchedulerKeys {
     public static let all = declarations(
         master, maxFailures, failFast, speculation, speculationQuantile, speculationMultiplier,
         speculationMinRuntime, speculationInterval, excludeOnFailure, excludeThreshold, excludeTimeout,
-        localityWait, localSlots, logLevel)
+        localityWait, localSlots, logLevel, maxStageAttempts)
 }

@@ -4,7 +4,7 @@ import Foundation
 /// A job's endpoint and region travel with its tasks; credentials never do.
 public enum StorageKeys {
     public static let s3Endpoint = Declare.optionalString(
-        "sextant.s3.endpoint", .storage, .job,
+        "sextant.s3.endpoint", .storage, .process,
         shown: "`$AWS_ENDPOINT_URL_S3`, `$AWS_ENDPOINT_URL`, else `https://s3.<region>.amazonaws.com`",
         doc: "service URL (http or https)")
     public static let s3Region = Declare.optionalString(
@@ -24,13 +24,13 @@ public enum StorageKeys {
         "sextant.s3.sessionToken", .storage, .job, secret: true,
         doc: "session token of temporary credentials")
     public static let s3Profile = Declare.optionalString(
-        "sextant.s3.profile", .storage, .job, shown: "`$AWS_PROFILE`, `default`",
+        "sextant.s3.profile", .storage, .process, shown: "`$AWS_PROFILE`, `default`",
         doc: "profile in the credentials file")
     public static let s3InstanceProfile = Declare.bool(
-        "sextant.s3.instanceProfile", .storage, .job, default: false,
+        "sextant.s3.instanceProfile", .storage, .process, default: false,
         doc: "last in the chain: the EC2 instance role's credentials from IMDSv2 (off unless asked, so nothing calls the metadata address by surprise); remote stores are rebuilt every 10 minutes so rotated credentials are picked up")
     public static let s3MetadataEndpoint = Declare.string(
-        "sextant.s3.metadataEndpoint", .storage, .job, default: "http://169.254.169.254",
+        "sextant.s3.metadataEndpoint", .storage, .process, default: "http://169.254.169.254",
         doc: "the instance metadata service")
     public static let s3MultipartThreshold = Declare.size(
         "sextant.s3.multipartThreshold", .storage, .job, default: 64 << 20, in: 1...Int64.max, shown: "`64m`",

@@ -94,8 +94,7 @@ struct DatasetsCommand: ParsableCommand {
                 Console.error("\(name) is synthetic: use `sextant datasets generate \(name)`")
                 throw ExitCode(ExitStatus.unusable)
             }
-            let listPath = path.hasPrefix("/") ? path
-                : URL(fileURLWithPath: common.file).deletingLastPathComponent().appendingPathComponent(path).path
+            let listPath = DatasetCatalog.listPath(path, catalogFile: common.file)
             let files: [RemoteFile]
             let fetcher: DatasetFetcher
             do {

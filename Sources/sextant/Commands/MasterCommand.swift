@@ -10,7 +10,7 @@ struct MasterCommand: ParsableCommand {
         commandName: "master",
         abstract: "Run the cluster master: executors register with it, clients submit jobs to it.")
 
-    @Option(help: "Address to listen on (default 0.0.0.0; conf sextant.master.host).")
+    @Option(help: "Address to listen on (default 0.0.0.0, which needs a secret; conf sextant.master.host).")
     var host: String?
     @Option(help: "Port to listen on (default 7077; conf sextant.master.port).")
     var port: Int?
@@ -44,9 +44,15 @@ struct MasterCommand: ParsableCommand {
         let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
                                   jobHandler: PipelineJobHandler(configuration: c, monitor: monitor))
         host.attach(server)
-        try server.start()
+        do {
+            try server.start()
+        } catch let error as ClusterError {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        AccessWarning.warnIfUnrestricted(c.values, process: "master")
         Console.info("sextant master listening on \(settings.host):\(server.port ?? settings.port), build \(ClusterConfiguration.buildID)"
-                     + (settings.network.secret == nil ? " (no authentication: set SEXTANT_AUTH_SECRET)" : " (authentication on)"))
+                     + (settings.network.secret == nil ? " (no authentication: loopback only)" : " (authentication on)"))
         let web = monitorSettings.uiEnabled ? JobMonitoring.serve(monitor) : nil
         let stop = InterruptHandler(message: "sextant master: stopping") {
             web?.stop()
@@ -89,7 +95,8 @@ struct ExecutorCommand: ParsableCommand {
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
         let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
-                                    handler: TaskRunner(registry: registry))
+                                    handler: HostPinnedTaskHandler(TaskRunner(registry: registry), host: c.values))
+        AccessWarning.warnIfUnrestricted(c.values, process: "executor")
         daemon.start()
         Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
         // Stopping drops the master's connection first (no result goes out for a killed program), then

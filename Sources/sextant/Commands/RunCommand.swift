@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Extraction
 import Foundation
 import Pipeline
 
@@ -18,17 +19,31 @@ struct RunCommand: ParsableCommand {
         """)
 
     @Argument(help: "Input images: files, directories, globs, @lists, s3:// prefixes, dataset names.")
-    var inputs: [String]
+    var inputs: [String] = []
     @OptionGroup var output: OutputOptions
     @OptionGroup(title: "Extraction") var extraction: ExtractionOptions
     @OptionGroup(title: "Configuration") var conf: ConfOptions
     @OptionGroup(title: "Job") var job: JobOptionsGroup
     @OptionGroup(title: "Web UI (local mode)") var ui: UIOptions
+    @OptionGroup(title: "Reproducing a job") var reproduction: ReproduceOptions
+
+    func validate() throws {
+        if reproduction.reproduce == nil, inputs.isEmpty { throw ValidationError("give at least one INPUT (or --reproduce MANIFEST)") }
+        if reproduction.reproduce != nil, !inputs.isEmpty || output.format != .fits || !output.hdu.isEmpty
+            || (try? extraction.parameters()) != ExtractionParameters() {
+            throw ValidationError("--reproduce takes its inputs and parameters from the manifest: give only --out and job options")
+        }
+    }
 
     func run() throws {
         let configuration = try conf.configuration(flags: job.flagSettings)
         Console.bootstrapLogging(level: configuration["sextant.log.level"])
         let master = try configuration.value(of: SchedulerKeys.master)
+        if let manifest = reproduction.reproduce {
+            try ReproduceRun.run(manifest: manifest, allowNewer: reproduction.allowNewer, output: output.out,
+                                 master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
+            return
+        }
         let spec: JobSpec
         do {
             spec = try job.makeSpec(inputs: inputs, output: output, extraction: extraction, configuration: configuration)
@@ -99,7 +114,7 @@ struct JobOptionsGroup: ParsableArguments {
         var pipeJob: PipeJob?
         if let pipe {
             pipeJob = PipeJob(template: try PipeTemplate(command: pipe, shell: pipeShell),
-                              workingDirectory: PipeSettings.workingDirectory(configuration))
+                              workingDirectory: try PipeSettings.workingDirectory(configuration))
             _ = try PipeSettings(configuration)  // a bad timeout or variable fails here, not in every task
         } else if pipeShell {
             throw ValidationError("--pipe-shell needs --pipe")

@@ -6,7 +6,7 @@ import Pipeline
 /// Flags for every extraction parameter. Precedence: defaults (Python sep's), then a
 /// SExtractor .sex file, then these flags.
 struct ExtractionOptions: ParsableArguments {
-    @Option(name: .customLong("sex-config"), help: "Read DETECT_THRESH, DETECT_MINAREA, FILTER(_NAME), DEBLEND_*, CLEAN(_PARAM), BACK_SIZE, BACK_FILTERSIZE, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN from a SExtractor .sex file.")
+    @Option(name: .customLong("sex-config"), help: "Read DETECT_THRESH, DETECT_MINAREA, FILTER(_NAME), DEBLEND_*, CLEAN(_PARAM), BACK_SIZE, BACK_FILTERSIZE, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN, MAG_ZEROPOINT and PARAMETERS_NAME (the columns) from a SExtractor .sex file.")
     var sexConfig: String?
 
     @Option(help: "Detection threshold: in units of the noise (relative, default 1.5) or in counts with --absolute-threshold.")
@@ -41,6 +41,12 @@ struct ExtractionOptions: ParsableArguments {
     var gain: Double?
     @Option(help: "Sub-pixel sampling for aperture sums (default 5; 0 = exact).")
     var subpix: Int?
+    @Option(name: .customLong("param"), help: "A SExtractor .param file naming the catalog columns (overrides PARAMETERS_NAME).")
+    var paramFile: String?
+    @Option(help: "Catalog columns, comma separated, in SExtractor's names and sizes, e.g. NUMBER,X_IMAGE,Y_IMAGE,FLUX_APER(2) (overrides --param). Only what they need is measured.")
+    var columns: String?
+    @Option(help: "MAG_ZEROPOINT: magnitudes are this minus 2.5 log10(flux) (default 0).")
+    var zeropoint: Double?
 
     /// The parameters these flags describe.
     func parameters() throws -> ExtractionParameters {
@@ -49,7 +55,11 @@ struct ExtractionOptions: ParsableArguments {
             let config = try SExtractorConfiguration.load(contentsOf: URL(fileURLWithPath: sexConfig))
             for warning in config.warnings { FileHandle.standardError.write(Data("sextant: \(sexConfig): \(warning)\n".utf8)) }
             p = config.parameters
+            if let columns = config.columns { p.columns = columns }
         }
+        if let paramFile { p.columns = try ColumnSelection.load(paramFile: URL(fileURLWithPath: paramFile)) }
+        if let columns { p.columns = try ColumnSelection(list: columns) }
+        if let zeropoint { p.magnitudeZeroPoint = zeropoint }
         if let threshold { p.threshold = threshold }
         if absoluteThreshold { p.thresholdKind = .absolute }
         if let noise {
@@ -113,7 +123,7 @@ struct ExtractionOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Where catalogs go: a directory or s3://bucket/prefix.")
     var out: String
-    @Option(help: "Catalog format: fits (binary table, default) or csv.")
+    @Option(help: "Catalog format: fits (binary table, default), ldac (FITS_LDAC for SCAMP and PSFEx) or csv.")
     var format: CatalogFormat = .fits
     @Option(help: "Image HDU: a number (0 = primary) or an EXTNAME; default: the primary, or the first image extension when the primary is empty.")
     var hdu: String = ""

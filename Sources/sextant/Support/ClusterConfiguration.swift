@@ -21,9 +21,5 @@ enum ClusterConfiguration {
 
     /// Names this exact binary: the version plus a hash of the executable, so a node running
     /// another build is refused at the handshake instead of misreading tasks.
-    static let buildID: String = {
-        let hash = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/self/exe"), options: .alwaysMapped))
-            .map { Digest.sha256($0).hexString.prefix(16) } ?? "unknown"
-        return "sextant-\(SextantVersion.string)-\(hash)"
-    }()
+    static var buildID: String { BuildIdentity.id }
 }

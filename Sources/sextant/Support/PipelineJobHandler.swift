@@ -1,6 +1,7 @@
 import Cluster
 import Engine
 import Foundation
+import Logging
 import Monitor
 import Pipeline
 
@@ -10,6 +11,7 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     let configuration: Configuration
     /// Hears every job's events when the master serves a UI or keeps event logs.
     let monitor: Monitor?
+    private let logger = Logger(label: "sextant.master")
 
     init(configuration: Configuration, monitor: Monitor? = nil) {
         self.configuration = configuration
@@ -17,8 +19,11 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     }
 
     func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
-        let driver = try ExtractionDriver.forSubmission(payload: job.payload, jobID: job.id, resumed: job.resumed,
-                                                        masterSettings: configuration.values)
+        let (driver, ignored) = try ExtractionDriver.forSubmission(payload: job.payload, jobID: job.id,
+                                                                   resumed: job.resumed, masterSettings: configuration.values)
+        if !ignored.isEmpty {
+            logger.warning("job \(job.id): ignored settings only the master's own conf may set: \(ignored.joined(separator: ", "))")
+        }
         let encoder = JSONEncoder()
         driver.onEntry = { entry in
             if let data = try? encoder.encode(entry) { context.progress(data) }
@@ -41,3 +46,32 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
 
 /// The engine's TaskRunner already has the executor daemon's TaskHandler shape.
 extension TaskRunner: TaskHandler {}
+
+/// An executor's tasks run with this executor's own host settings (HostSettings.pin): a job
+/// cannot point its S3 credentials elsewhere or widen sextant.executor.allowedRoots.
+final class HostPinnedTaskHandler: TaskHandler, @unchecked Sendable {
+    private let wrapped: TaskHandler
+    private let host: [String: String]
+
+    init(_ wrapped: TaskHandler, host: [String: String]) {
+        self.wrapped = wrapped
+        self.host = host
+    }
+
+    func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult {
+        var spec = spec
+        spec.settings = HostSettings.pin(spec.settings, host: host)
+        return wrapped.run(spec, executor: executor)
+    }
+
+    func cancel(_ id: TaskAttemptID) { wrapped.cancel(id) }
+}
+
+enum AccessWarning {
+    /// Said once at start when sextant.executor.allowedRoots leaves everything open.
+    static func warnIfUnrestricted(_ conf: [String: String], process: String) {
+        guard !AllowedRoots(settings: conf).isRestricted else { return }
+        Console.info("sextant \(process): warning: \(AllowedRoots.key) is not set: jobs may read and write "
+                     + "anything this process can")
+    }
+}

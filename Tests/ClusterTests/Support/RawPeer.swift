@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,9 +9,18 @@ import Glibc
 final class RawPeer {
     private let fd: Int32
 
-    init(port: Int) throws {
+    /// Connects to `host:port` (127.0.0.1 by default), from `source` when given (any 127.x address is loopback).
+    init(port: Int, host: String = "127.0.0.1", source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = Self.loopback(port: 0)
+            local.sin_addr.s_addr = inet_addr(source)
+            _ = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
         var address = Self.loopback(port: port)
+        address.sin_addr.s_addr = inet_addr(host)
         let status = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -82,7 +92,7 @@ final class RawPeer {
     }
 
     /// A frame as the spec describes it: length, "SXTN", version, type, body.
-    static func frame(type: UInt8, version: UInt16 = 1, body: [UInt8]) -> [UInt8] {
+    static func frame(type: UInt8, version: UInt16 = 2, body: [UInt8]) -> [UInt8] {
         let length = UInt32(7 + body.count)
         return withUnsafeBytes(of: length.bigEndian, Array.init) + Array("SXTN".utf8)
             + withUnsafeBytes(of: version.bigEndian, Array.init) + [type] + body
@@ -102,10 +112,11 @@ final class RawListener {
     private let fd: Int32
     let port: Int
 
-    init() {
+    init(host: String = "127.0.0.1") {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var address = RawPeer.loopback(port: 0)
+        address.sin_addr.s_addr = inet_addr(host)
         _ = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -121,4 +132,49 @@ final class RawListener {
     deinit { close(fd) }
 
     func accept() -> RawPeer { RawPeer(fd: Glibc.accept(fd, nil, nil)) }
+}
+
+/// The spec's view of an authenticated connection, computed without the Cluster module:
+/// the role's key from the secret, the session keys from both nonces, and a MAC after every frame.
+struct RawSession {
+    let sendKey: [UInt8]
+    let receiveKey: [UInt8]
+    private(set) var sent: UInt64 = 0
+    private(set) var received: UInt64 = 0
+
+    static func roleKey(secret: String, role: String) -> [UInt8] {
+        Digest.hmacSHA256(key: Array(secret.utf8), data: Array("sextant-credential-v1\n\(role)\n".utf8))
+    }
+
+    /// As a peer (client or executor) that sent `clientNonce` after the master's `serverNonce`.
+    init(roleKey: [UInt8], serverNonce: Data, clientNonce: Data) {
+        let session = Digest.hmacSHA256(key: roleKey, data: Data("sextant-session-v1".utf8) + serverNonce + clientNonce)
+        sendKey = Digest.hmacSHA256(key: session, data: Array("to-master".utf8))
+        receiveKey = Digest.hmacSHA256(key: session, data: Array("to-peer".utf8))
+    }
+
+    /// `frame` (length prefix first, as `RawPeer.frame` makes it) with its MAC appended and the length fixed.
+    mutating func seal(_ frame: [UInt8]) -> [UInt8] {
+        let body = Array(frame.dropFirst(4))
+        let tag = Self.tag(key: sendKey, sequence: sent, body: body)
+        sent += 1
+        let length = UInt32(body.count + tag.count)
+        return withUnsafeBytes(of: length.bigEndian, Array.init) + body + tag
+    }
+
+    /// The frame the master sent, if its MAC is right for the next sequence number; the body without it.
+    mutating func open(_ frame: (version: UInt16, type: UInt8, body: [UInt8])) -> [UInt8]? {
+        guard frame.body.count >= 32 else { return nil }
+        let body = Array(frame.body.dropLast(32))
+        let header = Array("SXTN".utf8) + withUnsafeBytes(of: frame.version.bigEndian, Array.init) + [frame.type]
+        guard Array(frame.body.suffix(32)) == Self.tag(key: receiveKey, sequence: received, body: header + body) else {
+            return nil
+        }
+        received += 1
+        return body
+    }
+
+    static func tag(key: [UInt8], sequence: UInt64, body: [UInt8]) -> [UInt8] {
+        Digest.hmacSHA256(key: key, data: withUnsafeBytes(of: sequence.bigEndian, Array.init) + body)
+    }
 }

@@ -2,9 +2,15 @@
 
 Imported by python_peer.py in the driver and in every worker process (Pool, Dask, PySpark).
 """
+import os
+
 import numpy as np
 import sep
 from astropy.io import fits
+
+
+# SEXTANT_BENCH_RECIPE=apertures: positions + FLUX_APER only (scripts/bench/columns).
+APERTURES_ONLY = os.environ.get("SEXTANT_BENCH_RECIPE") == "apertures"
 
 
 def extract(path):
@@ -19,6 +25,8 @@ def extract(path):
         return 0
     x, y, a, b, theta = (objects[k] for k in ("x", "y", "a", "b", "theta"))
     sep.sum_circle(sub, x, y, 3.0, err=rms, subpix=5)
+    if APERTURES_ONLY:
+        return int(len(objects))
     kron, _ = sep.kron_radius(sub, x, y, a, b, theta, 6.0)
     auto, _, _ = sep.sum_ellipse(sub, x, y, a, b, theta, 2.5 * kron, err=rms, subpix=1)
     small = kron * np.sqrt(a * b) < 3.5

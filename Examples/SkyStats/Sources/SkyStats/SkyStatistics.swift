@@ -13,6 +13,8 @@ struct SkyStatistics: Codable {
     var skyNoise: Double
     /// Pixels more than `threshold` noise above the sky: a crude count of source pixels.
     var brightPixels: Int
+    /// Where it was measured (`local`, or the executor's id on a cluster).
+    var executor: String
 }
 
 /// Reads a frame stored as text (one row of whitespace-separated numbers per line)
@@ -68,7 +70,8 @@ struct MeasureSky: MapOperator {
                              minimum: pixels.min()!, maximum: pixels.max()!,
                              mean: pixels.reduce(0, +) / Double(pixels.count),
                              skyLevel: level, skyNoise: noise,
-                             brightPixels: pixels.filter { $0 > level + parameters.threshold * noise }.count)
+                             brightPixels: pixels.filter { $0 > level + parameters.threshold * noise }.count,
+                             executor: context.executor)
     }
 
     private func meanAndDeviation(_ values: [Double]) -> (Double, Double) {

@@ -1,0 +1,21 @@
+import Foundation
+
+extension ExecutorRegistration {
+    /// More cores than any machine has would make the scheduler send one executor every task.
+    static let maxCores = 1024
+    static let maxHostBytes = 253
+    static let maxLocalPaths = 64
+
+    /// What an executor may claim, whatever it sent: cores capped, a printable host name of
+    /// DNS length, a bounded list of local paths. Identity comes from the connection, not the body.
+    func sanitized() -> ExecutorRegistration {
+        func printable(_ text: String, limit: Int) -> String {
+            String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f })
+                .prefix(limit))
+        }
+        let host = printable(host, limit: Self.maxHostBytes)
+        return ExecutorRegistration(host: host.isEmpty ? "unnamed" : host,
+                                    cores: min(cores, Self.maxCores),
+                                    localPaths: localPaths.prefix(Self.maxLocalPaths).map { printable($0, limit: 4096) })
+    }
+}
