@@ -24,6 +24,8 @@ public struct EngineSettings: Sendable, Equatable {
     public var failFast = SchedulerKeys.failFast.defaultValue
     /// Task slots of the local backend; nil means one per core.
     public var localSlots = SchedulerKeys.localSlots.defaultValue
+    /// local[N] runs its tasks in worker processes, so a native crash loses only its worker.
+    public var localIsolation = SchedulerKeys.localIsolation.defaultValue
     /// How long an input on one executor's own disk waits for that executor before another
     /// may take it (delay scheduling). Short, as Kira found: a long wait idles other executors.
     public var localityWait = SchedulerKeys.localityWait.defaultValue
@@ -45,6 +47,7 @@ public struct EngineSettings: Sendable, Equatable {
         failFast = try configuration.value(of: SchedulerKeys.failFast)
         localityWait = try configuration.value(of: SchedulerKeys.localityWait)
         localSlots = try configuration.value(of: SchedulerKeys.localSlots)
+        localIsolation = try configuration.value(of: SchedulerKeys.localIsolation)
         maxStageAttempts = try configuration.value(of: SchedulerKeys.maxStageAttempts)
     }
 }

@@ -252,7 +252,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             let job = attempt.job
             job.noteStopped(partition: attempt.partition, on: id)
             guard job.endStatus == nil else { continue }
-            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled)
+            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled, reason: reason)
             notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
                                                      duration: self.seconds(since: attempt.launched),
                                                      attempt.cancelled ? .cancelled : .lost(reason: reason))) }

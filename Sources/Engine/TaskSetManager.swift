@@ -151,13 +151,14 @@ final class TaskSetManager {
     /// and is failed instead: its task is likely what kills executors (a native crash), and running
     /// it again and again would take every executor down in turn.
     @discardableResult
-    func attemptEnded(partition: Int, lost: Bool) -> Bool {
+    func attemptEnded(partition: Int, lost: Bool, reason: String? = nil) -> Bool {
         partitions[partition].running -= 1
         if lost { partitions[partition].lost += 1 }
         guard !partitions[partition].status.isFinished else { return false }
         if lost, partitions[partition].lost >= maxLostAttempts, partitions[partition].running == 0 {
             partitions[partition].failures.append(
-                "lost with its executor \(partitions[partition].lost) times (the task may be crashing it)")
+                "lost with its executor \(partitions[partition].lost) times (the task may be crashing it)"
+                + (reason.map { "; last: \($0)" } ?? ""))
             partitions[partition].status = .failed
             finishedCount += 1
             return true

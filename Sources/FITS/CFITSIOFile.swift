@@ -11,16 +11,17 @@ final class CFITSIOFile {
     /// the inflated copy.
     private(set) var memory: MemoryCells?
     private var isClosed = false
-    /// The length of a file read from memory. CFITSIO's memory driver reads past the end of a
-    /// short buffer without an error, so readers check sizes against it themselves.
-    let memoryLength: Int?
+    /// The length of the bytes CFITSIO reads: a buffer, or a plain file on disk (nil for a file
+    /// CFITSIO decompressed itself). CFITSIO's memory driver reads past the end of a short buffer
+    /// without an error, and a header may claim any size, so readers check sizes against it first.
+    let length: Int?
 
     init(pointer: UnsafeMutablePointer<fitsfile>, name: String, memory: MemoryCells? = nil,
-         memoryLength: Int? = nil) {
+         length: Int? = nil) {
         self.pointer = pointer
         self.name = name
         self.memory = memory
-        self.memoryLength = memoryLength
+        self.length = length
     }
 
     deinit { close() }
@@ -42,9 +43,20 @@ final class CFITSIOFile {
         return status
     }
 
-    /// Opens a file on disk read-only, taking the path literally.
-    static func open(path: String) throws -> CFITSIOFile {
+    /// Opens a file on disk read-only, taking the path literally. A gzip'd file is inflated by
+    /// `Gunzip` within `limits` (CFITSIO's own driver would grow its buffer without bound).
+    static func open(path: String, limits: InputLimits = .standard) throws -> CFITSIOFile {
         let signature = try FileSignature.check(path: path)
+        if signature == .gzip {
+            let compressed: Data
+            do {
+                compressed = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            } catch {
+                throw FITSError(file: path, reason: .unreadable(error.localizedDescription))
+            }
+            // The inflated copy is ours, so the mapping may go once the handle is open.
+            return try compressed.withUnsafeBytes { try open(bytes: $0, name: path, limits: limits) }
+        }
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
         ffdkopn(&pointer, path, READONLY, &status)
@@ -55,16 +67,17 @@ final class CFITSIOFile {
         guard status == 0, let pointer else {
             throw CFITSIOFile.openError(status, name: path)
         }
-        return CFITSIOFile(pointer: pointer, name: path)
+        let size = signature == .fits ? (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil : nil
+        return CFITSIOFile(pointer: pointer, name: path, length: size)
     }
 
     /// Opens the bytes of a FITS file (gzip'd or not). CFITSIO only reads `bytes`, which must
     /// outlive the handle; a gzip'd buffer is first inflated into memory we own.
-    static func open(bytes: UnsafeRawBufferPointer, name: String) throws -> CFITSIOFile {
+    static func open(bytes: UnsafeRawBufferPointer, name: String, limits: InputLimits = .standard) throws -> CFITSIOFile {
         let signature = try FileSignature.check(bytes: bytes, name: name)
         let memory: MemoryCells
         if signature == .gzip {
-            let (inflated, size) = try Gunzip.inflate(bytes, name: name)
+            let (inflated, size) = try Gunzip.inflate(bytes, name: name, limit: limits.maxInflatedBytes)
             memory = MemoryCells(address: inflated, size: size, ownsBuffer: true)
         } else {
             memory = MemoryCells(address: UnsafeMutableRawPointer(mutating: bytes.baseAddress),
@@ -77,7 +90,7 @@ final class CFITSIOFile {
             memory.release()
             throw CFITSIOFile.openError(status, name: name)
         }
-        return CFITSIOFile(pointer: pointer, name: name, memory: memory, memoryLength: memory.size.pointee)
+        return CFITSIOFile(pointer: pointer, name: name, memory: memory, length: memory.size.pointee)
     }
 
     private static func openError(_ status: Int32, name: String) -> FITSError {

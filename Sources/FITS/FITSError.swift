@@ -15,6 +15,8 @@ public struct FITSError: Error, CustomStringConvertible, Equatable, Sendable {
         case zeroSizedImage(hdu: Int, axes: [Int])
         case notTwoDimensional(hdu: Int, axes: [Int])
         case invalidInput(String)
+        /// A size in the header is beyond a limit (`InputLimits`) or overflows.
+        case tooLarge(String)
         /// Any other CFITSIO failure: what we were doing, its status code and its message.
         case cfitsio(action: String, status: Int32, message: String)
     }
@@ -60,6 +62,8 @@ public struct FITSError: Error, CustomStringConvertible, Equatable, Sendable {
             return "HDU \(hdu) is not a 2-D image: NAXIS = \(axes.count) (size \(Self.shape(axes)))"
         case .invalidInput(let why):
             return why
+        case .tooLarge(let why):
+            return "too large: \(why)"
         case .cfitsio(let action, let status, let message):
             return "\(action) failed: \(message) (CFITSIO status \(status))"
         }

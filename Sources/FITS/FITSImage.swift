@@ -53,34 +53,37 @@ public struct FITSImage: Sendable {
 
     /// Reads an image from a FITS file on disk. Gzip'd (`.fits.gz`) and tile-compressed
     /// (`.fz`) files read too. The path is taken literally (no CFITSIO `[ext]` filename syntax).
-    public init(contentsOfFile path: String, hdu: HDUSelection = .automatic) throws {
+    /// A header whose sizes exceed `limits` or the file fails before any pixel buffer is made.
+    public init(contentsOfFile path: String, hdu: HDUSelection = .automatic, limits: InputLimits = .standard) throws {
         self = try CFITSIOLock.run {
-            let file = try CFITSIOFile.open(path: path)
+            let file = try CFITSIOFile.open(path: path, limits: limits)
             defer { file.close() }
-            return try ImageReader(file: file).read(hdu)
+            return try ImageReader(file: file, limits: limits).read(hdu)
         }
     }
 
     /// Reads an image from the bytes of a FITS file (plain or gzip'd, or tile-compressed),
     /// without a temporary file. `name` names the buffer in errors.
-    public init(data: Data, name: String = "<memory>", hdu: HDUSelection = .automatic) throws {
+    public init(data: Data, name: String = "<memory>", hdu: HDUSelection = .automatic,
+                limits: InputLimits = .standard) throws {
         self = try data.withUnsafeBytes { bytes in
-            try Self.read(bytes, name: name, hdu: hdu)
+            try Self.read(bytes, name: name, hdu: hdu, limits: limits)
         }
     }
 
-    public init(bytes: [UInt8], name: String = "<memory>", hdu: HDUSelection = .automatic) throws {
+    public init(bytes: [UInt8], name: String = "<memory>", hdu: HDUSelection = .automatic,
+                limits: InputLimits = .standard) throws {
         self = try bytes.withUnsafeBytes { buffer in
-            try Self.read(buffer, name: name, hdu: hdu)
+            try Self.read(buffer, name: name, hdu: hdu, limits: limits)
         }
     }
 
     private static func read(_ bytes: UnsafeRawBufferPointer, name: String,
-                             hdu: HDUSelection) throws -> FITSImage {
+                             hdu: HDUSelection, limits: InputLimits) throws -> FITSImage {
         try CFITSIOLock.run {
-            let file = try CFITSIOFile.open(bytes: bytes, name: name)
+            let file = try CFITSIOFile.open(bytes: bytes, name: name, limits: limits)
             defer { file.close() }
-            return try ImageReader(file: file).read(hdu)
+            return try ImageReader(file: file, limits: limits).read(hdu)
         }
     }
 }

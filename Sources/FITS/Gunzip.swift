@@ -38,7 +38,9 @@ enum Gunzip {
     /// The buffer is sized from the gzip trailer (ISIZE, the length mod 2^32) and never grown:
     /// given a realloc function, CFITSIO keeps growing its buffer for a stream that was cut short,
     /// so a truncated buffer must fail instead. (Files over 4 GB inflated are not supported here.)
-    static func inflate(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (UnsafeMutableRawPointer, Int) {
+    /// A trailer claiming more than `limit` bytes fails before anything is allocated.
+    static func inflate(_ bytes: UnsafeRawBufferPointer, name: String,
+                        limit: Int = InputLimits.standard.maxInflatedBytes) throws -> (UnsafeMutableRawPointer, Int) {
         guard let uncompress else {
             throw FITSError(file: name, reason: .unreadable(
                 "it is gzip'd and this CFITSIO cannot inflate memory buffers; gunzip it first"))
@@ -49,6 +51,10 @@ enum Gunzip {
         let expected = (0..<4).reduce(0) { $0 | Int(bytes[trailer + $1]) << (8 * $1) }
         // Deflate never expands more than ~1032:1, so a larger ISIZE is not a real trailer.
         guard expected <= bytes.count * 1100 else { throw damaged }
+        guard expected <= limit else {
+            throw FITSError(file: name, reason: .tooLarge(
+                "it inflates to \(expected) bytes, more than sextant.input.maxInflatedBytes = \(limit)"))
+        }
         var capacity = expected + 2880
         guard var buffer = malloc(capacity)?.assumingMemoryBound(to: CChar.self) as UnsafeMutablePointer<CChar>? else {
             throw FITSError(file: name, reason: .unreadable("out of memory inflating \(expected) bytes"))
@@ -64,5 +70,19 @@ enum Gunzip {
             throw damaged
         }
         return (UnsafeMutableRawPointer(buffer), fileSize)
+    }
+
+    /// Whether `source` inflates completely into at most `capacity` bytes of `buffer`, which is
+    /// never grown (CFITSIO grows its own tile buffer without bound on a damaged gzip tile).
+    /// Nil when this CFITSIO cannot inflate memory buffers.
+    static func inflates(_ source: UnsafeMutablePointer<CChar>, count: Int,
+                         into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Bool? {
+        guard let uncompress else { return nil }
+        var output: UnsafeMutablePointer<CChar>? = buffer
+        var size = capacity
+        var produced = 0
+        var status: Int32 = 0
+        _ = uncompress(source, count, &output, &size, nil, &produced, &status)
+        return status == 0 && output == buffer
     }
 }

@@ -4,15 +4,19 @@ import Foundation
 /// Chooses the HDU asked for and reads it as a Float32 image with its bad-pixel mask.
 struct ImageReader {
     let file: CFITSIOFile
+    var limits: InputLimits = .standard
 
     private var name: String { file.name }
 
     func read(_ selection: HDUSelection) throws -> FITSImage {
         let hdu = try move(to: selection)
         let axes = try checkedImageAxes(hdu: hdu)
+        // Every size is checked before the first buffer is made (HeaderLimits.swift).
+        let count = try checkedPixelCount(axes, hdu: hdu)
         try checkDataIsPresent(hdu: hdu)
+        try checkCompressedTiles(hdu: hdu)
         let header = try readHeader()
-        let (pixels, mask) = try readPixels(count: axes[0] * axes[1], hdu: hdu)
+        let (pixels, mask) = try readPixels(count: count, hdu: hdu)
         return FITSImage(width: axes[0], height: axes[1], pixels: pixels, mask: mask,
                          header: header, hdu: hdu, extname: header.string("EXTNAME"),
                          bitpix: try bitpix())
@@ -85,7 +89,7 @@ struct ImageReader {
 
     // MARK: The image's shape
 
-    private func hduType() throws -> Int32 {
+    func hduType() throws -> Int32 {
         var type: Int32 = 0
         try file.call("reading the HDU type") { ffghdt(file.pointer, &type, &$0) }
         return type
@@ -121,35 +125,6 @@ struct ImageReader {
             throw FITSError(file: name, reason: .notTwoDimensional(hdu: hdu, axes: axes))
         }
         return axes
-    }
-
-    /// For a file in memory: the HDU's data must lie within the buffer.
-    private func checkDataIsPresent(hdu: Int) throws {
-        guard let length = file.memoryLength else { return }
-        var headerStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
-        try file.call("locating the data") { ffghadll(file.pointer, &headerStart, &dataStart, &dataEnd, &$0) }
-        let needed = Int(dataStart) + (try rawDataSize())
-        if needed > length {
-            throw FITSError(file: name, reason: .truncated(
-                "HDU \(hdu) needs \(needed) bytes but the file has only \(length)"))
-        }
-    }
-
-    /// The size of the data unit without its padding, from the stored header (for a compressed
-    /// image, the table that holds it): |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x ... x NAXISn).
-    private func rawDataSize() throws -> Int {
-        func key(_ keyword: String, default value: Int64? = nil) throws -> Int {
-            var number: Int64 = 0
-            var status: Int32 = 0
-            ffgkyjj(file.pointer, keyword, &number, nil, &status)
-            if status == CFITSIOStatus.keywordNotFound, let value { return Int(value) }
-            try check(status, reading: "reading \(keyword)", hdu: nil)
-            return Int(number)
-        }
-        let naxis = try key("NAXIS")
-        guard naxis > 0 else { return 0 }
-        let product = try (1...naxis).reduce(1) { $0 * (try key("NAXIS\($1)")) }
-        return abs(try key("BITPIX")) / 8 * (try key("GCOUNT", default: 1)) * (try key("PCOUNT", default: 0) + product)
     }
 
     // MARK: Header and pixels
@@ -188,7 +163,7 @@ struct ImageReader {
     }
 
     /// Turns a failed status into the error a user understands.
-    private func check(_ status: Int32, reading action: String, hdu: Int?) throws {
+    func check(_ status: Int32, reading action: String, hdu: Int?) throws {
         guard status > 0 else { return }
         let text = CFITSIOStatus.text(status)
         switch status {

@@ -171,13 +171,17 @@ final class FrameProtectionTests: XCTestCase {
         XCTAssertTrue(fixture.waitForExecutors(1))
         var (rogue, session) = try authenticated("executor", source: "127.0.0.3")
         rogue.write(session.seal(try FrameCorpus.frame(.register(ExecutorRegistration(
-            host: "rogue\u{1b}[31m", cores: 1_000_000, localPaths: [])))))
+            host: "rogue\u{1b}[31m", cores: 1_000_000, localPaths: [],
+            attributes: Dictionary(uniqueKeysWithValues: (0..<100).map { ("k\($0)", "v\u{7}\($0)") }))))))
         XCTAssertEqual(rogue.readFrame().flatMap { session.open($0) }.map { _ in true }, true)
         XCTAssertTrue(fixture.waitForExecutors(2))
         let rogueInfo = try XCTUnwrap(fixture.master.executors.first { $0.id != legitimate.executorID })
         XCTAssertEqual(rogueInfo.cores, ExecutorRegistration.maxCores, "claimed cores are capped")
         XCTAssertEqual(rogueInfo.host, "rogue[31m", "control characters are dropped from the host name")
         XCTAssertTrue(fixture.logs.contains("executor claims 1000000 cores; counting 1024"))
+        // Declared attributes (what --pipe may run there) survive, bounded and printable.
+        XCTAssertEqual(rogueInfo.attributes?.count, ExecutorRegistration.maxAttributes)
+        XCTAssertEqual(rogueInfo.attributes?["k0"], "v0")
 
         // The legitimate executor runs task 0; the rogue answers for it first, naming the legitimate executor.
         let task = TaskSpec(id: TaskAttemptID(jobID: "job", partition: 0, attempt: 0), inputs: ["input-0"], steps: [])

@@ -408,7 +408,8 @@ final class ChaosTests: XCTestCase {
                                     logTo: dir.appendingPathComponent("run.log"))
         var peak = 0
         while job.isRunning {
-            peak = max(peak, Self.peakResidentBytes(of: job.processIdentifier))
+            // The driver and its worker processes together (local mode isolates tasks in workers).
+            peak = max(peak, Self.peakResidentBytes(of: job.processIdentifier), Self.treeResidentBytes(of: job.processIdentifier))
             usleep(20_000)
         }
         figures.jobs += 1
@@ -429,6 +430,16 @@ final class ChaosTests: XCTestCase {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+
+    /// VmRSS of a process and all its descendants now.
+    static func treeResidentBytes(of pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        let own = (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+        let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return own + children.reduce(0) { $0 + treeResidentBytes(of: $1) }
     }
 
     // MARK: Helpers

@@ -228,8 +228,10 @@ extension S3JobTests {
 
         let cluster = ClusterHarness(directory: dir)
         self.cluster = cluster
-        try cluster.startMaster(environment: server.environment)
-        try cluster.startExecutor("e1", environment: server.environment.merging(["TMPDIR": scratch.path]) { _, new in new },
+        // The endpoint is each daemon's own setting: a job cannot point their credentials elsewhere.
+        let daemons = server.environment.merging(["AWS_ENDPOINT_URL_S3": server.endpoint]) { _, new in new }
+        try cluster.startMaster(environment: daemons)
+        try cluster.startExecutor("e1", environment: daemons.merging(["TMPDIR": scratch.path]) { _, new in new },
                                   extraConf: ["sextant.pipe.allowedCommands=source-extractor"])
         try cluster.waitForExecutors(1)
         var environment = cluster.environment

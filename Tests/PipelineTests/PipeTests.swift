@@ -216,6 +216,33 @@ final class PipeOperatorTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("b.two").path))
     }
 
+    func testWhatSextantOpensForTheProgramStaysUnderTheExecutorsRoots() throws {
+        let marker = directory.appendingPathComponent("ran")
+        let files = try inputs(["a.fits"])
+        func entries(output: String, workDir: String, roots: String) throws -> [ManifestEntry] {
+            let op = try PipeOperator(parameters: PipeParameters(
+                output: output, template: try PipeTemplate(command: "touch \(marker.path) {output:.cat}"),
+                workingDirectory: workDir))
+            let context = TaskContext(attemptID: TaskAttemptID(jobID: "j", partition: 0, attempt: 0), executor: "e",
+                                      settings: [AllowedRoots.key: roots])
+            return try op.apply(files, context: context)
+        }
+        let out = directory.appendingPathComponent("out").path
+        let inside = directory.path
+        let outsideOutput = try entries(output: "/var/tmp/elsewhere", workDir: inside, roots: inside)
+        XCTAssertEqual(outsideOutput.map(\.outcome), [.failed])
+        XCTAssertTrue(outsideOutput[0].error?.contains("the output is outside sextant.executor.allowedRoots") == true)
+        XCTAssertEqual(outsideOutput[0].catalog, "a.cat")
+        let outsideWorkDir = try entries(output: out, workDir: "/", roots: inside)
+        XCTAssertTrue(outsideWorkDir[0].error?.contains("the --pipe working directory is outside") == true,
+                      outsideWorkDir[0].error ?? "")
+        let outsideInput = try entries(output: out, workDir: out, roots: out)
+        XCTAssertTrue(outsideInput[0].error?.contains("the input is outside") == true, outsideInput[0].error ?? "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path), "no program ran for a refused input")
+        XCTAssertEqual(try entries(output: out, workDir: inside, roots: inside).map(\.outcome), [.committed])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker.path))
+    }
+
     func testAnEmptyPartitionStartsNoProgram() throws {
         let marker = directory.appendingPathComponent("ran")
         let op = try PipeOperator(parameters: PipeParameters(

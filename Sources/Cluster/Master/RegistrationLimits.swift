@@ -5,9 +5,10 @@ extension ExecutorRegistration {
     static let maxCores = 1024
     static let maxHostBytes = 253
     static let maxLocalPaths = 64
+    static let maxAttributes = 64
 
     /// What an executor may claim, whatever it sent: cores capped, a printable host name of
-    /// DNS length, a bounded list of local paths. Identity comes from the connection, not the body.
+    /// DNS length, bounded lists of local paths and attributes. Identity comes from the connection, not the body.
     func sanitized() -> ExecutorRegistration {
         func printable(_ text: String, limit: Int) -> String {
             String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f })
@@ -16,6 +17,11 @@ extension ExecutorRegistration {
         let host = printable(host, limit: Self.maxHostBytes)
         return ExecutorRegistration(host: host.isEmpty ? "unnamed" : host,
                                     cores: min(cores, Self.maxCores),
-                                    localPaths: localPaths.prefix(Self.maxLocalPaths).map { printable($0, limit: 4096) })
+                                    localPaths: localPaths.prefix(Self.maxLocalPaths).map { printable($0, limit: 4096) },
+                                    attributes: attributes.map { attributes in
+                                        Dictionary(attributes.sorted { $0.key < $1.key }.prefix(Self.maxAttributes).map {
+                                            (printable($0.key, limit: 256), printable($0.value, limit: 4096))
+                                        }, uniquingKeysWith: { first, _ in first })
+                                    })
     }
 }

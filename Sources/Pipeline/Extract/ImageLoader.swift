@@ -23,6 +23,8 @@ enum ImageLoader {
 
         private let backing: Backing
         let uri: String
+        /// `sextant.input.maxPixels` and `maxInflatedBytes`, checked before any pixel buffer.
+        var limits = InputLimits.standard
         /// The object's ETag, when the store gave one with its bytes.
         private var etag: String?
 
@@ -36,11 +38,11 @@ enum ImageLoader {
 
         func image(_ hdu: HDUSelection) throws -> FITSImage {
             switch backing {
-            case .path(let path): return try FITSImage(contentsOfFile: path, hdu: hdu)
-            case .memory(let data): return try FITSImage(data: data, name: uri, hdu: hdu)
-            case .fetched(.memory(let data)): return try FITSImage(data: data, name: uri, hdu: hdu)
+            case .path(let path): return try FITSImage(contentsOfFile: path, hdu: hdu, limits: limits)
+            case .memory(let data): return try FITSImage(data: data, name: uri, hdu: hdu, limits: limits)
+            case .fetched(.memory(let data)): return try FITSImage(data: data, name: uri, hdu: hdu, limits: limits)
             case .fetched(.spooled(let file)), .fetched(.localFile(let file)):
-                return try FITSImage(contentsOfFile: file.path, hdu: hdu)
+                return try FITSImage(contentsOfFile: file.path, hdu: hdu, limits: limits)
             }
         }
 
@@ -69,6 +71,12 @@ enum ImageLoader {
     }
 
     static func open(_ input: InputFile, stores: StoreCache, settings: [String: String]) throws -> OpenedInput {
+        let opened = try fetch(input, stores: stores, settings: settings)
+        opened.limits = try InputLimitSettings.limits(from: settings)
+        return opened
+    }
+
+    private static func fetch(_ input: InputFile, stores: StoreCache, settings: [String: String]) throws -> OpenedInput {
         let uri = input.uri
         guard uri.contains("://"), !uri.hasPrefix("file://") else {
             let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri

@@ -9,7 +9,7 @@ import Foundation
 /// `sextant.executor.largeImageSlots` (default 2) large images at a time per process;
 /// `sextant.executor.largeImageBytes` (default 64m) is what counts as large: the image's
 /// pixels as float32 (width x height x 4), read from the FITS header before the image is.
-/// Both are process-wide, like SEP's pixel stack: the process's own conf sets them (a job's
+/// Both are process-wide (and shared by a local run's worker processes, `LargeImageLocks`), like SEP's pixel stack: the process's own conf sets them (a job's
 /// tasks never carry them to another process).
 final class LargeImageGate: @unchecked Sendable {
     static let shared = LargeImageGate()
@@ -40,6 +40,7 @@ final class LargeImageGate: @unchecked Sendable {
     func run<T>(pixelBytes: Int, _ body: () throws -> T) rethrows -> T {
         condition.lock()
         let large = pixelBytes >= threshold
+        let processSlots = slots
         if large {
             while inUse >= slots { condition.wait() }
             inUse += 1
@@ -51,6 +52,7 @@ final class LargeImageGate: @unchecked Sendable {
                 condition.lock(); inUse -= 1; condition.signal(); condition.unlock()
             }
         }
-        return try body()
+        // Across the worker processes of a local run too, when it shares its slots.
+        return large ? try LargeImageLocks.withSlot(slots: processSlots, body) : try body()
     }
 }

@@ -16,9 +16,11 @@ public struct InputFile: Codable, Hashable, Sendable {
     }
 
     /// `relativePath` without its image suffix (`ccd3/f.fits.gz` -> `ccd3/f`): what output names build on.
+    private static let suffixesLongestFirst = InputListing.imageSuffixes.sorted { $0.count > $1.count }
+
     public static func stem(of relativePath: String) -> String {
         let lower = relativePath.lowercased()
-        for suffix in InputListing.imageSuffixes.sorted(by: { $0.count > $1.count }) where lower.hasSuffix(suffix) {
+        for suffix in suffixesLongestFirst where lower.hasSuffix(suffix) {
             return String(relativePath.dropLast(suffix.count))
         }
         return relativePath
@@ -33,6 +35,7 @@ public enum InputError: Error, CustomStringConvertible, Equatable {
     case datasetNotMaterialized(String, directory: String)
     case duplicateName(String, first: String, second: String)
     case unreadable(String, reason: String)
+    case unsafeName(String, reason: String)
 
     public var description: String {
         switch self {
@@ -47,9 +50,11 @@ public enum InputError: Error, CustomStringConvertible, Equatable {
         case .datasetNotMaterialized(let name, let directory):
             return "dataset \(name): not generated or fetched yet (expected in \(directory)); run `sextant datasets generate \(name)` or `sextant datasets fetch \(name)`"
         case .duplicateName(let name, let first, let second):
-            return "\(first) and \(second) would both write the catalog \(name); pass them from different directories or rename one"
+            return "\(first) and \(second) would both write the catalog \(name) (names are compared without the image suffix and ignoring case); pass them from different directories or rename one"
         case .unreadable(let path, let reason):
             return "\(path): \(reason)"
+        case .unsafeName(let path, let reason):
+            return "\(path): refused: \(reason)"
         }
     }
 }

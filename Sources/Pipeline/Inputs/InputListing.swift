@@ -30,13 +30,7 @@ public struct InputListing {
     public func expand(_ arguments: [String]) throws -> [InputFile] {
         var files: [InputFile] = []
         for argument in arguments { files += try expand(argument) }
-        var seen: [String: String] = [:]
-        seen.reserveCapacity(files.count)
-        for file in files {
-            if let first = seen.updateValue(file.uri, forKey: file.relativePath), first != file.uri {
-                throw InputError.duplicateName(file.relativePath, first: first, second: file.uri)
-            }
-        }
+        try InputNames.validate(files)
         // The same file named twice is processed once.
         var unique = Set<String>()
         return files.filter { unique.insert($0.uri).inserted }

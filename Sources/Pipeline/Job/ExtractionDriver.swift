@@ -56,13 +56,14 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
+        // A submitted job's inputs come from a client: their names are checked here too.
+        try InputNames.validate(spec.inputs)
         // A master writes the manifest (and reads it with --resume) on the submitter's behalf.
         try AllowedRoots(settings: spec.settings).check(spec.parameters.output, purpose: "the output is")
         // The driver's own store may use this process's secrets; tasks get the shareable settings.
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
-        _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let existing = try committedCatalogs(in: output)
         var entries: [Int: ManifestEntry] = [:]
@@ -76,7 +77,6 @@ public final class ExtractionDriver: @unchecked Sendable {
                                                attempts: 0, rows: earlier?.rows, bytes: sizes.reduce(0, +),
                                                sha256: earlier?.sha256, executor: earlier?.executor,
                                                outputs: names.count > 1 ? names : nil)
-                entries[index]?.provenance = earlier?.provenance
                 onEntry?(entries[index]!)
             } else {
                 pending.append(index)
@@ -122,10 +122,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
             input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0,
             error: ManifestEntry.errorLine(input: spec.inputs[$0].uri, message: "not run: the job stopped")) }
-        let manifest = try ManifestEntry.encodeLines(ordered)
-        try output.put(Self.manifestName, data: manifest)
-        try output.put(JobProvenance.fileName, data: try JobProvenance(
-            spec: spec, entries: ordered, manifest: manifest, started: started, finished: Date()).encoded())
+        try output.put(Self.manifestName, data: try ManifestEntry.encodeLines(ordered))
         let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
         return report
@@ -173,7 +170,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 do {
                     let records = try RecordValidation.entries(partition.records,
                                                                inputs: positions.map { inputs[indices[$0]] },
-                                                               outputNames: spec.outputNames(for:))
+                                                               outputNames: spec.outputNames)
                     for (position, var entry) in zip(positions, records) {
                         entry.attempts = partition.attempts
                         entries[indices[position]] = entry

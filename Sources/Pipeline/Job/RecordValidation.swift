@@ -35,11 +35,13 @@ enum RecordValidation {
 
     static func check(_ entry: ManifestEntry, input: InputFile, outputs: [String]) throws {
         guard entry.input == input.uri else { throw Invalid(reason: "a record for \(entry.input.prefix(200)) in place of \(input.uri)") }
-        guard let catalog = outputs.first, entry.catalog == catalog else {
-            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(outputs.first ?? "none")")
+        let catalog = outputs.first ?? ""
+        guard entry.catalog == catalog else {
+            throw Invalid(reason: "\(input.uri): catalog \(entry.catalog?.prefix(200) ?? "none") instead of \(catalog)")
         }
-        guard (entry.outputs ?? [catalog]) == outputs else {
-            throw Invalid(reason: "\(input.uri): outputs other than \(outputs.joined(separator: ", ").prefix(400))")
+        // A pipe's outputs are the names the driver expects, or not listed (a refused input).
+        guard entry.outputs == nil || entry.outputs == outputs else {
+            throw Invalid(reason: "\(input.uri): outputs other than \(outputs.joined(separator: ", "))")
         }
         guard entry.outcome == .committed || entry.outcome == .failed else {
             throw Invalid(reason: "\(input.uri): outcome \(entry.outcome.rawValue) from an executor")
@@ -68,6 +70,8 @@ extension ManifestEntry {
         entry.seconds = seconds.map { $0.isFinite ? min(max($0, 0), RecordValidation.maxSeconds) : 0 }
         entry.error = error.map { String($0.prefix(RecordValidation.maxErrorCharacters)) }
         entry.executor = executor.map { String($0.prefix(300)) }
+        entry.command = command.map { String($0.prefix(RecordValidation.maxErrorCharacters)) }
+        entry.stderr = stderr.map { String($0.prefix(StderrTail.maxBytes)) }
         return entry
     }
 }

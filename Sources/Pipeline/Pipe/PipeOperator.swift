@@ -55,12 +55,22 @@ public struct PipeOperator: PartitionOperator {
                                             workingDirectory: parameters.workingDirectory)
         try policy.check(environment: settings.environment)
         let environment = ProcessInfo.processInfo.environment.merging(settings.environment) { _, job in job }
+        // What Sextant opens for the program stays under the executor's roots (the program
+        // itself can reach whatever the executor's user can: the allow-list is what limits it).
+        let roots = AllowedRoots(settings: context.settings)
+        let catalog = { (input: InputFile) in parameters.template.outputNames(for: input.relativePath).first }
+        if let refused = roots.refusal(parameters.output, purpose: "the output is", inputs: inputs,
+                                       catalog: catalog, context: context)
+            ?? roots.refusal(parameters.workingDirectory, purpose: "the --pipe working directory is",
+                             inputs: inputs, catalog: catalog, context: context) {
+            return refused
+        }
         let output = try StoreCache.shared.store(for: parameters.output, settings: context.settings)
         let run = PipeRun(parameters: parameters, executable: executable, environment: environment,
                           timeout: settings.timeout, output: output, context: context)
         return try inputs.map { input in
             try context.checkCancellation()
-            return try run.process(input)
+            return try roots.refusal(input, catalog: catalog(input), context: context) ?? run.process(input)
         }
     }
 }

@@ -7,21 +7,29 @@ struct PipeScratch {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory
+        let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("sextant-pipe-\(UUID().uuidString.prefix(12).lowercased())")
-        for sub in ["in", "out"] {
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent(sub),
-                                                    withIntermediateDirectories: true)
+        // Made under the lock `removeAll` takes, so none appears after it (the process is leaving).
+        try Self.live.withLock { live in
+            guard !live.closed else { throw PipeError.spawnFailed(program: "--pipe", reason: "the process is stopping") }
+            for sub in ["in", "out"] {
+                try FileManager.default.createDirectory(at: directory.appendingPathComponent(sub),
+                                                        withIntermediateDirectories: true)
+            }
+            live.members.insert(directory)
         }
-        Self.live.withLock { _ = $0.insert(directory) }
+        self.directory = directory
     }
 
     /// Scratch directories in use, so a process leaving at once can remove them.
-    private static let live = LockedSet()
+    private static let live = LiveScratch()
 
-    /// Removes every scratch directory still in use (the process is exiting at once).
+    /// Removes every scratch directory still in use, and makes no more (the process is exiting).
     static func removeAll() {
-        for directory in live.withLock({ $0 }) { try? FileManager.default.removeItem(at: directory) }
+        live.withLock { live in
+            live.closed = true
+            for directory in live.members { try? FileManager.default.removeItem(at: directory) }
+        }
     }
 
     var stderrPath: String { directory.appendingPathComponent("stderr").path }
@@ -60,16 +68,21 @@ struct PipeScratch {
 
     func remove() {
         try? FileManager.default.removeItem(at: directory)
-        Self.live.withLock { _ = $0.remove(directory) }
+        Self.live.withLock { _ = $0.members.remove(directory) }
     }
 }
 
-final class LockedSet: @unchecked Sendable {
+/// The scratch directories in use, and whether the process has stopped making them.
+final class LiveScratch: @unchecked Sendable {
+    struct State {
+        var members: Set<URL> = []
+        var closed = false
+    }
     private let lock = NSLock()
-    private var members: Set<URL> = []
+    private var state = State()
 
-    func withLock<T>(_ body: (inout Set<URL>) -> T) -> T {
+    func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
-        return body(&members)
+        return try body(&state)
     }
 }

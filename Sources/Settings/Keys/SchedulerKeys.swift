@@ -45,6 +45,9 @@ public enum SchedulerKeys {
         if text.trimmingCharacters(in: .whitespaces) == "*" { return .some(nil) }
         return ValueParsers.int(text).flatMap { $0 >= 1 ? .some($0) : nil }
     }
+    public static let localIsolation = Declare.bool(
+        "sextant.local.isolation", .scheduler, .local, default: true,
+        doc: "local mode runs its tasks in worker processes (`sextant worker`, one slot each, over pipes), so a native crash in SEP or CFITSIO loses only that input's worker; `false` runs them on threads of the `run` process")
     public static let maxStageAttempts = Declare.int(
         "sextant.stage.maxConsecutiveAttempts", .scheduler, .job, default: 4,
         doc: "attempts of one stage of a job with shuffles that may fail for lack of map outputs (a reducer could not fetch them: executor lost, file gone) before the job fails; each retry first recomputes only the missing map outputs")
@@ -59,5 +62,5 @@ public enum SchedulerKeys {
     public static let all = declarations(
         master, maxFailures, failFast, speculation, speculationQuantile, speculationMultiplier,
         speculationMinRuntime, speculationInterval, excludeOnFailure, excludeThreshold, excludeTimeout,
-        localityWait, localSlots, logLevel, maxStageAttempts)
+        localityWait, localSlots, localIsolation, logLevel, maxStageAttempts)
 }

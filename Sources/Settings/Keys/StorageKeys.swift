@@ -62,9 +62,18 @@ public enum StorageKeys {
     public static let spoolThreshold = Declare.size(
         "sextant.input.spoolThreshold", .storage, .job, default: 512 << 20, shown: "`512m`",
         doc: "objects larger than this are spooled to a temporary file before reading")
+    public static let maxPixels = Declare.size(
+        "sextant.input.maxPixels", .storage, .job, default: 1 << 28, in: 1...Int64.max, shown: "`256m` (2^28)",
+        doc: "pixels one image (and one compression tile) may have, checked against the header before any allocation; a larger image fails alone")
+    public static let maxInflatedBytes = Declare.key(
+        "sextant.input.maxInflatedBytes", .size, .storage, .job, default: Int64?.none,
+        shown: "8 x `maxPixels` + `64m`", expected: "a size like 512k, 64m or 2g",
+        doc: "bytes a gzip'd input may inflate to (in memory); a gzip bomb stops there") { text -> Int64?? in
+        ValueParsers.size(text).flatMap { $0 > 0 ? .some($0) : nil }
+    }
 
     public static let all = declarations(
         s3Endpoint, s3Region, s3PathStyle, s3AccessKey, s3SecretKey, s3SessionToken, s3Profile, s3InstanceProfile,
         s3MetadataEndpoint, s3MultipartThreshold, s3PartSize, s3UploadConcurrency, s3MaxRetries, s3RetryBaseDelay,
-        s3RetryMaxDelay, s3Timeout, s3ListPageSize, listPageSize, spoolThreshold)
+        s3RetryMaxDelay, s3Timeout, s3ListPageSize, listPageSize, spoolThreshold, maxPixels, maxInflatedBytes)
 }

@@ -13,11 +13,18 @@ enum LocalRun {
         let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
             ?? ProcessInfo.processInfo.activeProcessorCount
         engineSettings.localSlots = slots
-        let registry = OperatorRegistry()
-        ExtractionDriver.registerOperators(in: registry)
         // On your own machine a pipe may run anything you could, unless your conf restricts it.
         PipePolicy.current = .local(configuration.values)
-        let backend = LocalBackend(registry: registry, slots: slots)
+        let isolation: LocalIsolation
+        do {
+            isolation = try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
+                                           configuration: configuration)
+        } catch {
+            Console.error("cannot start the local workers: \(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
+        defer { isolation.finish() }
+        let backend = isolation.backend
 
         let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
         let progress = ProgressReporter(total: spec.inputs.count, logEvery: logEvery)
@@ -58,6 +65,43 @@ enum LocalRun {
         switch report.status {
         case .succeeded: return
         case .completedWithFailures, .stopped: throw ExitCode(ExitStatus.someFailed)
+        }
+    }
+}
+
+/// The backend of a local run: worker processes (crash isolation, the default) or threads of
+/// this process (`sextant.local.isolation=false`).
+final class LocalIsolation {
+    let backend: ExecutorBackend
+    private let workers: WorkerProcessBackend?
+    private let locks: URL?
+
+    init(slots: Int, isolated: Bool, configuration: Configuration) throws {
+        guard isolated else {
+            let registry = OperatorRegistry()
+            ExtractionDriver.registerOperators(in: registry)
+            CrashingExtractOperator.registerIfRequested(in: registry)
+            backend = LocalBackend(registry: registry, slots: slots)
+            workers = nil
+            locks = nil
+            return
+        }
+        let locks = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-slots-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let workers = try WorkerProcessBackend(slots: slots, launcher: LocalWorkers.launcher(configuration: configuration.values,
+                                                                                           largeImageLocks: locks))
+        self.workers = workers
+        self.locks = locks
+        backend = workers
+    }
+
+    /// Stops the workers (if the driver has not) and says how many died on the way.
+    func finish() {
+        backend.stop()
+        if let locks { try? FileManager.default.removeItem(at: locks) }
+        if let deaths = workers?.deaths, deaths > 0 {
+            Console.info("sextant: \(deaths) worker process\(deaths == 1 ? "" : "es") died during the job (their inputs were retried, then reported failed)")
         }
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+
+/// What a local run's driver sends its worker processes (see WorkerProcessBackend).
+public enum WorkerRequest: Codable, Sendable {
+    /// First, once: the driver's own configuration, for what a process sets from its conf (the
+    /// pipe policy, SEP's and the large-image gate's limits). A pipe keeps it off command lines.
+    case configure([String: String])
+    case run(TaskSpec, executor: ExecutorID)
+    case cancel(TaskAttemptID)
+}
+
+/// What a worker sends back: once ready (configured), then one result per task.
+public enum WorkerReply: Codable, Sendable {
+    case ready
+    case finished(TaskResult)
+}
+
+/// Length-prefixed frames over a pipe: a 4-byte big-endian length, then that many bytes of JSON.
+/// Blocking reads and writes on a file descriptor; one writer at a time (callers lock).
+struct PipeFrames {
+    /// A frame claiming more is garbage (a worker that went wrong): the reader stops.
+    static let maxFrameBytes = 1 << 30
+
+    let descriptor: Int32
+
+    /// Waits up to `timeout` seconds for something to read (or end of file); false on timeout.
+    func waitReadable(timeout: TimeInterval) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            let ready = poll(&entry, 1, left)
+            if ready > 0 { return true }
+            if ready == 0 || errno != EINTR { return false }
+        }
+    }
+
+    /// The next frame, or nil at end of file, on a read error or on a bad length.
+    func read() -> Data? {
+        guard let prefix = readExactly(4) else { return nil }
+        let length = prefix.reduce(0) { $0 << 8 | Int($1) }
+        guard length <= Self.maxFrameBytes else { return nil }
+        return readExactly(length)
+    }
+
+    /// False when the other end is gone (EPIPE; SIGPIPE must be ignored).
+    @discardableResult
+    func write(_ body: Data) -> Bool {
+        let length = UInt32(body.count)
+        var frame = Data([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)])
+        frame.append(body)
+        return frame.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { return false }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    private func readExactly(_ count: Int) -> Data? {
+        var data = Data(count: count)
+        let complete = data.withUnsafeMutableBytes { buffer -> Bool in
+            var offset = 0
+            while offset < count {
+                let got = Foundation.read(descriptor, buffer.baseAddress! + offset, count - offset)
+                if got < 0, errno == EINTR { continue }
+                guard got > 0 else { return false }
+                offset += got
+            }
+            return true
+        }
+        return complete ? data : nil
+    }
+}
+
+/// The worker's side: runs the tasks its driver sends on standard input and answers on the
+/// standard output it was started with. Anything else the process prints goes to standard
+/// error, so a stray print cannot corrupt a frame.
+public enum WorkerLoop {
+    /// Serves until standard input closes (the driver is done or gone), then exits.
+    /// `configure` applies the driver's configuration; if it throws, the worker exits.
+    public static func serve(runner: TaskRunner, configure: ([String: String]) throws -> Void) -> Never {
+        // Ctrl-C reaches the whole process group: the driver stops cleanly and closes our input.
+        signal(SIGINT, SIG_IGN)
+        let results = dup(STDOUT_FILENO)
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+        let output = PipeFrames(descriptor: results)
+        let input = PipeFrames(descriptor: STDIN_FILENO)
+        let lock = NSLock()
+        let tasks = DispatchQueue(label: "sextant.worker.tasks", qos: .userInitiated, attributes: .concurrent)
+        while let frame = input.read() {
+            guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: frame) else { break }
+            switch request {
+            case .configure(let settings):
+                do {
+                    try configure(settings)
+                } catch {
+                    FileHandle.standardError.write(Data("sextant worker: \(error)\n".utf8))
+                    exit(2)
+                }
+                if let body = try? JSONEncoder().encode(WorkerReply.ready) {
+                    lock.lock(); output.write(body); lock.unlock()
+                }
+            case .run(let spec, let executor):
+                tasks.async {
+                    let result = runner.run(spec, executor: executor)
+                    guard let body = try? JSONEncoder().encode(WorkerReply.finished(result)) else { return }
+                    lock.lock(); defer { lock.unlock() }
+                    output.write(body)
+                }
+            case .cancel(let id):
+                runner.cancel(id)
+            }
+        }
+        exit(0)
+    }
+}

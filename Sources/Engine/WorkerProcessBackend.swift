@@ -1,0 +1,275 @@
+import Foundation
+import Logging
+
+/// local[N] with crash isolation: N worker processes of one slot each, fed over pipes (no
+/// listener, nothing to authenticate). A native crash in a task (SIGSEGV in a C library, an
+/// abort) takes down only its worker: the scheduler hears an executor loss, retries the task up
+/// to `sextant.task.maxFailures` times and then reports it failed, and a fresh worker takes the
+/// dead one's place. One slot per worker means an innocent task never shares a process with a
+/// crashing one, so its attempts are never spent by another's crash.
+public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
+    /// How to start a worker: a program that calls `WorkerLoop.serve` (`sextant worker`).
+    public struct Launcher: Sendable {
+        public var executable: URL
+        public var arguments: [String]
+        public var environment: [String: String]
+        /// Sent to each worker first (`WorkerRequest.configure`).
+        public var settings: [String: String]
+
+        public init(executable: URL, arguments: [String], environment: [String: String], settings: [String: String] = [:]) {
+            self.executable = executable
+            self.arguments = arguments
+            self.environment = environment
+            self.settings = settings
+        }
+    }
+
+    public let slots: Int
+    private let launcher: Launcher
+    private let logger: Logger
+    private let lock = NSLock()
+    private var events: BackendEvents?
+    private var workers: [ExecutorID: Worker] = [:]
+    private var spawned = 0
+    private var died = 0
+    private var stopped = false
+
+    /// Starts the `slots` workers now, so a worker that cannot start is an error before the job.
+    public init(slots: Int, launcher: Launcher, logger: Logger = Logger(label: "sextant.engine.workers")) throws {
+        self.slots = max(1, slots)
+        self.launcher = launcher
+        self.logger = logger
+        // A write to a dead worker's pipe must fail with EPIPE, not kill the driver.
+        signal(SIGPIPE, SIG_IGN)
+        // Started together, then each waits to say it is ready: start-up costs one worker's, not N.
+        let started = try (0..<self.slots).map { _ in try launchWorker() }
+        do {
+            for worker in started { try worker.awaitReady(timeout: Self.startTimeout) }
+        } catch {
+            for worker in started { worker.kill() }
+            throw error
+        }
+        for worker in started { serve(worker) }
+    }
+
+    /// How long a new worker has to start and apply the configuration.
+    static let startTimeout: TimeInterval = 60
+
+    /// Worker processes that died while serving (crashed or were killed), not counting stop().
+    public var deaths: Int {
+        lock.lock(); defer { lock.unlock() }
+        return died
+    }
+
+    public func start(events: BackendEvents) {
+        lock.lock()
+        self.events = events
+        let infos = workers.values.map(\.info).sorted { $0.id < $1.id }
+        lock.unlock()
+        for info in infos { events.executorAdded(info) }
+    }
+
+    public func launch(_ task: TaskSpec, on executor: ExecutorID) {
+        send(.run(task, executor: executor), to: executor)
+    }
+
+    public func cancel(_ id: TaskAttemptID, on executor: ExecutorID) {
+        send(.cancel(id), to: executor)
+    }
+
+    /// Closes every worker's input (it exits when it has read all), killing those that linger.
+    public func stop() {
+        lock.lock()
+        stopped = true
+        events = nil
+        let all = Array(workers.values)
+        workers = [:]
+        lock.unlock()
+        for worker in all { worker.closeInput() }
+        let deadline = Date(timeIntervalSinceNow: 2)
+        for worker in all {
+            while worker.process.isRunning && Date() < deadline { usleep(5_000) }
+            if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
+        }
+    }
+
+    // MARK: Workers
+
+    private func send(_ request: WorkerRequest, to executor: ExecutorID) {
+        lock.lock()
+        let worker = workers[executor]
+        lock.unlock()
+        // A worker that is gone has its loss on the way; the scheduler reschedules its tasks.
+        guard let worker, let body = try? JSONEncoder().encode(request) else { return }
+        worker.send(body)
+    }
+
+    /// Starts a worker process and sends it the configuration; it is not serving yet.
+    private func launchWorker() throws -> Worker {
+        lock.lock()
+        spawned += 1
+        let id: ExecutorID = "worker-\(spawned)"
+        lock.unlock()
+        let worker = try Worker(id: id, launcher: launcher)
+        if let body = try? JSONEncoder().encode(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
+        return worker
+    }
+
+    /// Makes a ready worker one the scheduler may use, and starts reading its results.
+    private func serve(_ worker: Worker) {
+        lock.lock()
+        workers[worker.id] = worker
+        lock.unlock()
+        let thread = Thread { [weak self] in self?.readResults(of: worker) }
+        thread.name = "sextant-\(worker.id)-results"
+        thread.start()
+    }
+
+    /// Delivers the worker's results until its output ends, then reports it lost and replaces it.
+    private func readResults(of worker: Worker) {
+        let frames = PipeFrames(descriptor: worker.output)
+        while let frame = frames.read() {
+            guard case .finished(var result)? = try? JSONDecoder().decode(WorkerReply.self, from: frame) else {
+                logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
+                break
+            }
+            result.executor = worker.id
+            lock.lock()
+            let events = workers[worker.id] == nil ? nil : self.events
+            lock.unlock()
+            events?.taskFinished(result)
+        }
+        if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
+        worker.process.waitUntilExit()
+        worker.closeAll()
+        lock.lock()
+        let serving = workers.removeValue(forKey: worker.id) != nil && !stopped
+        if serving { died += 1 }
+        let events = serving ? self.events : nil
+        lock.unlock()
+        guard serving else { return }
+        let reason = "worker process \(worker.process.processIdentifier) \(worker.exitDescription)"
+        logger.warning("\(worker.id) lost: \(reason)")
+        events?.executorLost(worker.id, reason: reason)
+        replace(afterLosing: worker.id)
+    }
+
+    private func replace(afterLosing id: ExecutorID) {
+        for attempt in 1...3 {
+            do {
+                let worker = try launchWorker()
+                do {
+                    try worker.awaitReady(timeout: Self.startTimeout)
+                } catch {
+                    worker.kill()
+                    throw error
+                }
+                serve(worker)
+                lock.lock()
+                let events = stopped ? nil : self.events
+                lock.unlock()
+                events?.executorAdded(worker.info)
+                return
+            } catch {
+                logger.error("cannot start a worker to replace \(id) (try \(attempt) of 3): \(error)")
+                usleep(200_000)
+            }
+        }
+    }
+}
+
+/// One worker process and the parent's ends of its two pipes.
+private final class Worker: @unchecked Sendable {
+    let id: ExecutorID
+    let process = Process()
+    /// Where requests go (the worker's standard input).
+    let input: Int32
+    /// Where results come from (the worker's original standard output).
+    let output: Int32
+    private let lock = NSLock()
+    private var inputOpen = true
+    private var outputOpen = true
+    private static let spawnLock = NSLock()
+
+    var info: ExecutorInfo { ExecutorInfo(id: id, host: ProcessInfo.processInfo.hostName, cores: 1) }
+
+    init(id: ExecutorID, launcher: WorkerProcessBackend.Launcher) throws {
+        self.id = id
+        // Close-on-exec everywhere, so no other worker inherits these ends and a worker's death
+        // always reaches us as end of file; the worker gets its two ends as fds 0 and 1.
+        // (pipe2 is not exported to Swift: pipe, then fcntl, under one lock with the spawn.)
+        Worker.spawnLock.lock(); defer { Worker.spawnLock.unlock() }
+        var toWorker: [Int32] = [0, 0], fromWorker: [Int32] = [0, 0]
+        guard pipe(&toWorker) == 0 else { throw WorkerStartError(errno: errno) }
+        guard pipe(&fromWorker) == 0 else {
+            close(toWorker[0]); close(toWorker[1])
+            throw WorkerStartError(errno: errno)
+        }
+        for descriptor in toWorker + fromWorker { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        input = toWorker[1]
+        output = fromWorker[0]
+        process.executableURL = launcher.executable
+        process.arguments = launcher.arguments
+        process.environment = launcher.environment
+        process.standardInput = FileHandle(fileDescriptor: toWorker[0], closeOnDealloc: false)
+        process.standardOutput = FileHandle(fileDescriptor: fromWorker[1], closeOnDealloc: false)
+        process.standardError = FileHandle.standardError
+        defer { close(toWorker[0]); close(fromWorker[1]) }
+        do {
+            try process.run()
+        } catch {
+            close(input); close(output)
+            throw error
+        }
+    }
+
+    /// Waits for the worker's ready frame; throws why it never came (it exited, or timed out).
+    func awaitReady(timeout: TimeInterval) throws {
+        let frames = PipeFrames(descriptor: output)
+        if frames.waitReadable(timeout: timeout), let frame = frames.read(),
+           case .ready? = try? JSONDecoder().decode(WorkerReply.self, from: frame) {
+            return
+        }
+        kill()
+        throw WorkerStartError(reason: "worker process \(process.processIdentifier) \(exitDescription) before it was ready")
+    }
+
+    /// Kills the process and reaps it (its pipes closed).
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        closeAll()
+    }
+
+    func send(_ body: Data) {
+        lock.lock(); defer { lock.unlock() }
+        guard inputOpen else { return }
+        PipeFrames(descriptor: input).write(body)
+    }
+
+    func closeInput() {
+        lock.lock(); defer { lock.unlock() }
+        if inputOpen { close(input); inputOpen = false }
+    }
+
+    func closeAll() {
+        closeInput()
+        lock.lock(); defer { lock.unlock() }
+        if outputOpen { close(output); outputOpen = false }
+    }
+
+    var exitDescription: String {
+        let status = process.terminationStatus
+        guard process.terminationReason == .uncaughtSignal else { return "exited with status \(status)" }
+        let names: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGILL: "SIGILL", SIGBUS: "SIGBUS",
+                                      SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGTRAP: "SIGTRAP", SIGTERM: "SIGTERM"]
+        return "died of signal \(status)" + (names[status].map { " (\($0))" } ?? "")
+    }
+}
+
+struct WorkerStartError: Error, CustomStringConvertible {
+    var reason: String
+    init(reason: String) { self.reason = reason }
+    init(errno: Int32) { reason = "cannot make a pipe for a worker: \(String(cString: strerror(errno)))" }
+    var description: String { reason }
+}

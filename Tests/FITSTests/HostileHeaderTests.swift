@@ -1,0 +1,111 @@
+import FITS
+import Foundation
+import TestSupport
+import XCTest
+
+/// Headers that lie about sizes fail with one line naming the file, before any pixel buffer is
+/// made: no overflow trap, no huge allocation (issue 13's two files among them).
+final class HostileHeaderTests: FITSTestCase {
+    override class var fixtureScript: String {
+        """
+            img = (np.arange(64 * 48) % 97).astype(np.int16).reshape(48, 64)
+            fits.PrimaryHDU(img).writeto('small.fits')
+            fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(img.astype(np.float32))]).writeto('small.fz')
+            zeros = np.zeros((1024, 1024), np.float32)
+            import io
+            buffer = io.BytesIO()
+            fits.PrimaryHDU(zeros).writeto(buffer)
+            open('bomb.fits.gz', 'wb').write(gzip.compress(buffer.getvalue() * 4))
+            """
+    }
+
+    private func write(_ data: Data, _ name: String) throws -> String {
+        let file = path(name)
+        try data.write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    /// Both through a path and through bytes in memory.
+    private func assertFails(_ data: Data, _ name: String, limits: InputLimits = .standard, contains phrases: [String],
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let onDisk = try write(data, name)
+        assertFITSError(try FITSImage(contentsOfFile: onDisk, limits: limits), file: onDisk, contains: phrases,
+                        file: file, line: line)
+        assertFITSError(try FITSImage(data: data, name: "mem/" + name, limits: limits), file: "mem/" + name,
+                        contains: phrases, file: file, line: line)
+    }
+
+    func testTheIssuesTwoFilesFailInsteadOfKillingTheProcess() throws {
+        // 2^32 x 2^32 trapped on overflow (SIGILL); 200,000 x 200,000 aborted on a 160 GB allocation.
+        let overflow = HostileFITS.image(width: 1 << 32, height: 1 << 32)
+        XCTAssertEqual(overflow.count, 5760)
+        try assertFails(overflow, "overflow.fits", contains: ["too large", "4294967296 x 4294967296", "sextant.input.maxPixels"])
+        try assertFails(HostileFITS.image(width: 200_000, height: 200_000), "huge.fits",
+                        contains: ["too large", "200000 x 200000 pixels, more than sextant.input.maxPixels = 268435456"])
+        try assertFails(HostileFITS.image(width: Int.max, height: 3), "max.fits", contains: ["too large"])
+    }
+
+    func testAHeaderClaimingMoreDataThanTheFileHoldsIsTruncated() throws {
+        // Within the pixel cap, but 10,000 x 10,000 int16 needs 200 MB and the file has 5.7 KB.
+        try assertFails(HostileFITS.image(width: 10_000, height: 10_000), "short.fits",
+                        contains: ["truncated file", "HDU 0 needs 200002880 bytes but the file has only 5760"])
+    }
+
+    func testBadBitpixAndNegativeCountsAreRefused() throws {
+        for bitpix in [7, 0, -8, Int.min] {
+            try assertFails(HostileFITS.image(width: 10, height: 10, bitpix: bitpix), "bitpix\(bitpix).fits", contains: [])
+        }
+        let negative = HostileFITS.file(cards: [HostileFITS.card("SIMPLE", "T"), HostileFITS.card("BITPIX", "16"),
+                                                HostileFITS.card("NAXIS", "2"), HostileFITS.card("NAXIS1", "-5"),
+                                                HostileFITS.card("NAXIS2", "10")], data: Data(count: 2880))
+        try assertFails(negative, "negative.fits", contains: [])
+    }
+
+    func testMaxPixelsIsConfigurable() throws {
+        let small = path("small.fits")
+        XCTAssertEqual(try FITSImage(contentsOfFile: small, limits: InputLimits(maxPixels: 64 * 48)).pixels.count, 64 * 48)
+        assertFITSError(try FITSImage(contentsOfFile: small, limits: InputLimits(maxPixels: 64 * 48 - 1)), file: small,
+                        contains: ["HDU 0 is 64 x 48 pixels, more than sextant.input.maxPixels = 3071"])
+        let fz = path("small.fz")
+        assertFITSError(try FITSImage(contentsOfFile: fz, limits: InputLimits(maxPixels: 1000)), file: fz,
+                        contains: ["HDU 1 is 64 x 48 pixels"])
+    }
+
+    func testAGzipBombStopsAtTheInflationLimit() throws {
+        let bomb = path("bomb.fits.gz")
+        let limits = InputLimits(maxPixels: 1 << 20, maxInflatedBytes: 1 << 20)
+        assertFITSError(try FITSImage(contentsOfFile: bomb, limits: limits), file: bomb,
+                        contains: ["too large", "inflates to", "more than sextant.input.maxInflatedBytes = 1048576"])
+        let data = try Data(contentsOf: URL(fileURLWithPath: bomb))
+        assertFITSError(try FITSImage(data: data, name: "b.fits.gz", limits: limits), file: "b.fits.gz",
+                        contains: ["sextant.input.maxInflatedBytes"])
+        // Within the default limit the same file reads (its first image, 1024 x 1024).
+        XCTAssertEqual(try FITSImage(contentsOfFile: bomb).width, 1024)
+    }
+
+    func testCompressedTablesThatLieAreRefused() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: path("small.fz")))
+        XCTAssertEqual(try FITSImage(data: original, name: "good.fz").pixels.count, 64 * 48)
+        try assertFails(replacing("ZTILE1", with: "4294967296", in: original), "tile.fz",
+                        contains: ["too large", "compression tiles of 4294967296 x 1"])
+        // One row per tile: 48 tiles; a table claiming 3 rows (its data still fits the file) lies.
+        // (CFITSIO notices this one itself on opening the HDU; our own check is a second line.)
+        try assertFails(replacing("NAXIS2", with: "3", in: original), "rows.fz", contains: ["HDU 1"])
+        try assertFails(replacing("PCOUNT", with: "10", in: original), "heap.fz",
+                        contains: ["beyond the heap's 10 bytes"])
+        try assertFails(replacing("ZNAXIS1", with: "200000", in: original), "znaxis.fz", contains: [])
+    }
+
+    /// The file with the value of the first `keyword` card of an extension replaced.
+    private func replacing(_ keyword: String, with value: String, in data: Data) throws -> Data {
+        var bytes = [UInt8](data)
+        let wanted = Array(keyword.padding(toLength: 8, withPad: " ", startingAt: 0).utf8)
+        guard let offset = stride(from: 2880, to: bytes.count - 80, by: 80).first(where: { Array(bytes[$0..<$0 + 8]) == wanted }) else {
+            struct MissingCard: Error {}
+            XCTFail("astropy's fpack file has no \(keyword) card")
+            throw MissingCard()
+        }
+        bytes.replaceSubrange(offset..<offset + 80, with: Array(HostileFITS.card(keyword, value).utf8))
+        return Data(bytes)
+    }
+}
