@@ -64,6 +64,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         let output = try StoreCache.shared.store(for: spec.parameters.output, settings: spec.settings)
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
+        _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let existing = try committedCatalogs(in: output)
         var entries: [Int: ManifestEntry] = [:]
@@ -77,6 +78,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                                                attempts: 0, rows: earlier?.rows, bytes: sizes.reduce(0, +),
                                                sha256: earlier?.sha256, executor: earlier?.executor,
                                                outputs: names.count > 1 ? names : nil)
+                entries[index]?.provenance = earlier?.provenance
                 onEntry?(entries[index]!)
             } else {
                 pending.append(index)
@@ -122,7 +124,10 @@ public final class ExtractionDriver: @unchecked Sendable {
         let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
             input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0,
             error: ManifestEntry.errorLine(input: spec.inputs[$0].uri, message: "not run: the job stopped")) }
-        try output.put(Self.manifestName, data: try ManifestEntry.encodeLines(ordered))
+        let manifest = try ManifestEntry.encodeLines(ordered)
+        try output.put(Self.manifestName, data: manifest)
+        try output.put(JobProvenance.fileName, data: try JobProvenance(
+            spec: spec, entries: ordered, manifest: manifest, started: started, finished: Date()).encoded())
         let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
         return report

@@ -80,7 +80,6 @@ final class LocalIsolation {
         guard isolated else {
             let registry = OperatorRegistry()
             ExtractionDriver.registerOperators(in: registry)
-            CrashingExtractOperator.registerIfRequested(in: registry)
             backend = LocalBackend(registry: registry, slots: slots)
             workers = nil
             locks = nil
