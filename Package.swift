@@ -20,12 +20,13 @@ let package = Package(
     targets: [
         // System libraries: the only places C headers enter.
         .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO"),
+        .systemLibrary(name: "CBZip2", path: "Sources/CBZip2"),
         .systemLibrary(name: "CSEP", path: "Sources/CSEP"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
         .systemLibrary(name: "CWCSLIB", path: "Sources/CWCSLIB", pkgConfig: "wcslib"),
         .systemLibrary(name: "CHEALPix", path: "Sources/CHEALPix", pkgConfig: "chealpix"),
 
-        .target(name: "FITS", dependencies: ["CFITSIO"]),
+        .target(name: "FITS", dependencies: ["CFITSIO", "CBZip2"]),
         .target(name: "Extraction", dependencies: ["CSEP"]),
         // World coordinates through wcslib: the only importer of CWCSLIB.
         .target(name: "WCS", dependencies: ["CWCSLIB"]),

@@ -31,6 +31,13 @@ public protocol BackendEvents: AnyObject, Sendable {
     func executorLost(_ id: ExecutorID, reason: String)
     /// An attempt finished (success or failure); its slot is free again.
     func taskFinished(_ result: TaskResult)
+    /// The executor is leaving (SIGTERM, a spot notice): launch nothing more on it. What it
+    /// runs may finish; if it leaves first, those attempts are rescheduled and never counted.
+    func executorDraining(_ id: ExecutorID)
+}
+
+extension BackendEvents {
+    public func executorDraining(_ id: ExecutorID) {}
 }
 
 /// How the scheduler reaches executors: in-process threads (LocalBackend) or

@@ -27,7 +27,9 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         var running: Set<TaskAttemptID> = []
         var consecutiveFailures = 0
         var excludedUntil: DispatchTime?
-        var freeSlots: Int { info.cores - running.count }
+        /// Leaving: offered no new tasks, and its attempts lost when it goes are not counted.
+        var draining = false
+        var freeSlots: Int { draining ? 0 : info.cores - running.count }
     }
 
     struct Attempt {
@@ -121,6 +123,15 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
 
     public func taskFinished(_ result: TaskResult) {
         queue.async { self.handleResult(result) }
+    }
+
+    public func executorDraining(_ id: ExecutorID) {
+        queue.async {
+            guard self.executors[id] != nil else { return }
+            self.executors[id]?.draining = true
+            self.logger.info("executor draining", metadata: ["executor": "\(id)",
+                                                             "running": "\(self.executors[id]?.running.count ?? 0)"])
+        }
     }
 
     // MARK: Jobs
@@ -252,7 +263,9 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             let job = attempt.job
             job.noteStopped(partition: attempt.partition, on: id)
             guard job.endStatus == nil else { continue }
-            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled, reason: reason)
+            // A draining executor was told to go: what it could not finish is not its fault, nor the task's.
+            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled && !state.draining,
+                                             reason: reason)
             notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
                                                      duration: self.seconds(since: attempt.launched),
                                                      attempt.cancelled ? .cancelled : .lost(reason: reason))) }

@@ -59,6 +59,9 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
     public var windowedSubpixels = 11
     /// MAG_ZEROPOINT: magnitudes are this minus 2.5 log10(flux).
     public var magnitudeZeroPoint = 0.0
+    /// A header keyword (e.g. MAGZPT) whose value, where an image has it, is that image's
+    /// zero point instead of `magnitudeZeroPoint`.
+    public var magnitudeZeroPointKeyword: String?
     /// The catalog's columns; only what they need is measured.
     public var columns = ColumnSelection.standard
 
@@ -98,7 +101,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         case background, threshold, thresholdKind, noise, minimumArea, filter, filterType
         case deblendThresholds, deblendContrast, clean, cleanParameter, apertureRadii, subpixels
         case gain, kronFactor, kronMinimumRadius, autoSubpixels, fluxRadiusFraction, windowedSubpixels
-        case magnitudeZeroPoint, columns
+        case magnitudeZeroPoint, magnitudeZeroPointKeyword, columns
     }
 
     public init(from decoder: Decoder) throws {
@@ -130,6 +133,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         windowedSubpixels = try c.decodeIfPresent(Int.self, forKey: .windowedSubpixels) ?? d.windowedSubpixels
         magnitudeZeroPoint = try c.decodeIfPresent(Double.self, forKey: .magnitudeZeroPoint) ?? d.magnitudeZeroPoint
         columns = try c.decodeIfPresent(ColumnSelection.self, forKey: .columns) ?? d.columns
+        magnitudeZeroPointKeyword = try c.decodeIfPresent(String.self, forKey: .magnitudeZeroPointKeyword)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -155,6 +159,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         try c.encode(windowedSubpixels, forKey: .windowedSubpixels)
         try c.encode(magnitudeZeroPoint, forKey: .magnitudeZeroPoint)
         if columns != .standard { try c.encode(columns, forKey: .columns) }
+        try c.encodeIfPresent(magnitudeZeroPointKeyword, forKey: .magnitudeZeroPointKeyword)
     }
 }
 

@@ -47,7 +47,7 @@ final class CFITSIOFile {
     /// `Gunzip` within `limits` (CFITSIO's own driver would grow its buffer without bound).
     static func open(path: String, limits: InputLimits = .standard) throws -> CFITSIOFile {
         let signature = try FileSignature.check(path: path)
-        if signature == .gzip {
+        if signature == .gzip || signature == .bzip2 {
             let compressed: Data
             do {
                 compressed = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -76,8 +76,10 @@ final class CFITSIOFile {
     static func open(bytes: UnsafeRawBufferPointer, name: String, limits: InputLimits = .standard) throws -> CFITSIOFile {
         let signature = try FileSignature.check(bytes: bytes, name: name)
         let memory: MemoryCells
-        if signature == .gzip {
-            let (inflated, size) = try Gunzip.inflate(bytes, name: name, limit: limits.maxInflatedBytes)
+        if signature == .gzip || signature == .bzip2 {
+            let (inflated, size) = signature == .gzip
+                ? try Gunzip.inflate(bytes, name: name, limit: limits.maxInflatedBytes)
+                : try Bunzip2.inflate(bytes, name: name, limit: limits.maxInflatedBytes)
             memory = MemoryCells(address: inflated, size: size, ownsBuffer: true)
         } else {
             memory = MemoryCells(address: UnsafeMutableRawPointer(mutating: bytes.baseAddress),

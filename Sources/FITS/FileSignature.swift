@@ -5,7 +5,9 @@ import Foundation
 enum FileSignature: Equatable {
     case fits
     case gzip
-    /// Another compression CFITSIO may undo itself (bzip2, zip, Unix compress/pack).
+    /// bzip2, as SDSS ships its frames (Bunzip2 undoes it).
+    case bzip2
+    /// Another compression CFITSIO may undo itself (zip, Unix compress/pack).
     case otherCompression
 
     private static let prefixLength = 10
@@ -35,7 +37,8 @@ enum FileSignature: Equatable {
             throw FITSError(file: name, reason: .notFITS("it is empty"))
         }
         if head.starts(with: [0x1F, 0x8B]) { return .gzip }
-        if head.starts(with: Array("BZh".utf8)) || head.starts(with: [0x50, 0x4B, 0x03, 0x04])
+        if head.starts(with: Array("BZh".utf8)) { return .bzip2 }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04])
             || head.starts(with: [0x1F, 0x9D]) || head.starts(with: [0x1F, 0x1E]) {
             return .otherCompression
         }

@@ -14,6 +14,7 @@ public final class LocalStore: ObjectStore, @unchecked Sendable {
     public let root: String
     public let defaultPageSize: Int
     static let temporaryMarker = ".sextant-tmp-"
+    private let cursors = CursorCache()
 
     /// A store rooted at directory `root` (created on first put if missing).
     public init(root: String, defaultPageSize: Int = 1000) {
@@ -27,14 +28,18 @@ public final class LocalStore: ObjectStore, @unchecked Sendable {
 
     public func list(prefix: String, maxKeys: Int?, continuationToken: String?) throws -> ObjectListing {
         let limit = max(1, maxKeys ?? defaultPageSize)
-        let all = try allObjects(prefix: prefix)
-        var page = all
-        if let token = continuationToken.map({ Array($0.utf8) }) {
-            page = page.filter { token.lexicographicallyPrecedes(Array($0.key.utf8)) }
+        // The next page of a listing continues the cursor the previous page left, so a
+        // listing walks the tree once however many pages it takes.
+        let cursor = try cursors.take(prefix: prefix, after: continuationToken)
+            ?? LocalListingCursor(root: root, prefix: prefix, after: continuationToken)
+        var objects: [ObjectInfo] = []
+        objects.reserveCapacity(min(limit, 4096))
+        while objects.count < limit, let object = try cursor.next() { objects.append(object) }
+        guard try cursor.peek() != nil, let last = objects.last?.key else {
+            return ObjectListing(objects: objects, continuationToken: nil)
         }
-        let objects = Array(page.prefix(limit))
-        let more = page.count > limit
-        return ObjectListing(objects: objects, continuationToken: more ? objects.last?.key : nil)
+        cursors.keep(cursor, after: last)
+        return ObjectListing(objects: objects, continuationToken: last)
     }
 
     public func head(_ key: String) throws -> ObjectMetadata? {
@@ -159,42 +164,6 @@ public final class LocalStore: ObjectStore, @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw StorageError(.accessDenied, location: directory, message: "cannot create directory: \(error.localizedDescription)")
-        }
-    }
-
-    /// Every regular file under the directory part of `prefix` whose key starts with `prefix`, sorted.
-    private func allObjects(prefix: String) throws -> [ObjectInfo] {
-        let directoryPart = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
-        let start = directoryPart.isEmpty ? root : (root == "/" ? "/" : root + "/") + directoryPart
-        var info = stat()
-        if stat(start, &info) != 0 {
-            if errno == ENOENT || errno == ENOTDIR { return [] }
-            throw StorageError.posix(start, "list")
-        }
-        var objects: [ObjectInfo] = []
-        try walk(start, keyPrefix: directoryPart.isEmpty ? "" : directoryPart + "/") { key, size in
-            if key.hasPrefix(prefix) { objects.append(ObjectInfo(key: key, size: size)) }
-        }
-        // Byte order, as S3 lists.
-        return objects.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-    }
-
-    private func walk(_ directory: String, keyPrefix: String, _ visit: (String, Int) -> Void) throws {
-        guard let dir = opendir(directory) else { throw StorageError.posix(directory, "open directory") }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name == "." || name == ".." || name.contains(LocalStore.temporaryMarker) { continue }
-            let path = directory + "/" + name
-            var info = stat()
-            guard stat(path, &info) == 0 else { continue }  // vanished while listing
-            switch info.st_mode & S_IFMT {
-            case S_IFDIR: try walk(path, keyPrefix: keyPrefix + name + "/", visit)
-            case S_IFREG: visit(keyPrefix + name, Int(info.st_size))
-            default: continue
-            }
         }
     }
 }

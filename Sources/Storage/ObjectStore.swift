@@ -73,13 +73,18 @@ extension ObjectStore {
     /// Every object under `prefix`, following continuation tokens.
     public func listAll(prefix: String = "", pageSize: Int? = nil) throws -> [ObjectInfo] {
         var objects: [ObjectInfo] = []
+        try forEachObject(prefix: prefix, pageSize: pageSize) { objects.append($0) }
+        return objects
+    }
+
+    /// Streams every object under `prefix` to `body`, one page in memory at a time, in key order.
+    public func forEachObject(prefix: String = "", pageSize: Int? = nil, _ body: (ObjectInfo) throws -> Void) throws {
         var token: String?
         repeat {
             let page = try list(prefix: prefix, maxKeys: pageSize, continuationToken: token)
-            objects += page.objects
+            try page.objects.forEach(body)
             token = page.continuationToken
         } while token != nil
-        return objects
     }
 
     /// Proves at job start that the store accepts writes: puts and deletes a small probe object.

@@ -89,7 +89,7 @@ final class FrameProtectionTests: XCTestCase {
         var network = fixture.network
         network.secret = executorCredential
         XCTAssertThrowsError(try ClusterClient(master: fixture.address, buildID: ClusterFixture.buildID, network: network)) {
-            XCTAssertTrue("\($0)".contains("holds a executor credential; it cannot connect as client"), "\($0)")
+            XCTAssertTrue("\($0)".contains("holds only the executor credential; it cannot connect as client"), "\($0)")
         }
         // ...and a hand-made hello claiming the client role with the executor's key is refused by the master.
         let peer = try RawPeer(port: port)

@@ -74,6 +74,11 @@ final class DeploymentTests: XCTestCase {
         XCTAssertFalse(calls.contains(env["SEXTANT_AUTH_SECRET"]!), "the secret went through stdin, not arguments")
         XCTAssertEqual(try String(contentsOf: runDir.appendingPathComponent("secret"), encoding: .utf8),
                        env["SEXTANT_AUTH_SECRET"]! + "\n")
+        // Executors were given the executor credential, not the secret: they cannot submit jobs.
+        let credential = try String(contentsOf: runDir.appendingPathComponent("executor.credential"), encoding: .utf8)
+        XCTAssertTrue(credential.hasPrefix("sextant-credential-v1:executor:"), credential)
+        XCTAssertEqual(try Scripts.permissions(runDir.appendingPathComponent("executor.credential")), 0o600)
+        XCTAssertTrue(calls.contains("executor.credential"), "the credential is what is copied: \(calls)")
         XCTAssertEqual(Scripts.commandLines(containing: runDir.path), [], "no process of this cluster remains")
     }
 

@@ -69,7 +69,7 @@ final class SecurityEndToEndTests: XCTestCase {
 
         let submit = try Sextant.run(["status", "--master", cluster.masterURL] + conf, environment: withCredential)
         XCTAssertNotEqual(submit.status, 0)
-        XCTAssertTrue(submit.stderr.contains("holds a executor credential; it cannot connect as client"), submit.stderr)
+        XCTAssertTrue(submit.stderr.contains("holds only the executor credential; it cannot connect as client"), submit.stderr)
     }
 
     /// 1,000 connections (from 16 loopback addresses, under the per-address cap) each holding a

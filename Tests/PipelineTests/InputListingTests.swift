@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+@testable import Pipeline
 import TestSupport
 import XCTest
 
@@ -48,6 +48,55 @@ final class InputListingTests: XCTestCase {
         XCTAssertEqual(try listing.expand([dir.path + "/x/same.fits", dir.path + "/x/same.fits"]).count, 1)
     }
 
+    /// Blanks, comments, repeats, missing files and bytes that are no file name: each gets a
+    /// notice with its line, the rest of the list runs, and every kept line is an input.
+    func testAListWithBadLinesGetsOneNoticePerLineAndLosesNothing() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("inputs-bad-list")
+        let present = dir.appendingPathComponent("present.fits")
+        FileManager.default.createFile(atPath: present.path, contents: Data("12345".utf8))
+        let list = dir.appendingPathComponent("list.txt")
+        var bytes = Data("\(present.path)\n\n   \n# a comment\n  \(dir.path)/gone.fits  \r\n\(present.path)\n".utf8)
+        bytes.append(contentsOf: [0x2F, 0xFF, 0xFE, 0x2E, 0x66, 0x69, 0x74, 0x73, 0x0A])  // "/\xff\xfe.fits"
+        bytes.append(Data("\(dir.path)/other.fits\n\(dir.path)/gone.fits".utf8))  // no final newline
+        try bytes.write(to: list)
+        let notices = Recorder()
+        let listing = InputListing(notice: notices.append)
+        let files = try listing.expand(["@" + list.path])
+        XCTAssertEqual(files.map(\.uri), [present.path, dir.path + "/gone.fits", dir.path + "/other.fits"])
+        XCTAssertEqual(files[0].size, 5)
+        XCTAssertEqual(notices.lines, [
+            "\(list.path):5: \(dir.path)/gone.fits: No such file or directory; it will be reported as failed",
+            "\(list.path):8: \(dir.path)/other.fits: No such file or directory; it will be reported as failed",
+            "\(list.path):6: \(present.path) is listed again (first on line 1); it runs once",
+            "\(list.path):7: not a UTF-8 file name; line skipped",
+            "\(list.path):9: \(dir.path)/gone.fits is listed again (first on line 5); it runs once",
+            "\(list.path): 3 inputs; 2 repeated names kept once, 1 line not UTF-8 skipped, 2 blank lines skipped, 1 comment line skipped",
+        ])
+        // A dry run reads the same lines without touching the file system.
+        let dry = try InputListing(dryRun: true).expand(["@" + list.path])
+        XCTAssertEqual(dry.map(\.relativePath), ["present.fits", "gone.fits", "other.fits"])
+    }
+
+    /// Past 20 of a kind, lines are counted, not printed one by one.
+    func testAMillionLineListCapsItsNotices() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("inputs-many-repeats")
+        let list = dir.appendingPathComponent("list.txt")
+        let text = (0..<1_000).map { "\(dir.path)/missing-\($0 % 500).fits" }.joined(separator: "\n")
+        try text.write(to: list, atomically: true, encoding: .utf8)
+        let notices = Recorder()
+        let files = try InputListing(notice: notices.append).expand(["@" + list.path])
+        XCTAssertEqual(files.count, 500)
+        XCTAssertEqual(notices.lines.count, 20 + 1 + 20 + 1 + 1, notices.lines.joined(separator: "\n"))
+        XCTAssertEqual(notices.lines.last, "\(list.path): 500 inputs; 500 repeated names kept once")
+        XCTAssertTrue(notices.lines.contains("\(list.path): 500 listed files cannot be read; each will be reported as failed"))
+    }
+
+    func testLastPathComponentMatchesFoundation() {
+        for path in ["/a/b.fits", "b.fits", "/a/b/", "a//b.fits//", "/", "", "s3://bucket/x/y.fits.gz", "ä/ö.fits"] {
+            XCTAssertEqual(InputListing.lastComponent(of: path), (path as NSString).lastPathComponent, path)
+        }
+    }
+
     func testDryRunPlansAMillionNames() throws {
         let dir = try TestSupport.makeTemporaryDirectory("inputs-million")
         let list = dir.appendingPathComponent("million.txt")
@@ -75,4 +124,12 @@ final class InputListingTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("needs count=N"), "\(error)")
         }
     }
+}
+
+/// Collects notices from any thread.
+final class Recorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+    func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
 }

@@ -100,3 +100,37 @@ func python(_ script: String, _ arguments: String...) throws -> [String: Any] {
     guard output.status == 0 else { throw TestSupportError.commandFailed("python: \(output.stderr)") }
     return try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any] ?? [:]
 }
+
+/// MAG_ZEROPOINT from a header keyword where the image has it, else the configured one.
+final class ZeroPointKeywordTests: XCTestCase {
+    func testZeroPointKeywordOverridesTheConfiguredOneWhereTheImageHasIt() throws {
+        let directory = try TestSupport.makeTemporaryDirectory("sextant-zp")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let with = try SkyCatalogTests.frame(in: directory, keywords: [.double("MAGZPT", 27.5)], name: "with.fits")
+        let without = try SkyCatalogTests.frame(in: directory, keywords: [], name: "without.fits")
+        var parameters = ExtractionParameters()
+        parameters.columns = try ColumnSelection(list: "FLUX_APER(1),MAG_APER(1)")
+        parameters.magnitudeZeroPoint = 20
+        parameters.magnitudeZeroPointKeyword = "MAGZPT"
+        for path in [with, without] {
+            XCTAssertEqual(try SkyCatalogTests.extract(path, in: directory, parameters: parameters).outcome, .committed)
+        }
+        let report = try python("""
+            import json, sys
+            import numpy as np
+            from astropy.io import fits
+            out = {}
+            for name in sys.argv[1:]:
+                h = fits.open(name)[1]
+                d = h.data[h.data['FLUX_APER'] > 0]
+                out[name.split('/')[-1]] = {'zp': h.header['MAGZP'],
+                    'err': float(np.abs(d['MAG_APER'] + 2.5 * np.log10(d['FLUX_APER']) - h.header['MAGZP']).max())}
+            print(json.dumps(out))
+            """, directory.appendingPathComponent("out/with.cat.fits").path, directory.appendingPathComponent("out/without.cat.fits").path)
+        let withZP = report["with.cat.fits"] as? [String: Double], withoutZP = report["without.cat.fits"] as? [String: Double]
+        XCTAssertEqual(withZP?["zp"], 27.5)
+        XCTAssertEqual(withoutZP?["zp"], 20)
+        XCTAssertLessThan(withZP?["err"] ?? 1, 1e-9)
+        XCTAssertLessThan(withoutZP?["err"] ?? 1, 1e-9)
+    }
+}

@@ -107,6 +107,51 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(try store.listAll(pageSize: 1).map(\.key), ["B.fits", "b.fits", "z.fits", "ä.fits"])
     }
 
+    /// A directory's keys sort as if its name ended in "/": "a-b" < "a/x" < "a0", as S3 orders them.
+    /// Every page size, with and without the cached cursor, gives the same keys in the same order.
+    func testListingWalksDirectoriesInKeyOrderAndResumesFromAnyToken() throws {
+        let store = LocalStore(root: root.path)
+        let keys = ["a-b.fits", "a/x.fits", "a/y/z.fits", "a0.fits", "b/c/d/e.fits", "b/c.fits", "ba.fits", "~.fits"]
+        for key in keys.shuffled() { try store.put(key, data: Data(key.utf8)) }
+        let sorted = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        XCTAssertEqual(try store.listAll().map(\.key), sorted)
+        for pageSize in 1...4 {
+            XCTAssertEqual(try store.listAll(pageSize: pageSize).map(\.key), sorted, "page size \(pageSize)")
+        }
+        // A fresh store has no cursor to continue: it seeks to the token.
+        for (position, token) in sorted.enumerated() {
+            let page = try LocalStore(root: root.path).list(prefix: "", maxKeys: 100, continuationToken: token)
+            XCTAssertEqual(page.objects.map(\.key), Array(sorted.dropFirst(position + 1)), "after \(token)")
+            XCTAssertNil(page.continuationToken)
+        }
+        XCTAssertEqual(try store.listAll(prefix: "a").map(\.key), ["a-b.fits", "a/x.fits", "a/y/z.fits", "a0.fits"])
+        XCTAssertEqual(try store.listAll(prefix: "a/", pageSize: 1).map(\.key), ["a/x.fits", "a/y/z.fits"])
+        XCTAssertEqual(try store.listAll(prefix: "b/c").map(\.key), ["b/c.fits", "b/c/d/e.fits"])
+        XCTAssertEqual(try store.listAll(prefix: "b/c/").map(\.size), ["b/c/d/e.fits".utf8.count])
+        XCTAssertEqual(try store.listAll(prefix: "nothing/here"), [])
+        // A file that appears behind the cursor while paging is not listed, and nothing twice.
+        let first = try store.list(prefix: "", maxKeys: 3, continuationToken: nil)
+        try store.put("a/a.fits", data: Data())
+        var rest: [String] = []
+        var token = first.continuationToken
+        while let next = token {
+            let page = try store.list(prefix: "", maxKeys: 3, continuationToken: next)
+            rest += page.objects.map(\.key)
+            token = page.continuationToken
+        }
+        XCTAssertEqual(first.objects.map(\.key) + rest, sorted)
+    }
+
+    /// A symbolic link to a file lists as that file; one back to an ancestor directory is not followed.
+    func testListingFollowsLinksButNotLoops() throws {
+        let store = LocalStore(root: root.path)
+        try store.put("a/x.fits", data: Data("12".utf8))
+        XCTAssertEqual(symlink(root.path + "/a", root.path + "/a/loop"), 0)
+        XCTAssertEqual(symlink(root.path + "/a/x.fits", root.path + "/y.fits"), 0)
+        XCTAssertEqual(try store.listAll().map(\.key), ["a/x.fits", "y.fits"])
+        XCTAssertEqual(try store.listAll().map(\.size), [2, 2])
+    }
+
     func testFailedPutLeavesNothing() throws {
         let store = LocalStore(root: root.path)
         XCTAssertThrowsError(try store.put("x.fits", contentsOf: root.appendingPathComponent("missing"))) { error in

@@ -58,7 +58,7 @@ final class PeerConnection: @unchecked Sendable {
         }
         let key = try secret.map { secret -> [UInt8] in
             guard let key = secret.key(for: role) else {
-                throw ClusterError.refused("this side holds a \(secret.scope?.rawValue ?? "") credential; "
+                throw ClusterError.refused("this side holds only the \(secret.scope?.rawValue ?? "") credential; "
                     + "it cannot connect as \(role.rawValue)")
             }
             return key

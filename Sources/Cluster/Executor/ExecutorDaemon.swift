@@ -57,6 +57,24 @@ public final class ExecutorDaemon: @unchecked Sendable {
         pool.stop()
     }
 
+    /// Leaves gracefully (SIGTERM from Slurm, a spot-instance notice): tells the master to launch
+    /// nothing more here, lets the tasks it holds finish until `timeout`, then stops. What is
+    /// still running then is rescheduled by the master, and none of it counts as a failure.
+    /// Returns true when everything it held finished in time.
+    @discardableResult
+    public func drain(timeout: TimeInterval) -> Bool {
+        condition.lock()
+        let current = session
+        condition.unlock()
+        current?.sendDraining()
+        logger.info("draining: finishing the tasks held, for at most \(timeout) s (sextant.executor.drainTimeout)")
+        let finished = pool.waitUntilIdle(deadline: Date(timeIntervalSinceNow: timeout), quiet: min(0.5, timeout / 2))
+        if !finished { logger.warning("drain timeout: leaving with tasks still running; the master reschedules them") }
+        current?.waitForWrites(until: Date(timeIntervalSinceNow: 2))
+        stop()
+        return finished
+    }
+
     /// Blocks until the daemon stops; throws the refusal when the master turned it away.
     public func wait() throws {
         condition.lock(); defer { condition.unlock() }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import NIOCore
 
 /// One registration with the master: the connection and the id the master gave us on it.
 /// Results of tasks from a session that has ended are dropped: the master already rescheduled them.
@@ -10,6 +11,8 @@ final class ExecutorSession: @unchecked Sendable {
     var heartbeatInterval: TimeInterval = 3
     private let lock = NSLock()
     private var ended = false
+    /// The latest result written, so a draining executor leaves only once it is out.
+    private var lastWrite: EventLoopFuture<Void>?
 
     init(executorID: ExecutorID, connection: PeerConnection) {
         self.executorID = executorID
@@ -23,7 +26,9 @@ final class ExecutorSession: @unchecked Sendable {
         guard live else { return }
         let result = { var stamped = result; stamped.executor = executorID; return stamped }()
         let connection = self.connection
-        connection.send(.taskResult(result)).whenFailure { error in
+        let write = connection.send(.taskResult(result))
+        lock.lock(); lastWrite = write; lock.unlock()
+        write.whenFailure { error in
             // A result too large for one frame becomes a failure the scheduler can report.
             guard case WireError.frameTooLarge(let size, let limit) = error else { return }
             let failure = TaskResult(id: result.id, executor: result.executor, outcome: .failure(
@@ -31,6 +36,22 @@ final class ExecutorSession: @unchecked Sendable {
                 duration: result.duration)
             connection.send(.taskResult(failure))
         }
+    }
+
+    /// Tells the master this executor is leaving.
+    func sendDraining() {
+        connection.send(.draining)
+    }
+
+    /// Waits (at most until `deadline`) for the latest result to be written.
+    func waitForWrites(until deadline: Date) {
+        lock.lock()
+        let write = lastWrite
+        lock.unlock()
+        guard let write else { return }
+        let done = DispatchSemaphore(value: 0)
+        write.whenComplete { _ in done.signal() }
+        _ = done.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow))
     }
 
     func end() {

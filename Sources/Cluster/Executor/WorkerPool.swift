@@ -27,7 +27,7 @@ final class WorkerPool: @unchecked Sendable {
     func submit(_ spec: TaskSpec, session: ExecutorSession) {
         condition.lock()
         pending.append(Job(spec: spec, session: session))
-        condition.signal()
+        condition.broadcast()  // a worker, and a drain watching for late launches
         condition.unlock()
     }
 
@@ -57,6 +57,21 @@ final class WorkerPool: @unchecked Sendable {
         orphans.forEach(handler.cancel)
     }
 
+    /// Waits until no task has been queued or running for `quiet` seconds (a launch the master
+    /// sent before it heard of a drain may still be on the wire), or `deadline` passes; true when idle.
+    func waitUntilIdle(deadline: Date, quiet: TimeInterval) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while true {
+            while !(pending.isEmpty && running.isEmpty) {
+                guard condition.wait(until: deadline) else { return pending.isEmpty && running.isEmpty }
+            }
+            let calm = min(deadline, Date(timeIntervalSinceNow: quiet))
+            while pending.isEmpty && running.isEmpty && condition.wait(until: calm) {}
+            if pending.isEmpty && running.isEmpty { return true }
+            if Date() >= deadline { return false }
+        }
+    }
+
     func stop() {
         condition.lock()
         stopped = true
@@ -68,10 +83,11 @@ final class WorkerPool: @unchecked Sendable {
     private func work() {
         while let job = next() {
             let result = handler.run(job.spec, executor: job.session.executorID)
+            job.session.send(result)
             condition.lock()
             running[job.spec.id] = nil
+            condition.broadcast()  // a drain may be waiting for the last one
             condition.unlock()
-            job.session.send(result)
         }
     }
 

@@ -12,6 +12,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         case added(ExecutorInfo)
         case lost(ExecutorID, String)
         case finished(TaskResult)
+        case draining(ExecutorID)
     }
 
     private let registry: ExecutorRegistry
@@ -34,8 +35,8 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         self.events = events
         lock.unlock()
         registry.attach(self)
-        // The executors already registered reach the scheduler before start returns, so what the
-        // driver checks right after (the pipe preflight) sees every one of them.
+        // Hand the executors already here to `events` before returning, so a snapshot taken
+        // right after start (the pipe preflight) sees every one of them.
         queue.sync {}
     }
 
@@ -74,7 +75,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
             let events = self.events
             var wanted = true
             switch event {
-            case .added: break
+            case .added, .draining: break
             case .lost(let id, _): outstanding = outstanding.filter { $0.value != id }
             case .finished(let result):
                 wanted = outstanding[result.id] == result.executor
@@ -92,6 +93,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
             case .added(let info): events.executorAdded(info)
             case .lost(let id, let reason): events.executorLost(id, reason: reason)
             case .finished(let result): events.taskFinished(result)
+            case .draining(let id): events.executorDraining(id)
             }
         }
     }

@@ -12,6 +12,7 @@ final class ExecutorRegistry: @unchecked Sendable {
         var info: ExecutorInfo
         let channel: Channel
         var lastSeen: NIODeadline
+        var draining = false
     }
 
     private let lock = NSLock()
@@ -119,7 +120,17 @@ final class ExecutorRegistry: @unchecked Sendable {
         listener = backend
         for entry in entries.values.sorted(by: { $0.info.id < $1.info.id }) {
             backend.post(.added(entry.info))
+            if entry.draining { backend.post(.draining(entry.info.id)) }
         }
+    }
+
+    /// The executor is leaving: the running job, and any later one, launches nothing more on it.
+    func drain(_ id: ExecutorID, channel: Channel) {
+        lock.lock(); defer { lock.unlock() }
+        guard entries[id]?.channel === channel else { return }
+        entries[id]?.draining = true
+        entries[id]?.lastSeen = .now()
+        listener?.post(.draining(id))
     }
 
     func detach(_ backend: ClusterBackend) {

@@ -22,6 +22,8 @@ final class MasterConnection: ChannelInboundHandler {
     /// Set once we decided to close: later frames already in flight are ignored.
     private var closing = false
     private var handshakeTimer: Scheduled<Void>?
+    /// The pieces of a job arriving in parts, until its `submit`.
+    private var upload = JobUpload()
 
     init(master: MasterContext) {
         self.master = master
@@ -136,6 +138,9 @@ final class MasterConnection: ChannelInboundHandler {
         case .heartbeat:
             master.registry.touch(id, channel: context.channel)
             context.writeAndFlush(wrapOutboundOut(.heartbeatAck), promise: nil)
+        case .draining:
+            logger.info("executor \(id) is draining: no new tasks for it")
+            master.registry.drain(id, channel: context.channel)
         case .taskResult(let result):
             if !master.registry.deliver(result, from: id, channel: context.channel) {
                 logger.debug("dropped result of \(result.id): executor \(id) was declared lost")
@@ -149,9 +154,19 @@ final class MasterConnection: ChannelInboundHandler {
         let reply: Message
         do {
             switch message {
-            case .submit(let request):
+            case .submitPart(let part):
+                upload.append(part.data, limit: master.settings.maxJobBytes)
+                return
+            case .submit(var request):
+                if let parts = request.parts {
+                    request.payload = try upload.finish(with: request.payload, parts: parts, limit: master.settings.maxJobBytes)
+                    request.parts = nil
+                } else {
+                    upload = JobUpload()
+                }
                 // Submitting and cancelling write the job history: not on the event loop.
-                return answerOffLoop(context) { .submitted(try $0.submit(request)) }
+                let queued = request
+                return answerOffLoop(context) { .submitted(try $0.submit(queued)) }
             case .waitJob(let ref):
                 switch try master.jobs.addWaiter(context.channel, for: ref.jobID) {
                 case .finished(let record): reply = .jobFinished(record)
@@ -192,5 +207,36 @@ final class MasterConnection: ChannelInboundHandler {
         guard !closing else { return }
         closing = true
         context.close(promise: nil)
+    }
+}
+
+/// A job travelling in parts: bytes gathered up to `sextant.master.maxJobBytes`. A job over the
+/// limit is dropped as it arrives and refused once, when its final `submit` comes.
+struct JobUpload {
+    private var bytes = Data()
+    private var parts = 0
+    private var overflowed = false
+
+    mutating func append(_ data: Data, limit: Int) {
+        parts += 1
+        guard !overflowed, bytes.count + data.count <= limit else {
+            overflowed = true
+            bytes = Data()
+            return
+        }
+        bytes.append(data)
+    }
+
+    /// The whole payload, once the `parts` announced all arrived; the upload starts over.
+    mutating func finish(with last: Data, parts expected: Int, limit: Int) throws -> Data {
+        defer { self = JobUpload() }
+        guard expected == parts else {
+            throw ClusterError.requestFailed("the job arrived in \(parts) parts, not the \(expected) announced; submit it again")
+        }
+        append(last, limit: limit)
+        guard !overflowed else {
+            throw ClusterError.requestFailed("the job is larger than \(limit) bytes (sextant.master.maxJobBytes)")
+        }
+        return bytes
     }
 }

@@ -29,6 +29,10 @@ public struct NetworkSettings: Sendable {
     /// both ways) before any other message, and every later frame carries a MAC. Nil: no
     /// authentication, which only loopback allows.
     public var secret: ClusterSecret?
+    /// `sextant.network.requestTimeout`: seconds a client waits for the master to take a request
+    /// (a job's bytes written, or an answer to submit, status or cancel) before it gives up with
+    /// an error. Default 120 s: enough to store a job of a million inputs on a busy master.
+    public var requestTimeout: TimeInterval = 120
 
     public init(maxFrameBytes: Int = 16 << 20,
                 maxConnections: Int = 1024,
@@ -58,6 +62,9 @@ public struct MasterSettings: Sendable {
     /// `sextant.master.historyDir`: where job records are kept (one JSON file per job) so
     /// status survives a restart. Nil keeps them in memory only.
     public var historyDirectory: URL?
+    /// `sextant.master.maxJobBytes`: the largest job a client may submit (it travels in pieces of
+    /// at most a frame each). Default 1 GiB, some 7 million inputs.
+    public var maxJobBytes: Int = 1 << 30
     public var network: NetworkSettings
 
     public static let defaultPort = 7077
@@ -81,6 +88,8 @@ public struct ExecutorSettings: Sendable {
     public var host: String
     /// `sextant.executor.localPaths`: path prefixes on this machine's own disk, for locality.
     public var localPaths: [String]
+    /// `sextant.executor.drainTimeout`: how long a draining executor lets its tasks finish. Default 25 s.
+    public var drainTimeout: TimeInterval = 25
     /// Declared to the master at registration (`ExecutorInfo.attributes`), e.g. the commands `--pipe` may run here.
     public var attributes: [String: String] = [:]
     /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`,

@@ -20,6 +20,7 @@ extension NetworkSettings {
             throw ConfigurationError.badValue(key: ClusterKeys.networkTimeout.name, value: "\(heartbeatTimeout)s",
                                               expected: "more than \(ClusterKeys.heartbeatInterval.name) (\(heartbeatInterval)s)")
         }
+        requestTimeout = try c.value(of: ClusterKeys.requestTimeout)
         secret = try ClusterSecret.resolve(file: try c.value(of: ClusterKeys.secretFile),
                                            value: try c.value(of: ClusterKeys.secret), environment: environment)
     }
@@ -32,6 +33,7 @@ extension MasterSettings {
         self.init(host: try c.value(of: ClusterKeys.masterHost), port: try c.value(of: ClusterKeys.masterPort),
                   network: try NetworkSettings(conf: conf, environment: environment))
         if host.isEmpty { host = ClusterKeys.masterHost.defaultValue }
+        maxJobBytes = Int(try c.value(of: ClusterKeys.maxJobBytes))
         if let directory = try c.value(of: ClusterKeys.historyDirectory), !directory.isEmpty {
             historyDirectory = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath)
         }
@@ -45,5 +47,6 @@ extension ExecutorSettings {
         self.init(master: master, network: try NetworkSettings(conf: conf, environment: environment))
         if let cores = try c.value(of: ClusterKeys.executorCores) { self.cores = cores }
         localPaths = try c.value(of: ClusterKeys.executorLocalPaths)
+        drainTimeout = try c.value(of: ClusterKeys.drainTimeout)
     }
 }

@@ -53,6 +53,14 @@ struct SubmitRequest: Codable, Sendable {
     var jobID: String?
     var payload: Data
     var settings: [String: String]
+    /// Set when the payload travelled in pieces: the `submitPart`s sent before this request,
+    /// whose bytes come before `payload`'s. Nil: `payload` is the whole job.
+    var parts: Int?
+}
+
+/// One piece of a job too large for one frame; the `submit` that follows completes it.
+struct SubmitPart: Codable, Sendable {
+    var data: Data
 }
 
 struct JobReference: Codable, Sendable {
@@ -85,8 +93,11 @@ enum Message: Sendable {
     case launchTask(TaskSpec)
     case cancelTask(TaskAttemptID)
     case taskResult(TaskResult)
+    /// The executor is leaving: the master launches nothing more on it.
+    case draining
     // Client <-> master
     case submit(SubmitRequest)
+    case submitPart(SubmitPart)
     case submitted(JobRecord)
     case waitJob(JobReference)
     case jobProgress(JobProgress)
@@ -104,4 +115,6 @@ enum MessageType: UInt8 {
     case register = 10, registered, heartbeat, heartbeatAck, launchTask, cancelTask, taskResult
     case submit = 20, submitted, waitJob, jobProgress, jobFinished, status, statusReply
     case cancelJob, cancelReply, requestFailed
+    case submitPart = 36
+    case draining = 37
 }

@@ -15,7 +15,9 @@ extension Message {
         case .launchTask: return .launchTask
         case .cancelTask: return .cancelTask
         case .taskResult: return .taskResult
+        case .draining: return .draining
         case .submit: return .submit
+        case .submitPart: return .submitPart
         case .submitted: return .submitted
         case .waitJob: return .waitJob
         case .jobProgress: return .jobProgress
@@ -36,11 +38,12 @@ extension Message {
         case .refused(let m), .requestFailed(let m): return m
         case .register(let m): return m
         case .registered(let m): return m
-        case .heartbeat, .heartbeatAck: return Empty()
+        case .heartbeat, .heartbeatAck, .draining: return Empty()
         case .launchTask(let m): return m
         case .cancelTask(let m): return m
         case .taskResult(let m): return m
         case .submit(let m): return m
+        case .submitPart(let m): return m
         case .submitted(let m), .jobFinished(let m), .cancelReply(let m): return m
         case .waitJob(let m), .cancelJob(let m): return m
         case .jobProgress(let m): return m
@@ -93,7 +96,9 @@ extension Message {
         case .launchTask: return .launchTask(try read())
         case .cancelTask: return .cancelTask(try read())
         case .taskResult: return .taskResult(try read())
+        case .draining: return .draining
         case .submit: return .submit(try read())
+        case .submitPart: return .submitPart(try read())
         case .submitted: return .submitted(try read())
         case .waitJob: return .waitJob(try read())
         case .jobProgress: return .jobProgress(try read())

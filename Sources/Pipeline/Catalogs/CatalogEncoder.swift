@@ -104,6 +104,9 @@ public enum CatalogEncoder {
         }
         var keywords = headerCards(field.catalog, field.provenance)
         if !field.sky.isEmpty { keywords.append(.string("SKYCOORD", field.sky, comment: "sky columns (ALPHA_J2000...)")) }
+        if columns.contains(where: { $0.name.hasPrefix("MAG") }) {
+            keywords.append(.double("MAGZP", field.catalog.magnitudeZeroPoint, comment: "MAG_ZEROPOINT of the MAG_* columns"))
+        }
         keywords += wcsCards(field.imageHeader)
         return FITSTableWriter(columns: columns, keywords: keywords, extname: "LDAC_OBJECTS")
     }
@@ -118,7 +121,7 @@ public enum CatalogEncoder {
             .double("SEXBKDEV", Double(catalog.backgroundRMS), comment: "Median background RMS (ADU)"),
             .double("SEXTHLD", threshold, comment: "Extraction threshold (ADU)"),
             .double("SEXGAIN", p.gain ?? 0, comment: "Gain used (e-/ADU)"),
-            .double("SEXMGZPT", p.magnitudeZeroPoint, comment: "Zero-point used for magnitudes"),
+            .double("SEXMGZPT", catalog.magnitudeZeroPoint, comment: "Zero-point used for magnitudes"),
             .int("SEXNFIN", p.minimumArea, comment: "Minimum area (DETECT_MINAREA)"),
         ]
         for (index, radius) in p.apertureRadii.enumerated() {

@@ -71,6 +71,9 @@ struct CatalogMaker {
         let sky = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
                                mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
         var catalog = try extractor.extract(sky)
+        if let keyword = parameters.extraction.magnitudeZeroPointKeyword, let zeroPoint = image.header.double(keyword) {
+            catalog.magnitudeZeroPoint = zeroPoint
+        }
         let skyNote = parameters.extraction.columns.wantsSky
             ? SkyColumns.attach(to: &catalog, header: image.header, input: input.uri) : ""
         return CatalogField(catalog: catalog,

@@ -44,7 +44,7 @@ public enum InputError: Error, CustomStringConvertible, Equatable {
         case .emptyList(let path):
             return "\(path): the list names no inputs"
         case .noImages(let path):
-            return "\(path): no FITS images found (looked for *.fits, *.fit, *.fts, *.fits.gz, *.fz)"
+            return "\(path): no FITS images found (looked for *.fits, *.fit, *.fts, *.fits.gz, *.fz, *.fits.bz2)"
         case .unknownDataset(let name, let known):
             return "\(name): not a file, directory, glob or dataset name (datasets: \(known.joined(separator: ", ")))"
         case .datasetNotMaterialized(let name, let directory):

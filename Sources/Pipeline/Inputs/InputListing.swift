@@ -1,10 +1,11 @@
 import Foundation
+import Storage
 
 /// Turns what a user typed (files, directories, globs, @list files, dataset names,
 /// s3:// prefixes) into the list of images a job processes, each with a unique catalog name.
 public struct InputListing {
     /// File names we treat as images when walking a directory or a prefix.
-    public static let imageSuffixes = [".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fz"]
+    public static let imageSuffixes = [".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fz", ".fits.bz2", ".fit.bz2"]
 
     public static func isImageName(_ name: String) -> Bool {
         let lower = name.lowercased()
@@ -17,12 +18,17 @@ public struct InputListing {
     public var resolveDataset: ((String) throws -> String?)?
     /// With `dryRun`, inputs are taken as given: no file system checks (for planning 10^6 names).
     public var dryRun = false
+    /// Hears what the listing skipped or doubts, one line each with the file and line number
+    /// (repeated names, unreadable entries, blank lines); the CLI prints them before the job.
+    public var notice: ((String) -> Void)?
 
     public init(listRemote: ((String) throws -> [InputFile])? = nil,
-                resolveDataset: ((String) throws -> String?)? = nil, dryRun: Bool = false) {
+                resolveDataset: ((String) throws -> String?)? = nil, dryRun: Bool = false,
+                notice: ((String) -> Void)? = nil) {
         self.listRemote = listRemote
         self.resolveDataset = resolveDataset
         self.dryRun = dryRun
+        self.notice = notice
     }
 
     /// Expands every argument, keeping the order given and rejecting two inputs
@@ -43,7 +49,7 @@ public struct InputListing {
             return try listRemote(argument)
         }
         let path = argument.hasPrefix("file://") ? String(argument.dropFirst("file://".count)) : argument
-        if dryRun { return [InputFile(uri: path, relativePath: (path as NSString).lastPathComponent)] }
+        if dryRun { return [InputFile(uri: path, relativePath: Self.lastComponent(of: path))] }
 
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -63,21 +69,64 @@ public struct InputListing {
         throw InputError.notFound(path)
     }
 
-    /// An @list file: one input a line; blank lines and # comments are skipped.
+    /// An @list file: one input a line (see `InputListFile` for blanks, comments and repeats).
+    /// A listed local file is taken as is (missing ones stay, so they are reported, not dropped);
+    /// a listed directory is walked; an s3:// line naming an image is that object,
+    /// any other remote line a prefix to list.
     private func expandList(_ listPath: String) throws -> [InputFile] {
-        guard let text = try? String(contentsOfFile: listPath, encoding: .utf8) else {
-            throw InputError.notFound(listPath)
+        let list = try InputListFile(path: listPath)
+        var files: [InputFile] = []
+        files.reserveCapacity(list.lines.count)
+        var missing = 0
+        for line in list.lines {
+            let entry = line.text
+            if dryRun {
+                files.append(InputFile(uri: entry, relativePath: Self.lastComponent(of: entry)))
+                continue
+            }
+            if entry.contains("://"), !entry.hasPrefix("file://") {
+                if Self.isImageName(entry) {
+                    files.append(InputFile(uri: entry, relativePath: Self.lastComponent(of: entry)))
+                } else {
+                    files += try expand(entry)
+                }
+                continue
+            }
+            let path = entry.hasPrefix("file://") ? String(entry.dropFirst("file://".count)) : entry
+            var info = stat()
+            if stat(path, &info) == 0 {
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    files += try walk(directory: path)
+                } else {
+                    files.append(InputFile(uri: path, relativePath: Self.lastComponent(of: path), size: Int64(info.st_size)))
+                }
+            } else {
+                let reason = String(cString: strerror(errno))
+                missing += 1
+                if missing <= InputListFile.noticesPerKind {
+                    notice?("\(listPath):\(line.number): \(path): \(reason); it will be reported as failed")
+                }
+                files.append(InputFile(uri: path, relativePath: Self.lastComponent(of: path)))
+            }
         }
-        let entries = text.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        if entries.isEmpty { throw InputError.emptyList(listPath) }
-        if dryRun { return entries.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) } }
-        // Listed files that are missing stay in the job, so they are reported, not dropped.
-        return try entries.flatMap { entry -> [InputFile] in
-            if FileManager.default.fileExists(atPath: entry) || entry.contains("://") { return try expand(entry) }
-            return [InputFile(uri: entry, relativePath: (entry as NSString).lastPathComponent)]
+        list.notices.forEach { notice?($0) }
+        if missing > InputListFile.noticesPerKind {
+            notice?("\(listPath): \(missing) listed files cannot be read; each will be reported as failed")
         }
+        if let summary = list.summary { notice?(summary) }
+        return files
+    }
+
+    /// The last path component, as NSString's lastPathComponent gives it, without bridging.
+    static func lastComponent(of path: String) -> String {
+        var end = path.utf8.endIndex
+        while end > path.utf8.startIndex, path.utf8[path.utf8.index(before: end)] == UInt8(ascii: "/") {
+            end = path.utf8.index(before: end)
+        }
+        if end == path.utf8.startIndex { return path.isEmpty ? "" : "/" }
+        let trimmed = path.utf8[..<end]
+        guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return String(path[..<end]) }
+        return String(path[path.utf8.index(after: slash)..<end])
     }
 
     private func file(at path: String) throws -> InputFile {
@@ -86,24 +135,22 @@ public struct InputListing {
         return InputFile(uri: path, relativePath: (path as NSString).lastPathComponent, size: size)
     }
 
-    /// Every image below `directory`, named by its path relative to it, in sorted order.
+    /// Every image below `directory`, named by its path relative to it, in key (byte) order:
+    /// one walk with a stat per file (LocalStore's listing cursor), not a URL per entry.
     private func walk(directory: String) throws -> [InputFile] {
-        let root = URL(fileURLWithPath: directory).standardizedFileURL
-        guard let enumerator = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey]) else {
-            throw InputError.unreadable(directory, reason: "cannot list directory")
-        }
+        let store = LocalStore(root: directory)
         var files: [InputFile] = []
-        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        for case let url as URL in enumerator where Self.isImageName(url.lastPathComponent) {
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
-            guard values?.isRegularFile == true else { continue }
-            let path = url.standardizedFileURL.path
-            let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : url.lastPathComponent
-            files.append(InputFile(uri: path, relativePath: relative, size: Int64(values?.fileSize ?? 0)))
+        do {
+            try store.forEachObject(pageSize: 10_000) { object in
+                guard Self.isImageName(object.key) else { return }
+                files.append(InputFile(uri: store.root == "/" ? "/" + object.key : store.root + "/" + object.key,
+                                       relativePath: object.key, size: Int64(object.size)))
+            }
+        } catch let error as StorageError {
+            throw InputError.unreadable(error.location, reason: "cannot list directory: \(error.message)")
         }
         if files.isEmpty { throw InputError.noImages(directory) }
-        return files.sorted { $0.relativePath < $1.relativePath }
+        return files
     }
 
     private func glob(_ pattern: String) throws -> [String] {

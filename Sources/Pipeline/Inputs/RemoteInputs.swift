@@ -7,7 +7,9 @@ public enum RemoteInputs {
         let (store, prefix, bucketRoot) = try StoreCache.shared.storeAndKey(for: uri, settings: settings)
         let directoryPrefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
         var files: [InputFile] = []
-        for object in try store.listAll(prefix: prefix) where InputListing.isImageName(object.key) {
+        // Pages flow straight into the inputs: one page of listing in memory, not the whole prefix twice.
+        try store.forEachObject(prefix: prefix) { object in
+            guard InputListing.isImageName(object.key) else { return }
             // A prefix that names one object is that object; otherwise it is a directory.
             let relative = object.key == prefix ? (object.key as NSString).lastPathComponent
                 : object.key.hasPrefix(directoryPrefix) ? String(object.key.dropFirst(directoryPrefix.count)) : object.key

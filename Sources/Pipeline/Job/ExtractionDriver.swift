@@ -66,23 +66,29 @@ public final class ExtractionDriver: @unchecked Sendable {
         try output.checkWritable()
         _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
-        let existing = try committedCatalogs(in: output)
-        var entries: [Int: ManifestEntry] = [:]
+        let catalogs = catalogIndex()
+        // One slot an input, in input order (an array, not a dictionary: 10^6 inputs).
+        var entries = [ManifestEntry?](repeating: nil, count: spec.inputs.count)
         var pending: [Int] = []
-        for (index, input) in spec.inputs.enumerated() {
-            let names = spec.outputNames(for: input)
-            let sizes = names.compactMap { existing.keys[$0] }
-            if spec.resume, sizes.count == names.count {
-                let earlier = existing.entries[input.uri]
-                entries[index] = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped,
-                                               attempts: 0, rows: earlier?.rows, bytes: sizes.reduce(0, +),
-                                               sha256: earlier?.sha256, executor: earlier?.executor,
-                                               outputs: names.count > 1 ? names : nil)
-                entries[index]?.provenance = earlier?.provenance
+        if spec.resume {
+            let existing = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
+            let earlier = earlierEntries(in: output, committed: existing, catalogs: catalogs)
+            for (index, input) in spec.inputs.enumerated() {
+                guard let size = existing[index] else {
+                    pending.append(index)
+                    continue
+                }
+                let before = earlier[index]
+                let names = spec.outputNames(for: input)
+                let entry = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped, attempts: 0,
+                                          rows: before?.rows, bytes: size, sha256: before?.sha256,
+                                          executor: before?.executor, outputs: names.count > 1 ? names : nil)
+                entries[index] = entry
+                entries[index]?.provenance = before?.provenance
                 onEntry?(entries[index]!)
-            } else {
-                pending.append(index)
             }
+        } else {
+            pending = Array(spec.inputs.indices)
         }
 
         let scheduler = TaskScheduler(backend: backend, settings: engineSettings)
@@ -105,10 +111,9 @@ public final class ExtractionDriver: @unchecked Sendable {
                 pending = []  // stopped: what did not run says so; nothing to verify
                 break
             }
-            let present = try committedCatalogs(in: output).keys
-            pending = results.filter { index, entry in
-                entry.outcome == .committed && spec.outputNames(for: spec.inputs[index]).contains { present[$0] == nil }
-            }.map(\.key).sorted()
+            let present = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
+            pending = results.filter { $0.value.outcome == .committed && present[$0.key] == nil }
+                .map(\.key).sorted()
             round += 1
             if !pending.isEmpty {
                 logger.warning("\(pending.count) committed catalogs are missing; recomputing them (round \(round))")
@@ -121,14 +126,22 @@ public final class ExtractionDriver: @unchecked Sendable {
             entries[index]?.error = "\(spec.inputs[index].uri): its catalog went missing after every one of \(round) commits"
         }
 
-        let ordered = spec.inputs.indices.map { entries[$0] ?? ManifestEntry(
-            input: spec.inputs[$0].uri, outcome: .notRun, attempts: 0,
-            error: ManifestEntry.errorLine(input: spec.inputs[$0].uri, message: "not run: the job stopped")) }
-        let manifest = try ManifestEntry.encodeLines(ordered)
-        try output.put(Self.manifestName, data: manifest)
+        // Written as a stream through a temporary file: a line at a time, never the whole manifest in memory.
+        let manifest = try ManifestEntry.LineWriter()
+        defer { manifest.discard() }
+        var tally = JobReport.Tally()
+        for index in spec.inputs.indices {
+            let entry = entries[index] ?? ManifestEntry(
+                input: spec.inputs[index].uri, outcome: .notRun, attempts: 0,
+                error: ManifestEntry.errorLine(input: spec.inputs[index].uri, message: "not run: the job stopped"))
+            try manifest.append(entry)
+            tally.add(entry)
+        }
+        try output.put(Self.manifestName, contentsOf: try manifest.finish())
         try output.put(JobProvenance.fileName, data: try JobProvenance(
-            spec: spec, entries: ordered, manifest: manifest, started: started, finished: Date()).encoded())
-        let report = makeReport(ordered, seconds: Date().timeIntervalSince(started))
+            spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
+            started: started, finished: Date()).encoded())
+        let report = makeReport(tally, seconds: Date().timeIntervalSince(started))
         if report.status != .stopped { try output.put(Self.successName, data: Data()) }
         return report
     }
@@ -203,29 +216,33 @@ public final class ExtractionDriver: @unchecked Sendable {
         return entries
     }
 
-    /// Catalog names already in the output, with their sizes, and the previous manifest's entries.
-    private func committedCatalogs(in output: ObjectStore) throws -> (keys: [String: Int], entries: [String: ManifestEntry]) {
-        var keys: [String: Int] = [:]
-        for object in try output.listAll() where spec.mayBeOutput(object.key) {
-            keys[object.key] = object.size
-        }
-        var entries: [String: ManifestEntry] = [:]
-        if spec.resume, let data = try? output.get(Self.manifestName) {
-            for entry in (try? ManifestEntry.decodeLines(data)) ?? [] { entries[entry.input] = entry }
-        }
-        return (keys, entries)
+    /// Finds inputs by output name, for matching listings and earlier manifests to inputs.
+    private func catalogIndex() -> CatalogIndex {
+        let inputs = spec.inputs
+        return CatalogIndex(count: inputs.count) { [spec] in spec.outputNames(for: inputs[$0]) }
     }
 
-    private func makeReport(_ entries: [ManifestEntry], seconds: Double) -> JobReport {
-        func count(_ outcome: ManifestEntry.Outcome) -> Int { entries.filter { $0.outcome == outcome }.count }
-        let failed = entries.filter { $0.outcome == .failed }
-        let status: JobReport.Status = count(.notRun) > 0 || isCancelled ? .stopped
-            : failed.isEmpty ? .succeeded : .completedWithFailures
-        return JobReport(jobID: spec.jobID, status: status, inputs: entries.count, committed: count(.committed),
-                         skipped: count(.skipped), failed: failed.count,
-                         sources: entries.saturatingSum { $0.outcome == .committed ? $0.rows ?? 0 : 0 },
-                         seconds: seconds, output: spec.parameters.output,
-                         failures: failed.prefix(10).map { $0.error ?? ManifestEntry.errorLine(input: $0.input, message: "failed") })
+    /// The previous run's manifest entries of the inputs whose catalogs are committed, read
+    /// a line at a time. A missing or unreadable manifest only loses their row counts and digests.
+    private func earlierEntries(in output: ObjectStore, committed: [Int?], catalogs: CatalogIndex) -> [Int: ManifestEntry] {
+        guard let data = try? output.get(Self.manifestName) else { return [:] }
+        var entries: [Int: ManifestEntry] = [:]
+        let decoder = JSONDecoder()
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let entry = try? decoder.decode(ManifestEntry.self, from: Data(line)), let catalog = entry.catalog else { continue }
+            for index in catalogs.inputs(named: catalog) where committed[index] != nil && spec.inputs[index].uri == entry.input {
+                entries[index] = entry
+            }
+        }
+        return entries
+    }
+
+    private func makeReport(_ tally: JobReport.Tally, seconds: Double) -> JobReport {
+        let status: JobReport.Status = tally.notRun > 0 || isCancelled ? .stopped
+            : tally.failed == 0 ? .succeeded : .completedWithFailures
+        return JobReport(jobID: spec.jobID, status: status, inputs: tally.inputs, committed: tally.committed,
+                         skipped: tally.skipped, failed: tally.failed, sources: tally.sources,
+                         seconds: seconds, output: spec.parameters.output, failures: tally.firstFailures)
     }
 }
 

@@ -35,3 +35,32 @@ public struct JobReport: Codable, Sendable {
         return text
     }
 }
+
+extension JobReport {
+    /// The report's counts, summed one manifest entry at a time as the manifest is written.
+    struct Tally {
+        var inputs = 0, committed = 0, skipped = 0, failed = 0, notRun = 0, sources = 0
+        /// The first few failures, one line each, for the summary.
+        var firstFailures: [String] = []
+        /// Where the inputs ran (for the job's provenance).
+        var executors = Set<String>()
+
+        mutating func add(_ entry: ManifestEntry) {
+            inputs += 1
+            if let executor = entry.executor { executors.insert(executor) }
+            switch entry.outcome {
+            case .committed:
+                committed += 1
+                let (sum, overflow) = sources.addingReportingOverflow(entry.rows ?? 0)
+                sources = overflow ? .max : sum
+            case .skipped: skipped += 1
+            case .notRun: notRun += 1
+            case .failed:
+                failed += 1
+                if firstFailures.count < 10 {
+                    firstFailures.append(entry.error ?? ManifestEntry.errorLine(input: entry.input, message: "failed"))
+                }
+            }
+        }
+    }
+}

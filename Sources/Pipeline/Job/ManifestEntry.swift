@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 
 /// One line of `_manifest.jsonl`: what happened to one input, so nothing is silently lost.
 public struct ManifestEntry: Codable, Equatable, Sendable {
@@ -91,8 +92,7 @@ extension ManifestEntry {
 
     /// JSON lines with sorted keys, so a manifest diffs cleanly between runs.
     public static func encodeLines(_ entries: [ManifestEntry]) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = lineEncoder()
         var data = Data()
         for entry in entries {
             data.append(try encoder.encode(entry))
@@ -101,8 +101,62 @@ extension ManifestEntry {
         return data
     }
 
+    static func lineEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
     public static func decodeLines(_ data: Data) throws -> [ManifestEntry] {
         let decoder = JSONDecoder()
         return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(ManifestEntry.self, from: Data($0)) }
+    }
+}
+
+extension ManifestEntry {
+    /// Writes manifest lines to a temporary file as they come, for `ObjectStore.put(_:contentsOf:)`:
+    /// a million-input manifest never sits in memory whole.
+    final class LineWriter {
+        private let url: URL
+        private let handle: FileHandle
+        private var buffer = Data()
+        private let encoder = ManifestEntry.lineEncoder()
+        private let hasher = SHA256Hasher()
+        /// SHA-256 of every line written, once `finish` has run.
+        private(set) var sha256 = ""
+
+        init() throws {
+            url = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-manifest-\(UUID().uuidString).jsonl")
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+            }
+            handle = try FileHandle(forWritingTo: url)
+            buffer.reserveCapacity(1 << 20)
+        }
+
+        func append(_ entry: ManifestEntry) throws {
+            buffer.append(try encoder.encode(entry))
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
+        /// The finished file; it stays until `discard`.
+        func finish() throws -> URL {
+            try flush()
+            sha256 = hasher.finalize().hexString
+            try handle.close()
+            return url
+        }
+
+        func discard() {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: url)
+        }
+
+        private func flush() throws {
+            hasher.update(buffer)
+            try handle.write(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 }

@@ -39,6 +39,13 @@ public struct JobProvenance: Codable, Equatable, Sendable {
     public var manifestSHA256: String
 
     init(spec: JobSpec, entries: [ManifestEntry], manifest: Data, started: Date, finished: Date) throws {
+        try self.init(spec: spec, executors: Set(entries.compactMap(\.executor)), inputs: entries.count,
+                      manifestSHA256: Digest.sha256(manifest).hexString, started: started, finished: finished)
+    }
+
+    /// From what the driver tallied while it streamed the manifest out.
+    init(spec: JobSpec, executors: Set<String>, inputs: Int, manifestSHA256: String,
+         started: Date, finished: Date) throws {
         schema = Self.currentSchema
         manifestSchema = ManifestEntry.schemaVersion
         jobID = spec.jobID
@@ -52,11 +59,11 @@ public struct JobProvenance: Codable, Equatable, Sendable {
         settings = spec.shareableSettings
         master = settings["sextant.master"]
         inputChecksum = try ProvenanceSettings(spec.settings).inputChecksum
-        executors = Set(entries.compactMap(\.executor)).sorted()
-        inputs = entries.count
+        self.executors = executors.sorted()
+        self.inputs = inputs
         self.started = Timestamp.string(started)
         self.finished = Timestamp.string(finished)
-        manifestSHA256 = Digest.sha256(manifest).hexString
+        self.manifestSHA256 = manifestSHA256
     }
 
     /// Pretty JSON with sorted keys, for people and diffs.

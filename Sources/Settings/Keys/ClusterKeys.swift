@@ -42,6 +42,15 @@ public enum ClusterKeys {
     public static let handshakeTimeout = Declare.duration(
         "sextant.network.handshakeTimeout", .cluster, .local, default: 10, shown: "`10s`",
         doc: "time a new connection has to say hello and authenticate (its frames are capped at 4 KiB until then)")
+    public static let drainTimeout = Declare.duration(
+        "sextant.executor.drainTimeout", .cluster, .local, default: 25, shown: "`25s`",
+        doc: "on SIGTERM (Slurm walltime or `scancel`, a spot notice) an executor takes no new task and finishes what it holds for at most this long, then leaves; what is left is rescheduled and never counted as a failure. Keep it under Slurm's KillWait (30 s)")
+    public static let requestTimeout = Declare.duration(
+        "sextant.network.requestTimeout", .cluster, .local, default: 120, shown: "`120s`",
+        doc: "time a client (`submit`, `status`, `cancel`) waits for the master to take a request and answer it; then it fails with a message naming this key")
+    public static let maxJobBytes = Declare.size(
+        "sextant.master.maxJobBytes", .cluster, .local, default: 1 << 30, in: 1024...Int64(Int32.max), shown: "`1g`",
+        doc: "largest job a client may submit; a job larger than a frame travels in pieces of at most a frame each (a million inputs take about 150 MB)")
     public static let secretFile = Declare.optionalString(
         "sextant.authenticate.secretFile", .cluster, .local,
         doc: "file holding the cluster's secret (16+ bytes), or a role's credential from `sextant credential` "
@@ -53,5 +62,5 @@ public enum ClusterKeys {
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
-        handshakeTimeout, secretFile, secret)
+        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret)
 }

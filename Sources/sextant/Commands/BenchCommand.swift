@@ -8,7 +8,7 @@ import Pipeline
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmark helpers (scripts/bench).", shouldDisplay: false,
-        subcommands: [SleepJobCommand.self])
+        subcommands: [SleepJobCommand.self, ListBenchCommand.self])
 }
 
 /// Runs a master whose one job is `--tasks` sleeping tasks over `--executors` executors, and

@@ -102,9 +102,13 @@ struct ExecutorCommand: ParsableCommand {
         // Stopping drops the master's connection first (no result goes out for a killed program), then
         // the programs of running pipes die with their process groups: none outlives the executor.
         defer { PipeOperator.killRunningPrograms() }
-        let stop = InterruptHandler(message: "sextant executor: stopping") {
-            daemon.stop()
-            PipeOperator.killRunningPrograms()
+        // SIGTERM or Ctrl-C: drain (take nothing new, finish what is held), then leave; twice: at once.
+        let drainTimeout = settings.drainTimeout
+        let stop = InterruptHandler(message: "sextant executor: stopping: draining for at most \(drainTimeout) s (again to quit at once)") {
+            DispatchQueue.global().async {
+                daemon.drain(timeout: drainTimeout)
+                PipeOperator.killRunningPrograms()
+            }
         }
         defer { stop.remove() }
         try daemon.wait()

@@ -47,6 +47,8 @@ struct ExtractionOptions: ParsableArguments {
     var columns: String?
     @Option(help: "MAG_ZEROPOINT: magnitudes are this minus 2.5 log10(flux) (default 0).")
     var zeropoint: Double?
+    @Option(help: "A header keyword (e.g. MAGZPT) holding each image's zero point; images without it use --zeropoint.")
+    var zeropointKeyword: String?
 
     /// The parameters these flags describe.
     func parameters() throws -> ExtractionParameters {
@@ -60,6 +62,7 @@ struct ExtractionOptions: ParsableArguments {
         if let paramFile { p.columns = try ColumnSelection.load(paramFile: URL(fileURLWithPath: paramFile)) }
         if let columns { p.columns = try ColumnSelection(list: columns) }
         if let zeropoint { p.magnitudeZeroPoint = zeropoint }
+        if let zeropointKeyword { p.magnitudeZeroPointKeyword = zeropointKeyword.uppercased() }
         if let threshold { p.threshold = threshold }
         if absoluteThreshold { p.thresholdKind = .absolute }
         if let noise {

@@ -17,6 +17,7 @@ enum InputResolver {
                       catalog.datasets.contains(where: { $0.name == name }) else { return nil }
                 return datasetsDir + "/" + name
             },
-            dryRun: dryRun)
+            dryRun: dryRun,
+            notice: { Console.error($0) })
     }
 }

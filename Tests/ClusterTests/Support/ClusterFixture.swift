@@ -38,10 +38,11 @@ final class ClusterFixture {
     }
 
     @discardableResult
-    func startMaster(port: Int = 0) throws -> MasterServer {
+    func startMaster(port: Int = 0, maxJobBytes: Int? = nil) throws -> MasterServer {
+        var settings = MasterSettings(host: "127.0.0.1", port: port, historyDirectory: historyDirectory, network: network)
+        if let maxJobBytes { settings.maxJobBytes = maxJobBytes }
         let master = MasterServer(
-            settings: MasterSettings(host: "127.0.0.1", port: port, historyDirectory: historyDirectory,
-                                     network: network),
+            settings: settings,
             buildID: Self.buildID, jobHandler: jobHandler, logger: logs.logger("master"))
         try master.start()
         self.master = master

@@ -131,7 +131,10 @@ final class RawListener {
 
     deinit { close(fd) }
 
-    func accept() -> RawPeer { RawPeer(fd: Glibc.accept(fd, nil, nil)) }
+    func accept() -> RawPeer { RawPeer(fd: acceptDescriptor()) }
+
+    /// The next connection's descriptor, for callers that own it.
+    func acceptDescriptor() -> Int32 { Glibc.accept(fd, nil, nil) }
 }
 
 /// The spec's view of an authenticated connection, computed without the Cluster module:
