@@ -31,7 +31,9 @@ final class InterruptHandler: @unchecked Sendable {
                     Foundation.exit(ExitStatus.interrupted)
                 }
                 Console.info(message)
-                onInterrupt()
+                // Off the handler queue: stopping may wait (for programs that ignore SIGTERM),
+                // and a second Ctrl-C must still get through at once.
+                DispatchQueue.global().async { onInterrupt() }
             }
             source.resume()
             sources.append(source)
