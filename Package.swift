@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // Shared by the test targets only: data locations, scratch dirs, subprocesses.
-        .target(name: "TestSupport", path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Settings"], path: "Sources/TestSupport"),
 
         .executableTarget(name: "sextant", dependencies: [
             "Pipeline", "Cluster", "Engine", "Storage", "FITS", "Extraction", "Monitor",

@@ -9,12 +9,12 @@ struct ResolvedColumn {
 
 /// One column Sextant can write, named and defined as SExtractor defines it (where SEP's
 /// value differs, the description says so).
-struct ColumnDefinition {
-    enum Shape {
-        case integer((Source) -> Int)
-        case real((Catalog, Source) -> Double)
+struct ColumnDefinition: Sendable {
+    enum Shape: Sendable {
+        case integer(@Sendable (Source) -> Int)
+        case real(@Sendable (Catalog, Source) -> Double)
         /// One value per aperture: `(catalog, source, aperture index)`.
-        case perAperture((Catalog, Source, Int) -> Double)
+        case perAperture(@Sendable (Catalog, Source, Int) -> Double)
         /// A width x height cut-out (VIGNET).
         case stamp
     }

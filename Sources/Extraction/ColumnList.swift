@@ -8,22 +8,22 @@ extension ColumnDefinition {
     private static let detection = MeasurementPlan.none
 
     private static func integer(_ name: String, _ unit: String, _ text: String,
-                                _ value: @escaping (Source) -> Int) -> ColumnDefinition {
+                                _ value: @escaping @Sendable (Source) -> Int) -> ColumnDefinition {
         ColumnDefinition(name: name, unit: unit, text: text, needs: detection, shape: .integer(value))
     }
 
     private static func real(_ name: String, _ unit: String, _ text: String, needs: MeasurementPlan = detection,
-                             _ value: @escaping (Source) -> Double) -> ColumnDefinition {
+                             _ value: @escaping @Sendable (Source) -> Double) -> ColumnDefinition {
         ColumnDefinition(name: name, unit: unit, text: text, needs: needs, shape: .real { value($1) })
     }
 
     private static func catalogReal(_ name: String, _ unit: String, _ text: String, needs: MeasurementPlan = detection,
-                                    _ value: @escaping (Catalog, Source) -> Double) -> ColumnDefinition {
+                                    _ value: @escaping @Sendable (Catalog, Source) -> Double) -> ColumnDefinition {
         ColumnDefinition(name: name, unit: unit, text: text, needs: needs, shape: .real(value))
     }
 
     private static func aperture(_ name: String, _ unit: String, _ text: String,
-                                 _ value: @escaping (Catalog, Source, Int) -> Double) -> ColumnDefinition {
+                                 _ value: @escaping @Sendable (Catalog, Source, Int) -> Double) -> ColumnDefinition {
         ColumnDefinition(name: name, unit: unit, text: text, needs: photometry, shape: .perAperture(value))
     }
 

@@ -27,9 +27,10 @@ enum Gunzip {
     }()
 
     #if os(Linux)
-    private static let defaultScope = UnsafeMutableRawPointer(bitPattern: 0)  // RTLD_DEFAULT
+    // A constant handle value (never dereferenced or changed): safe to share.
+    nonisolated(unsafe) private static let defaultScope = UnsafeMutableRawPointer(bitPattern: 0)  // RTLD_DEFAULT
     #else
-    private static let defaultScope = UnsafeMutableRawPointer(bitPattern: -2)  // RTLD_DEFAULT
+    nonisolated(unsafe) private static let defaultScope = UnsafeMutableRawPointer(bitPattern: -2)  // RTLD_DEFAULT
     #endif
 
     /// Returns a malloc'd buffer holding the inflated file, and the file's length.

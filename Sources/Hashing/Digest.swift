@@ -41,33 +41,40 @@ public enum Digest {
 }
 
 /// Incremental SHA-256 for streams too large to hold at once (catalog checksums, multipart parts).
+/// OpenSSL's EVP interface (the SHA256_* calls are deprecated since OpenSSL 3).
 public final class SHA256Hasher {
-    private var context = SHA256_CTX()
+    private let context: OpaquePointer
 
-    public init() { SHA256_Init(&context) }
+    public init() {
+        context = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
 
     public func update(_ data: some DataProtocol) {
         // Contiguous bytes (Data, arrays) are hashed in place: a 12 MB frame is not copied first.
         for region in data.regions {
             let hashed: Void? = region.withContiguousStorageIfAvailable {
-                _ = SHA256_Update(&context, $0.baseAddress, $0.count)
+                _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count)
             }
             if hashed == nil {
                 let bytes = Array(region)
-                bytes.withUnsafeBufferPointer { _ = SHA256_Update(&context, $0.baseAddress, $0.count) }
+                bytes.withUnsafeBufferPointer { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
             }
         }
     }
 
     /// Hashes `count` bytes at `pointer` (a buffer being read into, a mapped file).
     public func update(_ pointer: UnsafeRawPointer, count: Int) {
-        _ = SHA256_Update(&context, pointer, count)
+        _ = EVP_DigestUpdate(context, pointer, count)
     }
 
     public func finalize() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        SHA256_Final(&out, &context)
-        return out
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &out, &length)
+        return Array(out.prefix(Int(length)))
     }
 }
 

@@ -3,10 +3,15 @@ import Engine
 import Logging
 
 /// Per-job event logs: `<dir>/<job id>.jsonl`, one `MonitorEvent` a line, appended as events
-/// happen so a crash loses at most the line being written.
-final class EventLog {
+/// happen so a crash loses at most the lines being written.
+///
+/// Writes run on the log's own serial queue, in the order events came: whoever records an
+/// event (the scheduler's queue, an event loop) never waits for a disk. `@unchecked Sendable`:
+/// `handles` is touched only on `writer`.
+final class EventLog: @unchecked Sendable {
     let directory: URL
     private let logger: Logger
+    private let writer = DispatchQueue(label: "sextant.monitor.event-log")
     private var handles: [String: FileHandle] = [:]
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -31,8 +36,15 @@ final class EventLog {
         return directory.appendingPathComponent("\(safe).jsonl")
     }
 
-    /// Appends `event`; a write error is logged, never thrown at the scheduler.
+    /// Queues `event` to be appended; a write error is logged, never thrown at the scheduler.
     func append(_ event: MonitorEvent) {
+        writer.async { self.write(event) }
+    }
+
+    /// Waits until every queued event is written.
+    func flush() { writer.sync {} }
+
+    private func write(_ event: MonitorEvent) {
         do {
             let handle = try handle(for: event.job)
             var line = try encoder.encode(event)
@@ -47,9 +59,12 @@ final class EventLog {
         }
     }
 
+    /// Writes what is queued, then closes every file.
     func closeAll() {
-        for handle in handles.values { try? handle.close() }
-        handles = [:]
+        writer.sync {
+            for handle in handles.values { try? handle.close() }
+            handles = [:]
+        }
     }
 
     private func handle(for job: String) throws -> FileHandle {
@@ -68,6 +83,7 @@ final class EventLog {
 
     /// Every event of every log in the directory, file by file. Unreadable lines are skipped with a warning.
     func readAll() -> [[MonitorEvent]] {
+        flush()
         let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
         return files.filter { $0.pathExtension == "jsonl" }.sorted { $0.path < $1.path }.map { Self.read($0, logger: logger) }
     }
@@ -119,12 +135,13 @@ extension JSONDecoder.DateDecodingStrategy {
 
 enum DateText {
     private static let lock = NSLock()
-    private static let formatter: ISO8601DateFormatter = {
+    // Formatters are used only under `lock`.
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }()
-    private static let plain = ISO8601DateFormatter()
+    nonisolated(unsafe) private static let plain = ISO8601DateFormatter()
 
     static func format(_ date: Date) -> String {
         lock.lock(); defer { lock.unlock() }

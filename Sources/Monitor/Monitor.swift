@@ -30,6 +30,8 @@ public final class Monitor: @unchecked Sendable {
     /// Applies a live event: state, metrics, and the event log.
     public func record(_ event: MonitorEvent) {
         lock.lock(); defer { lock.unlock() }
+        // Queued, in order, to the log's own writer: no disk write under the lock or on the caller's queue.
+        eventLog?.append(event)
         if event.event == .jobEnd {
             // Attempts the engine never reported ended end with the job (as its page shows them).
             for task in jobs[event.job]?.tasks.values.filter(\.isRunning) ?? [] {
@@ -40,7 +42,6 @@ public final class Monitor: @unchecked Sendable {
             }
         }
         if apply(event) { metrics.record(event) }
-        eventLog?.append(event)
     }
 
     /// Rebuilds past jobs from the event logs (jobs already known are left alone). Returns how many.

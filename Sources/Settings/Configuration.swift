@@ -108,18 +108,17 @@ public struct Configuration: Sendable, Equatable {
         try typed(key, fallback, expected: "a size like 512k, 64m or 2g", parse: ValueParsers.size)
     }
 
-    /// The keys set here that are in none of `known` but start with one of `prefixes`:
-    /// most likely misspelled. Each comes with the closest known key, if one is close.
-    public func unknownKeys(known: Set<String> = ConfigurationKeys.names,
-                            prefixes: [String] = ["sextant."]) -> [(key: String, suggestion: String?)] {
+    /// The `sextant.*` keys set here that no module declares (nor a declared family's prefix
+    /// covers): most likely misspelled. Each comes with the closest known key, if one is close.
+    public func unknownKeys() -> [(key: String, suggestion: String?)] {
         values.keys.sorted()
-            .filter { key in !known.contains(key) && prefixes.contains(where: { key.hasPrefix($0) }) }
-            .map { key in (key, ConfigurationKeys.nearest(to: key, in: known)) }
+            .filter { $0.hasPrefix("sextant.") && ConfigurationKeys.declaration(named: $0) == nil }
+            .map { key in (key, ConfigurationKeys.nearest(to: key)) }
     }
 
     /// One warning line per unknown `sextant.*` key, naming the nearest known key when one is close.
-    public func unknownKeyWarnings(known: Set<String> = ConfigurationKeys.names) -> [String] {
-        unknownKeys(known: known).map { key, suggestion in
+    public func unknownKeyWarnings() -> [String] {
+        unknownKeys().map { key, suggestion in
             "unknown configuration key \(key)" + (suggestion.map { " (did you mean \($0)?)" } ?? "; it is ignored")
         }
     }

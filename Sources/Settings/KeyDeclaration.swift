@@ -94,7 +94,7 @@ enum Declare {
     static func bool(_ name: String, _ section: ConfigurationSection, _ scope: Scope, default value: Bool,
                      shown: String? = nil, doc: String) -> ConfigKey<Bool> {
         key(name, .bool, section, scope, default: value, shown: shown ?? "`\(value)`",
-            expected: "true or false", doc: doc, read: ValueParsers.bool)
+            expected: "true or false", doc: doc) { ValueParsers.bool($0) }
     }
 
     static func int(_ name: String, _ section: ConfigurationSection, _ scope: Scope, default value: Int,

@@ -8,23 +8,59 @@ public enum TestSupport {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The real images (image.fits, back.fits, rms.fits, image.cat, m51_skimage.fits).
-    /// Looks at $SEXTANT_TEST_DATA, then ../shared/data beside the repo, then the copy
+    /// $SEXTANT_TEST_DATA, when set, is the only place looked at (so a run can hide
+    /// ../shared/data, as on a fresh clone); else ../shared/data beside the repo, then the copy
     /// scripts/test unpacks from the sep sdist into .test-work/sep-data.
     public static var dataDirectory: URL? {
         var candidates: [URL] = []
         if let env = ProcessInfo.processInfo.environment["SEXTANT_TEST_DATA"] {
             candidates.append(URL(fileURLWithPath: env))
+        } else {
+            candidates.append(repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data"))
+            candidates.append(repoRoot.appendingPathComponent(".test-work/sep-data"))
         }
-        candidates.append(repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data"))
-        candidates.append(repoRoot.appendingPathComponent(".test-work/sep-data"))
         return candidates.first {
             FileManager.default.fileExists(atPath: $0.appendingPathComponent("image.fits").path)
         }
     }
 
-    /// Why a test that needs the M51 frame skips: SEP's sdist (the fallback of scripts/test)
-    /// does not carry it; ../shared/data, which CI has, does.
-    public static let missingM51 = "m51_skimage.fits is not in the test data (it comes with ../shared/data, not with the sep sdist)"
+    /// m51_skimage.fits when the test data has it (../shared/data does; the sep sdist does
+    /// not), else a generated stand-in of the same kind: 256x256 int16, one large bright
+    /// galaxy with spiral arms that SEP deblends into many objects, stars, sky and Poisson
+    /// noise, from a fixed seed. Tests that compare with Python sep run on either, never skip.
+    public static func m51OrStandIn() throws -> (url: URL, isReal: Bool) {
+        if let real = dataFile("m51_skimage.fits") { return (real, true) }
+        let directory = repoRoot.appendingPathComponent(".test-work/generated")
+        let url = directory.appendingPathComponent("m51-standin.fits")
+        if FileManager.default.fileExists(atPath: url.path) { return (url, false) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let partial = directory.appendingPathComponent(".m51-standin-\(UUID().uuidString).fits")
+        _ = try python(m51StandInScript, arguments: [partial.path])
+        // Another test process may have made it meanwhile: either copy is the same bytes.
+        if (try? FileManager.default.moveItem(at: partial, to: url)) == nil { try? FileManager.default.removeItem(at: partial) }
+        return (url, false)
+    }
+
+    private static let m51StandInScript = """
+    import sys
+    import numpy as np
+    from astropy.io import fits
+    rng = np.random.default_rng(51)
+    n = 256
+    y, x = np.mgrid[0:n, 0:n].astype(np.float64)
+    dx, dy = x - 131.0, y - 120.0
+    r = np.hypot(dx, dy)
+    phi = np.arctan2(dy, dx)
+    arms = 1.0 + 0.8 * np.cos(2.0 * (phi - np.log(r + 1.0) * 1.6)) ** 8
+    image = 100.0 + 5200.0 * np.exp(-r / 9.0) + 900.0 * np.exp(-r / 38.0) * arms
+    for _ in range(30):
+        sx, sy = rng.uniform(6, n - 6, 2)
+        flux = rng.uniform(300.0, 6000.0)
+        image += flux / (2 * np.pi * 1.6 ** 2) * np.exp(-((x - sx) ** 2 + (y - sy) ** 2) / (2 * 1.6 ** 2))
+    image = rng.poisson(image).astype(np.float64) + rng.normal(0.0, 3.0, image.shape)
+    data = np.clip(np.rint(image), 0, 32767).astype('>i2')
+    fits.PrimaryHDU(data).writeto(sys.argv[1], overwrite=True)
+    """
 
     /// A path under the data directory; nil when the data is not available.
     public static func dataFile(_ name: String) -> URL? {
@@ -68,12 +104,13 @@ public enum TestSupport {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         defer { watchdog.cancel() }
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        var errData = Data()
-        let errReader = Thread { errData = errPipe.fileHandleForReading.readDataToEndOfFile() }
+        let errBox = Locked(Data())
+        let errReader = Thread { errBox.value = errPipe.fileHandleForReading.readDataToEndOfFile() }
         errReader.start()
         let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errReader.isFinished { usleep(1000) }
+        let errData = errBox.value
         return ProcessOutput(status: process.terminationStatus,
                              stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self))

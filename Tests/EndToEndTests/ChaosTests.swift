@@ -446,7 +446,7 @@ final class ChaosTests: XCTestCase {
 
     /// Executors run the chaos operator (crash on `crash*` inputs) and take at least 0.3 s per input,
     /// so faults land mid-job.
-    static let chaosEnvironment = ["SEXTANT_CHAOS_OPERATORS": "1", "SEXTANT_CHAOS_TASK_DELAY": "0.3"]
+    static let chaosEnvironment = ["SEXTANT_TEST_OPERATORS": "1", "SEXTANT_CHAOS_TASK_DELAY": "0.3"]
 
     private func startCluster(in dir: URL, executors: [String], environment: [String: String] = chaosEnvironment,
                               masterEnvironment: [String: String] = [:], extraConf: [String] = []) throws -> ClusterHarness {

@@ -79,7 +79,7 @@ final class HostileInputTests: XCTestCase {
         try Sextant.generate("small", count: 4, into: frames)
         let good = try FileManager.default.contentsOfDirectory(atPath: frames.path).filter { $0.hasSuffix(".fits") }.sorted()
         try FileManager.default.copyItem(at: frames.appendingPathComponent(good[0]), to: frames.appendingPathComponent("crash-me.fits"))
-        let chaos = ["SEXTANT_CHAOS_OPERATORS": "1"]
+        let chaos = ["SEXTANT_TEST_OPERATORS": "1"]
         let out = dir.appendingPathComponent("out")
 
         let run = try Sextant.run(["run", frames.path, "--out", out.path, "--master", "local[2]",

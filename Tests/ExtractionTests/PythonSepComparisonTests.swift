@@ -13,7 +13,7 @@ final class PythonSepComparisonTests: XCTestCase {
     }
 
     func testBackgroundMapsAreBitIdenticalToPythonSep() throws {
-        guard let url = TestSupport.dataFile("m51_skimage.fits") else { throw XCTSkip(TestSupport.missingM51) }
+        let url = try TestSupport.m51OrStandIn().url
         var parameters = ExtractionParameters()
         parameters.background.boxWidth = 32
         parameters.background.filterHeight = 5
@@ -27,9 +27,13 @@ final class PythonSepComparisonTests: XCTestCase {
     }
 
     func testM51IsBitIdenticalToPythonSep() throws {
-        guard let url = TestSupport.dataFile("m51_skimage.fits") else { throw XCTSkip(TestSupport.missingM51) }
+        let (url, isReal) = try TestSupport.m51OrStandIn()
         let reference = try PythonReference.fits(url)
-        XCTAssertEqual(reference.count, 34)
+        if isReal {
+            XCTAssertEqual(reference.count, 34)
+        } else {
+            XCTAssertGreaterThan(reference.count, 12, "the stand-in's stars and deblended galaxy")
+        }
         try assertMatchesReference(reference)
     }
 
@@ -72,7 +76,7 @@ final class NoiseChoiceTests: XCTestCase {
     }
 
     func testMatchedFilterWithRMSMapIsBitIdenticalToPythonSep() throws {
-        guard let url = TestSupport.dataFile("m51_skimage.fits") else { throw XCTSkip(TestSupport.missingM51) }
+        let url = try TestSupport.m51OrStandIn().url
         var parameters = ExtractionParameters()
         parameters.noise = .rmsMap
         parameters.filterType = .matched

@@ -72,6 +72,19 @@ final class DeclaredKeysTests: XCTestCase {
         XCTAssertFalse(ConfigurationKeys.travels("sextant.other.password"), "undeclared but named like a secret")
     }
 
+    /// conf/sextant-defaults.conf parses, and each key it shows (commented out) is a declared one.
+    func testTheShippedDefaultsFileNamesOnlyDeclaredKeys() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("conf/sextant-defaults.conf")
+        _ = try Configuration.load(contentsOf: url)
+        let shown = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").compactMap { line -> String? in
+            let words = line.drop { $0 == "#" || $0 == " " }.split(separator: " ")
+            return words.first.map(String.init).flatMap { $0.hasPrefix("sextant.") ? $0 : nil }
+        }
+        XCTAssertGreaterThan(shown.count, 20)
+        for key in shown { XCTAssertNotNil(ConfigurationKeys.declaration(named: key), key) }
+    }
+
     /// README.md's configuration table is generated: `sextant conf keys --markdown` prints it.
     func testReadmeTableIsTheGeneratedOne() throws {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

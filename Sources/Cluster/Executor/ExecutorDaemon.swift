@@ -96,11 +96,14 @@ public final class ExecutorDaemon: @unchecked Sendable {
     }
 
     private func connectLoop() {
-        var delay = settings.reconnectInitialDelay
+        // Jittered, so executors that lost a restarted master do not all call back at once.
+        let backoff = Backoff(initialDelay: settings.reconnectInitialDelay, maxDelay: settings.reconnectMaxDelay,
+                              jitter: 0.5)
+        var failedJoins = 0
         while !isStopped {
             do {
                 let session = try join()
-                delay = settings.reconnectInitialDelay
+                failedJoins = 0
                 if let reason = serve(session) {
                     logger.warning("lost the master \(settings.master): \(reason); reconnecting")
                 }
@@ -117,9 +120,10 @@ public final class ExecutorDaemon: @unchecked Sendable {
                 stop()
                 break
             } catch {
-                logger.info("cannot join the master \(settings.master): \(error); retrying in \(delay) s")
+                let delay = backoff.delay(beforeRetry: failedJoins)
+                failedJoins += 1
+                logger.info("cannot join the master \(settings.master): \(error); retrying in \(String(format: "%.2f", delay)) s")
                 sleep(delay)
-                delay = min(delay * 2, settings.reconnectMaxDelay)
             }
         }
         condition.lock()

@@ -24,8 +24,7 @@ final class ExecutorSession: @unchecked Sendable {
         let live = !ended
         lock.unlock()
         guard live else { return }
-        var result = result
-        result.executor = executorID
+        let result = { var stamped = result; stamped.executor = executorID; return stamped }()
         let connection = self.connection
         let write = connection.send(.taskResult(result))
         lock.lock(); lastWrite = write; lock.unlock()

@@ -61,20 +61,33 @@ final class JobManager: @unchecked Sendable {
 
     // MARK: Requests from clients
 
+    /// Queues a job. The id is reserved under the lock; the history files are written outside
+    /// it (other requests and the run loop need not wait for a disk), then the job is queued.
     func submit(_ request: SubmitRequest) throws -> JobRecord {
-        condition.lock(); defer { condition.unlock() }
-        guard !stopping else { throw ClusterError.requestFailed("the master is stopping") }
         let id = request.jobID ?? Self.makeJobID()
         try Self.validate(jobID: id)
-        guard records[id] == nil else { throw ClusterError.requestFailed("job id '\(id)' already exists") }
         let job = SubmittedJob(id: id, payload: request.payload, settings: request.settings)
         let record = JobRecord(id: id, submitted: job.submitted, status: .queued)
-        try history.saveSubmission(job)
-        try history.save(record)
-        records[id] = record
-        queue.append(job)
-        condition.signal()
-        logger.info("job \(id) queued (\(queue.count) waiting)")
+        try condition.withLock {
+            guard !stopping else { throw ClusterError.requestFailed("the master is stopping") }
+            guard records[id] == nil else { throw ClusterError.requestFailed("job id '\(id)' already exists") }
+            records[id] = record
+        }
+        do {
+            try history.saveSubmission(job)
+            try history.save(record)
+        } catch {
+            condition.withLock { records[id] = nil }
+            throw error
+        }
+        let waiting: Int? = condition.withLock {
+            // Cancelled while its files were being written: it never enters the queue.
+            guard records[id]?.status == .queued, !stopping else { return nil }
+            queue.append(job)
+            condition.signal()
+            return queue.count
+        }
+        if let waiting { logger.info("job \(id) queued (\(waiting) waiting)") }
         return record
     }
 

@@ -35,9 +35,12 @@ final class MasterConnection: ChannelInboundHandler {
         let nonce = Handshake.freshNonce()
         state = .awaitingHello(serverNonce: nonce)
         let timeout = master.settings.network.handshakeTimeout
-        handshakeTimer = context.eventLoop.scheduleTask(in: .interval(timeout)) { [self] in
-            logger.warning("closing connection: no handshake within \(timeout) s (sextant.network.handshakeTimeout)")
-            close(context)
+        // The timer fires on this channel's loop, where the handler and its context belong.
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        handshakeTimer = context.eventLoop.scheduleTask(in: .interval(timeout)) {
+            let (handler, context) = bound.value
+            handler.logger.warning("closing connection: no handshake within \(timeout) s (sextant.network.handshakeTimeout)")
+            handler.close(context)
         }
         context.writeAndFlush(wrapOutboundOut(.serverHello(ServerHello(
             protocolVersion: WireFormat.protocolVersion, buildID: master.buildID, nonce: nonce,
@@ -82,8 +85,9 @@ final class MasterConnection: ChannelInboundHandler {
         if let reason = Handshake.refusal(of: hello, serverNonce: serverNonce, buildID: master.buildID, secret: secret) {
             logger.warning("refused \(hello.role.rawValue): \(reason)")
             closing = true
+            let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.refused(Refusal(reason: reason)))).whenComplete { _ in
-                context.close(promise: nil)
+                channel.close(promise: nil)
             }
             return
         }
@@ -160,7 +164,9 @@ final class MasterConnection: ChannelInboundHandler {
                 } else {
                     upload = JobUpload()
                 }
-                return submit(request, context: context)
+                // Submitting and cancelling write the job history: not on the event loop.
+                let queued = request
+                return answerOffLoop(context) { .submitted(try $0.submit(queued)) }
             case .waitJob(let ref):
                 switch try master.jobs.addWaiter(context.channel, for: ref.jobID) {
                 case .finished(let record): reply = .jobFinished(record)
@@ -170,7 +176,7 @@ final class MasterConnection: ChannelInboundHandler {
             case .status(let request):
                 reply = .statusReply(try master.jobs.status(of: request.jobID))
             case .cancelJob(let ref):
-                reply = .cancelReply(try master.jobs.cancel(ref.jobID))
+                return answerOffLoop(context) { .cancelReply(try $0.cancel(ref.jobID)) }
             default:
                 return violation("clients may not send \(message.type)", context)
             }
@@ -180,18 +186,14 @@ final class MasterConnection: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
     }
 
-    /// Queues the job off the event loop: storing a large submission takes a while, and this
-    /// loop also serves executors' heartbeats and results.
-    private func submit(_ request: SubmitRequest, context: ChannelHandlerContext) {
-        let jobs = master.jobs
+    /// Runs a request that touches the disk on the master's request queue and writes its reply
+    /// (or the refusal) to the channel from there.
+    private func answerOffLoop(_ context: ChannelHandlerContext, _ answer: @escaping @Sendable (JobManager) throws -> Message) {
         let channel = context.channel
-        DispatchQueue.global().async {
+        let jobs = master.jobs
+        master.requestQueue.async {
             let reply: Message
-            do {
-                reply = .submitted(try jobs.submit(request))
-            } catch {
-                reply = .requestFailed(Refusal(reason: "\(error)"))
-            }
+            do { reply = try answer(jobs) } catch { reply = .requestFailed(Refusal(reason: "\(error)")) }
             channel.writeAndFlush(reply, promise: nil)
         }
     }

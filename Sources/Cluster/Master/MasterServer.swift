@@ -11,6 +11,8 @@ struct MasterContext: Sendable {
     let registry: ExecutorRegistry
     let jobs: JobManager
     let logger: Logger
+    /// Client requests that write the job history (submit, cancel) run here, off the event loop.
+    let requestQueue: DispatchQueue
 }
 
 /// The master: accepts executors and clients on one port, tracks executors by heartbeat,
@@ -18,6 +20,7 @@ struct MasterContext: Sendable {
 public final class MasterServer: @unchecked Sendable {
     public let settings: MasterSettings
     public let buildID: String
+    private let requestQueue = DispatchQueue(label: "sextant.master.requests")
     private let logger: Logger
     private let group: EventLoopGroup
     private let registry = ExecutorRegistry()
@@ -47,7 +50,8 @@ public final class MasterServer: @unchecked Sendable {
         try MasterServer.checkAuthentication(settings)
         try jobs.start()
         let context = MasterContext(settings: settings, buildID: buildID, registry: registry,
-                                    jobs: jobs, logger: logger)
+                                    jobs: jobs, logger: logger,
+                                    requestQueue: requestQueue)
         let network = settings.network
         let connections = self.connections
         let logger = self.logger
@@ -98,6 +102,9 @@ public final class MasterServer: @unchecked Sendable {
 
     /// The job table (the same records `status` returns to clients).
     public var jobRecords: [JobRecord] { (try? jobs.status(of: nil)) ?? [] }
+
+    /// Cancels a queued or running job, as a client's cancel does (the web UI calls this directly).
+    public func cancel(_ jobID: String) throws -> JobRecord { try jobs.cancel(jobID) }
 
     /// Clients waiting on job `id` right now.
     func waitingClients(for id: String) -> Int { jobs.waiterCount(for: id) }

@@ -92,7 +92,8 @@ public struct ExecutorSettings: Sendable {
     public var drainTimeout: TimeInterval = 25
     /// Declared to the master at registration (`ExecutorInfo.attributes`), e.g. the commands `--pipe` may run here.
     public var attributes: [String: String] = [:]
-    /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`.
+    /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`,
+    /// jittered (`Backoff`, at least half of each wait).
     public var reconnectInitialDelay: TimeInterval
     public var reconnectMaxDelay: TimeInterval
     public var network: NetworkSettings

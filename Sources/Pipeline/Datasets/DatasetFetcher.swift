@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Engine
 import Hashing
 import Storage
 
@@ -104,15 +105,12 @@ public final class DatasetFetcher: @unchecked Sendable {
 
     public let destination: ObjectStore
     public let options: Options
-    private let session: URLSession
+    private let http: BlockingHTTPClient
 
     public init(destination: ObjectStore, options: Options = Options()) {
         self.destination = destination
         self.options = options
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = options.timeout
-        configuration.httpMaximumConnectionsPerHost = max(1, options.parallel)
-        self.session = URLSession(configuration: configuration)
+        self.http = BlockingHTTPClient(timeout: options.timeout, maxConnections: max(1, options.parallel))
     }
 
     /// A fetcher into `location` (a directory or s3://bucket/prefix); `settings` are conf keys (sextant.s3.*).
@@ -122,26 +120,25 @@ public final class DatasetFetcher: @unchecked Sendable {
 
     /// Fetches every file, `parallel` at a time; `onOutcome` is called as each one ends (from any thread).
     public func fetch(_ files: [RemoteFile], onOutcome: (@Sendable (FetchOutcome) -> Void)? = nil) -> [FetchOutcome] {
-        var outcomes = [FetchOutcome?](repeating: nil, count: files.count)
-        let lock = NSLock()
-        var next = 0
+        let outcomes = Locked([FetchOutcome?](repeating: nil, count: files.count))
+        let next = Locked(0)
         let group = DispatchGroup()
         for _ in 0..<min(max(1, options.parallel), max(1, files.count)) {
             DispatchQueue.global().async(group: group) {
                 while true {
-                    lock.lock()
-                    let index = next
-                    next += 1
-                    lock.unlock()
+                    let index = next.mutate { value -> Int in
+                        defer { value += 1 }
+                        return value
+                    }
                     guard index < files.count else { return }
                     let outcome = self.fetch(files[index])
                     onOutcome?(outcome)
-                    lock.lock(); outcomes[index] = outcome; lock.unlock()
+                    outcomes.mutate { $0[index] = outcome }
                 }
             }
         }
         group.wait()
-        return outcomes.map { $0! }
+        return outcomes.value.map { $0! }
     }
 
     /// Fetches one file, with retries.
@@ -162,7 +159,8 @@ public final class DatasetFetcher: @unchecked Sendable {
                     let tries = attempt > 1 ? " (after \(attempt) attempts)" : ""
                     return FetchOutcome(file: file, status: .failed(reason: failure.reason + tries))
                 }
-                Thread.sleep(forTimeInterval: options.initialBackoff * pow(2, Double(attempt - 1)))
+                let backoff = Backoff(initialDelay: options.initialBackoff, maxDelay: options.initialBackoff * 64, jitter: 0.5)
+                Thread.sleep(forTimeInterval: backoff.delay(beforeRetry: attempt - 1))
             }
         }
     }
@@ -174,52 +172,29 @@ public final class DatasetFetcher: @unchecked Sendable {
 
     /// Streams the URL to a temporary file, checks it, and puts it in the destination.
     private func download(_ file: RemoteFile) -> Result<Int, Failure> {
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = DownloadBox()
-        let task = session.downloadTask(with: file.url) { location, response, error in
-            defer { semaphore.signal() }
-            if let error {
-                box.result = .failure(Failure(reason: error.localizedDescription, transient: true))
-                return
+        let temporary: URL
+        do {
+            let (response, downloaded) = try http.download(file.url)
+            guard let downloaded else {
+                let code = response.status
+                return .failure(Failure(reason: "HTTP \(code) \(HTTPURLResponse.localizedString(forStatusCode: code))",
+                                        transient: code >= 500 || code == 408 || code == 429))
             }
-            guard let response = response as? HTTPURLResponse, let location else {
-                box.result = .failure(Failure(reason: "no HTTP response", transient: true))
-                return
-            }
-            guard (200..<300).contains(response.statusCode) else {
-                let code = response.statusCode
-                box.result = .failure(Failure(
-                    reason: "HTTP \(code) \(HTTPURLResponse.localizedString(forStatusCode: code))",
-                    transient: code >= 500 || code == 408 || code == 429))
-                return
-            }
-            // The session deletes its file when this handler returns: keep it.
-            let kept = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-fetch-\(UUID().uuidString)")
-            do {
-                try FileManager.default.moveItem(at: location, to: kept)
-                box.result = .success(kept)
-            } catch {
-                box.result = .failure(Failure(reason: "cannot keep the download: \(error)", transient: false))
-            }
+            temporary = downloaded
+        } catch {
+            return .failure(Failure(reason: error.localizedDescription, transient: true))
         }
-        task.resume()
-        semaphore.wait()
-        switch box.result {
-        case .failure(let failure):
-            return .failure(failure)
-        case .success(let temporary):
-            defer { try? FileManager.default.removeItem(at: temporary) }
-            do {
-                let (digest, bytes) = try Self.sha256(ofFile: temporary)
-                if let expected = file.sha256, digest != expected {
-                    return .failure(Failure(reason: "checksum mismatch: expected SHA-256 \(expected), got \(digest)",
-                                            transient: true))
-                }
-                try destination.put(file.name, contentsOf: temporary)
-                return .success(bytes)
-            } catch {
-                return .failure(Failure(reason: "cannot store \(file.name): \(error)", transient: false))
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        do {
+            let (digest, bytes) = try Self.sha256(ofFile: temporary)
+            if let expected = file.sha256, digest != expected {
+                return .failure(Failure(reason: "checksum mismatch: expected SHA-256 \(expected), got \(digest)",
+                                        transient: true))
             }
+            try destination.put(file.name, contentsOf: temporary)
+            return .success(bytes)
+        } catch {
+            return .failure(Failure(reason: "cannot store \(file.name): \(error)", transient: false))
         }
     }
 
@@ -244,8 +219,4 @@ public final class DatasetFetcher: @unchecked Sendable {
         }
         return (hasher.finalize().hexString, total)
     }
-}
-
-private final class DownloadBox: @unchecked Sendable {
-    var result: Result<URL, DatasetFetcher.Failure> = .failure(.init(reason: "no response", transient: true))
 }

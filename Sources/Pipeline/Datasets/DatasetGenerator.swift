@@ -1,3 +1,4 @@
+import Engine
 import FITS
 import Foundation
 
@@ -11,9 +12,8 @@ public enum DatasetGenerator {
                                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let indices = Array(range ?? 0..<count)
-        var paths = [String](repeating: "", count: indices.count)
-        var firstError: Error?
-        let lock = NSLock()
+        let paths = Locked([String](repeating: "", count: indices.count))
+        let firstError = Locked<Error?>(nil)
         DispatchQueue.concurrentPerform(iterations: indices.count) { slot in
             let index = indices[slot]
             let path = directory + "/" + fileName(name, index: index)
@@ -21,14 +21,14 @@ public enum DatasetGenerator {
                 var frameRecipe = recipe
                 frameRecipe.seed = recipe.seed &+ UInt64(index)
                 try writeFrame(frameRecipe, dtype: dtype, name: name, index: index, to: path)
-                lock.lock(); paths[slot] = path; lock.unlock()
+                paths.mutate { $0[slot] = path }
             } catch {
-                lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+                firstError.mutate { if $0 == nil { $0 = error } }
             }
         }
         _ = threads // concurrentPerform already uses one thread per core.
-        if let firstError { throw firstError }
-        return paths
+        if let error = firstError.value { throw error }
+        return paths.value
     }
 
     public static func fileName(_ name: String, index: Int) -> String {

@@ -11,7 +11,7 @@ import Storage
 /// Errors that belong to the input (not FITS, truncated, a table HDU, SEP cannot measure it)
 /// become a failed entry: retrying them cannot help. Errors that may pass (the store is
 /// unreachable, a disk is full) are thrown, so the scheduler retries the task elsewhere.
-public struct ExtractOperator: PartitionOperator {
+public struct ExtractOperator: PartitionOperator, Sendable {
     public typealias Parameters = ExtractParameters
     public typealias Input = InputFile
     public typealias Output = ManifestEntry

@@ -10,11 +10,13 @@ public final class ExtractionDriver: @unchecked Sendable {
     public static let manifestName = "_manifest.jsonl"
     public static let successName = "_SUCCESS"
 
-    /// Registers the operators a Sextant process must know, driver and executor alike.
-    public static func registerOperators(in registry: OperatorRegistry) {
+    /// Registers the operators a Sextant process must know, driver and executor alike, and the
+    /// test operators when the environment enables them (`TestOperators`).
+    public static func registerOperators(in registry: OperatorRegistry,
+                                         environment: [String: String] = ProcessInfo.processInfo.environment) {
         registry.register(ExtractOperator.self)
-        registry.register(SleepOperator.self)
         registry.register(PipeOperator.self)
+        TestOperators.registerIfEnabled(in: registry, environment: environment)
     }
 
     /// Applies the process-wide settings (`ExtractionKeys`: SEP's stack and limits, the

@@ -1,11 +1,12 @@
 import Foundation
+import Settings
 
 /// `sextant.executor.allowedRoots`: the directories and s3:// prefixes a process may read and
 /// write for jobs (comma-separated). Unset: everywhere (the process warns at start). Paths are
 /// compared after `..` and symbolic links are resolved, on whole components, so `/data/../etc`
 /// and `/data-other` are outside `/data`.
 public struct AllowedRoots: Sendable, Equatable {
-    public static let key = "sextant.executor.allowedRoots"
+    public static let key = ClusterKeys.allowedRoots.name
 
     /// Nil: no restriction.
     public let roots: [String]?

@@ -40,28 +40,21 @@ struct InstanceMetadata {
         var request = URLRequest(url: endpoint.appendingPathComponent(path), timeoutInterval: 2)
         request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let done = DispatchSemaphore(value: 0)
-        var result: Result<String, Error> = .failure(StorageError(.transport, location: location, message: "no answer"))
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            defer { done.signal() }
-            if let error {
-                result = .failure(StorageError(.transport, location: location,
-                                               message: "instance metadata at \(endpoint.absoluteString): \(error.localizedDescription)"))
-                return
-            }
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            if status == 404 && notFoundIsEmpty {
-                result = .success("")
-                return
-            }
-            guard status == 200, let data else {
-                result = .failure(StorageError(.accessDenied, location: location,
-                                               message: "instance metadata \(path) answered HTTP \(status)"))
-                return
-            }
-            result = .success(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        }.resume()
-        done.wait()
-        return try result.get()
+        let response: HTTPResponse
+        do {
+            response = try Self.client.send(request)
+        } catch {
+            throw StorageError(.transport, location: location,
+                               message: "instance metadata at \(endpoint.absoluteString): \(error.localizedDescription)")
+        }
+        if response.status == 404 && notFoundIsEmpty { return "" }
+        guard response.status == 200 else {
+            throw StorageError(.accessDenied, location: location,
+                               message: "instance metadata \(path) answered HTTP \(response.status)")
+        }
+        return String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// The metadata service answers at once or not at all: a short timeout.
+    private static let client = BlockingHTTPClient(timeout: 2, maxConnections: 2)
 }

@@ -1,10 +1,11 @@
 import Foundation
+import Settings
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// When to try an S3 request again and how long to wait: exponential backoff with full jitter
-/// (a random wait in [0, min(maxDelay, base * 2^attempt)]), on answers that may succeed later.
+/// When to try an S3 request again and how long to wait: `Backoff` with full jitter (a random
+/// wait in [0, min(maxDelay, base * 2^attempt)]), on answers that may succeed later.
 struct RetryPolicy: Sendable {
     var maxRetries: Int
     var baseDelay: Double
@@ -35,7 +36,6 @@ struct RetryPolicy: Sendable {
     }
 
     func delay(beforeRetry attempt: Int) -> Double {
-        let ceiling = min(maxDelay, baseDelay * pow(2, Double(attempt)))
-        return ceiling > 0 ? Double.random(in: 0...ceiling) : 0
+        Backoff(initialDelay: baseDelay, maxDelay: maxDelay, jitter: 1).delay(beforeRetry: attempt)
     }
 }

@@ -38,18 +38,17 @@ struct ExtractCommand: ParsableCommand {
 
         let context = TaskContext(attemptID: TaskAttemptID(jobID: "extract", partition: 0, attempt: 0),
                                   executor: "extract", settings: configuration.values)
-        var results = [Result<ManifestEntry, Error>?](repeating: nil, count: files.count)
-        let lock = NSLock()
+        let results = Locked([Result<ManifestEntry, Error>?](repeating: nil, count: files.count))
         let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: max(1, min(threads, files.count))) { _ in
             while case let index = next.increment(), index < files.count {
                 let result = Result { try op.apply([files[index]], context: context)[0] }
-                lock.lock(); results[index] = result; lock.unlock()
+                results.mutate { $0[index] = result }
             }
         }
 
         var failed = 0
-        for (file, result) in zip(files, results) {
+        for (file, result) in zip(files, results.value) {
             switch result {
             case .success(let entry) where entry.outcome == .committed:
                 print("\(file.uri): \(entry.rows ?? 0) sources -> \(entry.catalog ?? "")"

@@ -52,7 +52,7 @@ enum LocalRun {
         }
         print(report.summary)
         let interrupted = interrupt.fired
-        monitoring?.ended(status: JobMonitoring.status(of: report), message: report.summary)
+        monitoring?.ended(status: report.jobStatus().rawValue, message: report.summary)
         if ui.keep, let monitoring, monitoring.isServing, !interrupted {
             Console.info("the job has ended; the web UI stays up until Ctrl-C")
             monitoring.waitForInterrupt(interrupt)
@@ -80,7 +80,6 @@ final class LocalIsolation {
         guard isolated else {
             let registry = OperatorRegistry()
             ExtractionDriver.registerOperators(in: registry)
-            CrashingExtractOperator.registerIfRequested(in: registry)
             backend = LocalBackend(registry: registry, slots: slots)
             workers = nil
             locks = nil
@@ -137,38 +136,5 @@ final class LocalMonitoring {
     func stop() {
         web?.stop()
         monitor.close()
-    }
-}
-
-/// Ctrl-C (or SIGTERM) once: stop cleanly (a job writes its manifest, a daemon leaves its
-/// master). Twice: leave now.
-final class InterruptHandler: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private(set) var fired = false
-
-    init(message: String = "\nsextant: stopping: finishing the manifest (Ctrl-C again to quit at once)",
-         onInterrupt: @escaping () -> Void) {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                if self.fired {
-                    PipeOperator.killRunningPrograms()  // leaving at once must not leave orphans
-                    Foundation.exit(ExitStatus.interrupted)
-                }
-                self.fired = true
-                Console.info(message)
-                onInterrupt()
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func remove() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -94,7 +94,6 @@ struct ExecutorCommand: ParsableCommand {
         try ExtractionDriver.applyProcessSettings(c.values)
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
-        CrashingExtractOperator.registerIfRequested(in: registry)
         let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
                                     handler: HostPinnedTaskHandler(TaskRunner(registry: registry), host: c.values))
         AccessWarning.warnIfUnrestricted(c.values, process: "executor")

@@ -46,18 +46,8 @@ enum ClusterRun {
     static func submit(_ spec: JobSpec, configuration c: Configuration, wait: Bool) throws {
         let client = try connect(c)
         defer { client.close() }
-        var shipped = spec
-        shipped.inputs = spec.inputs.map { input in
-            var absolute = input
-            if !input.uri.contains("://") { absolute.uri = URL(fileURLWithPath: input.uri).standardizedFileURL.path }
-            return absolute
-        }
-        if !spec.parameters.output.contains("://") {
-            shipped.parameters.output = URL(fileURLWithPath: spec.parameters.output).standardizedFileURL.path
-        }
         // Secrets stay on this machine; executors find their own credentials.
-        shipped.settings = spec.shareableSettings
-        let record = try client.submit(try JSONEncoder().encode(shipped), jobID: spec.jobID)
+        let record = try client.submit(try spec.submissionPayload(), jobID: spec.jobID)
         print(record.id)
         fflush(stdout)  // a script reading the id must not wait for the job to end
         guard wait else { return }

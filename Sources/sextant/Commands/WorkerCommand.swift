@@ -14,7 +14,6 @@ struct WorkerCommand: ParsableCommand {
         Console.bootstrapLogging(level: ProcessInfo.processInfo.environment[LocalWorkers.logLevelVariable])
         let registry = OperatorRegistry()
         ExtractionDriver.registerOperators(in: registry)
-        CrashingExtractOperator.registerIfRequested(in: registry)
         WorkerLoop.serve(runner: TaskRunner(registry: registry)) { settings in
             // What `run` itself sets from the user's conf, so a worker behaves as its thread would.
             try ExtractionDriver.applyProcessSettings(settings)

@@ -18,8 +18,7 @@ enum JobMonitoring {
     /// `onEntry` is chained, so set the driver's own progress first.
     static func attach(_ monitor: Monitor, to driver: ExtractionDriver, spec: JobSpec, submitted: Date? = nil) {
         let id = spec.jobID
-        let output = spec.parameters.output.contains("://") ? spec.parameters.output
-            : URL(fileURLWithPath: spec.parameters.output).standardizedFileURL.path
+        let output = spec.forSubmission().parameters.output
         monitor.record(.jobStart(id, inputs: spec.inputs.count, output: output, submitted: submitted))
         driver.listeners.append(monitor.listener(forJob: id, inputNames: { records in
             records.compactMap { try? JSONDecoder().decode(ManifestEntry.self, from: $0).input }
@@ -35,13 +34,6 @@ enum JobMonitoring {
         monitor.record(.jobEnd(jobID, status: status, message: message))
     }
 
-    static func status(of report: JobReport) -> String {
-        switch report.status {
-        case .succeeded: return "succeeded"
-        case .completedWithFailures: return "failed"
-        case .stopped: return "cancelled"
-        }
-    }
 
     /// Starts the web UI for `monitor` and says where; a UI that cannot start is a warning, not a stop.
     static func serve(_ monitor: Monitor) -> WebServer? {
@@ -77,17 +69,13 @@ final class MasterMonitorHost: MonitorHost, @unchecked Sendable {
         }
     }
 
-    /// Through the master's own client port, as `sextant cancel` does, so queued and running
-    /// jobs are cancelled and recorded exactly the same way.
+    /// The master's own cancel, as `sextant cancel` reaches it, so queued and running jobs are
+    /// cancelled and recorded exactly the same way.
     func cancel(jobID: String) throws {
-        guard let server, let port = server.port else { throw MonitorError.cannotCancel(jobID, reason: "the master is not running") }
+        guard let server, server.port != nil else { throw MonitorError.cannotCancel(jobID, reason: "the master is not running") }
         guard server.jobRecords.contains(where: { $0.id == jobID }) else { throw MonitorError.noSuchJob(jobID) }
-        let host = ["0.0.0.0", "::", ""].contains(server.settings.host) ? "127.0.0.1" : server.settings.host
         do {
-            let client = try ClusterClient(master: MasterAddress(host: host, port: port), buildID: server.buildID,
-                                           network: server.settings.network)
-            defer { client.close() }
-            _ = try client.cancel(jobID)
+            _ = try server.cancel(jobID)
         } catch {
             throw MonitorError.cannotCancel(jobID, reason: "\(error)")
         }

@@ -5,8 +5,8 @@ import Logging
 import Monitor
 import Pipeline
 
-/// The master's driver for submitted jobs: decodes the JobSpec, runs it with the engine's
-/// scheduler over the cluster's executors, and streams one progress message per input.
+/// The master's driver for submitted jobs: Pipeline's `ExtractionDriver.forSubmission` over
+/// the cluster's executors, one progress message per input, and the monitor told.
 final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     let configuration: Configuration
     /// Hears every job's events when the master serves a UI or keeps event logs.
@@ -19,39 +19,27 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     }
 
     func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
-        var spec = try JSONDecoder().decode(JobSpec.self, from: job.payload)
-        spec.jobID = job.id
-        // Re-queued after a master restart: keep the catalogs the cut-off run committed.
-        if job.resumed { spec.resume = true }
-        // The master's own conf (its S3 credentials, its limits) fills what the job left out;
-        // where the job's credentials go and what it may touch stay the master's (HostSettings).
-        let (settings, ignored) = HostSettings.merge(host: configuration.values, job: spec.settings)
-        spec.settings = settings
+        let (driver, ignored) = try ExtractionDriver.forSubmission(payload: job.payload, jobID: job.id,
+                                                                   resumed: job.resumed, masterSettings: configuration.values)
         if !ignored.isEmpty {
             logger.warning("job \(job.id): ignored settings only the master's own conf may set: \(ignored.joined(separator: ", "))")
         }
-        let engineSettings = try EngineSettings(Configuration(spec.settings))
-        let driver = ExtractionDriver(spec: spec, engineSettings: engineSettings)
-        driver.tasksLeaveThisProcess = true
         let encoder = JSONEncoder()
         driver.onEntry = { entry in
             if let data = try? encoder.encode(entry) { context.progress(data) }
         }
-        if let monitor { JobMonitoring.attach(monitor, to: driver, spec: spec, submitted: job.submitted) }
+        if let monitor { JobMonitoring.attach(monitor, to: driver, spec: driver.spec, submitted: job.submitted) }
         context.onCancel { driver.cancel() }
         let report: JobReport
         do {
             report = try driver.run(backend: backend)
         } catch {
-            monitor.map { JobMonitoring.ended($0, jobID: job.id, status: "failed", message: "\(error)") }
+            monitor.map { JobMonitoring.ended($0, jobID: job.id, status: JobStatus.failed.rawValue, message: "\(error)") }
             throw error
         }
-        let status: JobStatus = context.isCancelled ? .cancelled
-            : report.status == .succeeded ? .succeeded : .failed
+        let status = report.jobStatus(cancelled: context.isCancelled)
         monitor.map { JobMonitoring.ended($0, jobID: job.id, status: status.rawValue, message: report.summary) }
-        return JobOutcome(status: status, message: report.summary,
-                          counts: ["inputs": report.inputs, "committed": report.committed, "skipped": report.skipped,
-                                   "failed": report.failed, "sources": report.sources],
+        return JobOutcome(status: status, message: report.summary, counts: report.counts,
                           detail: try encoder.encode(report))
     }
 }

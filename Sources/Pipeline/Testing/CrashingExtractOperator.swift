@@ -1,18 +1,16 @@
 import Engine
 import Foundation
-import Pipeline
 
-/// Fault injection for the chaos suite, registered only when SEXTANT_CHAOS_OPERATORS=1:
-/// the extract operator, except that a task holding an input whose name contains "crash"
-/// aborts the whole process, as a native crash in a C library would. It lets the suite prove
-/// that such a task is retried elsewhere and then reported failed, while the production
-/// path stays untouched (without the variable the real operator is the only one).
+/// Fault injection for the chaos suite, registered only with the test operators
+/// (`TestOperators`, SEXTANT_TEST_OPERATORS=1): the extract operator, except that a task
+/// holding an input whose name contains "crash" aborts the whole process, as a native crash in
+/// a C library would. It lets the suite prove that such a task is retried elsewhere and then
+/// reported failed, while the production path stays untouched.
 /// SEXTANT_CHAOS_TASK_DELAY=SECONDS also makes each input take at least that long, so faults
 /// can land mid-job on small test frames.
 struct CrashingExtractOperator: PartitionOperator {
     typealias Parameters = ExtractParameters
     static let name = ExtractOperator.name
-    static let environmentVariable = "SEXTANT_CHAOS_OPERATORS"
     private let base: ExtractOperator
 
     init(parameters: ExtractParameters) throws {
@@ -26,10 +24,4 @@ struct CrashingExtractOperator: PartitionOperator {
     }
 
     private static let delay = ProcessInfo.processInfo.environment["SEXTANT_CHAOS_TASK_DELAY"].flatMap(Double.init)
-
-    /// Replaces the extract operator in `registry` when the environment asks for it.
-    static func registerIfRequested(in registry: OperatorRegistry) {
-        guard ProcessInfo.processInfo.environment[environmentVariable] == "1" else { return }
-        registry.register(Self.self)
-    }
 }

@@ -3,7 +3,8 @@ import Foundation
 
 /// `bench.sleep`: passes each record through after sleeping a set time. Tasks that cost a
 /// known wall time and no CPU show what the engine itself adds per task (scheduling, the
-/// wire, result handling) when there are more executors than cores.
+/// wire, result handling) when there are more executors than cores. A test and benchmark
+/// operator: registered only with `TestOperators`.
 public struct SleepOperator: MapOperator {
     public struct Parameters: Codable, Sendable {
         public var milliseconds: Int

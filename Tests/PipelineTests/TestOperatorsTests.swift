@@ -1,0 +1,20 @@
+import Engine
+import Pipeline
+import XCTest
+
+final class TestOperatorsTests: XCTestCase {
+    /// A production process knows only the extract operator; the test operators need the variable.
+    func testTestOperatorsAreRegisteredOnlyWhenTheEnvironmentAsks() {
+        let production = OperatorRegistry()
+        ExtractionDriver.registerOperators(in: production, environment: [:])
+        XCTAssertEqual(Set(production.names), [ExtractOperator.name, PipeOperator.name])
+        XCTAssertFalse(production.contains(SleepOperator.name))
+
+        let testing = OperatorRegistry()
+        ExtractionDriver.registerOperators(in: testing, environment: [TestOperators.environmentVariable: "1"])
+        XCTAssertTrue(testing.contains(SleepOperator.name))
+        XCTAssertTrue(testing.contains(ExtractOperator.name))
+
+        XCTAssertFalse(TestOperators.registerIfEnabled(in: OperatorRegistry(), environment: [TestOperators.environmentVariable: "0"]))
+    }
+}
