@@ -161,6 +161,10 @@ final class DeploymentTests: XCTestCase {
             XCTAssertTrue(catalogs.contains(input.replacingOccurrences(of: ".fits", with: ".cat.fits")), "\(input): \(jobOutput)")
         }
         XCTAssertTrue(jobOutput.contains("1 of 1 executors registered"), jobOutput)
+        // The executors ran on the executor credential, not the cluster secret.
+        let credential = try String(contentsOf: runDir.appendingPathComponent("executor.credential"), encoding: .utf8)
+        let secret = try String(contentsOf: runDir.appendingPathComponent("secret"), encoding: .utf8)
+        XCTAssertNotEqual(credential.trimmingCharacters(in: .whitespacesAndNewlines), secret.trimmingCharacters(in: .whitespacesAndNewlines))
         XCTAssertEqual(Scripts.commandLines(containing: runDir.path), [], "no sextant process after the job")
         XCTAssertTrue(Scripts.read(runDir, suffix: ".log").contains("sextant executor: stopping"),
                       "the executors got SIGTERM and left cleanly: \(Scripts.read(runDir, suffix: ".log"))")
