@@ -4,19 +4,19 @@ import Foundation
 extension FITSImage {
     /// The indices (0 = primary) of every HDU holding a non-empty image, tile-compressed ones
     /// included, reading headers only. A mosaic camera's file lists each CCD.
-    public static func imageHDUs(contentsOfFile path: String) throws -> [Int] {
+    public static func imageHDUs(contentsOfFile path: String, limits: InputLimits = .standard) throws -> [Int] {
         try CFITSIOLock.run {
-            let file = try CFITSIOFile.open(path: path)
+            let file = try CFITSIOFile.open(path: path, limits: limits)
             defer { file.close() }
             return try imageHDUs(in: file)
         }
     }
 
     /// The same for the bytes of a FITS file (plain, gzip'd or tile-compressed).
-    public static func imageHDUs(data: Data, name: String = "<memory>") throws -> [Int] {
+    public static func imageHDUs(data: Data, name: String = "<memory>", limits: InputLimits = .standard) throws -> [Int] {
         try data.withUnsafeBytes { bytes in
             try CFITSIOLock.run {
-                let file = try CFITSIOFile.open(bytes: bytes, name: name)
+                let file = try CFITSIOFile.open(bytes: bytes, name: name, limits: limits)
                 defer { file.close() }
                 return try imageHDUs(in: file)
             }

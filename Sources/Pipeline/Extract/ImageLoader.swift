@@ -36,13 +36,34 @@ enum ImageLoader {
 
         deinit { if case .fetched(let object) = backing { object.discard() } }
 
-        func image(_ hdu: HDUSelection) throws -> FITSImage {
+        /// The bytes CFITSIO reads: a gzip'd or bzip2'd input is inflated once, on first use,
+        /// and kept for the HDU list and every HDU (a mosaic file is read many times).
+        private enum Decoded {
+            case file(String)
+            case bytes(Data)
+        }
+        private var decodedInput: Decoded?
+
+        private func decoded() throws -> Decoded {
+            if let decodedInput { return decodedInput }
+            let result: Decoded
             switch backing {
-            case .path(let path): return try FITSImage(contentsOfFile: path, hdu: hdu, limits: limits)
-            case .memory(let data): return try FITSImage(data: data, name: uri, hdu: hdu, limits: limits)
-            case .fetched(.memory(let data)): return try FITSImage(data: data, name: uri, hdu: hdu, limits: limits)
+            case .path(let path):
+                result = try FITSInflation.inflated(contentsOfFile: path, limits: limits).map(Decoded.bytes) ?? .file(path)
+            case .memory(let data), .fetched(.memory(let data)):
+                result = .bytes(try FITSInflation.inflated(data: data, name: uri, limits: limits) ?? data)
             case .fetched(.spooled(let file)), .fetched(.localFile(let file)):
-                return try FITSImage(contentsOfFile: file.path, hdu: hdu, limits: limits)
+                result = try FITSInflation.inflated(contentsOfFile: file.path, limits: limits).map(Decoded.bytes)
+                    ?? .file(file.path)
+            }
+            decodedInput = result
+            return result
+        }
+
+        func image(_ hdu: HDUSelection) throws -> FITSImage {
+            switch try decoded() {
+            case .file(let path): return try FITSImage(contentsOfFile: path, hdu: hdu, limits: limits)
+            case .bytes(let data): return try FITSImage(data: data, name: uri, hdu: hdu, limits: limits)
             }
         }
 
@@ -60,12 +81,9 @@ enum ImageLoader {
 
         /// Every HDU holding an image (headers only).
         func imageHDUs() throws -> [Int] {
-            switch backing {
-            case .path(let path): return try FITSImage.imageHDUs(contentsOfFile: path)
-            case .memory(let data): return try FITSImage.imageHDUs(data: data, name: uri)
-            case .fetched(.memory(let data)): return try FITSImage.imageHDUs(data: data, name: uri)
-            case .fetched(.spooled(let file)), .fetched(.localFile(let file)):
-                return try FITSImage.imageHDUs(contentsOfFile: file.path)
+            switch try decoded() {
+            case .file(let path): return try FITSImage.imageHDUs(contentsOfFile: path, limits: limits)
+            case .bytes(let data): return try FITSImage.imageHDUs(data: data, name: uri, limits: limits)
             }
         }
     }
