@@ -111,6 +111,19 @@ public final class LocalStore: ObjectStore, @unchecked Sendable {
         }
     }
 
+    /// Temporary files of puts whose writer died (SIGKILL between create and rename), anywhere
+    /// under the root. They never appear in listings; this takes them off the disk.
+    public func removeAbandonedWrites() throws -> Int {
+        guard let walk = FileManager.default.enumerator(atPath: root) else { return 0 }
+        var removed = 0
+        while let relative = walk.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard name.hasPrefix("."), name.contains(LocalStore.temporaryMarker) else { continue }
+            if unlink(root + "/" + relative) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
     public func delete(_ key: String) throws {
         let path = try self.path(for: key)
         if unlink(path) != 0 && errno != ENOENT { throw StorageError.posix(path, "delete") }

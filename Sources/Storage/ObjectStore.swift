@@ -62,9 +62,16 @@ public protocol ObjectStore: AnyObject, Sendable {
 
     /// Removes `key`. Removing an absent key is not an error (as on S3).
     func delete(_ key: String) throws
+
+    /// Removes what writers killed mid-put left behind (a file system's temporary files);
+    /// returns how many. Call it only when no put can still be running (a job's end).
+    func removeAbandonedWrites() throws -> Int
 }
 
 extension ObjectStore {
+    /// Stores whose puts are atomic on the server (S3: one PUT or a completed upload) leave nothing.
+    public func removeAbandonedWrites() throws -> Int { 0 }
+
     /// The whole object.
     public func get(_ key: String) throws -> Data {
         try get(key, range: nil)

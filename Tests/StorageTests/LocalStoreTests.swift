@@ -152,6 +152,22 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(try store.listAll().map(\.size), [2, 2])
     }
 
+    /// What a writer killed between create and rename leaves is removed; committed objects stay.
+    func testAbandonedTemporaryFilesAreRemovedAndObjectsKept() throws {
+        let store = LocalStore(root: root.path)
+        try store.put("a/x.cat.fits", data: Data("x".utf8))
+        try store.put("y.cat.fits", data: Data("y".utf8))
+        for path in ["a/.x.cat.fits.sextant-tmp-1234abcd", ".z.cat.fits.sextant-tmp-00000000"] {
+            try Data("half".utf8).write(to: root.appendingPathComponent(path))
+        }
+        XCTAssertEqual(try store.removeAbandonedWrites(), 2)
+        XCTAssertEqual(try store.get("a/x.cat.fits"), Data("x".utf8))
+        XCTAssertEqual(try store.get("y.cat.fits"), Data("y".utf8))
+        let left = FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []
+        XCTAssertEqual(left.filter { $0.contains(".sextant-tmp-") }, [])
+        XCTAssertEqual(try store.removeAbandonedWrites(), 0)
+    }
+
     func testFailedPutLeavesNothing() throws {
         let store = LocalStore(root: root.path)
         XCTAssertThrowsError(try store.put("x.fits", contentsOf: root.appendingPathComponent("missing"))) { error in

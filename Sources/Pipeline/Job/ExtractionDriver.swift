@@ -126,6 +126,12 @@ public final class ExtractionDriver: @unchecked Sendable {
             entries[index]?.error = "\(spec.inputs[index].uri): its catalog went missing after every one of \(round) commits"
         }
 
+        // Every task has ended: what an executor killed mid-commit left is garbage. (A fenced
+        // attempt still running somewhere only loses its own put, whose result is discarded.)
+        if let removed = try? output.removeAbandonedWrites(), removed > 0 {
+            logger.info("removed \(removed) temporary files left by writers that died mid-commit")
+        }
+
         // Written as a stream through a temporary file: a line at a time, never the whole manifest in memory.
         let manifest = try ManifestEntry.LineWriter()
         defer { manifest.discard() }
