@@ -96,6 +96,7 @@ extension ColumnDefinition {
         real("BACKGROUND", "count", "Background at centroid position",
              needs: MeasurementPlan(localBackground: true)) { $0.localBackground ?? .nan },
         real("THRESHOLD", "count", "Detection threshold above background") { Double($0.object.thresh) },
+        real("FWHM_IMAGE", "pixel", "FWHM assuming a gaussian core") { Double($0.object.fwhm) },
         ColumnDefinition(name: "VIGNET", unit: "count", text: "Pixel data around detection (background subtracted)",
                          needs: detection, shape: .stamp),
     ]

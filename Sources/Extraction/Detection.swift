@@ -35,7 +35,21 @@ enum Detection {
         defer { if let catalog { sep_catalog_free(catalog) } }
         try check(status, "\(image.label): sep_extract")
         guard let catalog else { return [] }
-        return SEPObject.objects(in: catalog.pointee)
+        var objects = SEPObject.objects(in: catalog.pointee)
+        measureFWHM(&objects, catalog: catalog.pointee, data: data, width: image.width)
+        return objects
+    }
+
+    /// FWHM_IMAGE from each object's pixel list, which lives only as long as SEP's catalog.
+    private static func measureFWHM(_ objects: inout [SEPObject], catalog: sep_catalog, data: [Float], width: Int) {
+        guard let lists = catalog.pix else { return }
+        data.withUnsafeBufferPointer { data in
+            for index in objects.indices {
+                guard let start = lists[index] else { continue }
+                let pixels = UnsafeBufferPointer(start: start, count: Int(max(catalog.npix[index], 0)))
+                objects[index].fwhm = FWHMEstimate.fwhm(of: objects[index], pixels: pixels, data: data, width: width)
+            }
+        }
     }
 
     private static func withKernelPointer<T>(_ kernel: FilterKernel?,

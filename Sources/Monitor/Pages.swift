@@ -37,6 +37,7 @@ enum Pages {
         <dt>Duration</dt><dd>\(HTML.escape(Format.duration(job.durationSeconds)))</dd>
         <dt>Sources found</dt><dd>\(job.sources)</dd>
         <dt>Catalog bytes</dt><dd>\(HTML.escape(Format.bytes(job.bytesWritten)))</dd>
+        <dt>Frames</dt><dd><a href="/jobs/\(HTML.pathSegment(job.id))/frames">frame table and plots</a> (<a href="/api/v1/jobs/\(HTML.pathSegment(job.id))/frames">JSON</a>)</dd>
         <dt>Tasks</dt><dd>\(detail.tasksRunning) running, \(detail.tasksEnded) ended (<a href="/api/v1/jobs/\(HTML.pathSegment(job.id))/tasks">all attempts, JSON</a>)</dd>
         \(job.output.map { "<dt>Catalogs</dt><dd>\(link($0))</dd>" } ?? "")
         \(job.manifest.map { "<dt>Manifest</dt><dd>\(link($0))</dd>" } ?? "")

@@ -1,6 +1,7 @@
 import Extraction
 import FITS
 import Foundation
+import Engine
 import Storage
 
 /// Reads one input, extracts the sources of its image HDUs and encodes its catalog: the bytes
@@ -13,6 +14,8 @@ struct CatalogMaker {
         var bytes: Data
         var fields: [CatalogField]
         var fingerprint: InputFingerprint
+        /// The file's primary header, for keywords a mosaic keeps there (FILTER, EXPTIME).
+        var primaryHeader: FITSHeader?
 
         var rows: Int { fields.reduce(0) { $0 + $1.catalog.count } }
     }
@@ -38,14 +41,18 @@ struct CatalogMaker {
               hashOnly: Bool = false, checkCancellation: () throws -> Void = {}) throws -> Outcome {
         let fields: [CatalogField]
         let fingerprint: InputFingerprint
+        let primary: FITSHeader?
+        let configuredZeroPoint = try Configuration(settings).value(of: FrameKeys.magnitudeZeroPoint)
         do {
             let opened = try ImageLoader.open(input, stores: stores, settings: settings)
             fingerprint = try opened.fingerprint(checksum: checksum || hashOnly)
             let recorded = checksum ? fingerprint.sha256 : nil
             fields = try hdus(of: opened).map { hdu in
                 try checkCancellation()
-                return try field(of: try opened.image(hdu), input: input, inputSHA256: recorded)
+                return try field(of: try opened.image(hdu), input: input, inputSHA256: recorded,
+                                 configuredZeroPoint: configuredZeroPoint)
             }
+            primary = fields.contains { $0.provenance.hdu != 0 } ? try? opened.leadingHeaders().first : nil
         } catch let error as FITSError {
             return .failed(error)
         } catch let error as StorageError where error.kind == .notFound {
@@ -56,7 +63,7 @@ struct CatalogMaker {
             return .failed(error)
         }
         let bytes = try CatalogEncoder.encode(fields, format: parameters.format)
-        return .made(Made(bytes: bytes, fields: fields, fingerprint: fingerprint))
+        return .made(Made(bytes: bytes, fields: fields, fingerprint: fingerprint, primaryHeader: primary))
     }
 
     /// `--hdu` picks one; otherwise every image HDU (SExtractor's behaviour), and a file with
@@ -67,10 +74,13 @@ struct CatalogMaker {
         return indices.count > 1 ? indices.map(HDUSelection.index) : [.automatic]
     }
 
-    private func field(of image: FITSImage, input: InputFile, inputSHA256: String?) throws -> CatalogField {
+    private func field(of image: FITSImage, input: InputFile, inputSHA256: String?,
+                       configuredZeroPoint: Double?) throws -> CatalogField {
         let sky = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
                                mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
         var catalog = try extractor.extract(sky)
+        // sextant.extract.magZeroPoint stands in when neither a flag nor a .sex file set one.
+        if catalog.magnitudeZeroPoint == 0, let configuredZeroPoint { catalog.magnitudeZeroPoint = configuredZeroPoint }
         if let keyword = parameters.extraction.magnitudeZeroPointKeyword, let zeroPoint = image.header.double(keyword) {
             catalog.magnitudeZeroPoint = zeroPoint
         }

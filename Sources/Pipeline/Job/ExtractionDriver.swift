@@ -85,11 +85,13 @@ public final class ExtractionDriver: @unchecked Sendable {
                                           executor: before?.executor, outputs: names.count > 1 ? names : nil)
                 entries[index] = entry
                 entries[index]?.provenance = before?.provenance
+                entries[index]?.frames = before?.frames
                 onEntry?(entries[index]!)
             }
         } else {
             pending = Array(spec.inputs.indices)
         }
+        try applySelection(to: &entries, pending: &pending)
 
         let scheduler = TaskScheduler(backend: backend, settings: engineSettings)
         // Before start, so they also hear the executors the backend already knows.
@@ -135,15 +137,21 @@ public final class ExtractionDriver: @unchecked Sendable {
         // Written as a stream through a temporary file: a line at a time, never the whole manifest in memory.
         let manifest = try ManifestEntry.LineWriter()
         defer { manifest.discard() }
+        let notRun = { [spec] (index: Int) in
+            ManifestEntry(input: spec.inputs[index].uri, outcome: .notRun, attempts: 0,
+                          error: ManifestEntry.errorLine(input: spec.inputs[index].uri, message: "not run: the job stopped"))
+        }
+        let frames = try frameTable(for: entries, notRun: notRun)
+        defer { frames?.discard() }
         var tally = JobReport.Tally()
         for index in spec.inputs.indices {
-            let entry = entries[index] ?? ManifestEntry(
-                input: spec.inputs[index].uri, outcome: .notRun, attempts: 0,
-                error: ManifestEntry.errorLine(input: spec.inputs[index].uri, message: "not run: the job stopped"))
+            let entry = entries[index] ?? notRun(index)
             try manifest.append(entry)
+            try frames?.append(entry)
             tally.add(entry)
         }
         try output.put(Self.manifestName, contentsOf: try manifest.finish())
+        try frames?.finish(into: output)
         try output.put(JobProvenance.fileName, data: try JobProvenance(
             spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
             started: started, finished: Date()).encoded())
@@ -247,7 +255,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         let status: JobReport.Status = tally.notRun > 0 || isCancelled ? .stopped
             : tally.failed == 0 ? .succeeded : .completedWithFailures
         return JobReport(jobID: spec.jobID, status: status, inputs: tally.inputs, committed: tally.committed,
-                         skipped: tally.skipped, failed: tally.failed, sources: tally.sources,
+                         skipped: tally.skipped, failed: tally.failed, excluded: tally.excluded, sources: tally.sources,
                          seconds: seconds, output: spec.parameters.output, failures: tally.firstFailures)
     }
 }

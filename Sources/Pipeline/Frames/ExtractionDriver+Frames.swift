@@ -1,0 +1,35 @@
+import Engine
+import Foundation
+import Storage
+
+extension ExtractionDriver {
+    /// `--where`: leaves out of `pending` every input whose header does not match, with a manifest
+    /// entry saying why (excluded), or that its header could not be read (failed).
+    func applySelection(to entries: inout [ManifestEntry?], pending: inout [Int]) throws {
+        guard let text = spec.selection else { return }
+        let selection = try InputSelection(text: text, settings: spec.settings)
+        let verdicts = selection.verdicts(for: spec.inputs, at: pending)
+        guard !verdicts.isEmpty else { return }
+        for (index, verdict) in verdicts {
+            let input = spec.inputs[index]
+            var entry = ManifestEntry(input: input.uri, catalog: spec.outputNames(for: input).first,
+                                      outcome: .excluded, attempts: 0)
+            switch verdict {
+            case .selected: continue
+            case .excluded(let reason): entry.reason = reason
+            case .unreadable(let error): entry.outcome = .failed; entry.error = error
+            }
+            entries[index] = entry
+            onEntry?(entry)
+        }
+        pending = pending.filter { verdicts[$0] == nil }
+    }
+
+    /// The frame table's writer, sized from the entries the manifest is about to write (nil for a
+    /// `--pipe` job, which measures no frames).
+    func frameTable(for entries: [ManifestEntry?], notRun: (Int) -> ManifestEntry) throws -> FrameTable? {
+        guard spec.pipe == nil else { return nil }
+        let keywords = try Configuration(spec.settings).value(of: FrameKeys.keywords)
+        return try FrameTable(entries: entries, notRun: notRun, keywords: keywords)
+    }
+}
