@@ -95,7 +95,8 @@ final class FrameTable {
             case .integer(let name, _): return .init(name, .int32)
             case .real(let name, let unit, _): return .init(name, .double, unit: unit)
             case .logical(let name, _): return .init(name, .logical)
-            case .keyword(let name, let isNumber): return .init(name, isNumber ? .double : .text(width: widths[name] ?? 1))
+            case .keyword(let name, let isNumber):
+                return .init(Self.columnName(name), isNumber ? .double : .text(width: widths[name] ?? 1))
             }
         }
         let directory = FileManager.default.temporaryDirectory
@@ -111,7 +112,7 @@ final class FrameTable {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: csvURL.path])
         }
         csv = try FileHandle(forWritingTo: csvURL)
-        csvBuffer.append(Data((fields.map { CSVField.quoted($0.name) }.joined(separator: ",") + "\n").utf8))
+        csvBuffer.append(Data((fields.map { CSVField.quoted(Self.columnName($0.name)) }.joined(separator: ",") + "\n").utf8))
     }
 
     /// The entry's rows, in order (call once per input, in manifest order).
@@ -151,6 +152,9 @@ final class FrameTable {
     }
 
     private static let maxReason = 240
+
+    /// A keyword's column: `-` becomes `_` (MJD-OBS -> MJD_OBS), as FITS column names allow only letters, digits and `_`.
+    static func columnName(_ keyword: String) -> String { keyword.replacingOccurrences(of: "-", with: "_") }
 
     static func reason(_ entry: ManifestEntry) -> String? {
         (entry.reason ?? entry.error).map { String($0.prefix(maxReason)) }
