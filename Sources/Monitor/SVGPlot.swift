@@ -52,10 +52,10 @@ struct SVGPlot {
     private func svg(_ frame: Frame, _ marks: String) -> String {
         var ticks = ""
         for value in frame.xTicks {
-            ticks += "<text x=\"\(f(frame.x(value)))\" y=\"\(f(Self.height - Self.bottom + 16))\" font-size=\"11\" text-anchor=\"middle\">\(label(value))</text>"
+            ticks += "<text x=\"\(f(frame.x(value)))\" y=\"\(f(Self.height - Self.bottom + 16))\" font-size=\"11\" text-anchor=\"middle\">\(label(value, span: frame.x1 - frame.x0))</text>"
         }
         for value in frame.yTicks {
-            ticks += "<text x=\"\(f(Self.left - 6))\" y=\"\(f(frame.y(value) + 4))\" font-size=\"11\" text-anchor=\"end\">\(label(value))</text>"
+            ticks += "<text x=\"\(f(Self.left - 6))\" y=\"\(f(frame.y(value) + 4))\" font-size=\"11\" text-anchor=\"end\">\(label(value, span: frame.y1 - frame.y0))</text>"
             ticks += "<line x1=\"\(f(Self.left))\" x2=\"\(f(Self.width - Self.right))\" y1=\"\(f(frame.y(value)))\" y2=\"\(f(frame.y(value)))\" stroke=\"#e3e7ee\"/>"
         }
         return """
@@ -73,10 +73,10 @@ struct SVGPlot {
 
     private func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    private func label(_ value: Double) -> String {
-        let magnitude = abs(value)
-        if magnitude >= 1e5 || (magnitude < 1e-2 && magnitude > 0) { return String(format: "%.3g", value) }
-        return magnitude >= 100 ? String(format: "%.0f", value) : String(format: "%.4g", value)
+    /// As many decimals as the axis' span needs to tell its ticks apart (MJD 60000.1 from 60000.3).
+    private func label(_ value: Double, span: Double) -> String {
+        let decimals = span > 0 ? min(max(Int((-log10(span / 5)).rounded(.up)), 0), 8) : 2
+        return String(format: "%.\(decimals)f", value)
     }
 
     /// Data ranges mapped onto the plot area, padded a little so no mark sits on the frame.
