@@ -1,4 +1,5 @@
 import Engine
+import Extraction
 import Foundation
 import Pipeline
 import TestSupport
@@ -65,6 +66,48 @@ final class FrameTableTests: XCTestCase {
         let second = try PipelineFixtures.manifest(in: again)
         XCTAssertEqual(Set(second.filter { $0.outcome == .committed }.map {
             URL(fileURLWithPath: $0.input).deletingPathExtension().lastPathComponent }), ["f1", "f2", "f3", "f5"])
+    }
+
+    /// FWHM_IMAGE means what it means in SExtractor: Debian's source-extractor on the same frames
+    /// (its 3x3 filter off on both sides) gives the same widths to within 1 %.
+    func testFWHMImageAgreesWithSourceExtractor() throws {
+        let sextractor = "/usr/bin/source-extractor"
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: sextractor), "scripts/setup installs source-extractor")
+        let frames = try makeFrames()
+        let work = frames.deletingLastPathComponent()
+        var extraction = ExtractionParameters()
+        extraction.columns = try ColumnSelection(list: "NUMBER,X_IMAGE,Y_IMAGE,FWHM_IMAGE,FLAGS")
+        extraction.filter = nil
+        let out = work.appendingPathComponent("fwhm")
+        let inputs = try InputListing().expand([frames.path]).filter { !$0.uri.hasSuffix("f4.fits") }
+        _ = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(
+            output: out.path, format: .csv, extraction: extraction)))
+        let param = work.appendingPathComponent("fwhm.param")
+        try "NUMBER\nX_IMAGE\nY_IMAGE\nFWHM_IMAGE\n".write(to: param, atomically: true, encoding: .utf8)
+        for input in inputs {
+            let name = URL(fileURLWithPath: input.uri).deletingPathExtension().lastPathComponent
+            let result = try TestSupport.run(sextractor, [input.uri, "-c", "/dev/null", "-PARAMETERS_NAME", param.path,
+                                                          "-CATALOG_NAME", work.appendingPathComponent("\(name).sex.txt").path,
+                                                          "-CATALOG_TYPE", "ASCII", "-FILTER", "N", "-VERBOSE_TYPE", "QUIET"],
+                                             currentDirectory: work)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let answer = try TestSupport.python(#"""
+                import sys, numpy as np
+                sx = np.atleast_2d(np.loadtxt(sys.argv[1]))
+                ours = np.genfromtxt(sys.argv[2], delimiter=",", names=True)
+                ratios = []
+                for row in ours:
+                    d = np.hypot(sx[:, 1] - row["X_IMAGE"], sx[:, 2] - row["Y_IMAGE"])
+                    if d.min() < 0.5: ratios.append(row["FWHM_IMAGE"] / sx[d.argmin(), 3])
+                print(len(ratios), min(ratios), max(ratios))
+                """#, arguments: [work.appendingPathComponent("\(name).sex.txt").path,
+                                  out.appendingPathComponent("\(name).cat.csv").path])
+            let numbers = answer.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            XCTAssertEqual(numbers.count, 3, answer)
+            XCTAssertGreaterThanOrEqual(numbers.first ?? 0, 25, "\(name): the 25 stars (and the noise peaks both find unfiltered) matched")
+            XCTAssertEqual(numbers[1], 1, accuracy: 0.01, "\(name): smallest FWHM_IMAGE ratio to source-extractor's")
+            XCTAssertEqual(numbers[2], 1, accuracy: 0.01, "\(name): largest ratio")
+        }
     }
 
     func testHeaderExpressionsCompareAsDocumented() throws {
