@@ -110,6 +110,37 @@ final class FrameTableTests: XCTestCase {
         }
     }
 
+    /// The short form of scripts/bench/where: thousands of header-only inputs, a gzip'd one and a
+    /// broken one; the counts are exactly the expected ones.
+    func testWhereOverThousandsOfHeadersCountsExactly() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("where-many")
+        // Written by Python: FILTER cycles g r i z, EXPTIME 10 30 60 120 in blocks of four, none on every 7th.
+        _ = try TestSupport.python(#"""
+            import sys
+            def card(text): return text.ljust(80)
+            for i in range(3000):
+                cards = [card("SIMPLE  =                    T"), card("BITPIX  =                    8"),
+                         card("NAXIS   =                    0"), card("FILTER  = '%-8s'" % "griz"[i % 4])]
+                if i % 7: cards.append(card("EXPTIME = %20.1f" % [10, 30, 60, 120][(i // 4) % 4]))
+                open(f"{sys.argv[1]}/f{i}.fits", "w").write(("".join(cards) + card("END")).ljust(2880))
+            """#, arguments: [dir.path])
+        var inputs = (0..<3000).map { InputFile(uri: dir.appendingPathComponent("f\($0).fits").path, relativePath: "f\($0).fits") }
+        let expected = (0..<3000).filter { $0 % 4 == 1 && $0 % 7 != 0 && [10, 30, 60, 120][($0 / 4) % 4] >= 30 }.count
+        let zipped = dir.appendingPathComponent("zipped.fits.gz")
+        // f5 is r and 30 s: its gzip'd copy is selected too.
+        _ = try TestSupport.run("/bin/sh", ["-c", "gzip -c '\(inputs[5].uri)' > '\(zipped.path)'"])
+        inputs.append(InputFile(uri: zipped.path, relativePath: "zipped.fits.gz"))
+        let broken = dir.appendingPathComponent("broken.fits")
+        try Data("SIMPLE  = not really a header".utf8).write(to: broken)
+        inputs.append(InputFile(uri: broken.path, relativePath: "broken.fits"))
+        let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: dir.appendingPathComponent("out").path),
+                           selection: #"FILTER == "r" && EXPTIME >= 30"#)
+        let counts = try spec.selectionCounts()
+        XCTAssertEqual(counts.selected, expected + 1)
+        XCTAssertEqual(counts.unreadable, 1)
+        XCTAssertEqual(counts.selected + counts.excluded + counts.unreadable, inputs.count)
+    }
+
     func testHeaderExpressionsCompareAsDocumented() throws {
         let header: [String: FrameValue] = ["FILTER": .text("r   "), "EXPTIME": .number(30), "MJD-OBS": .number(60000.5),
                                             "PHOTOMET": .text("T"), "BAD": .text("F")]

@@ -33,3 +33,13 @@ extension ExtractionDriver {
         return try FrameTable(entries: entries, notRun: notRun, keywords: keywords)
     }
 }
+
+extension JobSpec {
+    /// What `--where` would do to every input, without running anything (`run --dry-run`).
+    public func selectionCounts() throws -> (selected: Int, excluded: Int, unreadable: Int) {
+        guard let selection else { return (inputs.count, 0, 0) }
+        let verdicts = try InputSelection(text: selection, settings: settings).verdicts(for: inputs, at: Array(inputs.indices))
+        let unreadable = verdicts.values.filter { if case .unreadable = $0 { return true } else { return false } }.count
+        return (inputs.count - verdicts.count, verdicts.count - unreadable, unreadable)
+    }
+}

@@ -18,9 +18,12 @@ struct InputSelection {
     let text: String
     let settings: [String: String]
     let roots: AllowedRoots
+    /// Only these cards are parsed.
+    let keywords: Set<String>
 
     init(text: String, settings: [String: String]) throws {
         self.expression = try HeaderExpression(text)
+        self.keywords = Set(expression.keywords)
         self.text = text
         self.settings = settings
         self.roots = AllowedRoots(settings: settings)
@@ -69,12 +72,12 @@ struct InputSelection {
         let limits = try InputLimitSettings.limits(from: settings)
         guard uri.contains("://"), !uri.hasPrefix("file://") else {
             let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri
-            return try FITSHeaderPeek.headers(atPath: path, limits: limits)
+            return try FITSHeaderPeek.headers(atPath: path, limits: limits, only: keywords)
         }
         let (store, key, _) = try StoreCache.shared.storeAndKey(for: uri, settings: settings)
         let lower = uri.lowercased()
         let compressed = lower.hasSuffix(".gz") || lower.hasSuffix(".bz2")
         let data = compressed ? try store.get(key) : try store.get(key, range: 0..<FITSHeaderPeek.peekBytes)
-        return try FITSHeaderPeek.headers(inFileBytes: data, name: uri, limits: limits)
+        return try FITSHeaderPeek.headers(inFileBytes: data, name: uri, limits: limits, only: keywords)
     }
 }
