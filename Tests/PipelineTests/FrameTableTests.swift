@@ -37,6 +37,8 @@ final class FrameTableTests: XCTestCase {
         XCTAssertEqual(failures, [], failures.joined(separator: "\n"))
         // 7 rows of about 25 checks each, and the CSV's: a comparison that silently checked nothing fails here.
         XCTAssertGreaterThan(result["checks"] as? Int ?? 0, 7 * 20)
+        let verified = try TestSupport.run("/usr/bin/fitsverify", ["-q", out.appendingPathComponent("_frames.fits").path])
+        XCTAssertEqual(verified.status, 0, "fitsverify: \(verified.stdout)")
     }
 
     func testWhereRunsExactlyTheMatchingFramesAndListsTheRestWithTheirValues() throws {
