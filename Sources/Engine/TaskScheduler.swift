@@ -141,7 +141,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         job.assignLocality(executorOrder.compactMap { executors[$0]?.info })
         var skipped = 0
         if let check = description.options.outputCheck, check.skipCommitted {
-            skipped = job.skipCommitted(check.isCommitted)
+            skipped = job.skipCommitted(committedNow(check))
         }
         jobs.append(job)
         handles[description.jobID] = handle
@@ -279,9 +279,11 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             }
         }
         for job in jobs {
-            guard let check = job.job.options.outputCheck, check.outputsAreExecutorLocal else { continue }
+            guard let check = job.job.options.outputCheck, check.outputsAreExecutorLocal,
+                  job.partitions.contains(where: { $0.winner == id }) else { continue }
+            let isCommitted = committedNow(check)
             for partition in job.partitions.indices
-            where job.partitions[partition].winner == id && !check.isCommitted(partition) {
+            where job.partitions[partition].winner == id && !isCommitted(partition) {
                 _ = job.outputLost(partition: partition)
             }
         }
@@ -311,23 +313,57 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     /// When every partition is finished, verifies committed outputs (recomputing lost
     /// ones) and ends the job. Returns true when the job ended.
     private func finishIfDone(_ job: TaskSetManager) -> Bool {
-        guard job.endStatus == nil, job.isAllFinished else { return job.endStatus != nil }
-        if let check = job.job.options.outputCheck {
-            var reopened = 0
-            for partition in job.partitions.indices
-            where job.partitions[partition].status == .succeeded && !check.isCommitted(partition) {
-                if job.outputLost(partition: partition) { reopened += 1 }
-            }
-            if reopened > 0 {
-                logger.warning("committed outputs lost; recomputing from lineage",
-                               metadata: ["job": "\(job.job.jobID)", "partitions": "\(reopened)"])
-                launchTasks()
-                return false
+        guard job.endStatus == nil, job.isAllFinished, !job.verifying else { return job.endStatus != nil }
+        guard let check = job.job.options.outputCheck else { return finishVerified(job) }
+        guard let listing = check.listing else { return reopenLost(job, isCommitted: check.isCommitted) }
+        // A listing of a million outputs takes seconds: off the queue, so other jobs' tasks go on.
+        job.verifying = true
+        DispatchQueue.global().async {
+            let pass = Result { try listing() }
+            self.queue.async {
+                job.verifying = false
+                guard job.endStatus == nil else { return }
+                switch pass {
+                case .success(let isCommitted):
+                    // An executor lost meanwhile may have reopened partitions: they run, then another pass.
+                    if job.isAllFinished { _ = self.reopenLost(job, isCommitted: isCommitted) } else { self.launchTasks() }
+                case .failure(let error):
+                    self.finish(job, status: .failed, failureReason: "could not check the committed outputs: \(error)")
+                }
             }
         }
+        return false
+    }
+
+    /// Lineage: succeeded partitions whose output is gone run again; ends the job when none is.
+    private func reopenLost(_ job: TaskSetManager, isCommitted: (Int) -> Bool) -> Bool {
+        var reopened = 0
+        for partition in job.partitions.indices
+        where job.partitions[partition].status == .succeeded && !isCommitted(partition) {
+            if job.outputLost(partition: partition) { reopened += 1 }
+        }
+        if reopened > 0 {
+            logger.warning("committed outputs lost; recomputing from lineage",
+                           metadata: ["job": "\(job.job.jobID)", "partitions": "\(reopened)"])
+            launchTasks()
+            return false
+        }
+        return finishVerified(job)
+    }
+
+    private func finishVerified(_ job: TaskSetManager) -> Bool {
         let failed = job.partitions.contains { $0.status == .failed }
         finish(job, status: failed ? .completedWithFailures : .succeeded)
         return true
+    }
+
+    /// What is committed now, by one listing when the check has one (else a call per partition).
+    private func committedNow(_ check: OutputCheck) -> (Int) -> Bool {
+        guard let listing = check.listing else { return check.isCommitted }
+        do { return try listing() } catch {
+            logger.warning("could not list the committed outputs: \(error)")
+            return { _ in false }
+        }
     }
 
     private func finish(_ job: TaskSetManager, status: JobStatus, failureReason: String? = nil) {
