@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 @testable import Pipeline
+import Storage
 import TestSupport
 import XCTest
 
@@ -110,6 +111,21 @@ final class DriverScaleTests: XCTestCase {
         let manifest = try PipelineFixtures.manifest(in: out)
         XCTAssertEqual(manifest.map(\.input), inputs.map(\.uri))
         XCTAssertEqual(Set(manifest.map(\.outcome)), [.committed])
+    }
+
+    /// Resume reads the earlier manifest in ranges: lines that straddle ranges, blank lines and a
+    /// last line without its newline come out whole and in order.
+    func testManifestLinesAreReadInRangesWhole() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("driver-lines")
+        let store = LocalStore(root: dir.path)
+        let lines = (0..<200).map { "{\"input\":\"/in/\($0).fits\",\"pad\":\"\(String(repeating: "x", count: $0 % 37))\"}" }
+        try store.put("_manifest.jsonl", data: Data((lines.joined(separator: "\n\n") + "\n" + "tail").utf8))
+        var seen: [String] = []
+        try ManifestLines.forEach(in: store, key: "_manifest.jsonl", chunkBytes: 64) { seen.append(String(decoding: $0, as: UTF8.self)) }
+        XCTAssertEqual(seen, lines + ["tail"])
+        var none = 0
+        try ManifestLines.forEach(in: store, key: "absent.jsonl") { _ in none += 1 }
+        XCTAssertEqual(none, 0)
     }
 
     /// A catalog that vanishes after every commit is recomputed by the scheduler up to
