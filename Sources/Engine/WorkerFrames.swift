@@ -88,8 +88,10 @@ public enum WorkerLoop {
     /// programs of `--pipe` tasks, which live in process groups of their own).
     public static func serve(configure: ([String: String]) throws -> TaskRunner,
                              beforeExit: () -> Void = {}) -> Never {
-        // Ctrl-C reaches the whole process group: the driver stops cleanly and closes our input.
+        // Ctrl-C reaches the whole process group, and SIGTERM the whole cgroup (systemd, Slurm's
+        // scancel): the driver or daemon stops cleanly (an executor drains) and closes our input.
         signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
         let results = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         let output = PipeFrames(descriptor: results)
