@@ -115,14 +115,31 @@ struct StatusCommand: ParsableCommand {
 }
 
 struct CancelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued or running job.")
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued or running job, or stop a stream (--stream DEST).")
     @Argument(help: "The job id.")
-    var job: String
+    var job: String?
     @Option(help: "The master, sextant://HOST:PORT (conf sextant.master).")
     var master: String?
+    @Option(help: "Stop the `sextant stream` writing into DEST (a directory or s3:// prefix) at its next look.")
+    var stream: String?
     @OptionGroup(title: "Configuration") var conf: ConfOptions
 
+    func validate() throws {
+        if (job == nil) == (stream == nil) { throw ValidationError("give a JOB id or --stream DEST") }
+    }
+
     func run() throws {
+        if let stream {
+            do {
+                try StreamStop.request(output: stream, configuration: try conf.configuration())
+            } catch {
+                Console.error("\(error)")
+                throw ExitCode(ExitStatus.unusable)
+            }
+            print("\(stream): stop requested")
+            return
+        }
+        guard let job else { return }
         let client = try ClusterRun.connect(try conf.configuration(), master: master)
         defer { client.close() }
         let record = try client.cancel(job)
