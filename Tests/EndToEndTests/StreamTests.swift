@@ -10,8 +10,10 @@ final class StreamTests: XCTestCase {
     static let frameCount = 200
     static let window = 32
     private var streams: [Process] = []
+    private var cluster: ClusterHarness?
 
     override func tearDown() {
+        cluster?.shutDown()
         for process in streams where process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             TestSupport.awaitExit(process)
@@ -73,6 +75,77 @@ final class StreamTests: XCTestCase {
         try assertExactlyOnce(store, names: frames.map(\.lastPathComponent))
     }
 
+    func testClusterBatchesAreJobsOnTheMasterAndSurviveSIGKILLOfTheStream() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-stream-cluster")
+        let frames = Array(try Self.generateFrames(in: dir).prefix(48))
+        let cluster = ClusterHarness(directory: dir)
+        self.cluster = cluster
+        try cluster.startMaster()
+        for name in ["e1", "e2"] { try cluster.startExecutor(name) }
+        try cluster.waitForExecutors(2)
+        let watched = dir.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+        let out = dir.appendingPathComponent("out")
+        let arguments = ["stream", watched.path, "--out", out.path, "--master", cluster.masterURL] + Self.conf
+            + cluster.conf.flatMap { ["--conf", $0] }
+        // Slower than the others: the first batch must end (a master job) before the SIGKILL.
+        try feed(frames, arguments: arguments, log: dir, environment: cluster.environment, interval: 0.1,
+                 output: { LocalStore(root: out.path) }) { _, name, source in
+            let temporary = watched.appendingPathComponent(".\(name).part")
+            try FileManager.default.copyItem(at: source, to: temporary)
+            try FileManager.default.moveItem(at: temporary, to: watched.appendingPathComponent(name))
+        }
+        try assertExactlyOnce(LocalStore(root: out.path), names: frames.map(\.lastPathComponent))
+        let status = try cluster.client(["status"])
+        XCTAssertTrue(status.stdout.contains("-b00000001"), "each batch is a job on the master: \(status.stdout)")
+        let executors = Set(try Self.manifestEntries(in: LocalStore(root: out.path)).compactMap { $0["executor"] as? String })
+        XCTAssertFalse(executors.isEmpty)
+        XCTAssertFalse(executors.contains { $0.hasPrefix("worker-") }, "ran on the cluster's executors, not here: \(executors)")
+    }
+
+    func testSkippedFilesAreLoggedAndRecordedAndCancelStopsTheStream() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-stream-policy")
+        let frames = Array(try Self.generateFrames(in: dir).prefix(5))
+        let watched = dir.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+        for (index, frame) in frames.enumerated() {
+            let target = watched.appendingPathComponent(frame.lastPathComponent)
+            try FileManager.default.copyItem(at: frame, to: target)
+            if index < 3 {  // last written two hours ago
+                try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: target.path)
+            }
+        }
+        let out = dir.appendingPathComponent("out")
+        let log = dir.appendingPathComponent("stream.log")
+        let stream = try Sextant.start(["stream", watched.path, "--out", out.path, "--master", "local[1]",
+                                        "--conf", "sextant.stream.maxFileAge=1h"] + Self.conf, logTo: log)
+        streams.append(stream)
+        let deadline = Date(timeIntervalSinceNow: 60)
+        while Date() < deadline, stream.isRunning, ((try? Self.manifestLines(in: LocalStore(root: out.path)).count) ?? 0) < 2 {
+            usleep(100_000)
+        }
+        let cancel = try Sextant.run(["cancel", "--stream", out.path])
+        XCTAssertEqual(cancel.status, 0, cancel.stderr)
+        TestSupport.awaitExit(stream, timeout: 30)
+        XCTAssertFalse(stream.isRunning, "sextant cancel --stream stopped it")
+        XCTAssertEqual(stream.terminationStatus, 0)
+        let text = try String(contentsOf: log, encoding: .utf8)
+        for frame in frames.prefix(3) {
+            let lines = text.split(separator: "\n").filter { $0.contains(frame.lastPathComponent + ": skipped: last modified") }
+            XCTAssertEqual(lines.count, 1, "one line for \(frame.lastPathComponent): \(text)")
+        }
+        XCTAssertTrue(text.contains("stop requested"), text)
+        let store = LocalStore(root: out.path)
+        XCTAssertEqual(Set(try Self.manifestLines(in: store).map(\.name)), Set(frames.suffix(2).map(\.lastPathComponent)))
+        var recorded: [String] = []
+        for object in try store.listAll(prefix: "_stream/batches/") where object.key.hasSuffix(".json") {
+            let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: try store.get(object.key)) as? [String: Any])
+            recorded += (record["skipped"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
+        }
+        XCTAssertEqual(recorded.sorted(), frames.prefix(3).map(\.lastPathComponent).sorted(), "the batch records name every skipped file")
+        XCTAssertFalse(try store.listAll().contains { $0.key.hasSuffix("_stream/stop") }, "the stop request is consumed")
+    }
+
     // MARK: Helpers
 
     static let conf = ["--conf", "sextant.stream.settleTime=1s", "--conf", "sextant.stream.pollInterval=200ms",
@@ -90,10 +163,10 @@ final class StreamTests: XCTestCase {
             .filter { $0.pathExtension == "fits" }.sorted { $0.path < $1.path }
     }
 
-    /// Lands `frames` one every 15 ms through `land` while a stream runs; SIGKILLs the stream
+    /// Lands `frames` one every `interval` through `land` while a stream runs; SIGKILLs the stream
     /// after half of them and starts it again; when every catalog is there, stops it with SIGTERM.
     private func feed(_ frames: [URL], arguments: [String], log dir: URL, environment: [String: String] = [:],
-                      output: () throws -> ObjectStore, land: (Int, String, URL) throws -> Void) throws {
+                      interval: TimeInterval = 0.015, output: () throws -> ObjectStore, land: (Int, String, URL) throws -> Void) throws {
         let first = try Sextant.start(arguments, logTo: dir.appendingPathComponent("stream-1.log"), environment: environment)
         streams.append(first)
         var second: Process?
@@ -109,7 +182,7 @@ final class StreamTests: XCTestCase {
                 second = restarted
             }
             try land(index, frame.lastPathComponent, frame)
-            usleep(15_000)
+            usleep(UInt32(interval * 1e6))
         }
         guard let second else { return XCTFail("the stream was never restarted") }
         // Wait until the batches' manifests account for every frame (or for a stream that died).
@@ -127,17 +200,22 @@ final class StreamTests: XCTestCase {
                       "the SIGKILL came halfway: \(recordedAtKill) frames were recorded before it")
     }
 
-    /// Every line of every batch's manifest: (frame name, outcome).
-    static func manifestLines(in store: ObjectStore) throws -> [(name: String, outcome: String)] {
-        var lines: [(name: String, outcome: String)] = []
+    /// Every line of every batch's manifest.
+    static func manifestEntries(in store: ObjectStore) throws -> [[String: Any]] {
+        var entries: [[String: Any]] = []
         for object in try store.listAll(prefix: "_stream/batches/") where object.key.hasSuffix(".jsonl") {
             for row in try store.get(object.key).split(separator: UInt8(ascii: "\n")) {
-                let entry = try JSONSerialization.jsonObject(with: Data(row)) as? [String: Any] ?? [:]
-                let input = entry["input"] as? String ?? "?"
-                lines.append(((input as NSString).lastPathComponent, entry["outcome"] as? String ?? "?"))
+                entries.append(try JSONSerialization.jsonObject(with: Data(row)) as? [String: Any] ?? [:])
             }
         }
-        return lines
+        return entries
+    }
+
+    /// Every line of every batch's manifest: (frame name, outcome).
+    static func manifestLines(in store: ObjectStore) throws -> [(name: String, outcome: String)] {
+        try manifestEntries(in: store).map { entry in
+            (((entry["input"] as? String ?? "?") as NSString).lastPathComponent, entry["outcome"] as? String ?? "?")
+        }
     }
 
     private func assertExactlyOnce(_ store: ObjectStore, names: [String], file: StaticString = #filePath,

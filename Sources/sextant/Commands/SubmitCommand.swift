@@ -98,10 +98,12 @@ struct StatusCommand: ParsableCommand {
         defer { client.close() }
         let records = try client.status(of: job)
         let formatter = ISO8601DateFormatter()
-        print("JOB".padding(toLength: 16, withPad: " ", startingAt: 0) + "STATUS       SUBMITTED             INPUTS  FAILED  SOURCES")
+        // As wide as the longest id (a stream's batch ids are longer than 16), so every id can be copied.
+        let width = max(16, (records.map(\.id.count).max() ?? 0) + 2)
+        print("JOB".padding(toLength: width, withPad: " ", startingAt: 0) + "STATUS       SUBMITTED             INPUTS  FAILED  SOURCES")
         for record in records {
             let counts = record.outcome?.counts ?? [:]
-            print(record.id.padding(toLength: 16, withPad: " ", startingAt: 0)
+            print(record.id.padding(toLength: width, withPad: " ", startingAt: 0)
                   + record.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
                   + formatter.string(from: record.submitted).padding(toLength: 22, withPad: " ", startingAt: 0)
                   + String(counts["inputs"] ?? 0).padding(toLength: 8, withPad: " ", startingAt: 0)
