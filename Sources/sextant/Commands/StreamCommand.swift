@@ -163,7 +163,8 @@ final class ClientSubmitter: BatchSubmitter, @unchecked Sendable {
 }
 
 /// The stream's live view in the web UI (`--ui`): rate, lag, latency percentiles.
-final class StreamMonitoring {
+/// `@unchecked Sendable`: its members are constants, and `Monitor` is thread-safe.
+final class StreamMonitoring: @unchecked Sendable {
     private let monitor: Monitor
     private let web: WebServer?
     private let id: String
