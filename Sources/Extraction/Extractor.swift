@@ -109,14 +109,18 @@ public struct Extractor: Sendable {
             data: subtracted, mask: image.mask, width: image.width, height: image.height, noise: noise,
             inverseGain: (parameters.gain ?? 0) > 0 ? 1 / parameters.gain! : 0,
             gainScalesWithWeight: parameters.weight?.scalesGain ?? false, backgroundVariance: backgroundVariance)
+        let neighbourhood = crowding ? segmentation.map {
+            SExtractorFlags.Neighbourhood(segmentation: $0, groups: detection.pixels.detectionGroups(
+                segmentation: $0, width: image.width, height: image.height))
+        } : nil
         for index in sources.indices {
             let object = sources[index].object
             let crowded = crowding && SExtractorFlags.isCrowded(
                 object, number: Int32(index + 1), photometry: sources[index].photometry, parameters: parameters,
-                segmentation: segmentation, image: image)
-            let peak = image.pixels[Int(object.ypeak) * image.width + Int(object.xpeak)]
+                segmentation: neighbourhood, image: image)
             sources[index].sextractorFlags = detection.sharedFlags | SExtractorFlags.flags(
-                of: object, photometry: sources[index].photometry, rawPeak: peak,
+                of: object, photometry: sources[index].photometry,
+                backgroundAtCentroid: model.value(x: Int(object.x + 0.5), y: Int(object.y + 0.5)),
                 saturationLevel: parameters.saturationLevel, crowded: crowded)
             if plan.windowedFlux {
                 let measured = sources[index].photometry

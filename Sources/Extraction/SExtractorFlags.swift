@@ -4,9 +4,9 @@ import Foundation
 ///
 /// | bit | SExtractor's meaning | made from |
 /// |---|---|---|
-/// | 1 | neighbours or bad pixels are over 10 % of the AUTO apertures | the Kron-radius and FLUX_AUTO ellipses, pixel centres, over the segmentation and the mask (only when FLUX_AUTO is measured, as in SExtractor) |
+/// | 1 | neighbours or bad pixels are over 10 % of the AUTO apertures | the Kron-radius and FLUX_AUTO ellipses, pixel centres: bad pixels and pixels of other detections (not of objects deblended from the same one, which SExtractor does not mask either); only when FLUX_AUTO is measured, as in SExtractor |
 /// | 2 | deblended | SEP_OBJ_MERGED |
-/// | 4 | saturated | the peak pixel (background included) >= SATUR_LEVEL |
+/// | 4 | saturated | FLUX_MAX + the background at the centroid's pixel >= SATUR_LEVEL (SExtractor's test) |
 /// | 8 | truncated at the image border | SEP_OBJ_TRUNC |
 /// | 16 | aperture data incomplete | SEP_APER_TRUNC of any aperture (APER, Kron, AUTO, FLUX_RADIUS, windowed) |
 /// | 32 | isophotal data incomplete | never: SEP holds the whole image (SExtractor's strip buffer) |
@@ -24,12 +24,13 @@ enum SExtractorFlags {
     static let crowdThreshold = 0.1
     private static let sepMerged: Int16 = 0x0001, sepTruncated: Int16 = 0x0002, sepApertureTruncated: Int16 = 0x0010
 
-    static func flags(of object: SEPObject, photometry: SourcePhotometry, rawPeak: Float,
+    static func flags(of object: SEPObject, photometry: SourcePhotometry, backgroundAtCentroid: Float,
                       saturationLevel: Double, crowded: Bool) -> Int {
         var flags = 0
         if crowded { flags |= Self.crowded }
         if object.flag & sepMerged != 0 { flags |= deblended }
-        if Double(rawPeak) >= saturationLevel { flags |= saturated }
+        // In float, as SExtractor's obj->peak + obj->bkg >= field->satur_level.
+        if object.peak + backgroundAtCentroid >= Float(saturationLevel) { flags |= saturated }
         if object.flag & sepTruncated != 0 { flags |= truncated }
         if photometry.flags & sepApertureTruncated != 0 { flags |= apertureIncomplete }
         return flags
@@ -37,8 +38,19 @@ enum SExtractorFlags {
 
     /// Bit 1: in the Kron-radius ellipse (6 in a, b units) or the FLUX_AUTO aperture, more than
     /// 10 % of the pixels are bad or belong to another object (SExtractor masks them).
+    struct Neighbourhood {
+        var segmentation: [Int32]
+        /// Per object: which detection it came from (see `ObjectPixels.detectionGroups`).
+        var groups: [Int]
+
+        func isForeign(_ index: Int, to owner: Int32) -> Bool {
+            let other = segmentation[index]
+            return other != 0 && other != owner && groups[Int(other) - 1] != groups[Int(owner) - 1]
+        }
+    }
+
     static func isCrowded(_ object: SEPObject, number: Int32, photometry: SourcePhotometry,
-                          parameters: ExtractionParameters, segmentation: [Int32]?,
+                          parameters: ExtractionParameters, segmentation: Neighbourhood?,
                           image: SkyImage) -> Bool {
         let a = Double(object.a), b = Double(object.b), theta = Double(object.theta)
         let (cxx, cyy, cxy) = coefficients(a: a, b: b, theta: theta)
@@ -61,7 +73,7 @@ enum SExtractorFlags {
     }
 
     private static func foreignFraction(x mx: Double, y my: Double, cxx: Double, cyy: Double, cxy: Double,
-                                        radius: Double, owner: Int32, segmentation: [Int32]?, image: SkyImage) -> Double {
+                                        radius: Double, owner: Int32, segmentation: Neighbourhood?, image: SkyImage) -> Double {
         guard mx.isFinite, my.isFinite, radius > 0, cxx.isFinite, cyy.isFinite, cxy.isFinite else { return 0 }
         let xReach = cxx - cxy * cxy / (4 * cyy), yReach = cyy - cxy * cxy / (4 * cxx)
         let dxlim = xReach > 0 ? radius / xReach.squareRoot() : 0, dylim = yReach > 0 ? radius / yReach.squareRoot() : 0
@@ -80,7 +92,7 @@ enum SExtractorFlags {
                 let value = image.pixels[index]
                 if value.isNaN || value <= -1e30 || image.mask?.isBad(index) == true {
                     foreign += 1
-                } else if let segmentation, segmentation[index] != 0, segmentation[index] != owner {
+                } else if let segmentation, segmentation.isForeign(index, to: owner) {
                     foreign += 1
                 }
             }
