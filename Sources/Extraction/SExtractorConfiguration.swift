@@ -59,6 +59,7 @@ private struct Parser {
     var thresholdLine = 0
     var columns: ColumnSelection?
     var weightKind: WeightOptions.Kind?
+    var weightNone = false
     var weightImage: String?
     var weightGain: Bool?
     var weightThreshold: Double?
@@ -152,7 +153,7 @@ private struct Parser {
                 warnings.append("\(where_): separate detection and measurement weights are not supported; used \(words[0])")
             }
             switch words.first ?? "" {
-            case "NONE": weightKind = nil
+            case "NONE": weightKind = nil; weightNone = true
             case let word:
                 guard let kind = WeightOptions.Kind(rawValue: word) else {
                     throw ExtractionError.invalidParameter(
@@ -199,11 +200,15 @@ private struct Parser {
         if let weightKind {
             parameters.weight = WeightOptions(kind: weightKind, image: weightImage, scalesGain: weightGain ?? true,
                                               threshold: weightThreshold)
+        } else if weightNone {
+            parameters.weight = nil
         } else if weightImage != nil {
             warnings.append("\(source): WEIGHT_IMAGE without WEIGHT_TYPE is not used (SExtractor's default is NONE)")
         }
         if let flagImage {
             parameters.flagImage = FlagImageOptions(image: flagImage, combination: flagType ?? .or)
+        } else if let flagType {
+            parameters.flagImage?.combination = flagType
         }
         // SExtractor pairs the names with the types; a missing name takes Sextant's default.
         let checks = checkTypes.enumerated().compactMap { index, type in
