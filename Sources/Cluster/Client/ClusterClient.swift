@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Logging
 import NIOCore
@@ -110,18 +111,18 @@ public final class ClusterClient: @unchecked Sendable {
     private func sendWithin(_ message: Message, what: String, deadline: Date? = nil) throws {
         let deadline = deadline ?? Date(timeIntervalSinceNow: network.requestTimeout)
         let done = NSCondition()
-        var outcome: Result<Void, Error>?
+        let written = Locked<Result<Void, Error>?>(nil)
         connection.send(message).whenComplete { result in
-            done.lock(); outcome = result; done.signal(); done.unlock()
+            done.lock(); written.value = result; done.signal(); done.unlock()
         }
         done.lock(); defer { done.unlock() }
-        while outcome == nil {
-            guard done.wait(until: deadline) || outcome != nil else {
+        while written.value == nil {
+            guard done.wait(until: deadline) || written.value != nil else {
                 throw ClusterError.timedOut("the master did not take \(what) within "
                     + "\(Self.seconds(network.requestTimeout)) (sextant.network.requestTimeout)")
             }
         }
-        if case .failure(let error) = outcome! {
+        if case .failure(let error) = written.value! {
             throw ClusterError.requestFailed("could not send \(what) to the master: \(error)")
         }
     }

@@ -49,7 +49,7 @@ enum ClusterRun {
         // Secrets stay on this machine; executors find their own credentials.
         let record = try client.submit(try spec.submissionPayload(), jobID: spec.jobID)
         print(record.id)
-        fflush(stdout)  // a script reading the id must not wait for the job to end
+        fflush(nil)  // every stream, stdout included: a script reading the id must not wait for the job to end
         guard wait else { return }
 
         let progress = ProgressReporter(total: spec.inputs.count)
