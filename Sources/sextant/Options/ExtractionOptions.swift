@@ -6,7 +6,7 @@ import Pipeline
 /// Flags for every extraction parameter. Precedence: defaults (Python sep's), then a
 /// SExtractor .sex file, then these flags.
 struct ExtractionOptions: ParsableArguments {
-    @Option(name: .customLong("sex-config"), help: "Read DETECT_THRESH, DETECT_MINAREA, FILTER(_NAME), DEBLEND_*, CLEAN(_PARAM), BACK_SIZE, BACK_FILTERSIZE, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN, MAG_ZEROPOINT and PARAMETERS_NAME (the columns) from a SExtractor .sex file.")
+    @Option(name: .customLong("sex-config"), help: "Read DETECT_THRESH, DETECT_MINAREA, FILTER(_NAME), DEBLEND_*, CLEAN(_PARAM), BACK_SIZE, BACK_FILTERSIZE, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN, MAG_ZEROPOINT, PARAMETERS_NAME (the columns), SATUR_*, GAIN_KEY, WEIGHT_*, FLAG_IMAGE, FLAG_TYPE and CHECKIMAGE_* from a SExtractor .sex file.")
     var sexConfig: String?
 
     @Option(help: "Detection threshold: in units of the noise (relative, default 1.5) or in counts with --absolute-threshold.")
