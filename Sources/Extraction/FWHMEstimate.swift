@@ -7,7 +7,7 @@ import Foundation
 /// A and B, less SExtractor's undersampling correction 1 / (4 FWHM). 0 when no fit is possible.
 enum FWHMEstimate {
     /// `pixels` are linear indices (y * width + x) into `data`, the background-subtracted image.
-    static func fwhm(of object: SEPObject, pixels: UnsafeBufferPointer<Int32>, data: UnsafeBufferPointer<Float>,
+    static func fwhm(of object: SEPObject, pixels: ArraySlice<Int32>, data: UnsafeBufferPointer<Float>,
                      width: Int) -> Float {
         let floor = max(Double(object.peak) / 5, Double(object.thresh))
         guard floor > 0, width > 0 else { return 0 }

@@ -46,7 +46,7 @@ enum HTML {
         .muted{color:#6b7280}
         .plots{display:flex;flex-wrap:wrap;gap:1em} svg.plot{border:1px solid #d5dae3}
         </style></head><body>
-        <header><h1>Sextant</h1><a href="/">Jobs</a><a href="/executors">Executors</a><a href="/metrics">Metrics</a><a href="/api/v1/jobs">API</a></header>
+        <header><h1>Sextant</h1><a href="/">Jobs</a><a href="/executors">Executors</a><a href="/streams">Streams</a><a href="/metrics">Metrics</a><a href="/api/v1/jobs">API</a></header>
         \(body)
         </body></html>
         """

@@ -5,7 +5,7 @@ import Storage
 extension ExtractionDriver {
     /// `--where`: leaves out of `pending` every input whose header does not match, with a manifest
     /// entry saying why (excluded), or that its header could not be read (failed).
-    func applySelection(to entries: inout [ManifestEntry?], pending: inout [Int]) throws {
+    func applySelection(to entries: EntryTable, pending: inout [Int]) throws {
         guard let text = spec.selection else { return }
         let selection = try InputSelection(text: text, settings: spec.settings)
         let verdicts = selection.verdicts(for: spec.inputs, at: pending)
@@ -19,7 +19,7 @@ extension ExtractionDriver {
             case .excluded(let reason): entry.reason = reason
             case .unreadable(let error): entry.outcome = .failed; entry.error = error
             }
-            entries[index] = entry
+            entries.set(entry, at: index, input: input, outputs: spec.outputNames(for: input))
             onEntry?(entry)
         }
         pending = pending.filter { verdicts[$0] == nil }
@@ -27,10 +27,10 @@ extension ExtractionDriver {
 
     /// The frame table's writer, sized from the entries the manifest is about to write (nil for a
     /// `--pipe` job, which measures no frames).
-    func frameTable(for entries: [ManifestEntry?], notRun: (Int) -> ManifestEntry) throws -> FrameTable? {
+    func frameTable(count: Int, entry: (Int) -> ManifestEntry) throws -> FrameTable? {
         guard spec.pipe == nil else { return nil }
         let keywords = try Configuration(spec.settings).value(of: FrameKeys.keywords)
-        return try FrameTable(entries: entries, notRun: notRun, keywords: keywords)
+        return try FrameTable(count: count, entry: entry, keywords: keywords)
     }
 }
 

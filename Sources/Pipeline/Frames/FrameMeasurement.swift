@@ -20,7 +20,7 @@ enum FrameMeasurement {
                            background: Double(catalog.backgroundLevel), rms: rms, sources: catalog.count,
                            fwhm: medianPointSourceFWHM(catalog), depth: depth(catalog), zeroPoint: zeroPoint,
                            flagged: catalog.count == 0 ? 0
-                               : Double(catalog.sources.filter { $0.flags != 0 }.count) / Double(catalog.count))
+                               : Double(catalog.sources.filter { $0.sextractorFlags != 0 }.count) / Double(catalog.count))
         if let wcs = try? WorldCoordinateSystem(headerRecords: header.records) {
             let w = Double(catalog.imageWidth), h = Double(catalog.imageHeight)
             // 1-based FITS pixels: the centre, then the outer corners of the corner pixels.
@@ -53,7 +53,7 @@ enum FrameMeasurement {
         let floor = minimumPeakSigmas * Double(catalog.backgroundRMS)
         let widths = catalog.sources.compactMap { source -> Double? in
             let object = source.object
-            guard source.flags == 0, object.fwhm > 0, object.b > 0,
+            guard source.sextractorFlags == 0, object.fwhm > 0, object.b > 0,
                   Double(object.a / object.b) <= maximumElongation, Double(object.peak) >= floor else { return nil }
             return Double(object.fwhm)
         }.sorted()

@@ -22,7 +22,7 @@ public struct FrameRow: Codable, Equatable, Sendable {
     public var ra: Double?
     public var dec: Double?
     public var corners: [Double]?
-    /// The fraction of sources with FLAGS != 0.
+    /// The fraction of sources with FLAGS != 0 (SExtractor's flags, as the catalog's FLAGS column).
     public var flagged: Double
     /// The time of the exposure as an MJD, from MJD-OBS or DATE-OBS, for plots against time.
     public var mjd: Double?

@@ -38,14 +38,13 @@ final class FrameTable {
     private let csv: FileHandle
     private var csvBuffer = Data()
 
-    /// `entries` as the driver holds them (nil: the input did not run); `notRun` builds the
-    /// entry the manifest will write for such a slot.
-    init(entries: [ManifestEntry?], notRun: (Int) -> ManifestEntry, keywords: [String]) throws {
+    /// `entry(i)` is the manifest entry the driver will write for input i (of `count`).
+    init(count: Int, entry: (Int) -> ManifestEntry, keywords: [String]) throws {
         var widths = ["INPUT": 1, "EXTNAME": 1, "CATALOG": 1, "OUTCOME": 7, "REASON": 1]
         var numeric = Dictionary(uniqueKeysWithValues: keywords.map { ($0, true) })
         var rows = 0
-        for index in entries.indices {
-            let entry = entries[index] ?? notRun(index)
+        for index in 0..<count {
+            let entry = entry(index)
             let frames = entry.frames ?? []
             rows += max(frames.count, 1)
             widths["INPUT"] = max(widths["INPUT"]!, entry.input.utf8.count)
