@@ -70,6 +70,28 @@ final class FrameTableTests: XCTestCase {
             URL(fileURLWithPath: $0.input).deletingPathExtension().lastPathComponent }), ["f1", "f2", "f3", "f5"])
     }
 
+    /// `--resume` keeps the measured rows of the inputs it skips (from the earlier manifest).
+    func testResumeKeepsTheFrameRowsOfSkippedInputs() throws {
+        let frames = try makeFrames()
+        let out = frames.deletingLastPathComponent().appendingPathComponent("resumed")
+        let inputs = try InputListing().expand([frames.path])
+        _ = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path)))
+        let first = try String(contentsOf: out.appendingPathComponent("_frames.csv"), encoding: .utf8)
+        let report = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path),
+                                                           resume: true))
+        XCTAssertEqual(report.skipped, 6)
+        let again = try String(contentsOf: out.appendingPathComponent("_frames.csv"), encoding: .utf8)
+        // Every column but OUTCOME (committed -> skipped) and SECONDS (a skipped input took none) is the same.
+        func measured(_ csv: String) -> [[String]] {
+            let lines = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let header = lines[0]
+            let kept = header.indices.filter { !["OUTCOME", "SECONDS"].contains(header[$0]) }
+            return lines.map { line in kept.map { line[$0] } }
+        }
+        XCTAssertEqual(measured(again), measured(first))
+        XCTAssertEqual(again.split(separator: "\n").dropFirst().filter { $0.contains(",skipped,") }.count, 7)
+    }
+
     /// FWHM_IMAGE means what it means in SExtractor: Debian's source-extractor on the same frames
     /// (its 3x3 filter off on both sides) gives the same widths to within 1 %.
     func testFWHMImageAgreesWithSourceExtractor() throws {
