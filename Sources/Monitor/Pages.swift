@@ -29,7 +29,7 @@ enum Pages {
         var body = """
         <h2>Job <span class="mono">\(HTML.escape(job.id))</span> \(HTML.status(job.status))</h2>
         <p><span class="bar" title="done / failed"><span style="width:\(String(format: "%.1f", done))%"></span><span class="bad" style="width:\(String(format: "%.1f", failed))%"></span></span>
-        \(job.inputsDone) of \(job.inputsTotal) inputs done, \(job.inputsFailed) failed</p>
+        \(job.inputsDone) of \(job.inputsTotal) inputs done, \(job.inputsFailed) failed\((job.inputsExcluded ?? 0) > 0 ? ", \(job.inputsExcluded!) excluded by --where" : "")</p>
         <dl>
         <dt>Submitted</dt><dd>\(HTML.escape(Format.date(job.submitted)))</dd>
         <dt>Started</dt><dd>\(HTML.escape(Format.date(job.started)))</dd>

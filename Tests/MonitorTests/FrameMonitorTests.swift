@@ -43,7 +43,8 @@ final class FrameMonitorTests: XCTestCase {
         XCTAssertFalse(page.contains("r<b>") || page.contains("CCD<1>"), "header values are escaped")
         XCTAssertTrue(page.contains("r&lt;b&gt;"))
         XCTAssertTrue(page.contains("60000.1"), "the time axis labels tell the frames apart")
-        XCTAssertEqual(monitor.jobDetail("j1")?.job.inputsTotal, 3)
+        XCTAssertEqual(monitor.jobDetail("j1")?.job.inputsExcluded, 1)
+        XCTAssertTrue(get(router, "/jobs/j1").1.contains("2 of 3 inputs done, 0 failed, 1 excluded by --where"))
     }
 
     func testFramesBeyondTheLimitAreCountedNotKept() throws {
