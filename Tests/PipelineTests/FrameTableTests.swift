@@ -1,7 +1,7 @@
 import Engine
 import Extraction
 import Foundation
-import Pipeline
+@testable import Pipeline
 import TestSupport
 import XCTest
 
@@ -68,6 +68,28 @@ final class FrameTableTests: XCTestCase {
         let second = try PipelineFixtures.manifest(in: again)
         XCTAssertEqual(Set(second.filter { $0.outcome == .committed }.map {
             URL(fileURLWithPath: $0.input).deletingPathExtension().lastPathComponent }), ["f1", "f2", "f3", "f5"])
+    }
+
+    /// Frame rows and exclusion reasons sit beside the driver's compact slots: an entry with
+    /// them stays compact and comes back exactly as it was set.
+    func testEntryTableKeepsFramesAndReasonsCompactly() throws {
+        let table = EntryTable(count: 2)
+        let inputs = [InputFile(uri: "/in/a.fits", relativePath: "a.fits"), InputFile(uri: "/in/b.fits", relativePath: "b.fits")]
+        var measured = ManifestEntry(input: "/in/a.fits", catalog: "a.cat.fits", outcome: .committed, rows: 3, bytes: 100,
+                                     seconds: 0.5, executor: "e1")
+        var row = FrameRow(hdu: 0, extname: nil, background: 100, rms: 5, sources: 3, fwhm: 3.1, depth: 140,
+                           zeroPoint: 25, flagged: 0)
+        row.keywords = ["FILTER": .text("r"), "EXPTIME": .number(30)]
+        row.ra = 150; row.dec = 2; row.corners = [1, 2, 3, 4, 5, 6, 7, 8]; row.mjd = 60000.5
+        measured.frames = [row]
+        var excluded = ManifestEntry(input: "/in/b.fits", catalog: "b.cat.fits", outcome: .excluded, attempts: 0)
+        excluded.reason = "--where 'EXPTIME > 60' is false: EXPTIME = 30"
+        table.set(measured, at: 0, input: inputs[0], outputs: ["a.cat.fits"])
+        table.set(excluded, at: 1, input: inputs[1], outputs: ["b.cat.fits"])
+        XCTAssertEqual(table.wholeCount, 0)
+        XCTAssertEqual(table.entry(at: 0, input: inputs[0], outputs: ["a.cat.fits"]), measured)
+        XCTAssertEqual(table.entry(at: 1, input: inputs[1], outputs: ["b.cat.fits"]), excluded)
+        XCTAssertEqual(table.outcome(at: 1), .excluded)
     }
 
     /// `--resume` keeps the measured rows of the inputs it skips (from the earlier manifest).
