@@ -251,3 +251,59 @@ final class SExtractorFlagsTests: XCTestCase {
         XCTAssertGreaterThan(compared, 40)
     }
 }
+
+/// FLAG_TYPE and the .sex keys of issue 15, without source-extractor.
+final class FlagTypeAndSexKeyTests: XCTestCase {
+    func testFlagTypesCombineOnlyNonzeroValues() {
+        let values: [Int32] = [0, 4, 6, 0, 4, 1, 4, 6]
+        XCTAssertEqual(ImageFlags.combine(values, .or), ImageFlags(value: 7, count: 6))
+        XCTAssertEqual(ImageFlags.combine(values, .and), ImageFlags(value: 0, count: 6))
+        XCTAssertEqual(ImageFlags.combine([4, 6, 0, 12], .and), ImageFlags(value: 4, count: 3))
+        XCTAssertEqual(ImageFlags.combine(values, .min), ImageFlags(value: 1, count: 1))
+        XCTAssertEqual(ImageFlags.combine(values, .max), ImageFlags(value: 6, count: 2))
+        XCTAssertEqual(ImageFlags.combine(values, .most), ImageFlags(value: 4, count: 3))
+        XCTAssertEqual(ImageFlags.combine([0, 0], .min), ImageFlags(value: 0, count: 0))
+    }
+
+    func testSexKeysForWeightsFlagsSaturationAndCheckImages() throws {
+        let text = """
+            SATUR_LEVEL 40000
+            SATUR_KEY NONE
+            GAIN_KEY EGAIN
+            WEIGHT_TYPE MAP_VAR,MAP_VAR
+            WEIGHT_IMAGE {stem}.var.fits
+            WEIGHT_GAIN N
+            WEIGHT_THRESH 1e6
+            FLAG_IMAGE [FLAGS]
+            FLAG_TYPE MOST
+            CHECKIMAGE_TYPE SEGMENTATION,FILTERED,-OBJECTS
+            CHECKIMAGE_NAME seg.fits,filtered.fits
+            """
+        let configuration = try SExtractorConfiguration.parse(text, directory: URL(fileURLWithPath: "/tmp"))
+        let p = configuration.parameters
+        XCTAssertEqual(p.saturationLevel, 40000)
+        XCTAssertEqual(p.saturationKeyword, "")
+        XCTAssertEqual(p.gainKeyword, "EGAIN")
+        XCTAssertEqual(p.weight, WeightOptions(kind: .mapVariance, image: "{stem}.var.fits", scalesGain: false, threshold: 1e6))
+        XCTAssertEqual(p.flagImage, FlagImageOptions(image: "[FLAGS]", combination: .most))
+        XCTAssertEqual(p.checkImages, [CheckImageRequest(type: .segmentation, name: "seg.fits"),
+                                       CheckImageRequest(type: .minusObjects)])
+        XCTAssertTrue(configuration.warnings.contains { $0.contains("FILTERED") }, "\(configuration.warnings)")
+        let decoded = try JSONDecoder().decode(ExtractionParameters.self, from: JSONEncoder().encode(p))
+        XCTAssertEqual(decoded, p, "the new keys travel with the job")
+        XCTAssertEqual(try JSONDecoder().decode(ExtractionParameters.self, from: Data("{}".utf8)), ExtractionParameters())
+
+        XCTAssertThrowsError(try SExtractorConfiguration.parse("WEIGHT_TYPE MAP_WHATEVER", directory: URL(fileURLWithPath: "/")))
+        XCTAssertThrowsError(try SExtractorConfiguration.parse("WEIGHT_TYPE MAP_WEIGHT", directory: URL(fileURLWithPath: "/")),
+                             "a map type needs WEIGHT_IMAGE")
+        XCTAssertThrowsError(try SExtractorConfiguration.parse("FLAG_TYPE SUM", directory: URL(fileURLWithPath: "/")))
+    }
+
+    /// A default catalog's recipe (and its hash) does not change because the new keys exist.
+    func testDefaultParametersEncodeWithoutTheNewKeys() throws {
+        let json = String(decoding: try JSONEncoder().encode(ExtractionParameters()), as: UTF8.self)
+        for key in ["saturationLevel", "saturationKeyword", "gainKeyword", "weight", "flagImage", "checkImages"] {
+            XCTAssertFalse(json.contains("\"\(key)\""), "\(key) in \(json)")
+        }
+    }
+}
