@@ -117,7 +117,8 @@ final class StreamTests: XCTestCase {
         }
         let out = dir.appendingPathComponent("out")
         let log = dir.appendingPathComponent("stream.log")
-        let stream = try Sextant.start(["stream", watched.path, "--out", out.path, "--master", "local[1]",
+        // Listing alone: the new files are taken once they settled, without any event.
+        let stream = try Sextant.start(["stream", watched.path, "--out", out.path, "--master", "local[1]", "--poll-only",
                                         "--conf", "sextant.stream.maxFileAge=1h"] + Self.conf, logTo: log)
         streams.append(stream)
         let deadline = Date(timeIntervalSinceNow: 60)
@@ -135,6 +136,7 @@ final class StreamTests: XCTestCase {
             XCTAssertEqual(lines.count, 1, "one line for \(frame.lastPathComponent): \(text)")
         }
         XCTAssertTrue(text.contains("stop requested"), text)
+        XCTAssertTrue(text.contains("(listing every"), "no inotify with --poll-only: \(text)")
         let store = LocalStore(root: out.path)
         XCTAssertEqual(Set(try Self.manifestLines(in: store).map(\.name)), Set(frames.suffix(2).map(\.lastPathComponent)))
         var recorded: [String] = []
@@ -144,6 +146,23 @@ final class StreamTests: XCTestCase {
         }
         XCTAssertEqual(recorded.sorted(), frames.prefix(3).map(\.lastPathComponent).sorted(), "the batch records name every skipped file")
         XCTAssertFalse(try store.listAll().contains { $0.key.hasSuffix("_stream/stop") }, "the stop request is consumed")
+    }
+
+    /// scripts/bench/stream in its quick mode: every load's row has latencies and a rate.
+    func testQuickStreamBenchmarkMeasuresLatencyAtEachLoad() throws {
+        let out = try TestSupport.makeTemporaryDirectory("bench-stream-quick")
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/stream").path
+        let run = try TestSupport.run(script, ["--quick", "--out", out.path, "--sextant", Sextant.binary], timeout: 300)
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        for load in ["50%", "90%", "backlog"] {
+            let row = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("| \(load) |") }, run.stdout)
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let p50 = try XCTUnwrap(Double(cells[3].replacingOccurrences(of: " s", with: "")), String(row))
+            let p99 = try XCTUnwrap(Double(cells[4].replacingOccurrences(of: " s", with: "")), String(row))
+            XCTAssertGreaterThan(p50, 0, String(row))
+            XCTAssertGreaterThanOrEqual(p99, p50, String(row))
+            XCTAssertGreaterThan(try XCTUnwrap(Double(cells[5])), 0, String(row))
+        }
     }
 
     // MARK: Helpers

@@ -102,7 +102,7 @@ public final class StreamRunner: @unchecked Sendable {
                 resume = true
             } else {
                 let (run, skipped) = BatchSelection.select(listing.complete, settings: settings)
-                report(listing: listing, taking: run.count)
+                report(listing)
                 guard !run.isEmpty || !skipped.isEmpty else {
                     let settle = listing.nextSettle.map { $0.timeIntervalSinceNow + 0.01 } ?? .infinity
                     waiter.wait(seconds: max(0.01, min(settings.pollInterval, settle)),
@@ -208,7 +208,7 @@ public final class StreamRunner: @unchecked Sendable {
         onFigures?(stats.snapshot())
     }
 
-    private func report(listing: StreamSource.Listing, taking: Int) {
+    private func report(_ listing: StreamSource.Listing) {
         let now = Date()
         let oldest = listing.complete.compactMap(\.landed).min()
         stats.update {
