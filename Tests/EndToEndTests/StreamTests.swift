@@ -146,6 +146,17 @@ final class StreamTests: XCTestCase {
         }
         XCTAssertEqual(recorded.sorted(), frames.prefix(3).map(\.lastPathComponent).sorted(), "the batch records name every skipped file")
         XCTAssertFalse(try store.listAll().contains { $0.key.hasSuffix("_stream/stop") }, "the stop request is consumed")
+
+        // Refused at start, one line each: another input's stream into this output, an output inside the input.
+        let other = try Sextant.run(["stream", dir.appendingPathComponent("staging").path, "--out", out.path])
+        XCTAssertEqual(other.status, 2)
+        XCTAssertTrue(other.stderr.contains("is the checkpoint of a stream over \(watched.path)"), other.stderr)
+        let inside = try Sextant.run(["stream", watched.path, "--out", watched.appendingPathComponent("catalogs").path])
+        XCTAssertEqual(inside.status, 2)
+        XCTAssertTrue(inside.stderr.contains("is inside the watched input"), inside.stderr)
+        let nothing = try Sextant.run(["cancel", "--stream", dir.appendingPathComponent("nowhere").path])
+        XCTAssertEqual(nothing.status, 2)
+        XCTAssertTrue(nothing.stderr.contains("no stream writes here"), nothing.stderr)
     }
 
     /// scripts/bench/stream in its quick mode: every load's row has latencies and a rate.
