@@ -159,6 +159,39 @@ final class StreamTests: XCTestCase {
         XCTAssertTrue(nothing.stderr.contains("no stream writes here"), nothing.stderr)
     }
 
+    func testTheWebUIShowsTheStreamLiveAndItsStopButtonStopsIt() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-stream-ui")
+        let frames = Array(try Self.generateFrames(in: dir).prefix(3))
+        let watched = dir.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+        let log = dir.appendingPathComponent("stream.log")
+        let stream = try Sextant.start(["stream", watched.path, "--out", dir.appendingPathComponent("out").path,
+                                        "--master", "local[1]", "--ui", "--ui-port", "0"] + Self.conf, logTo: log)
+        streams.append(stream)
+        let text = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        XCTAssertTrue(TestSupport.eventually(30) { text().contains("web UI at ") }, text())
+        let ui = try XCTUnwrap(text().range(of: "web UI at ").map { String(text()[$0.upperBound...].prefix { !$0.isWhitespace }) })
+        for frame in frames {
+            try FileManager.default.copyItem(at: frame, to: watched.appendingPathComponent("." + frame.lastPathComponent))
+            try FileManager.default.moveItem(at: watched.appendingPathComponent("." + frame.lastPathComponent),
+                                             to: watched.appendingPathComponent(frame.lastPathComponent))
+        }
+        var view: [String: Any] = [:]
+        XCTAssertTrue(TestSupport.eventually(60) {
+            view = ((try? HTTP.json(ui + "api/v1/streams")) as? [[String: Any]])?.first ?? [:]
+            return view["filesCommitted"] as? Int == frames.count
+        }, "\(view)")
+        XCTAssertNotNil(view["latencyP50"] as? Double, "\(view)")
+        XCTAssertNotNil(view["latencyP99"] as? Double, "\(view)")
+        let id = try XCTUnwrap(view["id"] as? String)
+        let page = try HTTP.fetch(ui + "streams")
+        XCTAssertTrue(page.body.contains("\(frames.count) committed") && page.body.contains("Latency p50"), page.body)
+        XCTAssertEqual(try HTTP.fetch(ui + "jobs/\(id)/cancel", method: "POST").status, 303)
+        TestSupport.awaitExit(stream, timeout: 30)
+        XCTAssertFalse(stream.isRunning, "the Stop button stopped the stream")
+        XCTAssertEqual(stream.terminationStatus, 0, text())
+    }
+
     /// scripts/bench/stream in its quick mode: every load's row has latencies and a rate.
     func testQuickStreamBenchmarkMeasuresLatencyAtEachLoad() throws {
         let out = try TestSupport.makeTemporaryDirectory("bench-stream-quick")
