@@ -89,7 +89,7 @@ final class StreamTests: XCTestCase {
         let arguments = ["stream", watched.path, "--out", out.path, "--master", cluster.masterURL] + Self.conf
             + cluster.conf.flatMap { ["--conf", $0] }
         // Slower than the others: the first batch must end (a master job) before the SIGKILL.
-        try feed(frames, arguments: arguments, log: dir, environment: cluster.environment, interval: 0.1,
+        try feed(frames, arguments: arguments, log: dir, environment: cluster.environment, interval: 0.1, stopSignal: SIGINT,
                  output: { LocalStore(root: out.path) }) { _, name, source in
             let temporary = watched.appendingPathComponent(".\(name).part")
             try FileManager.default.copyItem(at: source, to: temporary)
@@ -227,9 +227,10 @@ final class StreamTests: XCTestCase {
     }
 
     /// Lands `frames` one every `interval` through `land` while a stream runs; SIGKILLs the stream
-    /// after half of them and starts it again; when every catalog is there, stops it with SIGTERM.
+    /// after half of them and starts it again; when every catalog is there, stops it with `stopSignal`.
     private func feed(_ frames: [URL], arguments: [String], log dir: URL, environment: [String: String] = [:],
-                      interval: TimeInterval = 0.015, output: () throws -> ObjectStore, land: (Int, String, URL) throws -> Void) throws {
+                      interval: TimeInterval = 0.015, stopSignal: Int32 = SIGTERM, output: () throws -> ObjectStore,
+                      land: (Int, String, URL) throws -> Void) throws {
         let first = try Sextant.start(arguments, logTo: dir.appendingPathComponent("stream-1.log"), environment: environment)
         streams.append(first)
         var second: Process?
@@ -255,7 +256,7 @@ final class StreamTests: XCTestCase {
         }
         let log2 = dir.appendingPathComponent("stream-2.log")
         XCTAssertTrue(second.isRunning, "the restarted stream died: \((try? String(contentsOf: log2, encoding: .utf8)) ?? "")")
-        kill(second.processIdentifier, SIGTERM)
+        kill(second.processIdentifier, stopSignal)
         TestSupport.awaitExit(second, timeout: 30)
         XCTAssertEqual(second.terminationStatus, 0, (try? String(contentsOf: log2, encoding: .utf8)) ?? "")
         XCTAssertFalse(first.isRunning)
