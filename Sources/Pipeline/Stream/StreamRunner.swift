@@ -93,7 +93,7 @@ public final class StreamRunner: @unchecked Sendable {
                 logger.notice("stream \(streamID): stop requested through \(output.location(of: Self.stopKey))")
                 break
             }
-            let listing = try source.list(after: checkpoint, settleTime: settings.settleTime)
+            let listing = try source.list(after: checkpoint, settleTime: settings.settleTime, limit: listingLimit)
             let batch: StreamBatch
             var resume = false
             if let inFlight = checkpoint.inFlight {
@@ -160,6 +160,10 @@ public final class StreamRunner: @unchecked Sendable {
     }
 
     static let poolKey = "sextant.scheduler.pool"
+
+    /// Oldest first looks 16 batches ahead in name order (names that grow with time make that
+    /// the oldest); newest first must see the whole backlog once to skip it.
+    private var listingLimit: Int { settings.order == .oldest ? max(1024, settings.maxFilesPerBatch * 16) : .max }
 
     func jobID(of batch: Int) -> String { "\(streamID)-b" + String(format: "%08d", batch) }
 
