@@ -84,7 +84,7 @@ public final class StreamRunner: @unchecked Sendable {
     /// --stream DEST`). Throws when the output cannot be written or a batch cannot run.
     public func run() throws {
         if source.needsSettling, source.watcher == nil {
-            logger.info("\(input): no inotify here; listing every \(settings.pollInterval) s")
+            logger.notice("\(input): no inotify here; listing every \(settings.pollInterval) s")
         }
         try? output.delete(Self.stopKey)  // a request left from before this start is not for it
         while !isStopping {
@@ -208,7 +208,7 @@ public final class StreamRunner: @unchecked Sendable {
             $0.state = "watching"
         }
         let failed = entries.filter { $0.outcome == .failed }.count
-        logger.info("stream \(streamID): batch \(batch.number): \(batch.files.count) files, \(failed) failed, \(batch.skipped.count) skipped")
+        logger.notice("stream \(streamID): batch \(batch.number): \(batch.files.count) files, \(failed) failed, \(batch.skipped.count) skipped")
         onFigures?(stats.snapshot())
     }
 

@@ -32,7 +32,8 @@ struct StreamCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try conf.configuration(flags: ["sextant.master": master])
-        Console.bootstrapLogging(level: configuration["sextant.log.level"])
+        // A stream runs all night: one line a batch (notice), not the engine's five (info).
+        Console.bootstrapLogging(level: configuration["sextant.log.level"] ?? "notice")
         let settings: StreamSettings
         let template: JobSpec
         let masterValue: String
