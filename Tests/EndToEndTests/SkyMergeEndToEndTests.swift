@@ -130,6 +130,45 @@ final class SkyMergeEndToEndTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: catalogs.appendingPathComponent("sky/_SUCCESS").path))
     }
 
+    /// `sextant merge --master sextant://…` on a master and two executor processes: map outputs go
+    /// through the shared directory (SKY/_shuffle), and the tiles are the bytes local mode wrote.
+    /// An executor killed in the reduce stage loses no map output (the shared store keeps them):
+    /// its reduce task runs on the other executor, nothing is recomputed, the bytes are the same.
+    func testOnAClusterTheMergeWritesTheBytesLocalModeWritesAndSurvivesAKilledExecutor() throws {
+        let (local, output) = try merge(into: "sky-local", ["--master", "local[2]"])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let expected = try products(local)
+
+        for fault in ["none", "kill-reduce"] {
+            let dir = try TestSupport.makeTemporaryDirectory("e2e-sky-cluster")
+            let cluster = ClusterHarness(directory: dir)
+            defer { cluster.shutDown() }
+            try cluster.startMaster()
+            let marker = dir.appendingPathComponent("fired")
+            for name in ["e1", "e2"] {
+                try cluster.startExecutor(name, environment: [
+                    "SEXTANT_TEST_OPERATORS": "1", "SEXTANT_CHAOS_SKY": "\(fault):\(marker.path)",
+                    "SEXTANT_CHAOS_TASK_DELAY": "0.05",
+                ])
+            }
+            try cluster.waitForExecutors(2)
+            let sky = dir.appendingPathComponent("sky")
+            let merged = try cluster.client(["merge", Self.field.catalogs.path, "--out", sky.path, "--order", "12",
+                                             "--radius", "1"])
+            XCTAssertEqual(merged.status, 0, "\(fault): \(merged.stdout)\n\(merged.stderr)\n\(cluster.log("master"))")
+            XCTAssertEqual(try products(sky), expected, "\(fault): cluster and local mode write the same bytes")
+            XCTAssertEqual(try report(sky)["recomputedMapPartitions"] as? [Int], [], "shared outputs survive")
+            let left = FileManager.default.enumerator(atPath: sky.appendingPathComponent("_shuffle").path)?
+                .allObjects.compactMap { $0 as? String }.filter { $0.hasSuffix(".data") } ?? []
+            XCTAssertEqual(left, [], "the shuffle's map outputs are removed at the end")
+            if fault != "none" {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: marker.path), "an executor was killed")
+                XCTAssertTrue(cluster.log("master").contains("lost") || cluster.log("master").contains("disconnected"),
+                              cluster.log("master"))
+            }
+        }
+    }
+
     private func report(_ sky: URL) throws -> [String: Any] {
         let data = try Data(contentsOf: sky.appendingPathComponent("_merge.json"))
         return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
