@@ -61,7 +61,7 @@ public enum FITSTableReader {
                 if rows > 0 {
                     var anyNull: Int32 = 0
                     var null = Double.nan
-                    try values.withUnsafeMutableBufferPointer { buffer in
+                    _ = try values.withUnsafeMutableBufferPointer { buffer in
                         try file.call("reading column \(name) of HDU \(index)") {
                             ffgcv(file.pointer, TDOUBLE, number, 1, 1, rows, &null, buffer.baseAddress, &anyNull, &$0)
                         }
