@@ -6,6 +6,7 @@ public enum ConfigurationKeys {
     public static let all: [KeyDeclaration] = SchedulerKeys.all + ExtractionKeys.all + ClusterKeys.all
         + StorageKeys.all + MonitorKeys.all + DatasetKeys.all + PipeKeys.all + ProvenanceKeys.all
         + SkyMergeKeys.all
+        + StreamKeys.all
 
     public static let names: Set<String> = Set(all.map(\.name))
     public static let secretNames: Set<String> = Set(all.filter(\.secret).map(\.name))

@@ -10,6 +10,7 @@ struct Sextant: ParsableCommand {
             MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self, BenchCommand.self,
             ConfCommand.self, CredentialCommand.self, VerifyCommand.self, WorkerCommand.self,
             MergeCommand.self,
+            StreamCommand.self,
         ])
 
     static func main() {

@@ -10,8 +10,8 @@ import SkyMerge
 /// - `kill-reduce`: reduce partition 1 aborts its process;
 /// - `delete-map-output`: reduce partition 0 deletes map partition 0's outputs from the shuffle
 ///   directory, so later reducers cannot fetch them.
-/// `SEXTANT_CHAOS_TASK_DELAY=SECONDS` makes each map task take at least that long, so the tasks
-/// spread over every worker.
+/// `SEXTANT_CHAOS_TASK_DELAY=SECONDS` makes each map and reduce task take at least that long, so
+/// the tasks spread over every worker and a fault can land mid-stage.
 enum ChaosSky {
     static let variable = "SEXTANT_CHAOS_SKY"
 
@@ -54,6 +54,7 @@ struct ChaosWriteSkyTiles: PartitionOperator {
     init(parameters: Parameters) throws { base = try WriteSkyTiles(parameters: parameters) }
 
     func apply(_ tiles: [KeyValue<Int64, [Detection]>], context: TaskContext) throws -> [SkyTileRecord] {
+        if let delay = ChaosSky.delay { Thread.sleep(forTimeInterval: delay) }
         if context.attemptID.partition == 1, ChaosSky.fire("kill-reduce") { abort() }
         if context.attemptID.partition == 0, let location = context.settings[SkyMergeKeys.shuffleLocation.name],
            ChaosSky.fire("delete-map-output") {
