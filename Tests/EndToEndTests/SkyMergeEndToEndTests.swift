@@ -8,7 +8,7 @@ import XCTest
 final class SkyMergeEndToEndTests: XCTestCase {
     /// Six overlapping 400x400 frames (3x2 pointings, 30 % overlap) over 500 stars at least
     /// 8" apart, extracted once for every test here.
-    private static let field: (frames: URL, catalogs: URL) = {
+    static let field: (frames: URL, catalogs: URL) = {
         let dir = try! TestSupport.makeTemporaryDirectory("e2e-sky")
         let frames = dir.appendingPathComponent("frames"), catalogs = dir.appendingPathComponent("catalogs")
         let made = try! Sextant.run(["datasets", "sky-field", "--out", frames.path, "--grid", "3x2", "--stars", "500"])
@@ -37,7 +37,7 @@ final class SkyMergeEndToEndTests: XCTestCase {
     }
 
     /// The tiles and index, byte for byte (not `_merge.json`, which has times and the job id).
-    private func products(_ sky: URL) throws -> [String: Data] {
+    static func products(_ sky: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
         let walker = FileManager.default.enumerator(atPath: sky.path)
         while let path = walker?.nextObject() as? String {
@@ -65,7 +65,7 @@ final class SkyMergeEndToEndTests: XCTestCase {
         XCTAssertEqual(check["truthDuplicated"], 0, "\(check)")
         XCTAssertLessThanOrEqual(Double(check["truthMissing"] ?? 1), 0.005 * Double(seen), "\(check)")
 
-        let tiles = try products(sky).keys.filter { $0.hasPrefix("Norder=12/Dir=") }
+        let tiles = try Self.products(sky).keys.filter { $0.hasPrefix("Norder=12/Dir=") }
         XCTAssertGreaterThan(tiles.count, 20, "many tiles")
         let partitions = try String(contentsOf: sky.appendingPathComponent("partition_info.csv"), encoding: .utf8)
         XCTAssertEqual(partitions.split(separator: "\n").count, tiles.count + 1, partitions)
@@ -76,7 +76,7 @@ final class SkyMergeEndToEndTests: XCTestCase {
         let (threads, again) = try merge(into: "sky-threads", ["--master", "local[1]", "--sky-partitions", "3",
                                                                 "--conf", "sextant.local.isolation=false"])
         XCTAssertEqual(again.status, 0, again.stderr)
-        XCTAssertEqual(try products(threads), try products(sky))
+        XCTAssertEqual(try Self.products(threads), try Self.products(sky))
     }
 
     /// A worker process holding map outputs dies during the map stage or the reduce stage, or a
@@ -85,7 +85,7 @@ final class SkyMergeEndToEndTests: XCTestCase {
     func testAKilledWorkerOrADeletedMapOutputLeavesTheMergedCatalogUnchanged() throws {
         let (clean, output) = try merge(into: "sky-clean", ["--master", "local[2]"])
         XCTAssertEqual(output.status, 0, output.stderr)
-        let expected = try products(clean)
+        let expected = try Self.products(clean)
         let cleanReport = try report(clean)
         XCTAssertEqual(cleanReport["recomputedMapPartitions"] as? [Int], [])
 
@@ -97,7 +97,7 @@ final class SkyMergeEndToEndTests: XCTestCase {
             ])
             XCTAssertEqual(output.status, 0, "\(fault): \(output.stderr)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: marker.path), "\(fault) happened")
-            XCTAssertEqual(try products(sky), expected, "\(fault): the same merged catalog")
+            XCTAssertEqual(try Self.products(sky), expected, "\(fault): the same merged catalog")
             let faulty = try report(sky)
             let recomputed = faulty["recomputedMapPartitions"] as? [Int] ?? []
             switch fault {
@@ -137,7 +137,7 @@ final class SkyMergeEndToEndTests: XCTestCase {
     func testOnAClusterTheMergeWritesTheBytesLocalModeWritesAndSurvivesAKilledExecutor() throws {
         let (local, output) = try merge(into: "sky-local", ["--master", "local[2]"])
         XCTAssertEqual(output.status, 0, output.stderr)
-        let expected = try products(local)
+        let expected = try Self.products(local)
 
         for killed in [false, true] {
             let dir = try TestSupport.makeTemporaryDirectory("e2e-sky-cluster")
@@ -161,7 +161,7 @@ final class SkyMergeEndToEndTests: XCTestCase {
             TestSupport.awaitExit(client, timeout: 120)
             let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             XCTAssertEqual(client.terminationStatus, 0, "\(said)\n\(cluster.log("master"))")
-            XCTAssertEqual(try products(sky), expected, "killed \(killed): cluster and local mode write the same bytes")
+            XCTAssertEqual(try Self.products(sky), expected, "killed \(killed): cluster and local mode write the same bytes")
             let report = try report(sky)
             XCTAssertEqual(report["recomputedMapPartitions"] as? [Int], [], "shared outputs survive: \(report)")
             let left = FileManager.default.enumerator(atPath: sky.appendingPathComponent("_shuffle").path)?
