@@ -19,6 +19,8 @@ public enum ShuffleLocation {
         guard let location = try configuration.value(of: SkyMergeKeys.shuffleLocation), !location.isEmpty else {
             throw ShuffleLocationMissing()
         }
+        // A job names where its tasks write: on an executor, only under the roots it allows.
+        try AllowedRoots(settings: settings).check(location, purpose: "the shuffle location is")
         let executorLocal = try configuration.value(of: SkyMergeKeys.shuffleExecutorLocal)
         return try cache.store(location: location, executorLocal: executorLocal, settings: settings)
     }

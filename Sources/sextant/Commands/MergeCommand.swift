@@ -29,6 +29,7 @@ struct MergeCommand: ParsableCommand {
 
     func validate() throws {
         if sky.order == nil { throw ValidationError("give --order K (the HEALPix order of the tiles)") }
+        _ = try sky.matchRadius()
     }
 
     func run() throws {
@@ -55,14 +56,19 @@ struct SkyMergeOptions: ParsableArguments {
     @Option(help: "The declination column of the catalogs (default DELTA_J2000).")
     var decColumn: String = "DELTA_J2000"
 
-    func spec(catalogs: String, output: String, settings: [String: String]) throws -> SkyMergeSpec {
-        guard let order else { throw ValidationError("give --order K") }
+    /// `--radius` in arcseconds ("1", "1arcsec", "1\"").
+    func matchRadius() throws -> Double {
         var text = radius.trimmingCharacters(in: .whitespaces).lowercased()
         for suffix in ["arcsec", "\""] where text.hasSuffix(suffix) { text = String(text.dropLast(suffix.count)) }
         guard let arcsec = Double(text), arcsec > 0 else {
             throw ValidationError("--radius: '\(radius)' is not a positive number of arcseconds")
         }
-        return SkyMergeSpec(catalogs: catalogs, output: output, order: order, matchRadius: arcsec / 3600,
+        return arcsec
+    }
+
+    func spec(catalogs: String, output: String, settings: [String: String]) throws -> SkyMergeSpec {
+        guard let order else { throw ValidationError("give --order K") }
+        return SkyMergeSpec(catalogs: catalogs, output: output, order: order, matchRadius: try matchRadius() / 3600,
                             columns: SkyColumnNames(ra: raColumn, dec: decColumn), reducePartitions: skyPartitions,
                             settings: settings)
     }

@@ -37,6 +37,7 @@ struct RunCommand: ParsableCommand {
         if sky.order != nil, output.format == .csv || job.pipe != nil || reproduction.reproduce != nil {
             throw ValidationError("--sky-order merges FITS catalogs SEP made: not with --format csv, --pipe or --reproduce")
         }
+        if sky.order != nil { _ = try sky.matchRadius() }
     }
 
     func run() throws {
