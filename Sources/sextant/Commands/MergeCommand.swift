@@ -119,7 +119,7 @@ extension ClusterRun {
         defer { client.close() }
         let record = try client.submit(try spec.submissionPayload(), jobID: spec.jobID)
         print(record.id)
-        fflush(stdout)
+        fflush(nil)  // every stream, stdout included: a script reads the id now
         let interrupt = InterruptHandler(message: "\nsextant: cancelling merge \(record.id)") {
             _ = try? connect(c).cancel(record.id)
         }
