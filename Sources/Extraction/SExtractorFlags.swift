@@ -82,18 +82,27 @@ enum SExtractorFlags {
         guard xmin < xmax, ymin < ymax else { return 0 }
         let limit = radius * radius
         var area = 0, foreign = 0
-        for y in ymin..<ymax {
-            let dy = Double(y) - my
-            for x in xmin..<xmax {
-                let dx = Double(x) - mx
-                guard cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit else { continue }
-                area += 1
-                let index = y * image.width + x
-                let value = image.pixels[index]
-                if value.isNaN || value <= -1e30 || image.mask?.isBad(index) == true {
-                    foreign += 1
-                } else if let segmentation, segmentation.isForeign(index, to: owner) {
-                    foreign += 1
+        let width = image.width
+        // Unsafe buffers and the mask's case decided once: this runs over every object's apertures.
+        image.pixels.withUnsafeBufferPointer { pixels in
+            withMaskBytes(image.mask) { mask in
+                withSegmentation(segmentation) { labels in
+                    for y in ymin..<ymax {
+                        let dy = Double(y) - my
+                        for x in xmin..<xmax {
+                            let dx = Double(x) - mx
+                            guard cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit else { continue }
+                            area += 1
+                            let index = y * width + x
+                            if let labels, labels[index] != 0, labels[index] != owner,
+                               segmentation!.isForeign(index, to: owner) {
+                                foreign += 1
+                                continue
+                            }
+                            let value = pixels[index]
+                            if value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false) { foreign += 1 }
+                        }
+                    }
                 }
             }
         }
@@ -136,5 +145,21 @@ public struct ImageFlags: Equatable, Sendable {
             for v in order where tally[v]! > count { result = v; count = tally[v]! }
         }
         return ImageFlags(value: result, count: count)
+    }
+}
+
+private func withSegmentation<T>(_ neighbourhood: SExtractorFlags.Neighbourhood?,
+                                 _ body: (UnsafeBufferPointer<Int32>?) -> T) -> T {
+    guard let neighbourhood else { return body(nil) }
+    return neighbourhood.segmentation.withUnsafeBufferPointer { body($0) }
+}
+
+/// The mask as bytes (Bool is one byte holding 0 or 1), nil without one.
+private func withMaskBytes<T>(_ mask: SkyImage.Mask?, _ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T {
+    switch mask {
+    case .none: return body(nil)
+    case .bytes(let bytes): return bytes.withUnsafeBufferPointer { body($0) }
+    case .booleans(let flags):
+        return flags.withUnsafeBytes { raw in body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)) }
     }
 }
