@@ -143,16 +143,16 @@ struct ObjectPixels {
     /// Which detection each object was deblended from: objects whose pixels touch (8-connected)
     /// came from one detection, as deblending splits a connected region. `groups[i]` is the same
     /// for siblings and differs otherwise.
-    func detectionGroups(segmentation: [Int32], width: Int, height: Int) -> [Int] {
+    func detectionGroups(segmentation: SparseSegmentation, width: Int, height: Int) -> [Int] {
         var parent = Array(0..<(starts.count - 1))
         func root(_ i: Int) -> Int {
             var i = i
             while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
             return i
         }
-        segmentation.withUnsafeBufferPointer { labels in
+        do {
             func join(_ object: Int, _ neighbour: Int) {
-                let other = Int(labels[neighbour]) - 1
+                let other = Int(segmentation.label(at: neighbour)) - 1
                 guard other >= 0, other != object else { return }
                 let a = root(object), b = root(other)
                 if a != b { parent[a] = b }

@@ -39,13 +39,12 @@ enum SExtractorFlags {
     /// Bit 1: in the Kron-radius ellipse (6 in a, b units) or the FLUX_AUTO aperture, more than
     /// 10 % of the pixels are bad or belong to another object (SExtractor masks them).
     struct Neighbourhood {
-        var segmentation: [Int32]
+        var segmentation: SparseSegmentation
         /// Per object: which detection it came from (see `ObjectPixels.detectionGroups`).
         var groups: [Int]
 
-        func isForeign(_ index: Int, to owner: Int32) -> Bool {
-            let other = segmentation[index]
-            return other != 0 && other != owner && groups[Int(other) - 1] != groups[Int(owner) - 1]
+        func isForeign(label other: Int32, to owner: Int32) -> Bool {
+            other != 0 && other != owner && groups[Int(other) - 1] != groups[Int(owner) - 1]
         }
     }
 
@@ -84,24 +83,27 @@ enum SExtractorFlags {
         var area = 0, foreign = 0
         let width = image.width
         // Unsafe buffers and the mask's case decided once: this runs over every object's apertures.
+        func inside(_ x: Int, _ dy: Double) -> Bool {
+            let dx = Double(x) - mx
+            return cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit
+        }
         image.pixels.withUnsafeBufferPointer { pixels in
             withMaskBytes(image.mask) { mask in
-                withSegmentation(segmentation) { labels in
-                    for y in ymin..<ymax {
-                        let dy = Double(y) - my
-                        for x in xmin..<xmax {
-                            let dx = Double(x) - mx
-                            guard cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit else { continue }
-                            area += 1
-                            let index = y * width + x
-                            if let labels, labels[index] != 0, labels[index] != owner,
-                               segmentation!.isForeign(index, to: owner) {
-                                foreign += 1
-                                continue
-                            }
-                            let value = pixels[index]
-                            if value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false) { foreign += 1 }
-                        }
+                for y in ymin..<ymax {
+                    let dy = Double(y) - my
+                    for x in xmin..<xmax where inside(x, dy) {
+                        area += 1
+                        let index = y * width + x
+                        let value = pixels[index]
+                        if value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false) { foreign += 1 }
+                    }
+                    // Good pixels another detection owns: the row's labelled pixels in the ellipse.
+                    segmentation?.segmentation.forEachLabel(row: y, in: xmin..<xmax) { x, label in
+                        guard segmentation!.isForeign(label: label, to: owner), inside(x, dy) else { return }
+                        let index = y * width + x
+                        let value = pixels[index]
+                        let bad = value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false)
+                        if !bad { foreign += 1 }
                     }
                 }
             }
@@ -146,12 +148,6 @@ public struct ImageFlags: Equatable, Sendable {
         }
         return ImageFlags(value: result, count: count)
     }
-}
-
-private func withSegmentation<T>(_ neighbourhood: SExtractorFlags.Neighbourhood?,
-                                 _ body: (UnsafeBufferPointer<Int32>?) -> T) -> T {
-    guard let neighbourhood else { return body(nil) }
-    return neighbourhood.segmentation.withUnsafeBufferPointer { body($0) }
 }
 
 /// The mask as bytes (Bool is one byte holding 0 or 1), nil without one.
