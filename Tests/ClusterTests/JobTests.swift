@@ -61,16 +61,16 @@ final class JobTests: XCTestCase {
         fixtures.forEach { $0.tearDown() }
     }
 
-    private func makeFixture(history: URL? = nil, handler: ScriptedJobHandler) throws -> ClusterFixture {
+    private func makeFixture(history: URL? = nil, handler: ScriptedJobHandler, maxRunningJobs: Int = 16) throws -> ClusterFixture {
         let fixture = ClusterFixture(historyDirectory: history, jobHandler: handler)
-        try fixture.startMaster()
+        try fixture.startMaster(maxRunningJobs: maxRunningJobs)
         fixtures.append(fixture)
         return fixture
     }
 
     func testSubmitWaitStatusAndCancelThroughTheClient() throws {
         let handler = ScriptedJobHandler()
-        let fixture = try makeFixture(handler: handler)
+        let fixture = try makeFixture(handler: handler, maxRunningJobs: 1)
         let client = try fixture.client()
         defer { client.close() }
 
@@ -119,7 +119,7 @@ final class JobTests: XCTestCase {
         let running = try client.submit(ScriptedJobHandler.payload(.init(block: true)), jobID: "blocker")
         XCTAssertTrue(eventually { (try? client.status(of: running.id).first?.status) == .running })
         let queued = try client.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "behind")
-        XCTAssertEqual(try client.status(of: queued.id).first?.status, .queued, "one job at a time")
+        XCTAssertEqual(try client.status(of: queued.id).first?.status, .queued, "sextant.master.maxRunningJobs=1: one job at a time")
         let dropped = try client.cancel(queued.id)
         XCTAssertEqual(dropped.status, .cancelled)
         XCTAssertEqual(dropped.outcome?.message, "cancelled before it started")

@@ -16,14 +16,14 @@ struct MasterContext: Sendable {
 }
 
 /// The master: accepts executors and clients on one port, tracks executors by heartbeat,
-/// and runs submitted jobs one at a time through the injected `JobHandler`.
+/// and runs submitted jobs through the injected `JobHandler`, several at once sharing the executors by pool.
 public final class MasterServer: @unchecked Sendable {
     public let settings: MasterSettings
     public let buildID: String
     private let requestQueue = DispatchQueue(label: "sextant.master.requests")
     private let logger: Logger
     private let group: EventLoopGroup
-    private let registry = ExecutorRegistry()
+    private let registry: ExecutorRegistry
     private let jobs: JobManager
     private let connections = ConnectionSet()
     private var serverChannel: Channel?
@@ -39,9 +39,11 @@ public final class MasterServer: @unchecked Sendable {
         self.buildID = buildID
         self.logger = logger
         self.group = group
+        let registry = ExecutorRegistry(pools: settings.pools, logger: logger)
+        self.registry = registry
         self.jobs = JobManager(handler: jobHandler,
                                history: JobHistory(directory: settings.historyDirectory, logger: logger),
-                               registry: registry, logger: logger)
+                               registry: registry, logger: logger, maxRunning: settings.maxRunningJobs)
     }
 
     /// Loads the job history and starts listening. Throws when the port cannot be bound, and

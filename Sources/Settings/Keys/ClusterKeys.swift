@@ -58,9 +58,19 @@ public enum ClusterKeys {
     public static let secret = Declare.optionalString(
         "sextant.authenticate.secret", .cluster, .local, secret: true,
         doc: "refused: a secret on a command line shows in `ps`; use `sextant.authenticate.secretFile` or `SEXTANT_AUTH_SECRET`")
+    public static let pools = Declare.string(
+        "sextant.master.pools", .cluster, .local, default: "",
+        doc: "the master's fair-scheduler pools: comma-separated `NAME[:weight=W][:minShare=N][:mode=fifo|fair]`, e.g. `streaming:weight=2:minShare=4,batch:mode=fifo`; pools share slots by weight after each gets its minShare; the `default` pool (jobs naming none) is FAIR among its jobs, others FIFO unless `mode=fair`")
+    public static let maxRunningJobs = Declare.int(
+        "sextant.master.maxRunningJobs", .cluster, .local, default: 16, in: 1...1024,
+        doc: "jobs the master runs at once (sharing the executors by pool); more wait as `queued`, FIFO")
+    public static let usersFile = Declare.optionalString(
+        "sextant.master.usersFile", .cluster, .local, shown: "`HISTORYDIR/users.list`",
+        doc: "the users `sextant users add` issues tokens to (names, generations, roles and token hashes; never a key)")
 
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
-        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret)
+        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret, pools, maxRunningJobs,
+        usersFile)
 }

@@ -15,6 +15,8 @@ enum LocalRun {
         engineSettings.localSlots = slots
         // On your own machine a pipe may run anything you could, unless your conf restricts it.
         PipePolicy.current = .local(configuration.values)
+        // In-process slots (sextant.local.isolation=false) extract here: this run's conf sets SEP's limits.
+        try ExtractionDriver.applyProcessSettings(configuration.values)
         let isolation: LocalIsolation
         do {
             isolation = try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
