@@ -22,11 +22,7 @@ struct MasterCommand: ParsableCommand {
         let c = try conf.configuration(flags: ["sextant.master.host": host, "sextant.master.port": port.map(String.init),
                                                "sextant.master.historyDir": historyDir])
         Console.bootstrapLogging(level: c["sextant.log.level"])
-        var settings = try MasterSettings(conf: c.values)
-        if settings.historyDirectory == nil {
-            settings.historyDirectory = FileManager.default.homeDirectoryForCurrentUser
-                .appendingPathComponent(".sextant/master-\(settings.port)")
-        }
+        let settings = try ClusterConfiguration.master(c)
         let host = MasterMonitorHost()
         let monitor: Monitor
         do {
