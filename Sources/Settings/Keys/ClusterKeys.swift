@@ -67,10 +67,13 @@ public enum ClusterKeys {
     public static let usersFile = Declare.optionalString(
         "sextant.master.usersFile", .cluster, .local, shown: "`HISTORYDIR/users.list`",
         doc: "the users `sextant users add` issues tokens to (names, generations, roles and token hashes; never a key)")
+    public static let uploadDirectory = Declare.optionalString(
+        "sextant.master.uploadDir", .cluster, .local, shown: "`HISTORYDIR/uploads`",
+        doc: "where the portal and REST API store FITS files uploaded with a job (`DIR/JOB/NAME`); executors read them there, so put it on shared storage under `sextant.executor.allowedRoots`")
 
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
         handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret, pools, maxRunningJobs,
-        usersFile)
+        usersFile, uploadDirectory)
 }

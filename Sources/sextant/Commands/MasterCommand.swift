@@ -39,7 +39,9 @@ struct MasterCommand: ParsableCommand {
         }
         let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
                                   jobHandler: PipelineJobHandler(configuration: c, monitor: monitor))
-        host.attach(server)
+        let uploads = try c.value(of: ClusterKeys.uploadDirectory).map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            ?? settings.historyDirectory?.appendingPathComponent("uploads")
+        host.attach(server, monitor: monitor, configuration: c, uploadDirectory: uploads)
         do {
             try server.start()
         } catch let error as ClusterError {
