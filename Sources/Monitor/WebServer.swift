@@ -224,14 +224,14 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 /// Sent with every response: no scripts at all, styles only inline (the pages have no others),
-/// never framed (clickjacking), never sniffed into another type, no referrer to other sites.
+/// never framed (clickjacking), never sniffed into another type, no referrer to other sites (`same-origin`: with `no-referrer` a browser sends `Origin: null` on its own forms, which the CSRF check must refuse).
 enum SecurityHeaders {
     static let all: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
             + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "no-referrer"),
+        ("Referrer-Policy", "same-origin"),
     ]
 }
 
