@@ -1,6 +1,10 @@
 // swift-tools-version:5.10
 import PackageDescription
 
+// Complete concurrency checking for every Swift target: the compiler checks what crosses threads
+// (scripts/test fails on a concurrency warning in Sources).
+let checked: [SwiftSetting] = [.enableUpcomingFeature("StrictConcurrency")]
+
 let package = Package(
     name: "Sextant",
     platforms: [.macOS(.v13)],
@@ -26,35 +30,35 @@ let package = Package(
         .systemLibrary(name: "CWCSLIB", path: "Sources/CWCSLIB", pkgConfig: "wcslib"),
         .systemLibrary(name: "CHEALPix", path: "Sources/CHEALPix", pkgConfig: "chealpix"),
 
-        .target(name: "FITS", dependencies: ["CFITSIO", "CBZip2"]),
-        .target(name: "Extraction", dependencies: ["CSEP"]),
+        .target(name: "FITS", dependencies: ["CFITSIO", "CBZip2"], swiftSettings: checked),
+        .target(name: "Extraction", dependencies: ["CSEP"], swiftSettings: checked),
         // World coordinates through wcslib: the only importer of CWCSLIB.
-        .target(name: "WCS", dependencies: ["CWCSLIB"]),
-        .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        .target(name: "WCS", dependencies: ["CWCSLIB"], swiftSettings: checked),
+        .target(name: "Hashing", dependencies: ["COpenSSL"], swiftSettings: checked),
         // HEALPix pixels (nested scheme) over Debian's libchealpix; the per-tile merge of detections.
-        .target(name: "HEALPix", dependencies: ["CHEALPix"]),
-        .target(name: "SkyMerge", dependencies: ["HEALPix", "Engine"]),
+        .target(name: "HEALPix", dependencies: ["CHEALPix"], swiftSettings: checked),
+        .target(name: "SkyMerge", dependencies: ["HEALPix", "Engine"], swiftSettings: checked),
         // Every configuration key, declared once, and the one parser of their values.
-        .target(name: "Settings"),
+        .target(name: "Settings", swiftSettings: checked),
         .target(name: "Storage", dependencies: [
             "Hashing", "Settings",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: checked),
         .target(name: "Engine", dependencies: [
             "Settings",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: checked),
         .target(name: "Cluster", dependencies: [
             "Engine", "Hashing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: checked),
         .target(name: "Pipeline", dependencies: [
             "Engine", "Storage", "Extraction", "FITS", "WCS",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: checked),
         // The web UI, REST API, metrics and event log; fed by engine events and small host protocols.
         .target(name: "Monitor", dependencies: [
             "Engine",
@@ -62,20 +66,20 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-        ]),
+        ], swiftSettings: checked),
         // Shared by the test targets only: data locations, scratch dirs, subprocesses.
-        .target(name: "TestSupport", dependencies: ["Settings"], path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Settings"], path: "Sources/TestSupport", swiftSettings: checked),
 
         .executableTarget(name: "sextant", dependencies: [
             "Pipeline", "Cluster", "Engine", "Storage", "FITS", "Extraction", "Monitor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: checked),
 
         // Examples/SkyStats's own sources, built with the suite so its test runs them in local and
         // cluster mode without building the example package apart (which compiles SwiftNIO again).
         .executableTarget(name: "SkyStatsExample", dependencies: ["Engine", "Cluster"],
-                          path: "Examples/SkyStats/Sources/SkyStats"),
+                          path: "Examples/SkyStats/Sources/SkyStats", swiftSettings: checked),
 
         .testTarget(name: "FITSTests", dependencies: ["TestSupport", "FITS"]),
         .testTarget(name: "WCSTests", dependencies: ["TestSupport", "WCS", "FITS"]),

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Logging
 import NIOCore
@@ -46,17 +47,30 @@ public final class ClusterClient: @unchecked Sendable {
     var partBytes: Int { max(1024, min(4 << 20, (network.maxFrameBytes - 1024) / 4 * 3)) }
 
     /// Blocks until the job ends, passing on each progress message; returns the final record.
+    /// A job may run for days, but the master must stay alive: after `sextant.network.requestTimeout`
+    /// without a message the client asks the job's status, and a master that does not answer that
+    /// either within the same time is an error (`ClusterError.timedOut`), never a wait forever.
     /// - Parameter timeout: seconds to wait at most; nil waits as long as the job runs.
     public func wait(for jobID: String, timeout: TimeInterval? = nil,
                      progress: (Data) -> Void = { _ in }) throws -> JobRecord {
         lock.lock(); defer { lock.unlock() }
         try sendWithin(.waitJob(JobReference(jobID: jobID)), what: "the wait request")
         let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        var probing = false  // a status request is out, unanswered
         while true {
-            let remaining = deadline.map { max(0, $0.timeIntervalSinceNow) }
-            guard let message = try connection.receive(timeout: remaining) else {
-                throw ClusterError.timedOut("waiting for job \(jobID)")
+            var wake = Date(timeIntervalSinceNow: network.requestTimeout)
+            if let deadline { wake = min(wake, deadline) }
+            guard let message = try connection.receive(timeout: max(0, wake.timeIntervalSinceNow)) else {
+                if let deadline, Date() >= deadline { throw ClusterError.timedOut("waiting for job \(jobID)") }
+                if probing {
+                    throw ClusterError.timedOut("the master stopped answering while job \(jobID) ran: no message and no "
+                        + "answer to a status request within \(Self.seconds(network.requestTimeout)) (sextant.network.requestTimeout)")
+                }
+                try sendWithin(.status(StatusRequest(jobID: jobID)), what: "a status request")
+                probing = true
+                continue
             }
+            probing = false  // any message shows the master alive
             switch message {
             case .jobProgress(let update) where update.jobID == jobID: progress(update.data)
             case .jobFinished(let record) where record.id == jobID: return record
@@ -110,18 +124,18 @@ public final class ClusterClient: @unchecked Sendable {
     private func sendWithin(_ message: Message, what: String, deadline: Date? = nil) throws {
         let deadline = deadline ?? Date(timeIntervalSinceNow: network.requestTimeout)
         let done = NSCondition()
-        var outcome: Result<Void, Error>?
+        let written = Locked<Result<Void, Error>?>(nil)
         connection.send(message).whenComplete { result in
-            done.lock(); outcome = result; done.signal(); done.unlock()
+            done.lock(); written.value = result; done.signal(); done.unlock()
         }
         done.lock(); defer { done.unlock() }
-        while outcome == nil {
-            guard done.wait(until: deadline) || outcome != nil else {
+        while written.value == nil {
+            guard done.wait(until: deadline) || written.value != nil else {
                 throw ClusterError.timedOut("the master did not take \(what) within "
                     + "\(Self.seconds(network.requestTimeout)) (sextant.network.requestTimeout)")
             }
         }
-        if case .failure(let error) = outcome! {
+        if case .failure(let error) = written.value! {
             throw ClusterError.requestFailed("could not send \(what) to the master: \(error)")
         }
     }

@@ -1,8 +1,8 @@
 import Engine
 import Foundation
 
-/// Computes tasks on an executor. Engine's TaskRunner has exactly this shape, so the CLI
-/// only needs `extension TaskRunner: TaskHandler {}`.
+/// Computes tasks on an executor. Engine's TaskRunner has exactly this shape and is one
+/// (below), so an executor of any program on the Engine hands its TaskRunner to the daemon.
 public protocol TaskHandler: AnyObject, Sendable {
     /// Runs `spec` to completion on the calling thread; failures are reported in the result.
     func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult
@@ -21,3 +21,5 @@ public final class ClosureTaskHandler: TaskHandler, @unchecked Sendable {
     public func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult { body(spec, executor) }
     public func cancel(_ id: TaskAttemptID) {}
 }
+
+extension TaskRunner: TaskHandler {}

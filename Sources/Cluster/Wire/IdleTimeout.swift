@@ -52,7 +52,7 @@ final class IdleTimeout: ChannelDuplexHandler {
     private func arm(_ context: ChannelHandlerContext) {
         timer?.cancel()
         let seconds = self.seconds
-        timer = context.eventLoop.scheduleTask(in: .interval(seconds)) { [weak self] in
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .interval(seconds)) { [weak self] in
             guard let self, self.waiting == 0 else { return }
             context.fireErrorCaught(WireError.idle(seconds: seconds))
         }

@@ -213,7 +213,7 @@ final class DAGJob: @unchecked Sendable {
                                       outputCheck: OutputCheck(skipCommitted: true,
                                                                outputsAreExecutorLocal: shuffleID != nil
                                                                    && !dag.store.outputsSurviveExecutorLoss,
-                                                               isCommitted: listener.isDone),
+                                                               isCommitted: { [listener] in listener.isDone($0) }),
                                       listener: listener,
                                       preferredLocations: source.shuffle == nil ? options.preferredLocations : nil)
         stageOptions.isFatalFailure = { FetchFailure(message: $0) != nil }

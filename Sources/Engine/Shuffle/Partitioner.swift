@@ -140,7 +140,7 @@ public enum PartitionerError: Error, CustomStringConvertible, Equatable {
 /// A partitioner of your own: which of `partitions` reduce partitions a key goes to. Like an
 /// operator, it is registered by name in the driver and every executor, and travels as its
 /// name and Codable parameters.
-public protocol KeyPartitioner {
+public protocol KeyPartitioner: SendableMetatype {
     associatedtype Key: Codable
     associatedtype Parameters: Codable = NoParameters
     static var name: String { get }

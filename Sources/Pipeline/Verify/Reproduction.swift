@@ -75,30 +75,21 @@ public enum ReproductionError: Error, CustomStringConvertible, Equatable {
 enum InputCheck {
     static func changed(_ items: [(input: InputFile, entry: ManifestEntry)], settings: [String: String],
                         parallelism: Int) throws -> [String] {
-        let lock = NSLock()
-        var found: [Int: String] = [:]
-        var thrown: Error?
-        DispatchQueue.concurrentPerform(iterations: max(1, parallelism)) { worker in
-            for index in stride(from: worker, to: items.count, by: max(1, parallelism)) {
-                let (input, entry) = items[index]
-                guard let recorded = entry.provenance else { continue }
-                do {
-                    let now = try InputFingerprint.of(input, settings: settings, checksum: recorded.inputSHA256 != nil)
-                    var problem: String?
-                    if let was = recorded.inputSHA256, let sha = now.sha256, was != sha {
-                        problem = "\(input.uri): its bytes changed: SHA-256 was \(was), is \(sha)"
-                    } else if now.size != recorded.inputSize {
-                        problem = "\(input.uri): its size changed: was \(recorded.inputSize) bytes, is \(now.size)"
-                    }
-                    if let problem { lock.withLock { found[index] = problem } }
-                } catch let error as InputError {
-                    lock.withLock { found[index] = "\(error)" }
-                } catch {
-                    lock.withLock { thrown = thrown ?? error }
+        let found = try ParallelScan.results(count: items.count, parallelism: parallelism) { index -> String? in
+            let (input, entry) = items[index]
+            guard let recorded = entry.provenance else { return nil }
+            do {
+                let now = try InputFingerprint.of(input, settings: settings, checksum: recorded.inputSHA256 != nil)
+                if let was = recorded.inputSHA256, let sha = now.sha256, was != sha {
+                    return "\(input.uri): its bytes changed: SHA-256 was \(was), is \(sha)"
+                } else if now.size != recorded.inputSize {
+                    return "\(input.uri): its size changed: was \(recorded.inputSize) bytes, is \(now.size)"
                 }
+                return nil
+            } catch let error as InputError {
+                return "\(error)"
             }
         }
-        if let thrown { throw thrown }
         return found.keys.sorted().map { found[$0]! }
     }
 }

@@ -47,26 +47,14 @@ public struct Verifier: Sendable {
         let chosen = Self.choose(record.catalogued, sample: sample, seed: seed)
         let checksum = provenance.inputChecksum
 
-        let lock = NSLock()
-        var findings: [Int: [VerifyFinding]] = [:]
-        var thrown: Error?
-        let next = Counter()
-        DispatchQueue.concurrentPerform(iterations: min(parallelism, max(chosen.count, 1))) { _ in
-            while let index = next.take(below: chosen.count) {
-                let (input, entry) = chosen[index]
-                do {
-                    let found = try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
-                        try check(input, entry, maker: maker, output: output, settings: settings, checksum: checksum)
-                    }
-                    lock.withLock { findings[index] = found }
-                    if found.isEmpty { progress?(nil) } else { found.forEach { progress?($0) } }
-                } catch {
-                    lock.withLock { thrown = thrown ?? error }
-                    return
-                }
+        let findings = try ParallelScan.results(count: chosen.count, parallelism: parallelism) { index -> [VerifyFinding]? in
+            let (input, entry) = chosen[index]
+            let found = try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
+                try check(input, entry, maker: maker, output: output, settings: settings, checksum: checksum)
             }
+            if found.isEmpty { progress?(nil) } else { found.forEach { progress?($0) } }
+            return found
         }
-        if let thrown { throw thrown }
         var all = record.withoutProvenance.map {
             VerifyFinding(input: $0.input, kind: .noProvenance, detail: "its manifest line has no provenance (an older Sextant made it)")
         }
@@ -126,19 +114,6 @@ public struct Verifier: Sendable {
             indices.swapAt(i, j)
         }
         return indices.prefix(sample).sorted().map { items[$0] }
-    }
-}
-
-/// Hands out indices to the verifying threads.
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func take(below limit: Int) -> Int? {
-        lock.withLock {
-            guard value < limit else { return nil }
-            defer { value += 1 }
-            return value
-        }
     }
 }
 

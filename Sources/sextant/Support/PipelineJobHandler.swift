@@ -44,9 +44,6 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     }
 }
 
-/// The engine's TaskRunner already has the executor daemon's TaskHandler shape.
-extension TaskRunner: TaskHandler {}
-
 /// An executor's tasks run with this executor's own host settings (HostSettings.pin): a job
 /// cannot point its S3 credentials elsewhere or widen sextant.executor.allowedRoots.
 final class HostPinnedTaskHandler: TaskHandler, @unchecked Sendable {

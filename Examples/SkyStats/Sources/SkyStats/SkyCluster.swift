@@ -68,6 +68,3 @@ enum SkyCluster {
         }
     }
 }
-
-/// The engine's TaskRunner already has the executor daemon's TaskHandler shape.
-extension TaskRunner: @retroactive TaskHandler {}
