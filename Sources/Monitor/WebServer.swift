@@ -51,7 +51,8 @@ public final class WebServer: @unchecked Sendable {
                 let deadline = channel.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
                 channel.closeFuture.whenComplete { _ in deadline.cancel() }
                 return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(HTTPHandler(router: router, access: access, portalLogin: portalLogin))
+                    channel.pipeline.addHandler(HTTPHandler(router: router, access: access, portalLogin: portalLogin,
+                                                            deadline: deadline, stallTimeout: requestTimeout))
                 }
             }
         do {
@@ -112,10 +113,17 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var body = Data()
     private var tooLarge = false
 
-    init(router: Router, access: WebAccess, portalLogin: Bool) {
+    /// The connection's answer deadline; a stream, once started, is bound by `stallTimeout` per piece instead.
+    private let deadline: Scheduled<Void>?
+    private let stallTimeout: TimeAmount
+
+    init(router: Router, access: WebAccess, portalLogin: Bool, deadline: Scheduled<Void>? = nil,
+         stallTimeout: TimeAmount = .seconds(15)) {
         self.router = router
         self.access = access
         self.portalLogin = portalLogin
+        self.deadline = deadline
+        self.stallTimeout = stallTimeout
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -205,14 +213,20 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Chunked: each piece is written and flushed from a background thread, which waits for it to
     /// go out before producing the next, so a slow reader holds one piece, not the whole body.
+    /// A large download may take longer than the answer deadline; a reader that stops reading for
+    /// `stallTimeout` is cut off, so it cannot hold the writing thread.
     private func writeStream(_ stream: BodyStream, context: ChannelHandlerContext) {
         context.flush()
+        deadline?.cancel()
         let channel = context.channel
+        let stall = stallTimeout
         DispatchQueue.global().async {
             do {
                 try stream.produce { data in
                     var buffer = channel.allocator.buffer(capacity: data.count)
                     buffer.writeBytes(data)
+                    let cutOff = channel.eventLoop.scheduleTask(in: stall) { channel.close(promise: nil) }
+                    defer { cutOff.cancel() }
                     try channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).wait()
                 }
                 channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }

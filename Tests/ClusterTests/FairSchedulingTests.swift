@@ -83,6 +83,8 @@ final class FairSchedulingTests: XCTestCase {
         let firstSmall = try XCTUnwrap(starts.of("small").min())
         XCTAssertLessThan(firstSmall.timeIntervalSince(submitted), 0.5, "the small job waited for a slot")
         XCTAssertLessThan(try XCTUnwrap(small.finished), try XCTUnwrap(large.finished), "the small job finished first")
+        print("fair scheduling: the small job's first task started \(String(format: "%.3f", firstSmall.timeIntervalSince(submitted))) s "
+              + "after its submission; it finished \(String(format: "%.2f", try XCTUnwrap(large.finished).timeIntervalSince(try XCTUnwrap(small.finished)))) s before the large one")
         XCTAssertEqual(large.outcome?.counts["tasks"], 200)
         XCTAssertEqual(small.outcome?.counts["tasks"], 5)
     }
@@ -166,6 +168,8 @@ final class FairSchedulingTests: XCTestCase {
         let mine = starts.of(job), theirs = starts.of(other)
         guard let from = [mine.min(), theirs.min()].compactMap({ $0 }).max(),
               let to = [mine.max(), theirs.max()].compactMap({ $0 }).min() else { return (0, 0) }
-        return starts.share(of: job, among: [job, other], from: from, to: to)
+        let share = starts.share(of: job, among: [job, other], from: from, to: to)
+        print("fair scheduling: \(job) took \(String(format: "%.3f", share.fraction)) of \(share.count) task starts while \(other) also ran")
+        return share
     }
 }
