@@ -13,11 +13,6 @@ import Logging
 ///
 /// All state is confined to one serial queue; sends to executors happen from it.
 final class SlotArbiter: @unchecked Sendable {
-    struct Waiting {
-        let task: TaskSpec
-        let backend: ClusterBackend
-    }
-
     private final class JobEntry {
         let backend: ClusterBackend
         let pool: String
@@ -144,11 +139,6 @@ final class SlotArbiter: @unchecked Sendable {
             }
             if dispatched[attempt]?.executor == executor { cancelRemote?(attempt, executor) }
         }
-    }
-
-    /// Tasks sent to executors for each running job's backend, for tests and the UI.
-    func runningCounts() -> [ObjectIdentifier: Int] {
-        queue.sync { jobs.mapValues(\.running) }
     }
 
     // MARK: Choosing
