@@ -133,6 +133,29 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(all.map(\.status), [.succeeded, .failed, .cancelled, .cancelled])
     }
 
+    func testEveryEndedJobIsReportedOnceToTheFinishHook() throws {
+        let handler = ScriptedJobHandler()
+        let fixture = ClusterFixture(jobHandler: handler)
+        let ended = Locked<[JobRecord]>([])
+        fixture.onJobFinished = { record in ended.update { $0.append(record) } }
+        try fixture.startMaster()
+        fixtures.append(fixture)
+        let client = try fixture.client()
+        defer { client.close() }
+        _ = try client.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "ok", settings: ["sextant.scheduler.pool": "p"])
+        _ = try client.submit(ScriptedJobHandler.payload(.init(fail: true)), jobID: "boom")
+        _ = try client.submit(ScriptedJobHandler.payload(.init(block: true)), jobID: "stopped")
+        XCTAssertTrue(eventually { (try? client.status(of: "stopped").first?.status) == .running })
+        _ = try client.cancel("stopped")
+        XCTAssertTrue(eventually { ended.value.count == 3 }, "\(ended.value.map(\.id))")
+        let byID = Dictionary(uniqueKeysWithValues: ended.value.map { ($0.id, $0) })
+        XCTAssertEqual(byID["ok"]?.status, .succeeded)
+        XCTAssertEqual(byID["ok"]?.pool, "p")
+        XCTAssertEqual(byID["ok"]?.user, "local")
+        XCTAssertEqual(byID["boom"]?.status, .failed)
+        XCTAssertEqual(byID["stopped"]?.status, .cancelled)
+    }
+
     func testJobHandlerRunsTasksOnExecutorsJoiningTheMaster() throws {
         let fixture = try makeFixture(handler: ScriptedJobHandler())
         fixture.startExecutor(cores: 2)

@@ -10,16 +10,40 @@ final class PortalTests: XCTestCase {
     private var cluster: ClusterHarness!
     private var dir: URL!
     private var ui = ""
+    private var hookReceiver: Process?
 
     override func tearDown() {
         cluster?.shutDown()
+        if let hookReceiver, hookReceiver.isRunning {
+            hookReceiver.terminate()
+            hookReceiver.waitUntilExit()
+        }
+    }
+
+    /// A tiny HTTP server that appends every POST body it gets, a line each, to `file`.
+    private func startHookReceiver(port: Int, file: URL) throws {
+        let server = """
+        import http.server, sys
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers['Content-Length']))
+                with open(sys.argv[2], 'ab') as out: out.write(body + b'\\n')
+                self.send_response(204); self.end_headers()
+            def log_message(self, *args): pass
+        http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), Hook).serve_forever()
+        """
+        hookReceiver = try Sextant.startProgram("/usr/bin/python3", ["-c", server, "\(port)", file.path],
+                                                logTo: dir.appendingPathComponent("hook.log"))
     }
 
     /// A master with a secret, two users (alice, bob) and an admin (carol), one executor of two cores;
     /// one job at a time, so the browser can cancel a queued job.
     private func startCluster() throws {
         dir = try TestSupport.makeTemporaryDirectory("e2e-portal")
+        let hookPort = ClusterHarness.freePort()
+        try startHookReceiver(port: hookPort, file: dir.appendingPathComponent("hooks.jsonl"))
         cluster = ClusterHarness(directory: dir, conf: [
+            "sextant.master.webhook=http://127.0.0.1:\(hookPort)/hook",
             "sextant.executor.heartbeatInterval=0.5s", "sextant.network.timeout=4s", "sextant.ui.port=0",
             "sextant.eventLog.enabled=true", "sextant.eventLog.dir=\(dir.appendingPathComponent("events").path)",
             "sextant.master.maxRunningJobs=1",
@@ -107,6 +131,16 @@ final class PortalTests: XCTestCase {
         let job = try waitForEnd("rest-1", as: "alice")
         XCTAssertEqual(job["status"] as? String, "completedWithFailures", "3 committed, 1 broken: not a failed job")
         XCTAssertEqual(job["inputsFailed"] as? Int, 1)
+        // The webhook heard of it: the record, with its user and pool.
+        let hooks = dir.appendingPathComponent("hooks.jsonl")
+        XCTAssertTrue(TestSupport.eventually(20) {
+            ((try? String(contentsOf: hooks, encoding: .utf8)) ?? "").contains("\"id\":\"rest-1\"")
+        }, "no webhook call for rest-1: \((try? String(contentsOf: hooks, encoding: .utf8)) ?? "none")")
+        let hook = ((try? String(contentsOf: hooks, encoding: .utf8)) ?? "").split(separator: "\n")
+            .map { object(String($0)) }.first { $0["id"] as? String == "rest-1" } ?? [:]
+        XCTAssertEqual(hook["user"] as? String, "alice")
+        XCTAssertEqual(hook["pool"] as? String, "team")
+        XCTAssertEqual(hook["status"] as? String, "completedWithFailures")
         let page = try request("jobs/rest-1", as: "alice").body
         XCTAssertTrue(page.contains("completed with failures"), page)
         XCTAssertTrue(page.contains("<svg class=\"timeline\""), "the job page has a task timeline")

@@ -22,6 +22,8 @@ final class JobManager: @unchecked Sendable {
     private var running: [String: JobContext] = [:]
     private var stopping = false
     private var thread: Thread?
+    /// Told of every job that ended (not interrupted), after its record is saved: the webhook.
+    var onFinish: (@Sendable (JobRecord) -> Void)?
 
     init(handler: JobHandler, history: JobHistory, registry: ExecutorRegistry, logger: Logger, maxRunning: Int = 16) {
         self.handler = handler
@@ -235,6 +237,7 @@ final class JobManager: @unchecked Sendable {
         // An interrupted job keeps its submission: the next master runs it again.
         if record.status != .interrupted { history.removeSubmission(of: record.id) }
         for channel in channels { channel.writeAndFlush(Message.jobFinished(record), promise: nil) }
+        if record.status != .interrupted { onFinish?(record) }
     }
 
     // MARK: Job ids and pools

@@ -52,6 +52,13 @@ public final class MasterServer: @unchecked Sendable {
                                registry: registry, logger: logger, maxRunning: settings.maxRunningJobs)
     }
 
+    /// Called once for every job that ends (succeeded, completed with failures, failed, cancelled),
+    /// after its record is saved, on the thread that ended it; set before `start`.
+    public var onJobFinished: (@Sendable (JobRecord) -> Void)? {
+        get { jobs.onFinish }
+        set { jobs.onFinish = newValue }
+    }
+
     /// Loads the job history and starts listening. Throws when the port cannot be bound, and
     /// (secure by default) when it would listen beyond loopback without a secret.
     public func start() throws {

@@ -73,10 +73,13 @@ public enum ClusterKeys {
     public static let uploadDirectory = Declare.optionalString(
         "sextant.master.uploadDir", .cluster, .local, shown: "`HISTORYDIR/uploads`",
         doc: "where the portal and REST API store FITS files uploaded with a job (`DIR/JOB/NAME`); executors read them there, so put it on shared storage under `sextant.executor.allowedRoots`")
+    public static let webhook = Declare.optionalString(
+        "sextant.master.webhook", .cluster, .local, secret: true,
+        doc: "http(s) URL the master POSTs each ended job's record to (JSON: id, user, pool, status, outcome with its counts); from the master's conf file only (such URLs often hold a token: never logged)")
 
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
         handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret, executorIsolation, pools,
-        maxRunningJobs, usersFile, uploadDirectory)
+        maxRunningJobs, usersFile, uploadDirectory, webhook)
 }

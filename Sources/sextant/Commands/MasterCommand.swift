@@ -42,6 +42,10 @@ struct MasterCommand: ParsableCommand {
         let uploads = try c.value(of: ClusterKeys.uploadDirectory).map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? settings.historyDirectory?.appendingPathComponent("uploads")
         host.attach(server, monitor: monitor, configuration: c, uploadDirectory: uploads)
+        if let url = try c.value(of: ClusterKeys.webhook), !url.isEmpty {
+            let webhook = try JobWebhook(url)
+            server.onJobFinished = { webhook.post($0) }
+        }
         do {
             try server.start()
         } catch let error as ClusterError {

@@ -29,6 +29,8 @@ final class ClusterFixture {
     private(set) var master: MasterServer!
     private(set) var executors: [ExecutorDaemon] = []
     private var stoppedMasters: [MasterServer] = []
+    /// Given to each master this fixture starts (`MasterServer.onJobFinished`).
+    var onJobFinished: (@Sendable (JobRecord) -> Void)?
 
     init(network: NetworkSettings = .fast(), historyDirectory: URL? = nil,
          jobHandler: JobHandler = IdleJobHandler()) {
@@ -48,6 +50,7 @@ final class ClusterFixture {
         let master = MasterServer(
             settings: settings,
             buildID: Self.buildID, jobHandler: jobHandler, logger: logs.logger("master"))
+        master.onJobFinished = onJobFinished
         try master.start()
         self.master = master
         return master
