@@ -81,10 +81,11 @@ final class PortalTests: XCTestCase {
 
     /// curl as `user` (nil: no token); the body from `json` when given.
     private func request(_ path: String, as user: String?, method: String = "GET", json: String? = nil,
-                         saveTo file: URL? = nil) throws -> (status: Int, body: String) {
+                         jsonFile: URL? = nil, saveTo file: URL? = nil) throws -> (status: Int, body: String) {
         var arguments = ["-sS", "-X", method, "-o", file?.path ?? "-", "-w", "\n%{http_code}"]
         if let user { arguments += ["-H", "@" + dir.appendingPathComponent("\(user).header").path] }
         if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
+        if let jsonFile { arguments += ["-H", "Content-Type: application/json", "--data-binary", "@" + jsonFile.path] }
         let out = try TestSupport.run("/usr/bin/curl", arguments + [ui + path])
         XCTAssertEqual(out.status, 0, out.stderr)
         var lines = out.stdout.components(separatedBy: "\n")
@@ -172,6 +173,20 @@ final class PortalTests: XCTestCase {
         XCTAssertEqual(listed.stdout.split(separator: "\n").count, 3, listed.stdout + listed.stderr)
         XCTAssertEqual(try request("api/v1/jobs/rest-1/catalogs/../../../etc/passwd", as: "alice").status, 404)
         XCTAssertEqual(try request("api/v1/jobs/rest-1/log", as: "alice").status, 200)
+
+        // A FITS file uploaded with the job (base64 in the JSON body) is stored where executors read it.
+        let upload = try Data(contentsOf: frames.appendingPathComponent(try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: frames.path).sorted().first { $0.hasPrefix("small") })))
+        let uploadBody = dir.appendingPathComponent("upload.json")
+        try JSONSerialization.data(withJSONObject: ["inputs": [], "output": dir.appendingPathComponent("out-upload").path,
+                                                    "jobID": "rest-upload", "uploads": ["mine.fits": upload.base64EncodedString()]])
+            .write(to: uploadBody)
+        let uploaded = try request("api/v1/jobs", as: "alice", method: "POST", jsonFile: uploadBody)
+        XCTAssertEqual(uploaded.status, 201, uploaded.body)
+        XCTAssertEqual(try waitForEnd("rest-upload", as: "alice")["status"] as? String, "succeeded")
+        XCTAssertEqual(try request("api/v1/jobs/rest-upload/catalogs", as: "alice").body
+                        .contains("mine.cat.fits"), true)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("history/uploads/rest-upload/mine.fits").path))
 
         // The browser: log in, submit through the form, watch, download a catalog and read it.
         let findings = try browser("download", frames)
