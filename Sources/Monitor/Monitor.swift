@@ -175,6 +175,14 @@ public final class Monitor: @unchecked Sendable {
         return metrics.render(executors: executors, tasksRunning: tasksRunning, jobsRunning: running)
     }
 
+    /// The host as a portal (a master), when it is one.
+    var portal: PortalHost? { host as? PortalHost }
+
+    /// The job's event log, when event logs are kept.
+    public func eventLogFile(of id: String) -> URL? {
+        eventLog.map { $0.file(for: id) }.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+    }
+
     /// Stops job `id` through the host, or the action a local run registered.
     public func cancel(_ id: String) throws {
         if let host {

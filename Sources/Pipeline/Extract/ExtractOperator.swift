@@ -28,8 +28,8 @@ public struct ExtractOperator: PartitionOperator, Sendable {
     }
 
     public func apply(_ inputs: [InputFile], context: TaskContext) throws -> [ManifestEntry] {
-        try SEPSettings.apply(context.settings)
-        try LargeImageGate.shared.apply(context.settings)
+        // SEP's stack and the large-image slots are the process's (`ExtractionDriver.applyProcessSettings`,
+        // from its own conf at start): a task never sets them, so concurrent jobs cannot change each other's.
         let checksum = try ProvenanceSettings(context.settings).inputChecksum
         let stores = StoreCache.shared
         let roots = AllowedRoots(settings: context.settings)

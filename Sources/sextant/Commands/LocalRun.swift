@@ -87,6 +87,8 @@ final class LocalIsolation {
     /// The engine settings and backend of a local master (`local[N]`: N slots; `local[*]`:
     /// `sextant.local.slots`, else one per core). A failure to start workers is the unusable exit.
     static func start(master: String, configuration: Configuration) throws -> (EngineSettings, LocalIsolation) {
+        // In-process slots (sextant.local.isolation=false) extract here: this run's conf sets SEP's limits.
+        try ExtractionDriver.applyProcessSettings(configuration.values)
         var engineSettings = try EngineSettings(configuration)
         let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
             ?? ProcessInfo.processInfo.activeProcessorCount

@@ -58,36 +58,3 @@ enum JobMonitoring {
         }
     }
 }
-
-/// The master's job table, executors and cancel, for the monitor.
-final class MasterMonitorHost: MonitorHost, @unchecked Sendable {
-    private weak var server: MasterServer?
-
-    func attach(_ server: MasterServer) { self.server = server }
-
-    func jobTable() -> [HostJob] {
-        (server?.jobRecords ?? []).map { record in
-            HostJob(id: record.id, submitted: record.submitted, started: record.started, finished: record.finished,
-                    status: record.status.rawValue, message: record.outcome?.message ?? "")
-        }
-    }
-
-    func executorTable() -> [HostExecutor] {
-        let ages = server?.executorHeartbeatAges ?? [:]
-        return (server?.executors ?? []).map {
-            HostExecutor(id: $0.id, host: $0.host, cores: $0.cores, heartbeatAge: ages[$0.id])
-        }
-    }
-
-    /// The master's own cancel, as `sextant cancel` reaches it, so queued and running jobs are
-    /// cancelled and recorded exactly the same way.
-    func cancel(jobID: String) throws {
-        guard let server, server.port != nil else { throw MonitorError.cannotCancel(jobID, reason: "the master is not running") }
-        guard server.jobRecords.contains(where: { $0.id == jobID }) else { throw MonitorError.noSuchJob(jobID) }
-        do {
-            _ = try server.cancel(jobID)
-        } catch {
-            throw MonitorError.cannotCancel(jobID, reason: "\(error)")
-        }
-    }
-}
