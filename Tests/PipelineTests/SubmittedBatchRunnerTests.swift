@@ -10,6 +10,7 @@ final class SubmittedBatchRunnerTests: XCTestCase {
         let lock = NSLock()
         var jobs: [String: JobStatus] = [:]
         var submitted: [String] = []
+        var pools: [String?] = []
         var cancelled: [String] = []
         var waited: [String] = []
         /// What `wait` returns for a job (default: succeeded).
@@ -17,7 +18,8 @@ final class SubmittedBatchRunnerTests: XCTestCase {
         var whileWaiting: (() -> Void)?
 
         func status(of jobID: String) throws -> JobStatus? { lock.withLock { jobs[jobID] } }
-        func submit(_ payload: Data, jobID: String) throws {
+        func submit(_ payload: Data, jobID: String, settings: [String: String]) throws {
+            lock.withLock { pools.append(settings["sextant.scheduler.pool"]) }
             let spec = try JSONDecoder().decode(JobSpec.self, from: payload)
             XCTAssertEqual(spec.jobID, jobID)
             lock.withLock { submitted.append(jobID); jobs[jobID] = .queued }
@@ -37,8 +39,11 @@ final class SubmittedBatchRunnerTests: XCTestCase {
 
     func testANewBatchIsSubmittedAndWaitedFor() throws {
         let master = FakeMaster()
-        try SubmittedBatchRunner(submitter: master).run(spec("s-b00000001", resume: false))
+        var batch = spec("s-b00000001", resume: false)
+        batch.settings["sextant.scheduler.pool"] = "stream"
+        try SubmittedBatchRunner(submitter: master).run(batch)
         XCTAssertEqual(master.submitted, ["s-b00000001"])
+        XCTAssertEqual(master.pools, ["stream"], "the master reads the pool from the request, not the payload")
         XCTAssertEqual(master.waited, ["s-b00000001"])
     }
 

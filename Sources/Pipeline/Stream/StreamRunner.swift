@@ -132,7 +132,7 @@ public final class StreamRunner: @unchecked Sendable {
             spec.jobID = jobID(of: batch.number)
             spec.inputs = batch.files.map(\.input)
             spec.resume = resume
-            if ConfigurationKeys.names.contains(Self.poolKey) { spec.settings[Self.poolKey] = settings.pool }
+            spec.settings[SchedulerKeys.pool.name] = settings.pool
             stats.update { $0.state = "running batch \(batch.number)" }
             onFigures?(stats.snapshot())
             try runner.run(spec)
@@ -158,8 +158,6 @@ public final class StreamRunner: @unchecked Sendable {
         account(batch, entries: entries)
         return true
     }
-
-    static let poolKey = "sextant.scheduler.pool"
 
     /// Oldest first looks 16 batches ahead in name order (names that grow with time make that
     /// the oldest); newest first must see the whole backlog once to skip it.

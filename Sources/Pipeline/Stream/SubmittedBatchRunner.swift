@@ -6,7 +6,8 @@ import Foundation
 public protocol BatchSubmitter: AnyObject, Sendable {
     /// The job's status, or nil when the master has no such job.
     func status(of jobID: String) throws -> JobStatus?
-    func submit(_ payload: Data, jobID: String) throws
+    /// `settings`: what the master reads from the request itself (the fair-scheduler pool).
+    func submit(_ payload: Data, jobID: String, settings: [String: String]) throws
     /// Blocks until the job ends; returns its final status.
     func wait(for jobID: String) throws -> JobStatus
     func cancel(_ jobID: String) throws
@@ -40,7 +41,8 @@ public final class SubmittedBatchRunner: StreamBatchRunner, @unchecked Sendable 
         }
         var shipped = spec
         shipped.jobID = jobID
-        try submitter.submit(try shipped.submissionPayload(), jobID: jobID)
+        let pool = spec.settings[SchedulerKeys.pool.name].map { [SchedulerKeys.pool.name: $0] } ?? [:]
+        try submitter.submit(try shipped.submissionPayload(), jobID: jobID, settings: pool)
         try follow(jobID)
     }
 

@@ -142,10 +142,10 @@ final class ClientSubmitter: BatchSubmitter, @unchecked Sendable {
         }
     }
 
-    func submit(_ payload: Data, jobID: String) throws {
+    func submit(_ payload: Data, jobID: String, settings: [String: String]) throws {
         let client = try client()
         defer { client.close() }
-        _ = try client.submit(payload, jobID: jobID)
+        _ = try client.submit(payload, jobID: jobID, settings: settings)
     }
 
     func wait(for jobID: String) throws -> JobStatus {
