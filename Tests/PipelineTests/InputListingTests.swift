@@ -27,6 +27,9 @@ final class InputListingTests: XCTestCase {
         XCTAssertEqual(listed.map(\.relativePath), ["one.fits", "gone.fits"], "a missing listed file stays, to be reported")
 
         XCTAssertEqual(try listing.expand(["mydata"]).map(\.relativePath), ["five.fits", "four.fit"])
+        // A dry run counts a directory's images too (only an @list's lines are taken unchecked).
+        XCTAssertEqual(try InputListing(dryRun: true).expand([dir.appendingPathComponent("a").path]).map(\.relativePath),
+                       ["one.fits", "sub/three.fz", "sub/two.fits.gz"])
     }
 
     func testClearErrorsForMissingInputsAndCatalogNameClashes() throws {

@@ -16,7 +16,8 @@ public struct InputListing {
     public var listRemote: ((String) throws -> [InputFile])?
     /// Resolves a dataset name to its directory, or nil when the name is no dataset.
     public var resolveDataset: ((String) throws -> String?)?
-    /// With `dryRun`, inputs are taken as given: no file system checks (for planning 10^6 names).
+    /// With `dryRun`, an @list's lines are taken as given: no file system checks (for planning
+    /// 10^6 names). Arguments are still expanded: a directory counts its images.
     public var dryRun = false
     /// Hears what the listing skipped or doubts, one line each with the file and line number
     /// (repeated names, unreadable entries, blank lines); the CLI prints them before the job.
@@ -49,8 +50,6 @@ public struct InputListing {
             return try listRemote(argument)
         }
         let path = argument.hasPrefix("file://") ? String(argument.dropFirst("file://".count)) : argument
-        if dryRun { return [InputFile(uri: path, relativePath: Self.lastComponent(of: path))] }
-
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             return isDirectory.boolValue ? try walk(directory: path) : [try file(at: path)]
