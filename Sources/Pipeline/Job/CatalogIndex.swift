@@ -6,14 +6,14 @@ import Storage
 ///
 /// It keeps (hash of name, input index) pairs sorted by hash, not the names themselves: a
 /// hash match is confirmed by recomputing that input's output names, so lookups are exact.
-struct CatalogIndex {
+struct CatalogIndex: Sendable {
     private var hashes: [Int] = []
     private var indices: [Int32] = []
     private var outputCounts: [Int32] = []
-    private let names: (Int) -> [String]
+    private let names: @Sendable (Int) -> [String]
 
     /// Indexes inputs `0..<count`, whose output names `names` gives.
-    init(count: Int, names: @escaping (Int) -> [String]) {
+    init(count: Int, names: @escaping @Sendable (Int) -> [String]) {
         self.names = names
         var pairs: [(hash: Int, index: Int32)] = []
         pairs.reserveCapacity(count)
