@@ -318,9 +318,11 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         guard let listing = check.listing else { return reopenLost(job, isCommitted: check.isCommitted) }
         // A listing of a million outputs takes seconds: off the queue, so other jobs' tasks go on.
         job.verifying = true
+        let jobID = job.job.jobID  // the manager itself stays on the queue: found again by its id
         DispatchQueue.global().async {
             let pass = Result { try listing() }
             self.queue.async {
+                guard let job = self.jobs.first(where: { $0.job.jobID == jobID }) else { return }
                 job.verifying = false
                 guard job.endStatus == nil else { return }
                 switch pass {

@@ -82,25 +82,29 @@ struct PipeFrames {
 /// error, so a stray print cannot corrupt a frame.
 public enum WorkerLoop {
     /// Serves until standard input closes (the driver is done or gone), then exits.
-    /// `configure` applies the driver's configuration; if it throws, the worker exits.
+    /// `configure` applies the driver's configuration and returns the runner of the tasks (its
+    /// operators may depend on that configuration); if it throws, the worker exits.
     /// `beforeExit` runs as the worker leaves with tasks possibly still running (it kills the
     /// programs of `--pipe` tasks, which live in process groups of their own).
-    public static func serve(runner: TaskRunner, configure: ([String: String]) throws -> Void,
+    public static func serve(configure: ([String: String]) throws -> TaskRunner,
                              beforeExit: () -> Void = {}) -> Never {
-        // Ctrl-C reaches the whole process group: the driver stops cleanly and closes our input.
+        // Ctrl-C reaches the whole process group, and SIGTERM the whole cgroup (systemd, Slurm's
+        // scancel): the driver or daemon stops cleanly (an executor drains) and closes our input.
         signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
         let results = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         let output = PipeFrames(descriptor: results)
         let input = PipeFrames(descriptor: STDIN_FILENO)
         let lock = NSLock()
         let tasks = DispatchQueue(label: "sextant.worker.tasks", qos: .userInitiated, attributes: .concurrent)
-        while let frame = input.read() {
+        var runner: TaskRunner?
+        serving: while let frame = input.read() {
             guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: frame) else { break }
             switch request {
             case .configure(let settings):
                 do {
-                    try configure(settings)
+                    runner = try configure(settings)
                 } catch {
                     FileHandle.standardError.write(Data("sextant worker: \(error)\n".utf8))
                     beforeExit()
@@ -110,6 +114,7 @@ public enum WorkerLoop {
                     lock.lock(); output.write(body); lock.unlock()
                 }
             case .run(let spec, let executor):
+                guard let runner else { break serving }  // never configured: a driver that went wrong
                 tasks.async {
                     let result = runner.run(spec, executor: executor)
                     guard let body = try? JSONEncoder().encode(WorkerReply.finished(result)) else { return }
@@ -117,7 +122,7 @@ public enum WorkerLoop {
                     output.write(body)
                 }
             case .cancel(let id):
-                runner.cancel(id)
+                runner?.cancel(id)
             }
         }
         beforeExit()

@@ -73,6 +73,12 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         send(.run(task, executor: executor), to: executor)
     }
 
+    /// Runs `task` on `worker`, its operators seeing `executor` as theirs (an executor daemon's
+    /// own id, when the daemon's tasks run in workers: `WorkerProcessRunner`).
+    public func launch(_ task: TaskSpec, on worker: ExecutorID, as executor: ExecutorID) {
+        send(.run(task, executor: executor), to: worker)
+    }
+
     public func cancel(_ id: TaskAttemptID, on executor: ExecutorID) {
         send(.cancel(id), to: executor)
     }

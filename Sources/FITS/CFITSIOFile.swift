@@ -80,10 +80,27 @@ final class CFITSIOFile {
             let (inflated, size) = signature == .gzip
                 ? try Gunzip.inflate(bytes, name: name, limit: limits.maxInflatedBytes)
                 : try Bunzip2.inflate(bytes, name: name, limit: limits.maxInflatedBytes)
-            memory = MemoryCells(address: inflated, size: size, ownsBuffer: true)
-        } else {
+            // Whole records for CFITSIO's memory driver (below), the tail zeroed.
+            let padded = (size / 2880 + 1) * 2880
+            guard let buffer = realloc(inflated, padded) else {
+                free(inflated)
+                throw FITSError(file: name, reason: .unreadable("out of memory holding \(size) inflated bytes"))
+            }
+            memset(buffer + size, 0, padded - size)
+            memory = MemoryCells(address: buffer, size: size, ownsBuffer: true)
+        } else if bytes.count % 2880 == 0 {
             memory = MemoryCells(address: UnsafeMutableRawPointer(mutating: bytes.baseAddress),
                                  size: bytes.count, ownsBuffer: false)
+        } else {
+            // CFITSIO's memory driver reads whole 2880-byte records without checking the buffer's
+            // end (found by scripts/fuzz/fits-libfuzzer): a file cut mid-record is copied into a
+            // zero-padded buffer, its size still the bytes really there.
+            let padded = (bytes.count / 2880 + 1) * 2880
+            guard let buffer = calloc(padded, 1) else {
+                throw FITSError(file: name, reason: .unreadable("out of memory copying \(bytes.count) bytes"))
+            }
+            if let source = bytes.baseAddress { memcpy(buffer, source, bytes.count) }
+            memory = MemoryCells(address: buffer, size: bytes.count, ownsBuffer: true)
         }
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?

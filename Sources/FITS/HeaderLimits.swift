@@ -68,20 +68,61 @@ extension ImageReader {
                 "HDU \(hdu) is a compressed image of \(tileCount) tiles stored in only \(rows) table rows"))
         }
         let heap = try storedKey("PCOUNT", default: 0)
-        let gzipTiles = try storedString("ZCMPTYPE")?.uppercased().hasPrefix("GZIP") == true
+        let compression = try storedString("ZCMPTYPE")?.uppercased() ?? ""
         // A tile inflates to at most its pixels at 8 bytes each.
         let tileBytes = CheckedSize.product([tilePixels, 8]) ?? Int.max
+        let rice = compression.hasPrefix("RICE")
+            ? TileCheck.rice(try riceParameters(hdu: hdu), pixels: { Self.pixels(inTile: $0 - 1, sizes: sizes, tiles: tiles) })
+            : nil
         for column in ["COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"] {
-            let inflated = column == "GZIP_COMPRESSED_DATA" || (column == "COMPRESSED_DATA" && gzipTiles)
-            try checkDescriptors(column: column, rows: tileCount, heap: heap, hdu: hdu,
-                                 inflatingTo: inflated ? tileBytes : nil)
+            let check: TileCheck? = switch column {
+            case "GZIP_COMPRESSED_DATA": .inflates(tileBytes)
+            case "COMPRESSED_DATA": compression.hasPrefix("GZIP") ? .inflates(tileBytes) : rice
+            default: nil
+            }
+            try checkDescriptors(column: column, rows: tileCount, heap: heap, hdu: hdu, check: check)
         }
     }
 
+    /// What is checked of each tile's bytes before CFITSIO reads them.
+    private enum TileCheck {
+        /// A gzip stream that must inflate whole within this many bytes.
+        case inflates(Int)
+        /// A Rice stream that must hold the tile's pixels (given its 1-based row).
+        case rice(RiceStream, pixels: (Int) -> Int)
+    }
+
+    /// BLOCKSIZE and BYTEPIX from the ZNAMEn / ZVALn pairs, with CFITSIO's defaults (32, 4).
+    private func riceParameters(hdu: Int) throws -> RiceStream {
+        var stream = RiceStream(blockSize: 32, bytesPerPixel: 4)
+        for index in 1...99 {
+            guard let name = try storedString("ZNAME\(index)")?.uppercased() else { break }
+            if name == "BLOCKSIZE" { stream.blockSize = try storedKey("ZVAL\(index)") }
+            if name == "BYTEPIX" { stream.bytesPerPixel = try storedKey("ZVAL\(index)") }
+        }
+        guard stream.blockSize >= 1 else {
+            throw FITSError(file: file.name, reason: .invalidInput("HDU \(hdu) has a Rice BLOCKSIZE of \(stream.blockSize)"))
+        }
+        return stream
+    }
+
+    /// The pixels of tile `index` (0-based, first axis fastest): edge tiles are cut by the image.
+    static func pixels(inTile index: Int, sizes: [Int], tiles: [Int]) -> Int {
+        var rest = index, pixels = 1
+        for (size, tile) in zip(sizes, tiles) {
+            let count = (size + tile - 1) / tile
+            let position = rest % max(1, count)
+            rest /= max(1, count)
+            pixels *= max(0, min(tile, size - position * tile))
+        }
+        return pixels
+    }
+
     /// Every row's (length, offset) in a variable-length column points inside the heap.
-    /// With `inflatingTo`, each row's bytes are a gzip stream that must inflate whole within that
-    /// many bytes: CFITSIO would grow its buffer for a damaged one until memory runs out.
-    private func checkDescriptors(column: String, rows: Int, heap: Int, hdu: Int, inflatingTo tileBytes: Int?) throws {
+    /// With `.inflates`, each row's bytes are a gzip stream that must inflate whole within that
+    /// many bytes: CFITSIO would grow its buffer for a damaged one until memory runs out. With
+    /// `.rice`, each row's bits must hold its tile (RiceStream: CFITSIO would read past them).
+    private func checkDescriptors(column: String, rows: Int, heap: Int, hdu: Int, check: TileCheck?) throws {
         var status: Int32 = 0
         var number: Int32 = 0
         var template = Array(column.utf8CString)
@@ -90,7 +131,9 @@ extension ImageReader {
         var type: Int32 = 0, width: Int64 = 0, repeatCount: Int64 = 0
         try file.call("reading the \(column) column") { ffgtclll(file.pointer, number, &type, &repeatCount, &width, &$0) }
         let elementBytes = max(1, Int(width))
-        let buffer = tileBytes.map { UnsafeMutablePointer<CChar>.allocate(capacity: max(1, $0)) }
+        var inflatedBytes: Int?
+        if case .inflates(let bytes) = check { inflatedBytes = bytes }
+        let buffer = inflatedBytes.map { UnsafeMutablePointer<CChar>.allocate(capacity: max(1, $0)) }
         defer { buffer?.deallocate() }
         for row in stride(from: 1, through: rows, by: 1) {
             var length: Int64 = 0, offset: Int64 = 0
@@ -102,17 +145,22 @@ extension ImageReader {
                 throw FITSError(file: file.name, reason: .invalidInput(
                     "HDU \(hdu): tile \(row) claims \(length) elements at heap offset \(offset), beyond the heap's \(heap) bytes"))
             }
-            if let buffer, let tileBytes, length > 0 {
-                try checkInflates(column: number, row: row, length: Int(length), into: buffer, capacity: tileBytes, hdu: hdu)
+            if let buffer, let inflatedBytes, length > 0 {
+                try checkInflates(column: number, row: row, length: Int(length), into: buffer, capacity: inflatedBytes, hdu: hdu)
+            }
+            if case .rice(let stream, let pixels) = check, length > 0 {
+                let compressed = try tileBytes(column: number, row: row, length: Int(length))
+                guard compressed.withUnsafeBufferPointer({ stream.holds($0, pixels: pixels(row)) }) else {
+                    throw FITSError(file: file.name, reason: .invalidInput(
+                        "HDU \(hdu): Rice-compressed tile \(row) ends before its \(pixels(row)) pixels"))
+                }
             }
         }
     }
 
     private func checkInflates(column: Int32, row: Int, length: Int, into buffer: UnsafeMutablePointer<CChar>,
                                capacity: Int, hdu: Int) throws {
-        var compressed = [UInt8](repeating: 0, count: length)
-        var anyNull: Int32 = 0
-        try file.call("reading tile \(row)") { ffgcvb(file.pointer, column, Int64(row), 1, Int64(length), 0, &compressed, &anyNull, &$0) }
+        var compressed = try tileBytes(column: column, row: row, length: length)
         let whole = compressed.withUnsafeMutableBytes { bytes in
             Gunzip.inflates(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), count: length, into: buffer, capacity: capacity)
         }
@@ -120,6 +168,14 @@ extension ImageReader {
             throw FITSError(file: file.name, reason: .invalidInput(
                 "HDU \(hdu): gzip'd tile \(row) is damaged or inflates past its \(capacity / 8) pixels"))
         }
+    }
+
+    /// The stored bytes of one tile (CFITSIO's own bounded read of a variable-length cell).
+    private func tileBytes(column: Int32, row: Int, length: Int) throws -> [UInt8] {
+        var compressed = [UInt8](repeating: 0, count: length)
+        var anyNull: Int32 = 0
+        try file.call("reading tile \(row)") { ffgcvb(file.pointer, column, Int64(row), 1, Int64(length), 0, &compressed, &anyNull, &$0) }
+        return compressed
     }
 
     func storedString(_ keyword: String) throws -> String? {

@@ -16,6 +16,8 @@ public final class Monitor: @unchecked Sendable {
     private var executorsSeen: [String: (info: HostExecutor, connected: Bool)] = [:]
     private var metrics = Metrics()
     private var cancelActions: [String: @Sendable () -> Void] = [:]
+    /// Live streams (`StreamView`), beside the jobs.
+    let streams = StreamBoard()
 
     public init(settings: MonitorSettings, host: MonitorHost? = nil,
                 logger: Logger = Logger(label: "sextant.monitor")) throws {

@@ -78,6 +78,8 @@ public struct Router: Sendable {
             return .html(Pages.jobs(monitor.jobSummaries(), executors: monitor.executorSummaries()))
         case ("GET", 1, "executors"):
             return .html(Pages.executors(monitor.executorSummaries()))
+        case ("GET", 1, "streams"):
+            return .html(Pages.streams(monitor.streamViews()))
         case ("GET", 2, "jobs"):
             guard let detail = monitor.jobDetail(parts[1]) else {
                 return .html(Pages.message("Not found", "No job '\(parts[1])'."), status: 404)
@@ -127,6 +129,8 @@ public struct Router: Sendable {
             }
         case ("GET", 1, "executors"):
             return .json(monitor.executorSummaries())
+        case ("GET", 1, "streams"):
+            return .json(monitor.streamViews())
         case (_, _, "jobs"), (_, 1, "executors"):
             return .json(["error": "method \(method) not allowed here"], status: 405)
         default:

@@ -51,6 +51,10 @@ final class ChaosTests: XCTestCase {
         try crashingTask(seed: 3).assertClean()
     }
 
+    func testATaskThatCrashesItsWorkerFailsAloneAndTheExecutorsStayRegistered() throws {
+        try crashingWorker(seed: 4).assertClean()
+    }
+
     func testBadInputsEndAsFailuresOrCorrectCatalogsNeverAsCrashes() throws {
         try badInputs().assertClean()
     }
@@ -80,7 +84,7 @@ final class ChaosTests: XCTestCase {
             switch seed % 5 {
             case 0: figures = try executorFaults(seed: seed)
             case 1: figures = try masterRestart(seed: seed)
-            case 2: figures = try crashingTask(seed: seed)
+            case 2: figures = try (seed / 5) % 2 == 0 ? crashingTask(seed: seed) : crashingWorker(seed: seed)
             case 3 where ProcessInfo.processInfo.environment["SEXTANT_TEST_S3_RESTART_PORT_BASE"] != nil:
                 figures = try s3Restart()
             default: figures = try badInputs()
@@ -188,8 +192,9 @@ final class ChaosTests: XCTestCase {
     }
 
     /// An input named `crash*` aborts every executor that runs it (the chaos operator, a stand-in
-    /// for a native crash). The test restarts dead executors; the input is reported failed after
-    /// `sextant.task.maxFailures` lost attempts and every other input has its catalog.
+    /// for a native crash) when executors run tasks on their own threads
+    /// (`sextant.executor.isolation=false`). The test restarts dead executors; the input is
+    /// reported failed after `sextant.task.maxFailures` lost attempts and every other input has its catalog.
     private func crashingTask(seed: UInt64) throws -> ChaosFigures {
         var figures = ChaosFigures(scenario: "crashing-task")
         let started = Date()
@@ -200,7 +205,7 @@ final class ChaosTests: XCTestCase {
         try FileManager.default.copyItem(at: workload.frames.appendingPathComponent(workload.frameNames[0]),
                                          to: inputs.appendingPathComponent(poison))
         let names = ["e1", "e2", "e3"]
-        let cluster = try startCluster(in: dir, executors: names)
+        let cluster = try startCluster(in: dir, executors: names, extraConf: ["sextant.executor.isolation=false"])
         let restarts = Locked(0)
         let watching = Locked(true)
         let watchdogDone = DispatchSemaphore(value: 0)
@@ -236,6 +241,50 @@ final class ChaosTests: XCTestCase {
         let failed = try ChaosCheck.manifest(in: out).first { ($0["input"] as? String ?? "").hasSuffix(poison) }
         XCTAssertTrue((failed?["error"] as? String ?? "").contains("lost with its executor 4 times"), "\(failed ?? [:])")
         XCTAssertEqual(restarts.value, 4, "one executor death per attempt, sextant.task.maxFailures (4) of them")
+        figures.crashes += deadProcesses(cluster, except: [])
+        figures.seconds = Date().timeIntervalSince(started)
+        figures.record()
+        return figures
+    }
+
+    /// The same poison with executors in their default mode, tasks in worker processes: each
+    /// crash takes one worker, never a daemon. The input is reported failed after
+    /// `sextant.task.maxFailures` (4) attempts naming the signal, every other input commits, no
+    /// executor is ever lost, and the same daemons then run a second job to the end.
+    private func crashingWorker(seed: UInt64) throws -> ChaosFigures {
+        var figures = ChaosFigures(scenario: "crashing-worker")
+        let started = Date()
+        let workload = try ChaosWorkload.shared()
+        let dir = try makeDirectory("chaos-crash-worker")
+        let inputs = try workload.inputs(8, in: dir)
+        let poison = "crash-\(seed).fits"
+        try FileManager.default.copyItem(at: workload.frames.appendingPathComponent(workload.frameNames[0]),
+                                         to: inputs.appendingPathComponent(poison))
+        let cluster = try startCluster(in: dir, executors: ["e1", "e2"])
+        let out = dir.appendingPathComponent("out")
+        let submit = try cluster.client(["submit", inputs.path, "--out", out.path])
+        XCTAssertEqual(submit.status, 0, submit.stderr)
+        figures.jobs += 1
+        XCTAssertTrue(ChaosCheck.waitForSuccess(out), cluster.log("master"))
+        let frames = workload.frameNames.prefix(8) + [poison]
+        try ChaosCheck.verify(out, inputs: Array(frames), reference: workload.reference, expectFailed: [poison], into: &figures)
+        let failed = try ChaosCheck.manifest(in: out).first { ($0["input"] as? String ?? "").hasSuffix(poison) }
+        let error = failed?["error"] as? String ?? ""
+        XCTAssertTrue(error.contains("failed after 4 attempts") && error.contains("worker process")
+                      && error.contains("SIGABRT"), error)
+        let workerDeaths = ["e1", "e2"].map { cluster.log($0).components(separatedBy: " lost: worker process").count - 1 }
+        XCTAssertEqual(workerDeaths.reduce(0, +), 4, "one worker death per attempt, sextant.task.maxFailures (4) of them")
+        figures.faults = workerDeaths.reduce(0, +)
+        XCTAssertFalse(cluster.log("master").contains(" lost: "), "no executor was lost:\n\(cluster.log("master"))")
+        XCTAssertEqual(cluster.log("master").components(separatedBy: " registered: ").count - 1, 2, "nobody re-registered")
+
+        // The same two daemons run the next job to the end.
+        let again = dir.appendingPathComponent("again")
+        try FileManager.default.removeItem(at: inputs.appendingPathComponent(poison))
+        XCTAssertEqual(try cluster.client(["submit", inputs.path, "--out", again.path]).status, 0)
+        figures.jobs += 1
+        XCTAssertTrue(ChaosCheck.waitForSuccess(again), cluster.log("master"))
+        try ChaosCheck.verify(again, inputs: Array(workload.frameNames.prefix(8)), reference: workload.reference, into: &figures)
         figures.crashes += deadProcesses(cluster, except: [])
         figures.seconds = Date().timeIntervalSince(started)
         figures.record()

@@ -205,19 +205,23 @@ final class DeploymentTests: XCTestCase {
         func call(_ prefix: String) -> [String] { calls.filter { $0.hasPrefix(prefix) } }
         XCTAssertTrue(calls.allSatisfy { $0.hasSuffix("--region eu-west-1") }, calls.joined(separator: "\n"))
         XCTAssertEqual(call("aws s3 cp --only-show-errors \(tarball.path) s3://survey-bucket/sextant/t1/sextant.tar.gz").count, 1)
-        XCTAssertEqual(call("aws ssm put-parameter --cli-input-json file://").count, 1, "the secret goes from a file")
+        XCTAssertEqual(call("aws ssm put-parameter --cli-input-json file://").count, 2,
+                       "the secret and the executor credential go from files")
         XCTAssertEqual(call("aws ec2 create-security-group --group-name sextant-t1").count, 1)
         // Ingress: the master port from the group itself, nothing else (no --ssh-cidr given).
         XCTAssertEqual(call("aws ec2 authorize-security-group-ingress"), [
             "aws ec2 authorize-security-group-ingress --group-id sg-DRYRUN --ip-permissions "
                 + "IpProtocol=tcp\\,FromPort=7077\\,ToPort=7077\\,UserIdGroupPairs=\\[\\{GroupId=sg-DRYRUN\\}\\] --region eu-west-1",
         ])
-        XCTAssertEqual(call("aws iam create-instance-profile --instance-profile-name sextant-t1").count, 1)
+        XCTAssertEqual(call("aws iam create-instance-profile --instance-profile-name sextant-t1 ").count, 1)
+        XCTAssertEqual(call("aws iam create-instance-profile --instance-profile-name sextant-t1-executor ").count, 1)
         let runs = call("aws ec2 run-instances")
         XCTAssertEqual(runs.count, 2, "master, then executors")
         XCTAssertTrue(runs[0].contains("--count 1 ") && runs[0].contains("user-data-master.sh"), runs[0])
         XCTAssertTrue(runs[1].contains("--count 3 ") && runs[1].contains("user-data-executor.sh"), runs[1])
-        XCTAssertTrue(runs.allSatisfy { $0.contains("--iam-instance-profile Name=sextant-t1") && $0.contains("--key-name ops")
+        XCTAssertTrue(runs[0].contains("--iam-instance-profile Name=sextant-t1 "), runs[0])
+        XCTAssertTrue(runs[1].contains("--iam-instance-profile Name=sextant-t1-executor "), runs[1])
+        XCTAssertTrue(runs.allSatisfy { $0.contains("--key-name ops")
             && $0.contains("--security-group-ids sg-DRYRUN") && $0.contains("--image-id ami-DRYRUN") })
         XCTAssertFalse(launch.stdout.contains("aws_access_key") || launch.stdout.lowercased().contains("secret-access"))
         let secret = try String(contentsOf: dir.appendingPathComponent("state/t1/secret"), encoding: .utf8)
@@ -226,12 +230,33 @@ final class DeploymentTests: XCTestCase {
         let executorData = try String(contentsOf: dir.appendingPathComponent("state/t1/user-data-executor.sh"), encoding: .utf8)
         XCTAssertTrue(executorData.contains("export SEXTANT_MASTER_HOST=MASTER-PRIVATE-IP"), executorData)
         XCTAssertFalse(executorData.contains(secret), "user data (readable through the instance metadata) holds no secret")
+        // Executors fetch only the executor credential, and their role may read only that.
+        XCTAssertTrue(executorData.contains("export SEXTANT_SECRET_PARAMETER=/sextant/t1/executor-credential"), executorData)
+        let masterData = try String(contentsOf: dir.appendingPathComponent("state/t1/user-data-master.sh"), encoding: .utf8)
+        XCTAssertTrue(masterData.contains("export SEXTANT_SECRET_PARAMETER=/sextant/t1/secret\n"), masterData)
+        let executorPolicy = try String(contentsOf: dir.appendingPathComponent("state/t1/policy-sextant-t1-executor.json"),
+                                        encoding: .utf8)
+        XCTAssertTrue(executorPolicy.contains("parameter/sextant/t1/executor-credential\""), executorPolicy)
+        XCTAssertFalse(executorPolicy.contains("parameter/sextant/t1/secret"), executorPolicy)
+        let masterPolicy = try String(contentsOf: dir.appendingPathComponent("state/t1/policy-sextant-t1.json"), encoding: .utf8)
+        XCTAssertTrue(masterPolicy.contains("parameter/sextant/t1/secret\""), masterPolicy)
+        // launch derives the credential in bash: it is the one `sextant credential executor` makes.
+        let derived = dir.appendingPathComponent("derived.credential")
+        let made = try TestSupport.run(Sextant.binary, ["credential", "executor", "--out", derived.path, "--conf",
+                                                         "sextant.authenticate.secretFile=\(dir.path)/state/t1/secret"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let credentialFile = dir.appendingPathComponent("state/t1/executor.credential")
+        XCTAssertEqual(try String(contentsOf: credentialFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+                       try String(contentsOf: derived, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        XCTAssertEqual(try Scripts.permissions(credentialFile), 0o600)
 
         let teardown = try Scripts.run("ec2/teardown", ["--name", "t1", "--bucket", "survey-bucket", "--dry-run"], environment: env)
         XCTAssertEqual(teardown.status, 0, teardown.stdout + teardown.stderr)
         for expected in ["aws ec2 terminate-instances --instance-ids i-DRYRUNMASTER i-DRYRUNEXECUTOR",
                          "aws ec2 delete-security-group --group-id sg-DRYRUN", "aws iam delete-role --role-name sextant-t1",
                          "aws ssm delete-parameter --name /sextant/t1/secret",
+                         "aws ssm delete-parameter --name /sextant/t1/executor-credential",
+                         "aws iam delete-role --role-name sextant-t1-executor",
                          "aws s3 rm --only-show-errors --recursive s3://survey-bucket/sextant/t1/"] {
             XCTAssertTrue(teardown.stdout.contains("aws-call: " + expected), "\(expected)\n\(teardown.stdout)")
         }
@@ -267,6 +292,13 @@ final class DeploymentTests: XCTestCase {
         try FileManager.default.createDirectory(at: mocks, withIntermediateDirectories: true)
         let calls = dir.appendingPathComponent("calls.log")
         let secret = "ec2-secret-\(UUID().uuidString)"
+        let secretSource = dir.appendingPathComponent("secret-source")
+        try secret.write(to: secretSource, atomically: true, encoding: .utf8)
+        let credentialSource = dir.appendingPathComponent("credential-source")
+        let made = try TestSupport.run(Sextant.binary, ["credential", "executor", "--out", credentialSource.path,
+                                                         "--conf", "sextant.authenticate.secretFile=\(secretSource.path)"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let credential = try String(contentsOf: credentialSource, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         for program in ["apt-get", "useradd", "systemctl"] {
             _ = try Scripts.writeExecutable(mocks.appendingPathComponent(program),
                                             "#!/bin/sh\necho \"\(program) $*\" >> \(calls.path)\n")
@@ -277,7 +309,12 @@ final class DeploymentTests: XCTestCase {
             echo "aws $*" >> \(calls.path)
             case "$1 $2" in
             "s3 cp") for last; do :; done; cp \(tarball.path) "$last" ;;
-            "ssm get-parameter") echo "\(secret)" ;;
+            "ssm get-parameter")
+                case "$*" in
+                *" --name /sextant/t2/secret "*) echo "\(secret)" ;;
+                *" --name /sextant/t2/executor-credential "*) echo "\(credential)" ;;
+                *) exit 1 ;;
+                esac ;;
             *) exit 1 ;;
             esac
             """)
@@ -296,12 +333,14 @@ final class DeploymentTests: XCTestCase {
             XCTAssertEqual(try String(contentsOf: root.appendingPathComponent("etc/systemd/system/\(unit)"), encoding: .utf8),
                            try String(contentsOf: TestSupport.repoRoot.appendingPathComponent("conf/systemd/\(unit)"), encoding: .utf8))
             let secretFile = root.appendingPathComponent("etc/sextant/secret")
-            XCTAssertEqual(try String(contentsOf: secretFile, encoding: .utf8), secret + "\n")
+            // The master gets the cluster secret, an executor only its credential.
+            XCTAssertEqual(try String(contentsOf: secretFile, encoding: .utf8), (role == "master" ? secret : credential) + "\n")
             XCTAssertEqual(try Scripts.permissions(secretFile), 0o600)
             XCTAssertEqual(try TestSupport.run(root.appendingPathComponent("opt/sextant/bin/sextant").path, ["--help"]).status, 0)
             let log = try String(contentsOf: calls, encoding: .utf8)
             for expected in ["aws s3 cp --only-show-errors --region eu-west-1 s3://b/sextant/t2/sextant.tar.gz",
-                             "aws ssm get-parameter --region eu-west-1 --name /sextant/t2/secret --with-decryption",
+                             "aws ssm get-parameter --region eu-west-1 --name /sextant/t2/"
+                                 + (role == "master" ? "secret" : "executor-credential") + " --with-decryption",
                              "apt-get install -y -qq libsep1 libcfitsio10", "useradd --system",
                              "systemctl enable --now \(unit)"] {
                 XCTAssertTrue(log.contains(expected), "\(expected)\n\(log)")

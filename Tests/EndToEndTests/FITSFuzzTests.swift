@@ -8,20 +8,12 @@ import XCTest
 /// line, and a worker that a crashing input takes down is counted. 300 files here (a few
 /// seconds); `scripts/fuzz/fits FILES` runs thousands.
 final class FITSFuzzTests: XCTestCase {
-    func testMutatedFITSFilesNeverKillTheDriverAndEveryInputIsAccountedFor() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let count = environment["SEXTANT_FITS_FUZZ_FILES"].flatMap(Int.init) ?? 300
-        let seed = environment["SEXTANT_FITS_FUZZ_SEED"].flatMap(Int.init) ?? 1
-        let dir = try TestSupport.makeTemporaryDirectory("fits-fuzz")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let corpus = dir.appendingPathComponent("corpus")
-        let generator = TestSupport.repoRoot.appendingPathComponent("scripts/fuzz/make-fits-corpus.py").path
-        let made = try TestSupport.run(TestSupport.systemPython,
-                                       [generator, corpus.path, "\(count)", "\(seed)"] + (try seedImages(in: dir)))
-        XCTAssertEqual(made.status, 0, made.stderr)
-        let files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
-        XCTAssertEqual(files.count, count)
+    private var count: Int { ProcessInfo.processInfo.environment["SEXTANT_FITS_FUZZ_FILES"].flatMap(Int.init) ?? 300 }
+    private var seed: Int { ProcessInfo.processInfo.environment["SEXTANT_FITS_FUZZ_SEED"].flatMap(Int.init) ?? 1 }
 
+    func testMutatedFITSFilesNeverKillTheDriverAndEveryInputIsAccountedFor() throws {
+        let (dir, corpus, files) = try makeCorpus(count: count, label: "fits-fuzz")
+        defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
         let started = Date()
         let run = try Sextant.run(["run", corpus.path, "--out", out.path, "--master", "local[2]", "--log-every", "100000",
@@ -29,7 +21,73 @@ final class FITSFuzzTests: XCTestCase {
         let seconds = Date().timeIntervalSince(started)
         // 0: all committed, 1: some failed. A signal (the driver died) or 2 (refused) is a defect.
         XCTAssertTrue([0, 1].contains(run.status), "driver exit \(run.status): \(run.stderr.suffix(2000))")
+        let committed = try checkManifest(out, files: files)
+        let deaths = Self.workerDeaths(in: run.stderr)
+        print("fits-fuzz: local, seed \(seed), \(files.count) files, \(committed) committed, \(files.count - committed) failed,"
+              + " \(deaths) worker deaths, 0 driver deaths, \(String(format: "%.1f", seconds)) s")
+    }
 
+    /// The same through a cluster: a master and two executor daemons as processes over TCP. The
+    /// daemons run tasks in worker processes (the default), so the inputs that crash CFITSIO cost
+    /// workers, never a daemon: the master and both executors are alive and registered at the end,
+    /// and nobody re-registered. A third of the files by default (`SEXTANT_FITS_FUZZ_FILES` sets it).
+    func testMutatedFITSFilesThroughAClusterNeverKillTheMasterOrAnExecutor() throws {
+        let files = ProcessInfo.processInfo.environment["SEXTANT_FITS_FUZZ_FILES"] == nil ? 100 : count
+        let (dir, corpus, names) = try makeCorpus(count: files, label: "fits-fuzz-cluster")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cluster = ClusterHarness(directory: dir)
+        defer { cluster.shutDown() }
+        try cluster.startMaster()
+        for name in ["e1", "e2"] { try cluster.startExecutor(name) }
+        try cluster.waitForExecutors(2)
+        let out = dir.appendingPathComponent("out")
+        let started = Date()
+        let run = try cluster.client(["run", corpus.path, "--out", out.path, "--log-every", "100000"])
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertTrue([0, 1].contains(run.status), "client exit \(run.status): \(run.stderr.suffix(2000))")
+        let committed = try checkManifest(out, files: names)
+        XCTAssertTrue(cluster.master?.isRunning == true, "the master is alive:\n\(cluster.log("master").suffix(3000))")
+        for name in ["e1", "e2"] {
+            XCTAssertTrue(cluster.executors[name]?.isRunning == true, "\(name) is alive:\n\(cluster.log(name).suffix(3000))")
+        }
+        let masterLog = cluster.log("master")
+        XCTAssertFalse(masterLog.contains(" lost: "), "no executor was lost:\n\(masterLog.suffix(3000))")
+        XCTAssertEqual(masterLog.components(separatedBy: " registered: ").count - 1, 2, "nobody re-registered")
+        let deaths = ["e1", "e2"].map { cluster.log($0).components(separatedBy: " lost: worker process").count - 1 }.reduce(0, +)
+        print("fits-fuzz: cluster, seed \(seed), \(names.count) files, \(committed) committed, \(names.count - committed) failed,"
+              + " \(deaths) worker deaths, 0 master or executor deaths, \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// The libFuzzer harness over the FITS reading path (scripts/fuzz/fits-libfuzzer, ASan on),
+    /// short form: its fixed corpus (the seeds and every earlier finding) and 600 mutations of
+    /// libFuzzer seed 1. Any crash, overflow, leak or oversized allocation fails it. The harness is
+    /// built once per change of the FITS sources (about 15 s of CPU), then cached in .build/fuzz.
+    func testTheLibFuzzerHarnessFindsNothingInItsFixedCorpusAndAShortRun() throws {
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/fuzz/fits-libfuzzer").path
+        let run = try TestSupport.run("/bin/bash", [script, "--quick"])
+        XCTAssertEqual(run.status, 0, "a finding (or the harness did not build):\n\(run.stderr.suffix(4000))")
+        let executed = run.stderr.split(separator: "\n").first { $0.hasPrefix("stat::number_of_executed_units:") }
+        let units = executed.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+        XCTAssertGreaterThanOrEqual(units, 600, run.stderr.suffix(2000).description)
+        print("fits-libfuzzer: quick, \(units) inputs, no finding")
+    }
+
+    /// `count` mutated files of seed `seed` in a new directory: (the directory, the corpus, its file names).
+    private func makeCorpus(count: Int, label: String) throws -> (URL, URL, [String]) {
+        let dir = try TestSupport.makeTemporaryDirectory(label)
+        let corpus = dir.appendingPathComponent("corpus")
+        let generator = TestSupport.repoRoot.appendingPathComponent("scripts/fuzz/make-fits-corpus.py").path
+        let made = try TestSupport.run(TestSupport.systemPython,
+                                       [generator, corpus.path, "\(count)", "\(seed)"] + (try seedImages(in: dir)))
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
+        XCTAssertEqual(files.count, count)
+        return (dir, corpus, files)
+    }
+
+    /// Every input exactly once, committed (with its catalog) or failed with a one-line reason,
+    /// and `_SUCCESS`; returns how many committed.
+    private func checkManifest(_ out: URL, files: [String]) throws -> Int {
         let manifest = try ChaosCheck.manifest(in: out)
         var seen: [String: Int] = [:]
         for entry in manifest {
@@ -47,9 +105,7 @@ final class FITSFuzzTests: XCTestCase {
         let committed = manifest.filter { $0["outcome"] as? String == "committed" }.count
         XCTAssertEqual(ChaosCheck.catalogCount(out), committed)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("_SUCCESS").path))
-        let deaths = Self.workerDeaths(in: run.stderr)
-        print("fits-fuzz: seed \(seed), \(count) files, \(committed) committed, \(count - committed) failed,"
-              + " \(deaths) worker deaths, 0 driver deaths, \(String(format: "%.1f", seconds)) s")
+        return committed
     }
 
     /// Real images when the shared data is there, else generated SDSS-like frames.

@@ -41,7 +41,7 @@ class FITSTestCase: XCTestCase {
     @discardableResult
     func astropy(_ script: String) throws -> String {
         let prelude = """
-            import os, sys, json, gzip
+            import os, sys, json, gzip, struct
             import numpy as np
             from astropy.io import fits
             os.chdir(sys.argv[1])

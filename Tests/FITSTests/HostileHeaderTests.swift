@@ -16,6 +16,20 @@ final class HostileHeaderTests: FITSTestCase {
             buffer = io.BytesIO()
             fits.PrimaryHDU(zeros).writeto(buffer)
             open('bomb.fits.gz', 'wb').write(gzip.compress(buffer.getvalue() * 4))
+            # Rice tiles that lie: each tile's stream says "Rice, fs = 1" and then holds only zero
+            # bits, so CFITSIO's decoder would read past the tile looking for a one bit.
+            fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(img, compression_type='RICE_1')]).writeto('rice.fz')
+            raw = bytearray(open('rice.fz', 'rb').read())
+            cards = [raw[i:i + 80].decode('latin-1') for i in range(2880, len(raw), 80)]
+            value = lambda key: int(next(c for c in cards if c.startswith(key.ljust(8) + '=')).split('=')[1].split('/')[0])
+            end = 2880 + 80 * (next(i for i, c in enumerate(cards) if c.startswith('END ')) + 1)
+            start = (end + 2879) // 2880 * 2880
+            heap = start + value('NAXIS1') * value('NAXIS2')
+            for row in range(value('NAXIS2')):
+                length, offset = struct.unpack('>ii', raw[start + row * value('NAXIS1'):][:8])
+                raw[heap + offset:heap + offset + length] = bytes(length)
+                raw[heap + offset + 2] = 0x20  # after the 2-byte first value (BYTEPIX 2): fs = 1
+            open('rice-lies.fz', 'wb').write(raw)
             """
     }
 
@@ -94,6 +108,29 @@ final class HostileHeaderTests: FITSTestCase {
         try assertFails(replacing("PCOUNT", with: "10", in: original), "heap.fz",
                         contains: ["beyond the heap's 10 bytes"])
         try assertFails(replacing("ZNAXIS1", with: "200000", in: original), "znaxis.fz", contains: [])
+    }
+
+    /// CFITSIO's Rice decoder does not check the end of a tile inside a block: a stream that lies
+    /// would be read past (found by scripts/fuzz/fits-libfuzzer). The bits are walked first.
+    func testRiceTilesThatEndBeforeTheirPixelsAreRefused() throws {
+        let honest = try Data(contentsOf: URL(fileURLWithPath: path("rice.fz")))
+        XCTAssertEqual(try FITSImage(data: honest, name: "rice.fz").pixels[100], Float(100 % 97))
+        let lying = try Data(contentsOf: URL(fileURLWithPath: path("rice-lies.fz")))
+        try assertFails(lying, "lies.fz", contains: ["HDU 1", "Rice-compressed tile 1 ends before its 64 pixels"])
+        // (BLOCKSIZE = 0 makes CFITSIO divide by zero as it opens the HDU, before any check of
+        // ours: worker isolation is what contains that one; see docs/SECURITY.md.)
+        try assertFails(replacing("ZVAL1", with: "-32", in: honest), "blocksize.fz", contains: ["Rice BLOCKSIZE of -32"])
+    }
+
+    /// A file in memory that ends mid-record is read as far as it goes: CFITSIO's memory driver
+    /// reads whole 2880-byte records, so such a buffer is copied into a padded one first.
+    func testAFileInMemoryThatEndsMidRecordReadsWithinItsBytes() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: path("small.fits")))
+        let image = try FITSImage(data: original.prefix(2880 + 64 * 48 * 2), name: "cut.fits")
+        XCTAssertEqual(image.pixels.count, 64 * 48)
+        XCTAssertEqual(image.pixels[96], Float(96 % 97))
+        assertFITSError(try FITSImage(data: original.prefix(2880 + 100), name: "short.fits"), file: "short.fits",
+                        contains: ["needs", "bytes but the file has only 2980"])
     }
 
     /// The file with the value of the first `keyword` card of an extension replaced.

@@ -28,3 +28,24 @@ aws_call() {
 aws_try() {
     aws_call "" "$@" >/dev/null 2>&1 || true
 }
+
+# executor_credential SECRET_FILE: prints the executor credential `sextant credential executor`
+# makes from the cluster secret in SECRET_FILE (HMAC-SHA256(secret, "sextant-credential-v1\n"
+# "executor\n"), ClusterSecret), computed with bash builtins and sha256sum on stdin so that the
+# secret is never on a command line and no sextant binary is needed where launch runs.
+executor_credential() {
+    local secret code i ipad="" opad="" inner digest=""
+    secret=$(<"$1")
+    secret=${secret//[$'\n\r\t ']/}
+    ((${#secret} >= 16 && ${#secret} <= 64)) || die "the secret in $1 must be 16 to 64 characters"
+    for ((i = 0; i < 64; i++)); do
+        code=0
+        if ((i < ${#secret})); then printf -v code '%d' "'${secret:i:1}"; fi
+        printf -v ipad '%s\\x%02x' "$ipad" $((code ^ 0x36))
+        printf -v opad '%s\\x%02x' "$opad" $((code ^ 0x5c))
+    done
+    inner=$({ printf '%b' "$ipad"; printf 'sextant-credential-v1\nexecutor\n'; } | sha256sum)
+    for ((i = 0; i < 64; i += 2)); do digest+="\\x${inner:i:2}"; done
+    inner=$({ printf '%b' "$opad"; printf '%b' "$digest"; } | sha256sum)
+    echo "sextant-credential-v1:executor:${inner%% *}"
+}

@@ -2,12 +2,14 @@
 # cloud-init user data for a Sextant node on EC2 (scripts/ec2/launch puts the settings below
 # in front of this script). As root at first boot it: installs awscli, fetches the release
 # tarball from S3 with the instance profile's credentials (no keys on disk), installs the
-# system libraries the binary links (RUNTIME-PACKAGES), fetches the shared secret from SSM
-# Parameter Store into /etc/sextant/secret (mode 600), and starts sextant-master or
-# sextant-executor as a systemd service.
+# system libraries the binary links (RUNTIME-PACKAGES), fetches its role's secret from SSM
+# Parameter Store into /etc/sextant/secret (mode 600: on the master the cluster secret, on an
+# executor only the executor credential, which cannot submit jobs), and starts sextant-master
+# or sextant-executor as a systemd service.
 #
 # Settings: SEXTANT_ROLE (master|executor), SEXTANT_REGION, SEXTANT_TARBALL (s3:// URI),
-# SEXTANT_SECRET_PARAMETER (SSM name), SEXTANT_MASTER_HOST, SEXTANT_MASTER_PORT.
+# SEXTANT_SECRET_PARAMETER (SSM name of the secret or credential), SEXTANT_MASTER_HOST,
+# SEXTANT_MASTER_PORT.
 # SEXTANT_ROOT prefixes every path written (empty on an instance; tests use a scratch root).
 set -euo pipefail
 : "${SEXTANT_ROLE:?}" "${SEXTANT_REGION:?}" "${SEXTANT_TARBALL:?}" "${SEXTANT_SECRET_PARAMETER:?}"
@@ -33,7 +35,7 @@ ln -sf /opt/sextant/bin/sextant "$root/usr/local/bin/sextant"
 
 id sextant >/dev/null 2>&1 || useradd --system --home-dir /var/lib/sextant --shell /usr/sbin/nologin sextant
 
-# The secret: root-only on disk; systemd hands the service its own copy (LoadCredential=).
+# The secret (or credential): root-only on disk; systemd hands the service its own copy (LoadCredential=).
 install -d -m 755 "$root/etc/sextant"
 (
     umask 077

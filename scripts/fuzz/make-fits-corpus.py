@@ -2,6 +2,9 @@
 """Writes a corpus of hostile FITS files mutated from real images, for fuzzing `sextant run`.
 
 usage: scripts/fuzz/make-fits-corpus.py OUT_DIR COUNT SEED IMAGE...
+       scripts/fuzz/make-fits-corpus.py --seeds OUT_DIR [IMAGE...]   (the unmutated seeds only:
+       the fixed starting corpus of the libFuzzer harness, scripts/fuzz/fits-libfuzzer; without
+       an IMAGE, of a fixed synthetic frame)
 
 Seeds: each IMAGE's primary header and pixels, cropped to 96 x 96 so thousands of files run in
 seconds, written plain (BITPIX as found and int16), gzip'd and tile-compressed (RICE and GZIP).
@@ -141,7 +144,31 @@ def mutate(kind, raw, suffix, rng):
     raise ValueError(kind)
 
 
+def synthetic_image(path):
+    """A fixed 96 x 96 float32 frame (sky, noise, a dozen stars) for when no real image is given."""
+    rng = np.random.RandomState(0)
+    y, x = np.mgrid[0:96, 0:96]
+    data = 1000 + rng.normal(0, 10, (96, 96))
+    for _ in range(12):
+        cx, cy, flux = rng.uniform(5, 91), rng.uniform(5, 91), rng.uniform(500, 5000)
+        data += flux * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * 1.5 ** 2))
+    fits.PrimaryHDU(data.astype(np.float32)).writeto(path, overwrite=True)
+    return path
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "--seeds":
+        out = sys.argv[2]
+        os.makedirs(out, exist_ok=True)
+        images = sys.argv[3:] or [synthetic_image(os.path.join(out, ".synthetic.fits"))]
+        bases = seeds(images, random.Random(0))
+        if not sys.argv[3:]:
+            os.remove(images[0])
+        for number, (suffix, raw) in enumerate(bases):
+            with open(os.path.join(out, "seed-%02d.%s" % (number, suffix)), "wb") as f:
+                f.write(raw)
+        print(len(bases))
+        return
     if len(sys.argv) < 5:
         sys.exit(__doc__)
     out, count, seed, images = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]

@@ -14,6 +14,9 @@ public enum ClusterKeys {
     public static let executorCores = Declare.optionalInt(
         "sextant.executor.cores", .cluster, .local, shown: "all processors",
         doc: "tasks an executor runs at once; `executor --cores`")
+    public static let executorIsolation = Declare.bool(
+        "sextant.executor.isolation", .cluster, .local, default: true,
+        doc: "an executor runs each task in a worker process of its own (`sextant worker`, one per core, over pipes), so a native crash in SEP or CFITSIO loses that worker and fails only its attempt, never the daemon or its other tasks; `false` runs tasks on the daemon's threads")
     public static let executorLocalPaths = Declare.list(
         "sextant.executor.localPaths", .cluster, .local,
         doc: "comma-separated path prefixes on the executor's own disk (locality)")
@@ -62,5 +65,5 @@ public enum ClusterKeys {
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
-        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret)
+        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret, executorIsolation)
 }

@@ -74,31 +74,32 @@ enum LocalRun {
 final class LocalIsolation {
     let backend: ExecutorBackend
     private let workers: WorkerProcessBackend?
-    private let locks: URL?
+    private let processes: WorkerProcesses?
 
     init(slots: Int, isolated: Bool, configuration: Configuration) throws {
         guard isolated else {
-            let registry = OperatorRegistry()
-            ExtractionDriver.registerOperators(in: registry)
-            backend = LocalBackend(registry: registry, slots: slots)
+            backend = LocalBackend(registry: LocalOperators.registry(), slots: slots)
             workers = nil
-            locks = nil
+            processes = nil
             return
         }
-        let locks = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-slots-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let workers = try WorkerProcessBackend(slots: slots, launcher: LocalWorkers.launcher(configuration: configuration.values,
-                                                                                           largeImageLocks: locks))
+        let processes = try WorkerProcesses(configuration: configuration.values, forExecutor: false)
+        let workers: WorkerProcessBackend
+        do {
+            workers = try WorkerProcessBackend(slots: slots, launcher: processes.launcher)
+        } catch {
+            processes.finish()
+            throw error
+        }
         self.workers = workers
-        self.locks = locks
+        self.processes = processes
         backend = workers
     }
 
     /// Stops the workers (if the driver has not) and says how many died on the way.
     func finish() {
         backend.stop()
-        if let locks { try? FileManager.default.removeItem(at: locks) }
+        processes?.finish()
         if let deaths = workers?.deaths, deaths > 0 {
             Console.info("sextant: \(deaths) worker process\(deaths == 1 ? "" : "es") died during the job (their inputs were retried, then reported failed)")
         }

@@ -92,10 +92,10 @@ struct ExecutorCommand: ParsableCommand {
         PipePolicy.current = .executor(c.values)
         settings.attributes = PipePolicy.current.attributes
         try ExtractionDriver.applyProcessSettings(c.values)
-        let registry = OperatorRegistry()
-        ExtractionDriver.registerOperators(in: registry)
+        let tasks = try ExecutorTasks(cores: settings.cores, configuration: c)
+        defer { tasks.finish() }
         let daemon = ExecutorDaemon(settings: settings, buildID: ClusterConfiguration.buildID,
-                                    handler: HostPinnedTaskHandler(TaskRunner(registry: registry), host: c.values))
+                                    handler: HostPinnedTaskHandler(tasks.handler, host: c.values))
         AccessWarning.warnIfUnrestricted(c.values, process: "executor")
         daemon.start()
         Console.info("sextant executor: \(settings.cores) cores, joining \(settings.master)")
@@ -114,3 +114,39 @@ struct ExecutorCommand: ParsableCommand {
         try daemon.wait()
     }
 }
+
+/// Where an executor runs its tasks: in worker processes (`sextant.executor.isolation`, the
+/// default: a native crash loses one worker, not the daemon) or on the daemon's own threads.
+final class ExecutorTasks {
+    let handler: TaskHandler
+    private let workers: WorkerProcessRunner?
+    private let processes: WorkerProcesses?
+
+    init(cores: Int, configuration c: Configuration) throws {
+        guard try c.value(of: ClusterKeys.executorIsolation) else {
+            handler = TaskRunner(registry: ExecutorOperators.registry(c.values))
+            workers = nil
+            processes = nil
+            return
+        }
+        let processes = try WorkerProcesses(configuration: c.values, forExecutor: true)
+        let workers: WorkerProcessRunner
+        do {
+            workers = try WorkerProcessRunner(slots: cores, launcher: processes.launcher)
+        } catch {
+            processes.finish()
+            throw error
+        }
+        self.workers = workers
+        self.processes = processes
+        handler = workers
+    }
+
+    func finish() {
+        workers?.stop()
+        processes?.finish()
+    }
+}
+
+/// The worker processes' runner has the daemon's TaskHandler shape too.
+extension WorkerProcessRunner: TaskHandler {}

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+
+/// Runs tasks in worker processes with TaskRunner's shape (a blocking `run`, a `cancel`), so an
+/// executor daemon's task threads can hand each task to a process of its own: a native crash in
+/// SEP or CFITSIO then loses one worker, not the daemon, its connection and its other tasks.
+/// The crashed attempt comes back as a failure naming the signal; the scheduler retries it up to
+/// `sextant.task.maxFailures` times and then reports its inputs failed. A fresh worker takes the
+/// dead one's place (WorkerProcessBackend). One worker per slot: callers run at most `slots`
+/// tasks at once (the daemon has that many threads), so a caller waits for a worker only while
+/// a dead one is being replaced.
+public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
+    private let backend: WorkerProcessBackend
+    private let condition = NSCondition()
+    private var idle: [ExecutorID] = []
+    /// The attempt each busy worker runs, and where its outcome goes when it ends.
+    private var busy: [ExecutorID: TaskAttemptID] = [:]
+    private var workerOf: [TaskAttemptID: ExecutorID] = [:]
+    private var outcomes: [TaskAttemptID: TaskResult] = [:]
+    private var stopped = false
+
+    /// Longest a task waits for a worker (every replacement of a dead one failing takes 3 tries of
+    /// `WorkerProcessBackend.startTimeout`); then it fails, to be retried elsewhere.
+    static let workerWait: TimeInterval = 3 * WorkerProcessBackend.startTimeout + 10
+
+    /// Starts the `slots` workers now: a worker that cannot start is an error at start-up.
+    public init(slots: Int, launcher: WorkerProcessBackend.Launcher,
+                logger: Logger = Logger(label: "sextant.executor.workers")) throws {
+        backend = try WorkerProcessBackend(slots: slots, launcher: launcher, logger: logger)
+        backend.start(events: self)
+    }
+
+    /// Worker processes that died while serving (a crashing task, a kill from outside).
+    public var deaths: Int { backend.deaths }
+
+    /// Runs `spec` in a worker and waits for its result; a worker that dies under it makes a failure.
+    public func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult {
+        let started = Date()
+        guard let worker = takeWorker(for: spec.id, until: started.addingTimeInterval(Self.workerWait)) else {
+            return TaskResult(id: spec.id, executor: executor, outcome: .failure(
+                message: "no worker process is available on this executor (none could be started: see its log)"),
+                duration: 0)
+        }
+        backend.launch(spec, on: worker, as: executor)
+        condition.lock()
+        while outcomes[spec.id] == nil { condition.wait() }
+        var result = outcomes.removeValue(forKey: spec.id)!
+        condition.unlock()
+        result.executor = executor
+        if result.duration == 0 { result.duration = Date().timeIntervalSince(started) }
+        return result
+    }
+
+    /// Passes the cancellation to the worker running the attempt (if any is).
+    public func cancel(_ id: TaskAttemptID) {
+        condition.lock()
+        let worker = workerOf[id]
+        condition.unlock()
+        if let worker { backend.cancel(id, on: worker) }
+    }
+
+    /// Stops the workers; tasks still waiting fail.
+    public func stop() {
+        condition.lock()
+        stopped = true
+        for (worker, attempt) in busy { finish(attempt, on: worker, .failure(message: "the executor is stopping")) }
+        condition.broadcast()
+        condition.unlock()
+        backend.stop()
+    }
+
+    private func takeWorker(for id: TaskAttemptID, until deadline: Date) -> ExecutorID? {
+        condition.lock(); defer { condition.unlock() }
+        while idle.isEmpty && !stopped {
+            guard condition.wait(until: deadline) else { return nil }
+        }
+        guard !stopped else { return nil }
+        let worker = idle.removeFirst()
+        busy[worker] = id
+        workerOf[id] = worker
+        return worker
+    }
+
+    /// Records the attempt's outcome (the lock held) and frees its worker's bookkeeping.
+    private func finish(_ attempt: TaskAttemptID, on worker: ExecutorID, _ outcome: TaskOutcome, duration: Double = 0) {
+        busy[worker] = nil
+        workerOf[attempt] = nil
+        outcomes[attempt] = TaskResult(id: attempt, executor: worker, outcome: outcome, duration: duration)
+    }
+
+    // MARK: BackendEvents (from the workers' reader threads)
+
+    public func executorAdded(_ info: ExecutorInfo) {
+        condition.lock()
+        idle.append(info.id)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    public func executorLost(_ id: ExecutorID, reason: String) {
+        condition.lock()
+        idle.removeAll { $0 == id }
+        if let attempt = busy[id] {
+            finish(attempt, on: id, .failure(message: "its \(reason) (the task may be crashing it)"))
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    public func taskFinished(_ result: TaskResult) {
+        condition.lock()
+        if busy[result.executor] == result.id {
+            finish(result.id, on: result.executor, result.outcome, duration: result.duration)
+            idle.append(result.executor)
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+}
