@@ -89,7 +89,7 @@ final class StreamTests: XCTestCase {
         let arguments = ["stream", watched.path, "--out", out.path, "--master", cluster.masterURL] + Self.conf
             + cluster.conf.flatMap { ["--conf", $0] }
         // Slower than the others: the first batch must end (a master job) before the SIGKILL.
-        try feed(frames, arguments: arguments, log: dir, environment: cluster.environment, interval: 0.1,
+        try feed(frames, arguments: arguments, log: dir, environment: cluster.environment, interval: 0.1, stopSignal: SIGINT,
                  output: { LocalStore(root: out.path) }) { _, name, source in
             let temporary = watched.appendingPathComponent(".\(name).part")
             try FileManager.default.copyItem(at: source, to: temporary)
@@ -117,7 +117,8 @@ final class StreamTests: XCTestCase {
         }
         let out = dir.appendingPathComponent("out")
         let log = dir.appendingPathComponent("stream.log")
-        let stream = try Sextant.start(["stream", watched.path, "--out", out.path, "--master", "local[1]",
+        // Listing alone: the new files are taken once they settled, without any event.
+        let stream = try Sextant.start(["stream", watched.path, "--out", out.path, "--master", "local[1]", "--poll-only",
                                         "--conf", "sextant.stream.maxFileAge=1h"] + Self.conf, logTo: log)
         streams.append(stream)
         let deadline = Date(timeIntervalSinceNow: 60)
@@ -135,6 +136,7 @@ final class StreamTests: XCTestCase {
             XCTAssertEqual(lines.count, 1, "one line for \(frame.lastPathComponent): \(text)")
         }
         XCTAssertTrue(text.contains("stop requested"), text)
+        XCTAssertTrue(text.contains("(listing every"), "no inotify with --poll-only: \(text)")
         let store = LocalStore(root: out.path)
         XCTAssertEqual(Set(try Self.manifestLines(in: store).map(\.name)), Set(frames.suffix(2).map(\.lastPathComponent)))
         var recorded: [String] = []
@@ -144,6 +146,67 @@ final class StreamTests: XCTestCase {
         }
         XCTAssertEqual(recorded.sorted(), frames.prefix(3).map(\.lastPathComponent).sorted(), "the batch records name every skipped file")
         XCTAssertFalse(try store.listAll().contains { $0.key.hasSuffix("_stream/stop") }, "the stop request is consumed")
+
+        // Refused at start, one line each: another input's stream into this output, an output inside the input.
+        let other = try Sextant.run(["stream", dir.appendingPathComponent("staging").path, "--out", out.path])
+        XCTAssertEqual(other.status, 2)
+        XCTAssertTrue(other.stderr.contains("is the checkpoint of a stream over \(watched.path)"), other.stderr)
+        let inside = try Sextant.run(["stream", watched.path, "--out", watched.appendingPathComponent("catalogs").path])
+        XCTAssertEqual(inside.status, 2)
+        XCTAssertTrue(inside.stderr.contains("is inside the watched input"), inside.stderr)
+        let nothing = try Sextant.run(["cancel", "--stream", dir.appendingPathComponent("nowhere").path])
+        XCTAssertEqual(nothing.status, 2)
+        XCTAssertTrue(nothing.stderr.contains("no stream writes here"), nothing.stderr)
+    }
+
+    func testTheWebUIShowsTheStreamLiveAndItsStopButtonStopsIt() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("e2e-stream-ui")
+        let frames = Array(try Self.generateFrames(in: dir).prefix(3))
+        let watched = dir.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+        let log = dir.appendingPathComponent("stream.log")
+        let stream = try Sextant.start(["stream", watched.path, "--out", dir.appendingPathComponent("out").path,
+                                        "--master", "local[1]", "--ui", "--ui-port", "0"] + Self.conf, logTo: log)
+        streams.append(stream)
+        let text = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        XCTAssertTrue(TestSupport.eventually(30) { text().contains("web UI at ") }, text())
+        let ui = try XCTUnwrap(text().range(of: "web UI at ").map { String(text()[$0.upperBound...].prefix { !$0.isWhitespace }) })
+        for frame in frames {
+            try FileManager.default.copyItem(at: frame, to: watched.appendingPathComponent("." + frame.lastPathComponent))
+            try FileManager.default.moveItem(at: watched.appendingPathComponent("." + frame.lastPathComponent),
+                                             to: watched.appendingPathComponent(frame.lastPathComponent))
+        }
+        var view: [String: Any] = [:]
+        XCTAssertTrue(TestSupport.eventually(60) {
+            view = ((try? HTTP.json(ui + "api/v1/streams")) as? [[String: Any]])?.first ?? [:]
+            return view["filesCommitted"] as? Int == frames.count
+        }, "\(view)")
+        XCTAssertNotNil(view["latencyP50"] as? Double, "\(view)")
+        XCTAssertNotNil(view["latencyP99"] as? Double, "\(view)")
+        let id = try XCTUnwrap(view["id"] as? String)
+        let page = try HTTP.fetch(ui + "streams")
+        XCTAssertTrue(page.body.contains("\(frames.count) committed") && page.body.contains("Latency p50"), page.body)
+        XCTAssertEqual(try HTTP.fetch(ui + "jobs/\(id)/cancel", method: "POST").status, 303)
+        TestSupport.awaitExit(stream, timeout: 30)
+        XCTAssertFalse(stream.isRunning, "the Stop button stopped the stream")
+        XCTAssertEqual(stream.terminationStatus, 0, text())
+    }
+
+    /// scripts/bench/stream in its quick mode: every load's row has latencies and a rate.
+    func testQuickStreamBenchmarkMeasuresLatencyAtEachLoad() throws {
+        let out = try TestSupport.makeTemporaryDirectory("bench-stream-quick")
+        let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/stream").path
+        let run = try TestSupport.run(script, ["--quick", "--out", out.path, "--sextant", Sextant.binary], timeout: 300)
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        for load in ["50%", "90%", "backlog"] {
+            let row = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("| \(load) |") }, run.stdout)
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let p50 = try XCTUnwrap(Double(cells[3].replacingOccurrences(of: " s", with: "")), String(row))
+            let p99 = try XCTUnwrap(Double(cells[4].replacingOccurrences(of: " s", with: "")), String(row))
+            XCTAssertGreaterThan(p50, 0, String(row))
+            XCTAssertGreaterThanOrEqual(p99, p50, String(row))
+            XCTAssertGreaterThan(try XCTUnwrap(Double(cells[5])), 0, String(row))
+        }
     }
 
     // MARK: Helpers
@@ -164,9 +227,10 @@ final class StreamTests: XCTestCase {
     }
 
     /// Lands `frames` one every `interval` through `land` while a stream runs; SIGKILLs the stream
-    /// after half of them and starts it again; when every catalog is there, stops it with SIGTERM.
+    /// after half of them and starts it again; when every catalog is there, stops it with `stopSignal`.
     private func feed(_ frames: [URL], arguments: [String], log dir: URL, environment: [String: String] = [:],
-                      interval: TimeInterval = 0.015, output: () throws -> ObjectStore, land: (Int, String, URL) throws -> Void) throws {
+                      interval: TimeInterval = 0.015, stopSignal: Int32 = SIGTERM, output: () throws -> ObjectStore,
+                      land: (Int, String, URL) throws -> Void) throws {
         let first = try Sextant.start(arguments, logTo: dir.appendingPathComponent("stream-1.log"), environment: environment)
         streams.append(first)
         var second: Process?
@@ -192,7 +256,7 @@ final class StreamTests: XCTestCase {
         }
         let log2 = dir.appendingPathComponent("stream-2.log")
         XCTAssertTrue(second.isRunning, "the restarted stream died: \((try? String(contentsOf: log2, encoding: .utf8)) ?? "")")
-        kill(second.processIdentifier, SIGTERM)
+        kill(second.processIdentifier, stopSignal)
         TestSupport.awaitExit(second, timeout: 30)
         XCTAssertEqual(second.terminationStatus, 0, (try? String(contentsOf: log2, encoding: .utf8)) ?? "")
         XCTAssertFalse(first.isRunning)

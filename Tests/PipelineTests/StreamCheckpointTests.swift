@@ -110,3 +110,29 @@ final class StreamCheckpointTests: XCTestCase {
         XCTAssertFalse(StreamSource.isCandidate("_stream/x.fits"))
     }
 }
+
+/// What the watcher lists: complete files, pending ones, at most a limit.
+final class StreamSourceTests: XCTestCase {
+    func testAListingStopsAtItsLimitAndHoldsBackFilesStillBeingWritten() throws {
+        let root = try TestSupport.makeTemporaryDirectory("stream-source")
+        let store = LocalStore(root: root.path)
+        for index in 0..<30 { try store.put(String(format: "f%04d.fits", index), data: Data("x".utf8)) }
+        try store.put(".f9999.fits.part", data: Data())
+        let old = Date(timeIntervalSinceNow: -60)
+        for index in 0..<20 {
+            try FileManager.default.setAttributes([.modificationDate: old],
+                                                  ofItemAtPath: root.appendingPathComponent(String(format: "f%04d.fits", index)).path)
+        }
+        let source = StreamSource(store: store, watch: false)
+        var checkpoint = StreamCheckpoint(streamID: "s", source: root.path)
+        checkpoint.settle(["f0000.fits", "f0001.fits"], pending: [], window: 100)
+        let all = try source.list(after: checkpoint, settleTime: 10)
+        XCTAssertEqual(all.complete.map(\.input.relativePath), (2..<20).map { String(format: "f%04d.fits", $0) })
+        XCTAssertEqual(all.pending.count, 10, "written just now: not settled for 10 s")
+        XCTAssertNotNil(all.nextSettle)
+        XCTAssertEqual(all.complete.first?.input.uri, root.path + "/f0002.fits")
+        let first = try source.list(after: checkpoint, settleTime: 10, limit: 5)
+        XCTAssertEqual(first.complete.map(\.input.relativePath), (2..<7).map { String(format: "f%04d.fits", $0) })
+        XCTAssertTrue(first.pending.isEmpty)
+    }
+}

@@ -16,6 +16,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                                          environment: [String: String] = ProcessInfo.processInfo.environment) {
         registry.register(ExtractOperator.self)
         registry.register(PipeOperator.self)
+        registry.registerSkyMergeOperators()
         TestOperators.registerIfEnabled(in: registry, environment: environment)
     }
 

@@ -84,7 +84,7 @@ public final class StreamRunner: @unchecked Sendable {
     /// --stream DEST`). Throws when the output cannot be written or a batch cannot run.
     public func run() throws {
         if source.needsSettling, source.watcher == nil {
-            logger.info("\(input): no inotify here; listing every \(settings.pollInterval) s")
+            logger.notice("\(input): no inotify here; listing every \(settings.pollInterval) s")
         }
         try? output.delete(Self.stopKey)  // a request left from before this start is not for it
         while !isStopping {
@@ -93,7 +93,7 @@ public final class StreamRunner: @unchecked Sendable {
                 logger.notice("stream \(streamID): stop requested through \(output.location(of: Self.stopKey))")
                 break
             }
-            let listing = try source.list(after: checkpoint, settleTime: settings.settleTime)
+            let listing = try source.list(after: checkpoint, settleTime: settings.settleTime, limit: listingLimit)
             let batch: StreamBatch
             var resume = false
             if let inFlight = checkpoint.inFlight {
@@ -102,7 +102,7 @@ public final class StreamRunner: @unchecked Sendable {
                 resume = true
             } else {
                 let (run, skipped) = BatchSelection.select(listing.complete, settings: settings)
-                report(listing: listing, taking: run.count)
+                report(listing)
                 guard !run.isEmpty || !skipped.isEmpty else {
                     let settle = listing.nextSettle.map { $0.timeIntervalSinceNow + 0.01 } ?? .infinity
                     waiter.wait(seconds: max(0.01, min(settings.pollInterval, settle)),
@@ -161,6 +161,10 @@ public final class StreamRunner: @unchecked Sendable {
 
     static let poolKey = "sextant.scheduler.pool"
 
+    /// Oldest first looks 16 batches ahead in name order (names that grow with time make that
+    /// the oldest); newest first must see the whole backlog once to skip it.
+    private var listingLimit: Int { settings.order == .oldest ? max(1024, settings.maxFilesPerBatch * 16) : .max }
+
     func jobID(of batch: Int) -> String { "\(streamID)-b" + String(format: "%08d", batch) }
 
     private static func entries(in manifest: Data) -> [ManifestEntry] {
@@ -204,11 +208,11 @@ public final class StreamRunner: @unchecked Sendable {
             $0.state = "watching"
         }
         let failed = entries.filter { $0.outcome == .failed }.count
-        logger.info("stream \(streamID): batch \(batch.number): \(batch.files.count) files, \(failed) failed, \(batch.skipped.count) skipped")
+        logger.notice("stream \(streamID): batch \(batch.number): \(batch.files.count) files, \(failed) failed, \(batch.skipped.count) skipped")
         onFigures?(stats.snapshot())
     }
 
-    private func report(listing: StreamSource.Listing, taking: Int) {
+    private func report(_ listing: StreamSource.Listing) {
         let now = Date()
         let oldest = listing.complete.compactMap(\.landed).min()
         stats.update {

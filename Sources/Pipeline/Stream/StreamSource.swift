@@ -29,12 +29,25 @@ final class StreamSource {
         }
     }
 
-    /// Lists the images after the cursor that `checkpoint` has not settled.
-    func list(after checkpoint: StreamCheckpoint, settleTime: TimeInterval, now: Date = Date()) throws -> Listing {
+    /// Lists the images after the cursor that `checkpoint` has not settled, at most `limit` of
+    /// them (the first in key order): a backlog of 10^5 frames is not listed whole for every batch.
+    func list(after checkpoint: StreamCheckpoint, settleTime: TimeInterval, limit: Int = .max,
+              now: Date = Date()) throws -> Listing {
         watcher?.drain()
         var listing = Listing()
+        do {
+            try collect(after: checkpoint, settleTime: settleTime, limit: limit, now: now, into: &listing)
+        } catch is EnoughListed {}
+        return listing
+    }
+
+    private struct EnoughListed: Error {}
+
+    private func collect(after checkpoint: StreamCheckpoint, settleTime: TimeInterval, limit: Int, now: Date,
+                         into listing: inout Listing) throws {
         try store.forEachObject(startAfter: checkpoint.cursor, pageSize: 1000) { object in
             guard Self.isCandidate(object.key), !checkpoint.isDone(object.key) else { return }
+            guard listing.complete.count + listing.pending.count < limit else { throw EnoughListed() }
             let settles = object.modified.map { $0.addingTimeInterval(settleTime) } ?? now
             if !needsSettling || watcher?.wasRenamed(object.key) == true || settles <= now {
                 let input = InputFile(uri: store.location(of: object.key).description, relativePath: object.key,
@@ -45,7 +58,6 @@ final class StreamSource {
                 listing.nextSettle = min(listing.nextSettle ?? settles, settles)
             }
         }
-        return listing
     }
 
     /// An image name, not a hidden or temporary one (`.frame.fits.part`, rsync's `.f.fits.XXXX`).

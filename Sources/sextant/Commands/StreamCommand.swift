@@ -28,11 +28,12 @@ struct StreamCommand: ParsableCommand {
     var master: String?
     @Flag(help: "Do not use inotify: find new files by listing every sextant.stream.pollInterval.")
     var pollOnly = false
-    @OptionGroup(title: "Web UI") var ui: UIOptions
+    @OptionGroup(title: "Web UI") var ui: StreamUIOptions
 
     func run() throws {
         let configuration = try conf.configuration(flags: ["sextant.master": master])
-        Console.bootstrapLogging(level: configuration["sextant.log.level"])
+        // A stream runs all night: one line a batch (notice), not the engine's five (info).
+        Console.bootstrapLogging(level: configuration["sextant.log.level"] ?? "notice")
         let settings: StreamSettings
         let template: JobSpec
         let masterValue: String
@@ -76,6 +77,14 @@ struct StreamCommand: ParsableCommand {
         print("stream \(stream.streamID) stopped: \(figures.batches) batches, \(figures.filesCommitted) catalogs committed, "
               + "\(figures.filesFailed) failed, \(figures.filesSkipped) skipped")
     }
+}
+
+/// `sextant stream --ui`: the live view (the stream runs until stopped, so no `--ui-keep`).
+struct StreamUIOptions: ParsableArguments {
+    @Flag(name: .customLong("ui"), help: "Serve the web UI with the stream's live view at /streams (conf sextant.ui.host, sextant.ui.port).")
+    var enabled = false
+    @Option(name: .customLong("ui-port"), help: "Port for --ui (default 8080; 0 picks a free one, printed at start).")
+    var port: Int?
 }
 
 /// Where a stream's batches run: here, on worker processes kept for the whole stream, or as
@@ -169,7 +178,7 @@ final class StreamMonitoring: @unchecked Sendable {
     private let web: WebServer?
     private let id: String
 
-    init?(stream: StreamRunner, configuration: Configuration, ui: UIOptions) throws {
+    init?(stream: StreamRunner, configuration: Configuration, ui: StreamUIOptions) throws {
         guard ui.enabled else { return nil }
         var settings = try MonitorSettings(configuration)
         if let port = ui.port { settings.port = port }
