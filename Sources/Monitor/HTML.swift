@@ -44,6 +44,7 @@ enum HTML {
         code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.92em;word-break:break-all}
         button{background:#b3261e;color:#fff;border:0;padding:.4em 1em;border-radius:3px;cursor:pointer}
         .muted{color:#6b7280}
+        .plots{display:flex;flex-wrap:wrap;gap:1em} svg.plot{border:1px solid #d5dae3}
         </style></head><body>
         <header><h1>Sextant</h1><a href="/">Jobs</a><a href="/executors">Executors</a><a href="/streams">Streams</a><a href="/metrics">Metrics</a><a href="/api/v1/jobs">API</a></header>
         \(body)

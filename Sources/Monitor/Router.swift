@@ -85,6 +85,11 @@ public struct Router: Sendable {
                 return .html(Pages.message("Not found", "No job '\(parts[1])'."), status: 404)
             }
             return .html(Pages.job(detail))
+        case ("GET", 3, "jobs") where parts[2] == "frames":
+            guard let frames = monitor.frames(of: parts[1]) else {
+                return .html(Pages.message("Not found", "No job '\(parts[1])'."), status: 404)
+            }
+            return .html(FramePages.frames(frames, finished: monitor.jobDetail(parts[1])?.job.isFinished ?? true))
         case ("POST", 3, "jobs") where parts[2] == "cancel":
             do {
                 try monitor.cancel(parts[1])
@@ -120,6 +125,9 @@ public struct Router: Sendable {
                 return notFound("no job '\(parts[1])'")
             }
             return .json(tasks)
+        case ("GET", 3, "jobs") where parts[2] == "frames":
+            guard let frames = monitor.frames(of: parts[1]) else { return notFound("no job '\(parts[1])'") }
+            return .json(frames)
         case ("POST", 3, "jobs") where parts[2] == "cancel":
             do {
                 try monitor.cancel(parts[1])

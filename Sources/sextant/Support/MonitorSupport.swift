@@ -9,7 +9,17 @@ extension InputRecord {
     init(_ entry: ManifestEntry) {
         self.init(input: entry.input, outcome: Outcome(rawValue: entry.outcome.rawValue) ?? .failed,
                   attempts: entry.attempts, rows: entry.rows, bytes: entry.bytes, seconds: entry.seconds,
-                  executor: entry.executor, error: entry.error)
+                  executor: entry.executor, error: entry.error ?? entry.reason,
+                  frames: entry.frames.map { $0.map { FrameRecord($0, input: entry.input) } })
+    }
+}
+
+extension FrameRecord {
+    init(_ row: FrameRow, input: String) {
+        self.init(input: input, hdu: row.hdu, extname: row.extname, mjd: row.mjd, background: row.background,
+                  rms: row.rms, sources: row.sources, fwhm: row.fwhm, depth: row.depth, depthMagnitude: row.depthMagnitude,
+                  flagged: row.flagged, ra: row.ra, dec: row.dec, corners: row.corners,
+                  keywords: row.keywords?.mapValues(\.description))
     }
 }
 
