@@ -104,74 +104,34 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
 
     // MARK: BackendEvents
 
-    /// Backend events, in arrival order, waiting for the queue. At thousands of tasks a second a
-    /// hop to the queue per result is a thread wake-up each: one drain takes every event that
-    /// came meanwhile and launches what the freed slots allow once, at its end.
-    private let inbox = Inbox()
-
-    private final class Inbox: @unchecked Sendable {
-        enum Event {
-            case added(ExecutorInfo), lost(ExecutorID, String), finished(TaskResult), draining(ExecutorID)
-        }
-        private let lock = NSLock()
-        private var events: [Event] = []
-        private var scheduled = false
-
-        /// Appends `event`; true when the caller must schedule a drain.
-        func post(_ event: Event) -> Bool {
-            lock.lock(); defer { lock.unlock() }
-            events.append(event)
-            if scheduled { return false }
-            scheduled = true
-            return true
-        }
-
-        func take() -> [Event] {
-            lock.lock(); defer { lock.unlock() }
-            scheduled = false
-            defer { events = [] }
-            return events
+    public func executorAdded(_ info: ExecutorInfo) {
+        queue.async {
+            // The same id again means the process restarted: what it ran before is gone.
+            if self.executors[info.id] != nil { self.handleExecutorLost(info.id, reason: "executor re-registered") }
+            self.executorOrder.append(info.id)
+            self.executors[info.id] = ExecutorState(info: info)
+            for job in self.jobs { job.assignLocality([info]) }
+            self.logger.info("executor added", metadata: ["executor": "\(info.id)", "cores": "\(info.cores)"])
+            self.notifyAll { $0.executorAdded(info) }
+            self.launchTasks()
         }
     }
 
-    private func post(_ event: Inbox.Event) {
-        if inbox.post(event) { queue.async { self.drainInbox() } }
+    public func executorLost(_ id: ExecutorID, reason: String) {
+        queue.async { self.handleExecutorLost(id, reason: reason) }
     }
 
-    private func drainInbox() {
-        for event in inbox.take() {
-            switch event {
-            case .added(let info): handleExecutorAdded(info)
-            case .lost(let id, let reason): handleExecutorLost(id, reason: reason)
-            case .finished(let result): handleResult(result)
-            case .draining(let id): handleExecutorDraining(id)
-            }
+    public func taskFinished(_ result: TaskResult) {
+        queue.async { self.handleResult(result) }
+    }
+
+    public func executorDraining(_ id: ExecutorID) {
+        queue.async {
+            guard self.executors[id] != nil else { return }
+            self.executors[id]?.draining = true
+            self.logger.info("executor draining", metadata: ["executor": "\(id)",
+                                                             "running": "\(self.executors[id]?.running.count ?? 0)"])
         }
-        launchTasks()
-    }
-
-    public func executorAdded(_ info: ExecutorInfo) { post(.added(info)) }
-
-    public func executorLost(_ id: ExecutorID, reason: String) { post(.lost(id, reason)) }
-
-    public func taskFinished(_ result: TaskResult) { post(.finished(result)) }
-
-    public func executorDraining(_ id: ExecutorID) { post(.draining(id)) }
-
-    private func handleExecutorAdded(_ info: ExecutorInfo) {
-        // The same id again means the process restarted: what it ran before is gone.
-        if executors[info.id] != nil { handleExecutorLost(info.id, reason: "executor re-registered") }
-        executorOrder.append(info.id)
-        executors[info.id] = ExecutorState(info: info)
-        for job in jobs { job.assignLocality([info]) }
-        logger.info("executor added", metadata: ["executor": "\(info.id)", "cores": "\(info.cores)"])
-        notifyAll { $0.executorAdded(info) }
-    }
-
-    private func handleExecutorDraining(_ id: ExecutorID) {
-        guard executors[id] != nil else { return }
-        executors[id]?.draining = true
-        logger.info("executor draining", metadata: ["executor": "\(id)", "running": "\(executors[id]?.running.count ?? 0)"])
     }
 
     // MARK: Jobs
@@ -246,7 +206,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         let partition = attempt.partition
         let elapsed = seconds(since: attempt.launched)
         job.noteStopped(partition: partition, on: attempt.executor)
-        // The slot it freed is filled when the drain ends (`drainInbox`).
+        defer { launchTasks() }
         guard job.endStatus == nil else { return }
 
         func end(_ outcome: TaskEndEvent.Outcome, records: [Data] = []) {
@@ -328,6 +288,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             }
         }
         for job in jobs { _ = finishIfDone(job) }
+        launchTasks()
     }
 
     private func cancelOtherAttempts(of partition: Int, in job: TaskSetManager, reason: String) {

@@ -67,6 +67,7 @@ public struct JobState: Sendable {
             finished = event.time
             status = event.status ?? "finished"
             message = event.message ?? ""
+            tallies = [:]  // the counts are final: a finished job keeps no per-input state
             for var task in running.values.sorted(by: Self.taskOrder) {
                 task.outcome = "cancelled"
                 task.duration = event.time.timeIntervalSince(task.started)

@@ -113,6 +113,38 @@ final class DriverScaleTests: XCTestCase {
         XCTAssertEqual(Set(manifest.map(\.outcome)), [.committed])
     }
 
+    /// A job's inputs travel as lines, not JSON objects, and come back the same; a name with a
+    /// tab keeps the array form; a broken line is an error naming its place.
+    func testAJobSpecsInputsTravelAsLinesAndComeBackTheSame() throws {
+        let inputs = (0..<1000).map { InputFile(uri: "/survey/d\($0 / 100)/f \($0).fits.gz", relativePath: "d\($0 / 100)/f \($0).fits.gz",
+                                                size: Int64($0) * 1360) }
+        let spec = JobSpec(jobID: "j", inputs: inputs, parameters: ExtractParameters(output: "/out"), resume: true,
+                           partitions: 7, settings: ["sextant.task.maxFailures": "3"])
+        let data = try JSONEncoder().encode(spec)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertNil(object["inputs"])
+        XCTAssertEqual((object["inputLines"] as? String)?.split(separator: "\n").count, 1000)
+        let back = try JSONDecoder().decode(JobSpec.self, from: data)
+        XCTAssertEqual(back.inputs, inputs)
+        XCTAssertEqual(back.jobID, "j")
+        XCTAssertEqual(back.partitions, 7)
+        XCTAssertTrue(back.resume)
+        XCTAssertEqual(back.settings, spec.settings)
+        XCTAssertLessThan(data.count, try JSONEncoder().encode(inputs).count, "smaller than the array alone")
+
+        var odd = spec
+        odd.inputs = [InputFile(uri: "/in/a\tb.fits", relativePath: "a\tb.fits", size: 1)]
+        let oddData = try JSONEncoder().encode(odd)
+        XCTAssertNotNil((try JSONSerialization.jsonObject(with: oddData) as? [String: Any])?["inputs"])
+        XCTAssertEqual(try JSONDecoder().decode(JobSpec.self, from: oddData).inputs, odd.inputs)
+
+        var broken = object
+        broken["inputLines"] = "/in/a.fits\ta.fits\t1\n/in/b.fits\tb.fits\n"
+        XCTAssertThrowsError(try JSONDecoder().decode(JobSpec.self, from: JSONSerialization.data(withJSONObject: broken))) { error in
+            XCTAssertTrue("\(error)".contains("input 2: not 'uri TAB relativePath TAB size'"), "\(error)")
+        }
+    }
+
     /// Resume reads the earlier manifest in ranges: lines that straddle ranges, blank lines and a
     /// last line without its newline come out whole and in order.
     func testManifestLinesAreReadInRangesWhole() throws {

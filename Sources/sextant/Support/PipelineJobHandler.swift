@@ -32,7 +32,9 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
             if let data = try? encoder.encode(entry) { context.progress(data) }
         }
         if let monitor { JobMonitoring.attach(monitor, to: driver, spec: driver.spec, submitted: job.submitted) }
-        context.onCancel { driver.cancel() }
+        // Weak: the driver's onEntry holds the context, so a strong capture here kept every job's
+        // driver (its inputs and entries) alive after the job ended.
+        context.onCancel { [weak driver] in driver?.cancel() }
         let report: JobReport
         do {
             report = try driver.run(backend: backend)
