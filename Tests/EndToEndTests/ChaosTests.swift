@@ -182,7 +182,8 @@ final class ChaosTests: XCTestCase {
         XCTAssertEqual(skipped + committed, ChaosWorkload.frameCount)
         XCTAssertGreaterThan(committed, 0)
         figures.notes.append("\(committedBeforeCrash) catalogs before the crash; \(skipped) skipped, \(committed) computed after")
-        XCTAssertTrue(cluster.log("master").contains("job \(jobID) started (resumed after a master restart)"), cluster.log("master"))
+        XCTAssertTrue(cluster.log("master").contains("job \(jobID) started in pool default (resumed after a master restart)"),
+                      cluster.log("master"))
         let status = try cluster.client(["status", jobID])
         XCTAssertTrue(status.stdout.contains("succeeded"), status.stdout + status.stderr)
         figures.crashes += deadProcesses(cluster, except: [])
