@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: checked),
         .target(name: "Pipeline", dependencies: [
-            "Engine", "Storage", "Extraction", "FITS", "WCS",
+            "Engine", "Storage", "Extraction", "FITS", "WCS", "SkyMerge", "HEALPix",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: checked),
         // The web UI, REST API, metrics and event log; fed by engine events and small host protocols.

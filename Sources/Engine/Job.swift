@@ -44,6 +44,10 @@ public struct JobOptions: Sendable {
     /// Failures this says are deterministic are not retried: the partition fails at once
     /// (the DAG scheduler's fetch failures: retrying the reducer cannot bring a map output back).
     public var isFatalFailure: (@Sendable (String) -> Bool)?
+    /// False: the scheduler hands each success's records to the listeners (`TaskEndEvent.records`)
+    /// and keeps none, so `JobResult.partitions[i].records` is empty. For callers that keep their
+    /// own compact form of the records: at 10^6 partitions the JSON is gigabytes.
+    public var retainsRecords = true
 
     public init(failFast: Bool? = nil, outputCheck: OutputCheck? = nil, listener: (any JobListener)? = nil,
                 preferredLocations: (@Sendable (Int) -> [String])? = nil) {
@@ -54,11 +58,19 @@ public struct JobOptions: Sendable {
     }
 }
 
-/// The caller's view of where outputs live. Runs on the scheduler's queue, so keep it quick
-/// (a stat or a HEAD per partition).
+/// The caller's view of where outputs live: the scheduler's lineage. When every partition has
+/// finished, the scheduler checks each succeeded partition's output and recomputes those that
+/// are gone (up to `sextant.task.maxFailures` times a partition), and only then ends the job.
+///
+/// `isCommitted` runs on the scheduler's queue, so keep it quick (a stat or a HEAD). For many
+/// partitions give `listing` too: the end-of-job check then calls it once, off the queue (one
+/// listing of the output, not N HEADs), and asks the predicate it returns, on the queue.
 public struct OutputCheck: Sendable {
     /// True when partition `i`'s output is committed and intact.
     public var isCommitted: @Sendable (Int) -> Bool
+    /// One pass over the outputs (say a listing), returning what is committed as of that pass.
+    /// Called off the scheduler's queue; the predicate it returns is called on it. A throw fails the job.
+    public var listing: (@Sendable () throws -> @Sendable (Int) -> Bool)?
     /// Resume: partitions already committed when the job starts are skipped, not rerun.
     public var skipCommitted: Bool
     /// Outputs live on the executor that wrote them, so losing the executor loses them:
@@ -70,6 +82,16 @@ public struct OutputCheck: Sendable {
         self.isCommitted = isCommitted
         self.skipCommitted = skipCommitted
         self.outputsAreExecutorLocal = outputsAreExecutorLocal
+    }
+
+    /// A check by listing: `listing` for the end-of-job pass (and resume), a fresh listing's
+    /// answer for a single partition (an executor lost with executor-local outputs).
+    public init(skipCommitted: Bool = true, outputsAreExecutorLocal: Bool = false,
+                listing: @escaping @Sendable () throws -> @Sendable (Int) -> Bool) {
+        self.init(skipCommitted: skipCommitted, outputsAreExecutorLocal: outputsAreExecutorLocal) { partition in
+            (try? listing()(partition)) ?? false
+        }
+        self.listing = listing
     }
 }
 

@@ -104,34 +104,74 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
 
     // MARK: BackendEvents
 
-    public func executorAdded(_ info: ExecutorInfo) {
-        queue.async {
-            // The same id again means the process restarted: what it ran before is gone.
-            if self.executors[info.id] != nil { self.handleExecutorLost(info.id, reason: "executor re-registered") }
-            self.executorOrder.append(info.id)
-            self.executors[info.id] = ExecutorState(info: info)
-            for job in self.jobs { job.assignLocality([info]) }
-            self.logger.info("executor added", metadata: ["executor": "\(info.id)", "cores": "\(info.cores)"])
-            self.notifyAll { $0.executorAdded(info) }
-            self.launchTasks()
+    /// Backend events, in arrival order, waiting for the queue. At thousands of tasks a second a
+    /// hop to the queue per result is a thread wake-up each: one drain takes every event that
+    /// came meanwhile and launches what the freed slots allow once, at its end.
+    private let inbox = Inbox()
+
+    private final class Inbox: @unchecked Sendable {
+        enum Event {
+            case added(ExecutorInfo), lost(ExecutorID, String), finished(TaskResult), draining(ExecutorID)
+        }
+        private let lock = NSLock()
+        private var events: [Event] = []
+        private var scheduled = false
+
+        /// Appends `event`; true when the caller must schedule a drain.
+        func post(_ event: Event) -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            events.append(event)
+            if scheduled { return false }
+            scheduled = true
+            return true
+        }
+
+        func take() -> [Event] {
+            lock.lock(); defer { lock.unlock() }
+            scheduled = false
+            defer { events = [] }
+            return events
         }
     }
 
-    public func executorLost(_ id: ExecutorID, reason: String) {
-        queue.async { self.handleExecutorLost(id, reason: reason) }
+    private func post(_ event: Inbox.Event) {
+        if inbox.post(event) { queue.async { self.drainInbox() } }
     }
 
-    public func taskFinished(_ result: TaskResult) {
-        queue.async { self.handleResult(result) }
-    }
-
-    public func executorDraining(_ id: ExecutorID) {
-        queue.async {
-            guard self.executors[id] != nil else { return }
-            self.executors[id]?.draining = true
-            self.logger.info("executor draining", metadata: ["executor": "\(id)",
-                                                             "running": "\(self.executors[id]?.running.count ?? 0)"])
+    private func drainInbox() {
+        for event in inbox.take() {
+            switch event {
+            case .added(let info): handleExecutorAdded(info)
+            case .lost(let id, let reason): handleExecutorLost(id, reason: reason)
+            case .finished(let result): handleResult(result)
+            case .draining(let id): handleExecutorDraining(id)
+            }
         }
+        launchTasks()
+    }
+
+    public func executorAdded(_ info: ExecutorInfo) { post(.added(info)) }
+
+    public func executorLost(_ id: ExecutorID, reason: String) { post(.lost(id, reason)) }
+
+    public func taskFinished(_ result: TaskResult) { post(.finished(result)) }
+
+    public func executorDraining(_ id: ExecutorID) { post(.draining(id)) }
+
+    private func handleExecutorAdded(_ info: ExecutorInfo) {
+        // The same id again means the process restarted: what it ran before is gone.
+        if executors[info.id] != nil { handleExecutorLost(info.id, reason: "executor re-registered") }
+        executorOrder.append(info.id)
+        executors[info.id] = ExecutorState(info: info)
+        for job in jobs { job.assignLocality([info]) }
+        logger.info("executor added", metadata: ["executor": "\(info.id)", "cores": "\(info.cores)"])
+        notifyAll { $0.executorAdded(info) }
+    }
+
+    private func handleExecutorDraining(_ id: ExecutorID) {
+        guard executors[id] != nil else { return }
+        executors[id]?.draining = true
+        logger.info("executor draining", metadata: ["executor": "\(id)", "running": "\(executors[id]?.running.count ?? 0)"])
     }
 
     // MARK: Jobs
@@ -141,7 +181,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         job.assignLocality(executorOrder.compactMap { executors[$0]?.info })
         var skipped = 0
         if let check = description.options.outputCheck, check.skipCommitted {
-            skipped = job.skipCommitted(check.isCommitted)
+            skipped = job.skipCommitted(committedNow(check))
         }
         jobs.append(job)
         handles[description.jobID] = handle
@@ -206,7 +246,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         let partition = attempt.partition
         let elapsed = seconds(since: attempt.launched)
         job.noteStopped(partition: partition, on: attempt.executor)
-        defer { launchTasks() }
+        // The slot it freed is filled when the drain ends (`drainInbox`).
         guard job.endStatus == nil else { return }
 
         func end(_ outcome: TaskEndEvent.Outcome, records: [Data] = []) {
@@ -279,14 +319,15 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             }
         }
         for job in jobs {
-            guard let check = job.job.options.outputCheck, check.outputsAreExecutorLocal else { continue }
+            guard let check = job.job.options.outputCheck, check.outputsAreExecutorLocal,
+                  job.partitions.contains(where: { $0.winner == id }) else { continue }
+            let isCommitted = committedNow(check)
             for partition in job.partitions.indices
-            where job.partitions[partition].winner == id && !check.isCommitted(partition) {
+            where job.partitions[partition].winner == id && !isCommitted(partition) {
                 _ = job.outputLost(partition: partition)
             }
         }
         for job in jobs { _ = finishIfDone(job) }
-        launchTasks()
     }
 
     private func cancelOtherAttempts(of partition: Int, in job: TaskSetManager, reason: String) {
@@ -311,23 +352,59 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     /// When every partition is finished, verifies committed outputs (recomputing lost
     /// ones) and ends the job. Returns true when the job ended.
     private func finishIfDone(_ job: TaskSetManager) -> Bool {
-        guard job.endStatus == nil, job.isAllFinished else { return job.endStatus != nil }
-        if let check = job.job.options.outputCheck {
-            var reopened = 0
-            for partition in job.partitions.indices
-            where job.partitions[partition].status == .succeeded && !check.isCommitted(partition) {
-                if job.outputLost(partition: partition) { reopened += 1 }
-            }
-            if reopened > 0 {
-                logger.warning("committed outputs lost; recomputing from lineage",
-                               metadata: ["job": "\(job.job.jobID)", "partitions": "\(reopened)"])
-                launchTasks()
-                return false
+        guard job.endStatus == nil, job.isAllFinished, !job.verifying else { return job.endStatus != nil }
+        guard let check = job.job.options.outputCheck else { return finishVerified(job) }
+        guard let listing = check.listing else { return reopenLost(job, isCommitted: check.isCommitted) }
+        // A listing of a million outputs takes seconds: off the queue, so other jobs' tasks go on.
+        job.verifying = true
+        let jobID = job.job.jobID  // the manager itself stays on the queue: found again by its id
+        DispatchQueue.global().async {
+            let pass = Result { try listing() }
+            self.queue.async {
+                guard let job = self.jobs.first(where: { $0.job.jobID == jobID }) else { return }
+                job.verifying = false
+                guard job.endStatus == nil else { return }
+                switch pass {
+                case .success(let isCommitted):
+                    // An executor lost meanwhile may have reopened partitions: they run, then another pass.
+                    if job.isAllFinished { _ = self.reopenLost(job, isCommitted: isCommitted) } else { self.launchTasks() }
+                case .failure(let error):
+                    self.finish(job, status: .failed, failureReason: "could not check the committed outputs: \(error)")
+                }
             }
         }
+        return false
+    }
+
+    /// Lineage: succeeded partitions whose output is gone run again; ends the job when none is.
+    private func reopenLost(_ job: TaskSetManager, isCommitted: (Int) -> Bool) -> Bool {
+        var reopened = 0
+        for partition in job.partitions.indices
+        where job.partitions[partition].status == .succeeded && !isCommitted(partition) {
+            if job.outputLost(partition: partition) { reopened += 1 }
+        }
+        if reopened > 0 {
+            logger.warning("committed outputs lost; recomputing from lineage",
+                           metadata: ["job": "\(job.job.jobID)", "partitions": "\(reopened)"])
+            launchTasks()
+            return false
+        }
+        return finishVerified(job)
+    }
+
+    private func finishVerified(_ job: TaskSetManager) -> Bool {
         let failed = job.partitions.contains { $0.status == .failed }
         finish(job, status: failed ? .completedWithFailures : .succeeded)
         return true
+    }
+
+    /// What is committed now, by one listing when the check has one (else a call per partition).
+    private func committedNow(_ check: OutputCheck) -> (Int) -> Bool {
+        guard let listing = check.listing else { return check.isCommitted }
+        do { return try listing() } catch {
+            logger.warning("could not list the committed outputs: \(error)")
+            return { _ in false }
+        }
     }
 
     private func finish(_ job: TaskSetManager, status: JobStatus, failureReason: String? = nil) {

@@ -38,6 +38,8 @@ final class TaskSetManager {
     private var nextAttempt = 0
     private var locality: LocalityTable
     var endStatus: JobStatus?
+    /// The end-of-job check of committed outputs is running (off the scheduler's queue).
+    var verifying = false
 
     init(job: JobDescription, settings: EngineSettings) {
         self.job = job
@@ -127,7 +129,7 @@ final class TaskSetManager {
 
     func succeeded(partition: Int, records: [Data], executor: ExecutorID, duration: Double) {
         partitions[partition].status = .succeeded
-        partitions[partition].records = records
+        if job.options.retainsRecords { partitions[partition].records = records }
         partitions[partition].winner = executor
         succeededDurations.append(duration)
         finishedCount += 1

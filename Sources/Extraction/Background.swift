@@ -47,6 +47,11 @@ final class SEPBackground {
     var level: Float { sep_bkg_global(pointer) }
     var rms: Float { sep_bkg_globalrms(pointer) }
 
+    /// The interpolated background at one pixel (SExtractor's back(field, x, y)), clamped to the image.
+    func value(x: Int, y: Int) -> Float {
+        sep_bkg_pix(pointer, Int32(min(max(x, 0), width - 1)), Int32(min(max(y, 0), height - 1)))
+    }
+
     func backgroundMap(library: SEPLibrary) throws -> [Float] {
         try fill(library: library, "sep_bkg_array") { sep_bkg_array(pointer, $0, Int32(SEP_TFLOAT)) }
     }

@@ -12,6 +12,12 @@ public struct Source: Equatable, Sendable {
     public var vignet: [Float] = []
     /// The background map at the object's pixel (when BACKGROUND is asked for).
     public var localBackground: Double?
+    /// SExtractor's FLAGS (see `SExtractorFlags`; SEP's bits are `sepFlags`).
+    public var sextractorFlags = 0
+    /// FLUX_WIN, FLUXERR_WIN, FLAGS_WIN (when asked for).
+    public var windowedFlux: WindowedFlux?
+    /// IMAFLAGS_ISO and NIMAFLAGS_ISO (when there is a flag image).
+    public var imageFlags: ImageFlags?
 
     public init(number: Int, object: SEPObject, photometry: SourcePhotometry) {
         self.number = number
@@ -27,8 +33,8 @@ public struct Source: Equatable, Sendable {
     /// Degrees counter-clockwise from +x, in (-90, 90], as SExtractor's THETA_IMAGE.
     /// Multiplied by 180/π as numpy.degrees does, so catalogs compare exactly with Python.
     public var thetaDegrees: Double { Double(object.theta) * (180 / Double.pi) }
-    /// SEP's extraction flags OR'ed with every photometry flag (SEP's bit meanings).
-    public var flags: Int { Int(object.flag | photometry.flags) }
+    /// SEP's extraction flags OR'ed with every photometry flag (SEP's bit meanings): SEP_FLAGS.
+    public var sepFlags: Int { Int(object.flag | photometry.flags) }
 }
 
 /// The catalog of one image, plus the background SEP measured on it.
@@ -45,6 +51,8 @@ public struct Catalog: Equatable, Sendable {
     public var hasWorldPositions = false
     public var magnitudeZeroPoint = 0.0
     public var gain: Double?
+    /// What had to give while extracting (an overflow SExtractor would flag), for the header.
+    public var notes: [String] = []
 
     public init(imageWidth: Int, imageHeight: Int, apertureRadii: [Double], backgroundLevel: Float,
                 backgroundRMS: Float, sources: [Source]) {

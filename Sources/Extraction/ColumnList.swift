@@ -5,6 +5,7 @@ extension ColumnDefinition {
     private static let auto = MeasurementPlan(auto: true)
     private static let fluxRadius = MeasurementPlan(fluxRadius: true)
     private static let windowed = MeasurementPlan(windowed: true)
+    private static let windowedFlux = MeasurementPlan(windowedFlux: true)
     private static let detection = MeasurementPlan.none
 
     private static func integer(_ name: String, _ unit: String, _ text: String,
@@ -56,7 +57,8 @@ extension ColumnDefinition {
         real("FLUX_RADIUS", "pixel", "Fraction-of-light radius", needs: fluxRadius) { $0.photometry.fluxRadius },
         real("XWIN_IMAGE", "pixel", "Windowed position estimate along x (1-based)", needs: windowed) { $0.xWindowed },
         real("YWIN_IMAGE", "pixel", "Windowed position estimate along y (1-based)", needs: windowed) { $0.yWindowed },
-        integer("FLAGS", "", "SEP extraction and photometry flags (SEP bit meanings)") { $0.flags },
+        ColumnDefinition(name: "FLAGS", unit: "", text: "Extraction flags (SExtractor's meanings)",
+                         needs: MeasurementPlan(sextractorFlags: true), shape: .integer { $0.sextractorFlags }),
 
         // Sky positions: written only when the image has a celestial WCS.
         real("ALPHA_J2000", "deg", "Right ascension of barycenter (J2000)") { $0.world?.alpha ?? .nan },
@@ -89,13 +91,30 @@ extension ColumnDefinition {
         real("ERRTHETA_IMAGE", "deg", "Error ellipse position angle (CCW/x)") { errorEllipse($0).theta },
         real("ELONGATION", "", "A_IMAGE/B_IMAGE") { Double($0.object.a) / Double($0.object.b) },
         real("ELLIPTICITY", "", "1 - B_IMAGE/A_IMAGE") { 1 - Double($0.object.b) / Double($0.object.a) },
-        // SEP has no windowed flux (FLUX_WIN): SNR_WIN is FLUX_AUTO / FLUXERR_AUTO here.
-        real("SNR_WIN", "", "Signal-to-noise ratio (FLUX_AUTO/FLUXERR_AUTO; SEP has no FLUX_WIN)", needs: auto) {
-            $0.photometry.auto.error > 0 ? $0.photometry.auto.sum / $0.photometry.auto.error : 0
+        // SExtractor's: FLUX_WIN / FLUXERR_WIN, 1e30 (BIG) when the error is 0.
+        real("SNR_WIN", "", "Gaussian-weighted SNR", needs: windowedFlux) {
+            guard let w = $0.windowedFlux else { return .nan }
+            return w.error * w.error > 1e-30 ? w.flux / w.error : 1e30
         },
         real("BACKGROUND", "count", "Background at centroid position",
              needs: MeasurementPlan(localBackground: true)) { $0.localBackground ?? .nan },
         real("THRESHOLD", "count", "Detection threshold above background") { Double($0.object.thresh) },
+        // Issue 15: SEP's own flags, the windowed flux, the flag image.
+        integer("SEP_FLAGS", "", "SEP extraction and photometry flags (SEP bit meanings)") { $0.sepFlags },
+        real("FLUX_WIN", "count", "Gaussian-weighted flux", needs: windowedFlux) { $0.windowedFlux?.flux ?? .nan },
+        real("FLUXERR_WIN", "count", "RMS error for WIN flux", needs: windowedFlux) { $0.windowedFlux?.error ?? .nan },
+        catalogReal("MAG_WIN", "mag", "Gaussian-weighted magnitude", needs: windowedFlux) {
+            magnitude($0, $1.windowedFlux?.flux ?? .nan)
+        },
+        real("MAGERR_WIN", "mag", "RMS error for MAG_WIN", needs: windowedFlux) {
+            magnitudeError($0.windowedFlux?.flux ?? .nan, $0.windowedFlux?.error ?? .nan)
+        },
+        ColumnDefinition(name: "FLAGS_WIN", unit: "", text: "Flags for WINdowed parameters", needs: windowedFlux,
+                         shape: .integer { $0.windowedFlux?.flags ?? 0 }),
+        ColumnDefinition(name: "IMAFLAGS_ISO", unit: "", text: "FLAG-image flags OR'ed over the iso. profile",
+                         needs: MeasurementPlan(imageFlags: true), shape: .integer { $0.imageFlags?.value ?? 0 }),
+        ColumnDefinition(name: "NIMAFLAGS_ISO", unit: "", text: "Number of flagged pixels entering IMAFLAGS_ISO",
+                         needs: MeasurementPlan(imageFlags: true), shape: .integer { $0.imageFlags?.count ?? 0 }),
         ColumnDefinition(name: "VIGNET", unit: "count", text: "Pixel data around detection (background subtracted)",
                          needs: detection, shape: .stamp),
     ]

@@ -148,6 +148,12 @@ public struct MeasurementPlan: Hashable, Sendable {
     public var windowed = false
     /// The background map at each object (BACKGROUND).
     public var localBackground = false
+    /// SExtractor's FLAGS (bit 1 also needs the segmentation map when AUTO is measured).
+    public var sextractorFlags = false
+    /// FLUX_WIN and friends (measured after the windowed position).
+    public var windowedFlux = false
+    /// IMAFLAGS_ISO and NIMAFLAGS_ISO.
+    public var imageFlags = false
     /// VIGNET's size, width x height.
     public var vignet: (width: Int, height: Int)? { vignetSize.map { ($0[0], $0[1]) } }
     var vignetSize: [Int]?
@@ -157,18 +163,24 @@ public struct MeasurementPlan: Hashable, Sendable {
     public static let all = MeasurementPlan(apertures: true, auto: true, fluxRadius: true, windowed: true)
 
     public init(apertures: Bool = false, auto: Bool = false, fluxRadius: Bool = false, windowed: Bool = false,
-                localBackground: Bool = false) {
+                localBackground: Bool = false, sextractorFlags: Bool = false, windowedFlux: Bool = false,
+                imageFlags: Bool = false) {
         self.apertures = apertures
-        self.auto = auto || fluxRadius || windowed
-        self.fluxRadius = fluxRadius || windowed
-        self.windowed = windowed
+        self.auto = auto || fluxRadius || windowed || windowedFlux
+        self.fluxRadius = fluxRadius || windowed || windowedFlux
+        self.windowed = windowed || windowedFlux
         self.localBackground = localBackground
+        self.sextractorFlags = sextractorFlags
+        self.windowedFlux = windowedFlux
+        self.imageFlags = imageFlags
     }
 
     mutating func formUnion(_ other: MeasurementPlan) {
         self = MeasurementPlan(apertures: apertures || other.apertures, auto: auto || other.auto,
                                fluxRadius: fluxRadius || other.fluxRadius, windowed: windowed || other.windowed,
-                               localBackground: localBackground || other.localBackground)
+                               localBackground: localBackground || other.localBackground,
+                               sextractorFlags: sextractorFlags || other.sextractorFlags,
+                               windowedFlux: windowedFlux || other.windowedFlux, imageFlags: imageFlags || other.imageFlags)
         vignetSize = other.vignetSize ?? vignetSize
     }
 }

@@ -64,6 +64,20 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
     public var magnitudeZeroPointKeyword: String?
     /// The catalog's columns; only what they need is measured.
     public var columns = ColumnSelection.standard
+    /// SATUR_LEVEL: an object whose peak pixel reaches this (in ADU, background included) has FLAGS bit 4.
+    public var saturationLevel = 50000.0
+    /// SATUR_KEY: the header keyword whose value, where an image has it, replaces `saturationLevel`
+    /// for that image (SExtractor's default SATURATE); empty for none.
+    public var saturationKeyword = "SATURATE"
+    /// GAIN_KEY: the header keyword whose value, where an image has it, replaces `gain` for that
+    /// image; empty (the default) keeps `gain` for every image.
+    public var gainKeyword = ""
+    /// WEIGHT_TYPE and friends; nil is WEIGHT_TYPE NONE.
+    public var weight: WeightOptions?
+    /// FLAG_IMAGE and FLAG_TYPE; nil when there is no flag image.
+    public var flagImage: FlagImageOptions?
+    /// CHECKIMAGE_TYPE and CHECKIMAGE_NAME.
+    public var checkImages: [CheckImageRequest] = []
 
     public init() {}
 
@@ -92,6 +106,14 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
                     "flux radius fraction must be in (0, 1] (\(fluxRadiusFraction))")
         if let gain { try require(gain >= 0 && gain.isFinite, "gain must be >= 0 (\(gain))") }
         try require(magnitudeZeroPoint.isFinite, "magnitude zero point must be finite (\(magnitudeZeroPoint))")
+        try require(!saturationLevel.isNaN, "saturation level must be a number (\(saturationLevel))")
+        if let weight {
+            try require(!weight.kind.needsImage || !(weight.image ?? "").isEmpty,
+                        "WEIGHT_TYPE \(weight.kind.rawValue) needs a WEIGHT_IMAGE")
+            if let threshold = weight.threshold { try require(!threshold.isNaN, "WEIGHT_THRESH must be a number") }
+        }
+        if let flagImage { try require(!flagImage.image.isEmpty, "FLAG_IMAGE must name an image") }
+        try require(Set(checkImages.map(\.type)).count == checkImages.count, "a check image type is asked for twice")
         try columns.validate(apertureCount: apertureRadii.count)
     }
 
@@ -102,6 +124,7 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         case deblendThresholds, deblendContrast, clean, cleanParameter, apertureRadii, subpixels
         case gain, kronFactor, kronMinimumRadius, autoSubpixels, fluxRadiusFraction, windowedSubpixels
         case magnitudeZeroPoint, magnitudeZeroPointKeyword, columns
+        case saturationLevel, saturationKeyword, gainKeyword, weight, flagImage, checkImages
     }
 
     public init(from decoder: Decoder) throws {
@@ -134,6 +157,12 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         magnitudeZeroPoint = try c.decodeIfPresent(Double.self, forKey: .magnitudeZeroPoint) ?? d.magnitudeZeroPoint
         columns = try c.decodeIfPresent(ColumnSelection.self, forKey: .columns) ?? d.columns
         magnitudeZeroPointKeyword = try c.decodeIfPresent(String.self, forKey: .magnitudeZeroPointKeyword)
+        saturationLevel = try c.decodeIfPresent(Double.self, forKey: .saturationLevel) ?? d.saturationLevel
+        saturationKeyword = try c.decodeIfPresent(String.self, forKey: .saturationKeyword) ?? d.saturationKeyword
+        gainKeyword = try c.decodeIfPresent(String.self, forKey: .gainKeyword) ?? d.gainKeyword
+        weight = try c.decodeIfPresent(WeightOptions.self, forKey: .weight)
+        flagImage = try c.decodeIfPresent(FlagImageOptions.self, forKey: .flagImage)
+        checkImages = try c.decodeIfPresent([CheckImageRequest].self, forKey: .checkImages) ?? d.checkImages
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -160,6 +189,14 @@ public struct ExtractionParameters: Codable, Equatable, Sendable {
         try c.encode(magnitudeZeroPoint, forKey: .magnitudeZeroPoint)
         if columns != .standard { try c.encode(columns, forKey: .columns) }
         try c.encodeIfPresent(magnitudeZeroPointKeyword, forKey: .magnitudeZeroPointKeyword)
+        // Written only when not the default, so the recipes (and hashes) of earlier jobs stay as they were.
+        let d = ExtractionParameters()
+        if saturationLevel != d.saturationLevel { try c.encode(saturationLevel, forKey: .saturationLevel) }
+        if saturationKeyword != d.saturationKeyword { try c.encode(saturationKeyword, forKey: .saturationKeyword) }
+        if gainKeyword != d.gainKeyword { try c.encode(gainKeyword, forKey: .gainKeyword) }
+        try c.encodeIfPresent(weight, forKey: .weight)
+        try c.encodeIfPresent(flagImage, forKey: .flagImage)
+        if !checkImages.isEmpty { try c.encode(checkImages, forKey: .checkImages) }
     }
 }
 

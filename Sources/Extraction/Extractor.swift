@@ -3,7 +3,7 @@
 /// An `Extractor` is a value: share one across threads freely. Every SEP call goes through
 /// `library` (normally `SEPLibrary.shared`), which decides what may run concurrently.
 public struct Extractor: Sendable {
-    public let parameters: ExtractionParameters
+    public private(set) var parameters: ExtractionParameters
     public let library: SEPLibrary
 
     /// Throws `ExtractionError.invalidParameter` when SEP would reject a parameter.
@@ -31,13 +31,29 @@ public struct Extractor: Sendable {
         try run(image, keepMaps: false, selection: selection).catalog
     }
 
+    /// The catalog and the check images asked for (CHECKIMAGE_TYPE), in the order asked.
+    public func extract(_ image: SkyImage, checkImages: [CheckImageType]) throws -> (catalog: Catalog, checkImages: [CheckImage]) {
+        let products = try run(image, keepMaps: false, selection: parameters.columns, checks: checkImages)
+        return (products.catalog, products.checkImages)
+    }
+
     /// The catalog and the full background model (level, rms and both maps).
     public func extractWithBackground(_ image: SkyImage) throws -> (catalog: Catalog, background: BackgroundEstimate) {
-        try run(image, keepMaps: true, selection: .standard)
+        let products = try run(image, keepMaps: true, selection: .standard)
+        return (products.catalog, products.background)
+    }
+
+    /// This extractor with one image's own gain (GAIN_KEY) and saturation level (SATUR_KEY).
+    public func calibrated(gain: Double?, saturationLevel: Double) -> Extractor {
+        var copy = self
+        copy.parameters.gain = gain.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
+        copy.parameters.saturationLevel = saturationLevel
+        return copy
     }
 
     /// The background model alone (level, rms and, when asked, the two maps).
     public func measureBackground(_ image: SkyImage, maps: Bool = true) throws -> BackgroundEstimate {
+        let image = parameters.weight.map { WeightMap.masking(image, $0) } ?? image
         try requireUsablePixels(image)
         let model = try SEPBackground(image: image, parameters: parameters.background, library: library)
         return BackgroundEstimate(level: model.level, rms: model.rms, width: image.width, height: image.height,
@@ -45,28 +61,81 @@ public struct Extractor: Sendable {
                                   rmsMap: maps ? try model.rmsMap(library: library) : nil)
     }
 
-    private func run(_ image: SkyImage, keepMaps: Bool,
-                     selection: ColumnSelection) throws -> (catalog: Catalog, background: BackgroundEstimate) {
+    private struct Products {
+        var catalog: Catalog
+        var background: BackgroundEstimate
+        var checkImages: [CheckImage]
+    }
+
+    private func run(_ input: SkyImage, keepMaps: Bool, selection: ColumnSelection,
+                     checks: [CheckImageType] = []) throws -> Products {
         let plan = try selection.plan(apertureCount: parameters.apertureRadii.count)
+        // Weights beyond WEIGHT_THRESH are bad pixels everywhere, the background included.
+        let image = parameters.weight.map { WeightMap.masking(input, $0) } ?? input
         try requireUsablePixels(image)
         let model = try SEPBackground(image: image, parameters: parameters.background, library: library)
         var subtracted = try model.subtracted(from: image.pixels, library: library)
         if let mask = image.mask { zeroMaskedPixels(&subtracted, mask) }
-        let rmsMap = (keepMaps || parameters.noise == .rmsMap) ? try model.rmsMap(library: library) : nil
+        let wantsRMS = keepMaps || parameters.noise == .rmsMap || parameters.weight?.kind == .background
+            || CheckImageMaker.needsRMSMap(checks)
+        let rmsMap = wantsRMS ? try model.rmsMap(library: library) : nil
         let noise: NoiseInput
-        switch parameters.noise {
-        case .globalRMS: noise = .scalar(Double(model.rms))
-        case .rmsMap: noise = .map(rmsMap!)
+        if let weight = parameters.weight {
+            noise = .map(try WeightMap.noise(for: image, weight, background: model, rmsMap: rmsMap,
+                                             parameters: parameters.background, library: library))
+        } else {
+            switch parameters.noise {
+            case .globalRMS: noise = .scalar(Double(model.rms))
+            case .rmsMap: noise = .map(rmsMap!)
+            }
         }
+        let backgroundVariance = Double(model.rms) * Double(model.rms)
+        let objectGain = weightedGain(noise: noise, width: image.width, height: image.height,
+                                      backgroundVariance: backgroundVariance)
 
-        let objects = try Detection.run(data: subtracted, image: image, noise: noise,
-                                        parameters: parameters, library: library)
+        let detection = try Detection.run(data: subtracted, image: image, noise: noise,
+                                          parameters: parameters, library: library)
+        let objects = detection.objects
         let photometry = try Photometry.measure(objects: objects, data: subtracted, image: image, noise: noise,
-                                                parameters: parameters, plan: plan, library: library)
+                                                parameters: parameters, plan: plan, objectGain: objectGain,
+                                                library: library)
         var sources = zip(objects, photometry).enumerated().map { index, pair in
             Source(number: index + 1, object: pair.0, photometry: pair.1)
         }
-        let backgroundMap = (keepMaps || plan.localBackground) ? try model.backgroundMap(library: library) : nil
+        let crowding = plan.sextractorFlags && plan.auto
+        let segmentation = (crowding || CheckImageMaker.needsSegmentation(checks))
+            ? detection.pixels.segmentation(pixelCount: image.pixels.count) : nil
+        let windowPixels = WindowedFlux.Pixels(
+            data: subtracted, mask: image.mask, width: image.width, height: image.height, noise: noise,
+            inverseGain: (parameters.gain ?? 0) > 0 ? 1 / parameters.gain! : 0,
+            gainScalesWithWeight: parameters.weight?.scalesGain ?? false, backgroundVariance: backgroundVariance)
+        let neighbourhood = crowding ? segmentation.map {
+            SExtractorFlags.Neighbourhood(segmentation: $0, groups: detection.pixels.detectionGroups(
+                segmentation: $0, width: image.width, height: image.height))
+        } : nil
+        for index in sources.indices {
+            let object = sources[index].object
+            let crowded = crowding && SExtractorFlags.isCrowded(
+                object, number: Int32(index + 1), photometry: sources[index].photometry, parameters: parameters,
+                segmentation: neighbourhood, image: image)
+            sources[index].sextractorFlags = detection.sharedFlags | SExtractorFlags.flags(
+                of: object, photometry: sources[index].photometry,
+                backgroundAtCentroid: model.value(x: Int(object.x + 0.5), y: Int(object.y + 0.5)),
+                saturationLevel: parameters.saturationLevel, crowded: crowded)
+            if plan.windowedFlux {
+                let measured = sources[index].photometry
+                sources[index].windowedFlux = WindowedFlux.measure(
+                    windowPixels, x: measured.xWindowed, y: measured.yWindowed,
+                    sigma: Photometry.windowSigma(fluxRadius: measured.fluxRadius), object: object)
+            }
+            if plan.imageFlags {
+                let values = image.flagMap.map { map in detection.pixels.of(index).lazy.map { map[Int($0)] } }
+                sources[index].imageFlags = values.map { ImageFlags.combine($0, parameters.flagImage?.combination ?? .or) }
+                    ?? ImageFlags(value: 0, count: 0)
+            }
+        }
+        let backgroundMap = (keepMaps || plan.localBackground || CheckImageMaker.needsBackgroundMap(checks))
+            ? try model.backgroundMap(library: library) : nil
         if plan.localBackground, let backgroundMap {
             for index in sources.indices {
                 sources[index].localBackground = Cutout.value(backgroundMap, width: image.width, height: image.height,
@@ -86,11 +155,30 @@ public struct Extractor: Sendable {
         catalog.selection = selection
         catalog.magnitudeZeroPoint = parameters.magnitudeZeroPoint
         catalog.gain = parameters.gain
+        catalog.notes = detection.notes
         let background = BackgroundEstimate(level: model.level, rms: model.rms,
                                             width: image.width, height: image.height,
                                             map: keepMaps ? backgroundMap : nil,
                                             rmsMap: keepMaps ? rmsMap : nil)
-        return (catalog, background)
+        let checkImages = checks.isEmpty ? [] : CheckImageMaker.make(checks, CheckImageInputs(
+            image: image, subtracted: subtracted, background: backgroundMap, rms: rmsMap,
+            segmentation: segmentation, catalog: catalog, parameters: parameters, plan: plan))
+        return Products(catalog: catalog, background: background, checkImages: checkImages)
+    }
+
+    /// WEIGHT_GAIN: SExtractor scales the gain by the background variance over the pixel's; SEP
+    /// takes one gain per call, so each object gets the gain of the pixel at its centroid.
+    private func weightedGain(noise: NoiseInput, width: Int, height: Int,
+                              backgroundVariance: Double) -> ((SEPObject) -> Double)? {
+        guard let weight = parameters.weight, weight.scalesGain, let gain = parameters.gain, gain > 0,
+              case .map = noise else { return nil }
+        return { object in
+            guard object.x.isFinite, object.y.isFinite else { return gain }
+            let column = min(max(Int(object.x.rounded()), 0), width - 1)
+            let row = min(max(Int(object.y.rounded()), 0), height - 1)
+            let variance = noise.variance(at: row * width + column)
+            return variance > 0 ? gain * backgroundVariance / variance : gain
+        }
     }
 
     /// SEP 1.2.1's sep_extract zeroes masked pixels line by line as it reads them, but the

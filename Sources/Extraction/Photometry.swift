@@ -70,6 +70,7 @@ enum Photometry {
 
     static func measure(objects: [SEPObject], data: [Float], image: SkyImage, noise: NoiseInput,
                         parameters: ExtractionParameters, plan: MeasurementPlan = .all,
+                        objectGain: ((SEPObject) -> Double)? = nil,
                         library: SEPLibrary) throws -> [SourcePhotometry] {
         let label = image.label
         return try library.call {
@@ -78,7 +79,8 @@ enum Photometry {
                 try withSEPImage(data: data, width: image.width, height: image.height, noise: .none,
                                  mask: image.mask, gain: nil) { plain in
                     try objects.map { object in
-                        try measure(object, noisy: &noisy, plain: &plain, parameters: parameters, plan: plan, label: label)
+                        if let objectGain { noisy.gain = objectGain(object) }
+                        return try measure(object, noisy: &noisy, plain: &plain, parameters: parameters, plan: plan, label: label)
                     }
                 }
             }
@@ -143,8 +145,7 @@ enum Photometry {
         result.fluxRadiusFlag = fluxRadiusFlag
         guard plan.windowed else { return result }
 
-        var sigma = 2.0 / 2.35 * fluxRadius
-        if sigma < minimumWindowSigma { sigma = minimumWindowSigma }
+        let sigma = windowSigma(fluxRadius: fluxRadius)
         var xWindowed = 0.0, yWindowed = 0.0
         var iterations: Int32 = 0
         var windowedFlag: Int16 = 0
@@ -161,6 +162,12 @@ enum Photometry {
                                 fluxRadius: fluxRadius, fluxRadiusFlag: fluxRadiusFlag,
                                 xWindowed: xWindowed, yWindowed: yWindowed,
                                 windowedIterations: iterations, windowedFlag: windowedFlag)
+    }
+
+    /// The windowed-position Gaussian's sigma: FLUX_RADIUS as a half-FWHM, at least 0.5 pixel's.
+    static func windowSigma(fluxRadius: Double) -> Double {
+        let sigma = 2.0 / 2.35 * fluxRadius
+        return sigma < minimumWindowSigma ? minimumWindowSigma : sigma
     }
 
     private static func sumCircle(_ image: inout sep_image, _ x: Double, _ y: Double, _ radius: Double,

@@ -103,4 +103,15 @@ public final class SEPLibrary: @unchecked Sendable {
             return try body()
         }
     }
+
+    /// Runs `body` alone with the pixel stack at least `pixels` (restored before any other SEP call).
+    func withPixelStack<T>(_ pixels: Int, _ body: () throws -> T) rethrows -> T {
+        modeLock.withLock { retries += 1 }
+        return try gate.withWriteLock {
+            let saved = sep_get_extract_pixstack()
+            sep_set_extract_pixstack(max(saved, size_t(max(1, pixels))))
+            defer { sep_set_extract_pixstack(saved) }
+            return try body()
+        }
+    }
 }

@@ -5,8 +5,10 @@ import Foundation
 /// Mapped keys: DETECT_THRESH, THRESH_TYPE, DETECT_MINAREA, FILTER, FILTER_NAME,
 /// DEBLEND_NTHRESH, DEBLEND_MINCONT, CLEAN, CLEAN_PARAM, BACK_SIZE, BACK_FILTERSIZE,
 /// BACK_FILTTHRESH, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN, MAG_ZEROPOINT, PARAMETERS_NAME
-/// (its .param file, resolved like FILTER_NAME, chooses the columns). Every other key is ignored and
-/// listed in `warnings`.
+/// (its .param file, resolved like FILTER_NAME, chooses the columns), SATUR_LEVEL, SATUR_KEY,
+/// GAIN_KEY, WEIGHT_TYPE, WEIGHT_IMAGE, WEIGHT_GAIN, WEIGHT_THRESH, FLAG_IMAGE, FLAG_TYPE,
+/// CHECKIMAGE_TYPE and CHECKIMAGE_NAME (WEIGHT_IMAGE, FLAG_IMAGE and CHECKIMAGE_NAME are kept as
+/// written: the pipeline resolves them per input). Every other key is ignored and listed in `warnings`.
 ///
 /// PHOT_APERTURES are *diameters* in SExtractor; they become radii (diameter / 2) here.
 /// FILTER_NAME is resolved relative to the .sex file's directory.
@@ -56,6 +58,15 @@ private struct Parser {
     var filterName: String?
     var thresholdLine = 0
     var columns: ColumnSelection?
+    var weightKind: WeightOptions.Kind?
+    var weightNone = false
+    var weightImage: String?
+    var weightGain: Bool?
+    var weightThreshold: Double?
+    var flagImage: String?
+    var flagType: FlagImageOptions.Combination?
+    var checkTypes: [CheckImageType?] = []
+    var checkNames: [String] = []
 
     init(source: String, directory: URL, parameters: ExtractionParameters) {
         self.source = source
@@ -133,12 +144,77 @@ private struct Parser {
         case "GAIN":
             let gain = try numbers()[0]
             parameters.gain = gain > 0 ? gain : nil
+        case "SATUR_LEVEL": parameters.saturationLevel = try numbers()[0]
+        case "SATUR_KEY": parameters.saturationKeyword = keyword(value)
+        case "GAIN_KEY": parameters.gainKeyword = keyword(value)
+        case "WEIGHT_TYPE":
+            let words = list(value).map { $0.uppercased() }
+            if words.count > 1, words[1] != words[0] {
+                warnings.append("\(where_): separate detection and measurement weights are not supported; used \(words[0])")
+            }
+            switch words.first ?? "" {
+            case "NONE": weightKind = nil; weightNone = true
+            case let word:
+                guard let kind = WeightOptions.Kind(rawValue: word) else {
+                    throw ExtractionError.invalidParameter(
+                        "\(where_): \"\(value)\" is not NONE, BACKGROUND, MAP_RMS, MAP_VAR or MAP_WEIGHT")
+                }
+                weightKind = kind
+            }
+        case "WEIGHT_IMAGE": weightImage = list(value).first
+        case "WEIGHT_GAIN": weightGain = try flag()
+        case "WEIGHT_THRESH": weightThreshold = try numbers()[0]
+        case "FLAG_IMAGE": flagImage = list(value).first
+        case "FLAG_TYPE":
+            guard let type = FlagImageOptions.Combination(rawValue: value.uppercased()) else {
+                throw ExtractionError.invalidParameter("\(where_): \"\(value)\" is not OR, AND, MIN, MAX or MOST")
+            }
+            flagType = type
+        case "CHECKIMAGE_TYPE":
+            // SExtractor has more types (FILTERED, MINIBACKGROUND ...): those are skipped with a warning.
+            checkTypes = list(value).map { word -> CheckImageType? in
+                if word.uppercased() == "NONE" { return nil }
+                do { return try CheckImageType(parsing: word) } catch {
+                    warnings.append("\(where_): \(error) (skipped)")
+                    return nil
+                }
+            }
+        case "CHECKIMAGE_NAME": checkNames = list(value)
         default:
             warnings.append("\(source): \(key) is not used by Sextant (ignored)")
         }
     }
 
+    /// Comma- or space-separated words.
+    private func list(_ value: String) -> [String] {
+        value.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
+    }
+
+    /// A header keyword, or none for an empty value or NONE.
+    private func keyword(_ value: String) -> String {
+        let word = value.trimmingCharacters(in: .whitespaces).uppercased()
+        return word == "NONE" ? "" : word
+    }
+
     mutating func finish() throws {
+        if let weightKind {
+            parameters.weight = WeightOptions(kind: weightKind, image: weightImage, scalesGain: weightGain ?? true,
+                                              threshold: weightThreshold)
+        } else if weightNone {
+            parameters.weight = nil
+        } else if weightImage != nil {
+            warnings.append("\(source): WEIGHT_IMAGE without WEIGHT_TYPE is not used (SExtractor's default is NONE)")
+        }
+        if let flagImage {
+            parameters.flagImage = FlagImageOptions(image: flagImage, combination: flagType ?? .or)
+        } else if let flagType {
+            parameters.flagImage?.combination = flagType
+        }
+        // SExtractor pairs the names with the types; a missing name takes Sextant's default.
+        let checks = checkTypes.enumerated().compactMap { index, type in
+            type.map { CheckImageRequest(type: $0, name: index < checkNames.count ? checkNames[index] : nil) }
+        }
+        if !checks.isEmpty { parameters.checkImages = checks }
         if filterEnabled == false {
             parameters.filter = nil
         } else if let filterName, filterEnabled == true || filterEnabled == nil {

@@ -29,6 +29,10 @@ public struct SkyImage: Sendable {
     public let mask: Mask?
     /// Names the image in error messages (a file name or URI).
     public let label: String
+    /// The WEIGHT_IMAGE's pixels, in the units `ExtractionParameters.weight` says (NaN is bad).
+    public private(set) var weightMap: [Float]?
+    /// The FLAG_IMAGE's pixels (integers), for IMAFLAGS_ISO.
+    public private(set) var flagMap: [Int32]?
 
     /// Checks that the sizes agree; throws `ExtractionError.invalidImage` when they do not.
     public init(width: Int, height: Int, pixels: [Float], mask: Mask? = nil,
@@ -65,6 +69,36 @@ public struct SkyImage: Sendable {
     public init(width: Int, height: Int, pixels: [Float], mask: [UInt8],
                 label: String = "image") throws {
         try self.init(width: width, height: height, pixels: pixels, mask: .bytes(mask), label: label)
+    }
+
+    /// This image with a weight map (WEIGHT_IMAGE) of the same size.
+    public func withWeightMap(_ map: [Float], source: String) throws -> SkyImage {
+        try requireSameSize(map.count, source)
+        var copy = self
+        copy.weightMap = map
+        return copy
+    }
+
+    /// This image with a flag map (FLAG_IMAGE) of the same size.
+    public func withFlagMap(_ map: [Int32], source: String) throws -> SkyImage {
+        try requireSameSize(map.count, source)
+        var copy = self
+        copy.flagMap = map
+        return copy
+    }
+
+    /// The same pixels with another mask (weights below threshold join the bad pixels).
+    func withMask(_ mask: Mask?) -> SkyImage {
+        var copy = try! SkyImage(width: width, height: height, pixels: pixels, mask: mask, label: label)
+        copy.weightMap = weightMap
+        copy.flagMap = flagMap
+        return copy
+    }
+
+    private func requireSameSize(_ count: Int, _ source: String) throws {
+        guard count == pixels.count else {
+            throw ExtractionError.invalidImage(label, "has \(width)x\(height) pixels but its map \(source) has \(count)")
+        }
     }
 
     /// The number of pixels SEP can use: not masked, not NaN, above SEP's -1e30 blank value.

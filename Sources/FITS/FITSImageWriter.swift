@@ -8,11 +8,22 @@ public enum FITSPixels: Sendable {
     /// BITPIX 16, stored values as given; readers compute `stored * bscale + bzero`.
     /// Stored values equal to `blank` are undefined pixels (the BLANK keyword).
     case int16([Int16], bscale: Double = 1, bzero: Double = 0, blank: Int16? = nil)
+    /// BITPIX 32, values as given (a segmentation map).
+    case int32([Int32])
 
     var count: Int {
         switch self {
         case .float32(let v): return v.count
         case .int16(let v, _, _, _): return v.count
+        case .int32(let v): return v.count
+        }
+    }
+
+    var bitpix: Int32 {
+        switch self {
+        case .float32: return FLOAT_IMG
+        case .int16: return SHORT_IMG
+        case .int32: return LONG_IMG
         }
     }
 }
@@ -44,8 +55,7 @@ public struct FITSImageWriter: Sendable {
             let file = try CFITSIOFile.createInMemory(name: name)
             defer { file.close() }
             var axes = [Int64(width), Int64(height)]
-            let bitpix: Int32 = { if case .float32 = pixels { return FLOAT_IMG } else { return SHORT_IMG } }()
-            try file.call("creating the image") { ffcrimll(file.pointer, bitpix, 2, &axes, &$0) }
+            try file.call("creating the image") { ffcrimll(file.pointer, pixels.bitpix, 2, &axes, &$0) }
             try writeScaling(in: file)
             try file.write(keywords, reserved: ["BSCALE", "BZERO", "BLANK"])
             try writePixels(in: file)
@@ -81,6 +91,7 @@ public struct FITSImageWriter: Sendable {
         switch pixels {
         case .float32(let v): try put(v, TFLOAT)
         case .int16(let v, _, _, _): try put(v, TSHORT)
+        case .int32(let v): try put(v, TINT)
         }
     }
 }

@@ -2,7 +2,7 @@ import Engine
 import Foundation
 
 /// Turns one job's scheduler events into monitor events tagged with the host's job id
-/// (the engine's ids differ for recompute rounds).
+/// (a host may run several engine jobs under one id: DAG stage attempts).
 final class EngineEventListener: JobListener, @unchecked Sendable {
     let jobID: String
     let monitor: Monitor

@@ -45,7 +45,7 @@ enum HTML {
         button{background:#b3261e;color:#fff;border:0;padding:.4em 1em;border-radius:3px;cursor:pointer}
         .muted{color:#6b7280}
         </style></head><body>
-        <header><h1>Sextant</h1><a href="/">Jobs</a><a href="/executors">Executors</a><a href="/metrics">Metrics</a><a href="/api/v1/jobs">API</a></header>
+        <header><h1>Sextant</h1><a href="/">Jobs</a><a href="/executors">Executors</a><a href="/streams">Streams</a><a href="/metrics">Metrics</a><a href="/api/v1/jobs">API</a></header>
         \(body)
         </body></html>
         """

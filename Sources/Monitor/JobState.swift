@@ -1,7 +1,18 @@
 import Foundation
 
 /// Everything the monitor knows about one job, built only from its events (live or replayed).
+///
+/// Bounded by design for survey-sized jobs: per-job aggregates (counts, sums, per-executor
+/// figures, the slowest tasks), every running attempt, a window of the `taskWindow` most
+/// recently ended attempts and of the first `failureWindow` failed inputs, and 16 bytes an
+/// input (a hash of its name, its outcome and counts) so an input reported twice (a lost
+/// catalog recomputed) is counted once.
 public struct JobState: Sendable {
+    /// Ended task attempts kept for the UI and `GET /api/v1/jobs/{id}/tasks` (older ones are counted only).
+    public static let defaultTaskWindow = 2000
+    /// Failed inputs kept with their messages (beyond it they are counted only).
+    public static let defaultFailureWindow = 1000
+
     public let id: String
     public var submitted: Date?
     public var started: Date?
@@ -11,8 +22,18 @@ public struct JobState: Sendable {
     public var message = ""
     public var output: String?
     public var inputsTotal = 0
-    public private(set) var inputs: [String: InputRecord] = [:]
-    public private(set) var tasks: [String: TaskRecord] = [:]
+    public let taskWindow: Int
+    public let failureWindow: Int
+    /// Per input: outcome, rows and bytes, under a hash of its name (`InputTally`).
+    private var tallies: [Int: InputTally] = [:]
+    private var failedInputs: [String: InputRecord] = [:]
+    /// Attempts running now, by partition/attempt/executor.
+    private var running: [String: TaskRecord] = [:]
+    private var ended = RecentWindow<TaskRecord>(capacity: 0)
+    /// The longest ended attempts, longest first.
+    public private(set) var slowest: [TaskRecord] = []
+    /// Attempts that ended, all of them (the window keeps the latest `taskWindow`).
+    public private(set) var tasksEnded = 0
     public private(set) var executors: [String: ExecutorFigures] = [:]
     // Kept as events arrive so a page for a million-input job does not count them again.
     private var outcomeCounts: [InputRecord.Outcome: Int] = [:]
@@ -20,7 +41,13 @@ public struct JobState: Sendable {
     public private(set) var bytesWritten = 0
     public private(set) var tasksRunning = 0
 
-    public init(id: String) { self.id = id }
+    public init(id: String, taskWindow: Int = JobState.defaultTaskWindow,
+                failureWindow: Int = JobState.defaultFailureWindow) {
+        self.id = id
+        self.taskWindow = max(0, taskWindow)
+        self.failureWindow = max(0, failureWindow)
+        ended = RecentWindow(capacity: self.taskWindow)
+    }
 
     /// Returns false for an event that changes nothing: a task end after its job's end closed it.
     @discardableResult
@@ -37,32 +64,36 @@ public struct JobState: Sendable {
             finished = event.time
             status = event.status ?? "finished"
             message = event.message ?? ""
-            for (key, var task) in tasks where task.isRunning {
+            for var task in running.values.sorted(by: Self.taskOrder) {
                 task.outcome = "cancelled"
                 task.duration = event.time.timeIntervalSince(task.started)
-                tasks[key] = task
+                keep(ended: task)
                 executors[task.executor]?.tasksRunning -= 1
                 tasksRunning -= 1
             }
+            running = [:]
         case .taskStart:
             guard let task = TaskRecord(starting: event) else { return false }
             let key = Self.key(event)
-            if tasks[key]?.isRunning == true {
+            if running[key] != nil {
                 executors[task.executor]?.tasksRunning -= 1
                 tasksRunning -= 1
             }
-            tasks[key] = task
+            running[key] = task
             executors[task.executor, default: ExecutorFigures(executor: task.executor)].tasksRunning += 1
             tasksRunning += 1
         case .taskEnd:
+            // An end whose start was never seen is kept as it came; after the job's end, ignored.
+            guard finished == nil || running[Self.key(event)] != nil else { return false }
             let key = Self.key(event)
-            let wasStarted = tasks[key] != nil
-            guard var task = tasks[key] ?? TaskRecord(starting: event), task.isRunning else { return false }
+            let started = running.removeValue(forKey: key)
+            let wasStarted = started != nil
+            guard var task = started ?? TaskRecord(starting: event) else { return false }
             task.outcome = event.outcome ?? "succeeded"
             task.duration = event.duration ?? event.time.timeIntervalSince(task.started)
             task.message = event.message
             task.inputs = event.inputNames ?? []
-            tasks[key] = task
+            keep(ended: task)
             var figures = executors[task.executor, default: ExecutorFigures(executor: task.executor)]
             if wasStarted {
                 figures.tasksRunning = max(0, figures.tasksRunning - 1)
@@ -74,8 +105,14 @@ public struct JobState: Sendable {
             executors[task.executor] = figures
         case .input:
             guard let record = event.inputRecord else { return false }
-            if let earlier = inputs.updateValue(record, forKey: record.input) { count(earlier, sign: -1) }
-            count(record, sign: 1)
+            let tally = InputTally(record)
+            if let earlier = tallies.updateValue(tally, forKey: record.input.hashValue) { count(earlier, sign: -1) }
+            count(tally, sign: 1)
+            if record.outcome == .failed, failedInputs.count < failureWindow || failedInputs[record.input] != nil {
+                failedInputs[record.input] = record
+            } else if record.outcome != .failed {
+                failedInputs[record.input] = nil
+            }
             if record.outcome == .committed, let executor = record.executor {
                 executors[executor, default: ExecutorFigures(executor: executor)].inputs += 1
                 executors[executor, default: ExecutorFigures(executor: executor)].sources += record.rows ?? 0
@@ -92,11 +129,26 @@ public struct JobState: Sendable {
 
     // MARK: Figures
 
-    private mutating func count(_ record: InputRecord, sign: Int) {
-        outcomeCounts[record.outcome, default: 0] += sign
-        guard record.outcome == .committed else { return }
-        sources += sign * (record.rows ?? 0)
-        bytesWritten += sign * (record.bytes ?? 0)
+    private mutating func count(_ tally: InputTally, sign: Int) {
+        outcomeCounts[tally.outcome, default: 0] += sign
+        guard tally.outcome == .committed else { return }
+        sources += sign * Int(tally.rows)
+        bytesWritten += sign * Int(tally.bytes)
+    }
+
+    private mutating func keep(ended task: TaskRecord) {
+        tasksEnded += 1
+        ended.append(task)
+        let duration = task.duration ?? 0
+        guard slowest.count < Self.slowestKept || duration > (slowest.last?.duration ?? 0) else { return }
+        let index = slowest.firstIndex { ($0.duration ?? 0) < duration } ?? slowest.endIndex
+        slowest.insert(task, at: index)
+        if slowest.count > Self.slowestKept { slowest.removeLast() }
+    }
+
+    static let slowestKept = 10
+    private static func taskOrder(_ a: TaskRecord, _ b: TaskRecord) -> Bool {
+        (a.partition, a.attempt, a.executor) < (b.partition, b.attempt, b.executor)
     }
 
     public func count(_ outcome: InputRecord.Outcome) -> Int { outcomeCounts[outcome] ?? 0 }
@@ -105,9 +157,9 @@ public struct JobState: Sendable {
     public var inputsDone: Int { count(.committed) + count(.skipped) }
     public var inputsFailed: Int { count(.failed) }
 
-    /// Failed inputs, by name.
+    /// Failed inputs, by name: the first `failureWindow` of them (`inputsFailed` counts them all).
     public var failures: [InputRecord] {
-        inputs.values.filter { $0.outcome == .failed }.sorted { $0.input < $1.input }
+        failedInputs.values.sorted { $0.input < $1.input }
     }
 
     /// Seconds from start to end (or to `now` while it runs).
@@ -115,23 +167,18 @@ public struct JobState: Sendable {
         started.map { (finished ?? now).timeIntervalSince($0) }
     }
 
-    /// Task attempts, by partition then attempt.
+    /// The attempts kept: every running one and the latest `taskWindow` ended, by partition then attempt.
     public var taskList: [TaskRecord] {
-        tasks.values.sorted { ($0.partition, $0.attempt, $0.executor) < ($1.partition, $1.attempt, $1.executor) }
+        (Array(running.values) + ended.elements).sorted(by: Self.taskOrder)
     }
 
-    /// Ended attempts, longest first: one pass keeping the `limit` longest, not a sort of them all.
-    public func slowestTasks(_ limit: Int = 10) -> [TaskRecord] {
-        var slowest: [TaskRecord] = []
-        for task in tasks.values where !task.isRunning {
-            let duration = task.duration ?? 0
-            guard slowest.count < limit || duration > (slowest.last?.duration ?? 0) else { continue }
-            let index = slowest.firstIndex { ($0.duration ?? 0) < duration } ?? slowest.endIndex
-            slowest.insert(task, at: index)
-            if slowest.count > limit { slowest.removeLast() }
-        }
-        return slowest
-    }
+    public var runningTasks: [TaskRecord] { Array(running.values) }
+
+    /// Attempts kept (running and the ended window).
+    public var tasksKept: Int { running.count + ended.count }
+
+    /// Ended attempts, longest first (kept as they end, so never more than a sort of ten).
+    public func slowestTasks(_ limit: Int = 10) -> [TaskRecord] { Array(slowest.prefix(limit)) }
 
     public var executorList: [ExecutorFigures] { executors.values.sorted { $0.executor < $1.executor } }
 }
@@ -144,4 +191,40 @@ extension TaskRecord {
                   started: event.time.addingTimeInterval(-(event.event == .taskEnd ? event.duration ?? 0 : 0)),
                   duration: nil, outcome: nil, message: nil, inputs: [])
     }
+}
+
+/// What the monitor keeps of every input: 16 bytes.
+private struct InputTally {
+    var outcome: InputRecord.Outcome
+    var rows: Int32
+    var bytes: Int64
+
+    init(_ record: InputRecord) {
+        outcome = record.outcome
+        rows = Int32(clamping: record.rows ?? 0)
+        bytes = Int64(record.bytes ?? 0)
+    }
+}
+
+/// The latest `capacity` elements appended, oldest first, in a ring.
+struct RecentWindow<Element: Sendable>: Sendable {
+    let capacity: Int
+    private var storage: [Element] = []
+    private var next = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { storage.count }
+
+    mutating func append(_ element: Element) {
+        guard capacity > 0 else { return }
+        if storage.count < capacity {
+            storage.append(element)
+        } else {
+            storage[next] = element
+            next = (next + 1) % capacity
+        }
+    }
+
+    var elements: [Element] { Array(storage[next...] + storage[..<next]) }
 }

@@ -16,6 +16,8 @@ public final class Monitor: @unchecked Sendable {
     private var executorsSeen: [String: (info: HostExecutor, connected: Bool)] = [:]
     private var metrics = Metrics()
     private var cancelActions: [String: @Sendable () -> Void] = [:]
+    /// Live streams (`StreamView`), beside the jobs.
+    let streams = StreamBoard()
 
     public init(settings: MonitorSettings, host: MonitorHost? = nil,
                 logger: Logger = Logger(label: "sextant.monitor")) throws {
@@ -34,7 +36,7 @@ public final class Monitor: @unchecked Sendable {
         eventLog?.append(event)
         if event.event == .jobEnd {
             // Attempts the engine never reported ended end with the job (as its page shows them).
-            for task in jobs[event.job]?.tasks.values.filter(\.isRunning) ?? [] {
+            for task in jobs[event.job]?.runningTasks ?? [] {
                 var end = MonitorEvent(.taskEnd, job: event.job, time: event.time)
                 end.outcome = "cancelled"
                 end.duration = event.time.timeIntervalSince(task.started)
@@ -113,15 +115,19 @@ public final class Monitor: @unchecked Sendable {
         guard state != nil || hostJob != nil else { return nil }
         return JobDetail(job: JobSummary(state, host: hostJob, now: now),
                          tasksRunning: state?.tasksRunning ?? 0,
-                         tasksEnded: (state?.tasks.count ?? 0) - (state?.tasksRunning ?? 0),
+                         tasksEnded: state?.tasksEnded ?? 0, tasksKept: state?.tasksKept ?? 0,
                          failures: state?.failures ?? [], slowestTasks: state?.slowestTasks() ?? [],
                          executors: state?.executorList ?? [])
     }
 
-    public func tasks(of id: String) -> [TaskRecord]? {
+    /// The attempts kept of job `id` (running ones and the latest ended: `JobState.taskWindow`),
+    /// by partition then attempt, from `offset`, at most `limit` of them; nil for an unknown job.
+    public func tasks(of id: String, offset: Int = 0, limit: Int = Int.max) -> [TaskRecord]? {
         let hostKnows = host?.jobTable().contains { $0.id == id } ?? false
         lock.lock(); defer { lock.unlock() }
-        return jobs[id]?.taskList ?? (hostKnows ? [] : nil)
+        guard let list = jobs[id]?.taskList else { return hostKnows ? [] : nil }
+        let start = min(max(0, offset), list.count)
+        return Array(list[start..<min(list.count, start + max(0, min(limit, list.count)))])
     }
 
     /// Connected executors (the host's when there is one), then those lost, with task counts over all jobs.

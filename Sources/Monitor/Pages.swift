@@ -37,7 +37,7 @@ enum Pages {
         <dt>Duration</dt><dd>\(HTML.escape(Format.duration(job.durationSeconds)))</dd>
         <dt>Sources found</dt><dd>\(job.sources)</dd>
         <dt>Catalog bytes</dt><dd>\(HTML.escape(Format.bytes(job.bytesWritten)))</dd>
-        <dt>Tasks</dt><dd>\(detail.tasksRunning) running, \(detail.tasksEnded) ended (<a href="/api/v1/jobs/\(HTML.pathSegment(job.id))/tasks">all attempts, JSON</a>)</dd>
+        <dt>Tasks</dt><dd>\(detail.tasksRunning) running, \(detail.tasksEnded) ended (<a href="/api/v1/jobs/\(HTML.pathSegment(job.id))/tasks">\(detail.tasksKept < detail.tasksRunning + detail.tasksEnded ? "the running and latest \(detail.tasksKept - detail.tasksRunning) ended" : "all") attempts, JSON</a>)</dd>
         \(job.output.map { "<dt>Catalogs</dt><dd>\(link($0))</dd>" } ?? "")
         \(job.manifest.map { "<dt>Manifest</dt><dd>\(link($0))</dd>" } ?? "")
         \(job.message.isEmpty ? "" : "<dt>Message</dt><dd>\(HTML.escape(job.message))</dd>")
@@ -49,7 +49,7 @@ enum Pages {
             <button type="submit">Cancel job</button></form>
             """
         }
-        body += "<h3>Failures (\(detail.failures.count))</h3>"
+        body += "<h3>Failures (\(job.inputsFailed)\(job.inputsFailed > min(200, detail.failures.count) ? ", the first \(min(200, detail.failures.count)) shown" : ""))</h3>"
         body += HTML.table(["Input", "Attempts", "Executor", "Message"], detail.failures.prefix(200).map { [
             "<td class=\"mono\">\(HTML.escape($0.input))</td>", HTML.cell("\($0.attempts)", numeric: true),
             HTML.word($0.executor ?? ""), HTML.cell($0.error ?? ""),

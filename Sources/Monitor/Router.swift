@@ -8,13 +8,22 @@ public struct WebRequest: Sendable {
     /// The `Origin` and `Host` headers: a browser's POST from another site is refused.
     public var origin: String?
     public var host: String?
+    /// The query's `name=value` pairs, percent-decoded (the last of a repeated name wins).
+    public var query: [String: String] = [:]
 
     public init(method: String, uri: String, origin: String? = nil, host: String? = nil) {
         self.method = method.uppercased()
         self.origin = origin
         self.host = host
-        let raw = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        let halves = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let raw = halves.first.map(String.init) ?? "/"
         path = raw.removingPercentEncoding ?? raw
+        for pair in halves.dropFirst().first?.split(separator: "&") ?? [] {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            query[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
     }
 }
 
@@ -55,7 +64,7 @@ public struct Router: Sendable {
             return .html(Pages.message("Refused", "A request from \(origin) may not change anything here."), status: 403)
         }
         switch (request.method, parts.first) {
-        case (_, "api"): return api(request.method, Array(parts.dropFirst()))
+        case (_, "api"): return api(request.method, Array(parts.dropFirst()), query: request.query)
         case ("GET", "metrics") where parts.count == 1:
             return WebResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                                body: Data(monitor.metricsText().utf8))
@@ -69,6 +78,8 @@ public struct Router: Sendable {
             return .html(Pages.jobs(monitor.jobSummaries(), executors: monitor.executorSummaries()))
         case ("GET", 1, "executors"):
             return .html(Pages.executors(monitor.executorSummaries()))
+        case ("GET", 1, "streams"):
+            return .html(Pages.streams(monitor.streamViews()))
         case ("GET", 2, "jobs"):
             guard let detail = monitor.jobDetail(parts[1]) else {
                 return .html(Pages.message("Not found", "No job '\(parts[1])'."), status: 404)
@@ -86,7 +97,7 @@ public struct Router: Sendable {
         }
     }
 
-    private func api(_ method: String, _ parts: [String]) -> WebResponse {
+    private func api(_ method: String, _ parts: [String], query: [String: String]) -> WebResponse {
         guard parts.first == "v1" else { return notFound("use /api/v1") }
         let parts = Array(parts.dropFirst())
         switch (method, parts.count, parts.first) {
@@ -96,7 +107,18 @@ public struct Router: Sendable {
             guard let detail = monitor.jobDetail(parts[1]) else { return notFound("no job '\(parts[1])'") }
             return .json(detail)
         case ("GET", 3, "jobs") where parts[2] == "tasks":
-            guard let tasks = monitor.tasks(of: parts[1]) else { return notFound("no job '\(parts[1])'") }
+            // Paginated: ?offset=N&limit=M over the attempts kept (running, then the latest ended).
+            var page: [String: Int] = ["offset": 0, "limit": Int.max]
+            for name in page.keys {
+                guard let text = query[name] else { continue }
+                guard let value = Int(text), value >= 0 else {
+                    return .json(["error": "\(name) must be a whole number >= 0, not '\(text.prefix(40))'"], status: 400)
+                }
+                page[name] = value
+            }
+            guard let tasks = monitor.tasks(of: parts[1], offset: page["offset"]!, limit: page["limit"]!) else {
+                return notFound("no job '\(parts[1])'")
+            }
             return .json(tasks)
         case ("POST", 3, "jobs") where parts[2] == "cancel":
             do {
@@ -107,6 +129,8 @@ public struct Router: Sendable {
             }
         case ("GET", 1, "executors"):
             return .json(monitor.executorSummaries())
+        case ("GET", 1, "streams"):
+            return .json(monitor.streamViews())
         case (_, _, "jobs"), (_, 1, "executors"):
             return .json(["error": "method \(method) not allowed here"], status: 405)
         default:

@@ -25,6 +25,9 @@ public struct JobDetail: Codable, Sendable, Equatable {
     public var job: JobSummary
     public var tasksRunning: Int
     public var tasksEnded: Int
+    /// Attempts `GET /api/v1/jobs/{id}/tasks` can list: the running ones and the latest ended.
+    public var tasksKept: Int
+    /// The first failed inputs with their messages (`job.inputsFailed` counts them all).
     public var failures: [InputRecord]
     public var slowestTasks: [TaskRecord]
     public var executors: [ExecutorFigures]

@@ -5,6 +5,8 @@ import Foundation
 public enum ConfigurationKeys {
     public static let all: [KeyDeclaration] = SchedulerKeys.all + ExtractionKeys.all + ClusterKeys.all
         + StorageKeys.all + MonitorKeys.all + DatasetKeys.all + PipeKeys.all + ProvenanceKeys.all
+        + SkyMergeKeys.all
+        + StreamKeys.all
 
     public static let names: Set<String> = Set(all.map(\.name))
     public static let secretNames: Set<String> = Set(all.filter(\.secret).map(\.name))

@@ -55,6 +55,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case monitoring
     case datasets
     case pipe = "pipes (`run --pipe`)"
+    case stream = "streams (`sextant stream`)"
 }
 
 /// A declared key with its typed default and its parser: `configuration.value(of: key)` gives

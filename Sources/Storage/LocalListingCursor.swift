@@ -85,7 +85,8 @@ final class LocalListingCursor {
             }
             var info = stat()
             guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }  // vanished or special
-            return ObjectInfo(key: key, size: Int(info.st_size))
+            let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
+            return ObjectInfo(key: key, size: Int(info.st_size), modified: modified)
         }
         return nil
     }

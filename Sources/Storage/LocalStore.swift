@@ -42,6 +42,11 @@ public final class LocalStore: ObjectStore, @unchecked Sendable {
         return ObjectListing(objects: objects, continuationToken: last)
     }
 
+    /// A continuation token here is the last key listed, so starting after a key is that token.
+    public func list(prefix: String, startAfter: String, maxKeys: Int?) throws -> ObjectListing {
+        try list(prefix: prefix, maxKeys: maxKeys, continuationToken: startAfter)
+    }
+
     public func head(_ key: String) throws -> ObjectMetadata? {
         let path = try self.path(for: key)
         var info = stat()

@@ -4,10 +4,13 @@ import Foundation
 public struct ObjectInfo: Equatable, Sendable {
     public var key: String
     public var size: Int
+    /// When it was last written (a file's mtime, an object's LastModified), when the listing says.
+    public var modified: Date?
 
-    public init(key: String, size: Int) {
+    public init(key: String, size: Int, modified: Date? = nil) {
         self.key = key
         self.size = size
+        self.modified = modified
     }
 }
 
@@ -47,6 +50,11 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// (nil: the store's default page size).
     func list(prefix: String, maxKeys: Int?, continuationToken: String?) throws -> ObjectListing
 
+    /// The first page of objects under `prefix` whose keys sort after `startAfter` (S3's
+    /// start-after); continue with `list(prefix:maxKeys:continuationToken:)`. A watcher lists
+    /// only what is new since its cursor.
+    func list(prefix: String, startAfter: String, maxKeys: Int?) throws -> ObjectListing
+
     /// Size and version tag of `key`, or nil when there is no such object.
     func head(_ key: String) throws -> ObjectMetadata?
 
@@ -75,6 +83,32 @@ extension ObjectStore {
     /// The whole object.
     public func get(_ key: String) throws -> Data {
         try get(key, range: nil)
+    }
+
+    /// Any store: pages from the start, keeping keys after `startAfter` (O(all keys); the
+    /// stores here seek instead).
+    public func list(prefix: String, startAfter: String, maxKeys: Int?) throws -> ObjectListing {
+        var token: String?
+        repeat {
+            let page = try list(prefix: prefix, maxKeys: maxKeys, continuationToken: token)
+            let after = page.objects.filter { startAfter.utf8.lexicographicallyPrecedes($0.key.utf8) }
+            if !after.isEmpty || page.continuationToken == nil {
+                return ObjectListing(objects: after, continuationToken: page.continuationToken)
+            }
+            token = page.continuationToken
+        } while true
+    }
+
+    /// Streams every object under `prefix` after `startAfter` (all when nil) to `body`, in key order.
+    public func forEachObject(prefix: String = "", startAfter: String?, pageSize: Int? = nil,
+                              _ body: (ObjectInfo) throws -> Void) throws {
+        guard let startAfter else { return try forEachObject(prefix: prefix, pageSize: pageSize, body) }
+        var page = try list(prefix: prefix, startAfter: startAfter, maxKeys: pageSize)
+        while true {
+            try page.objects.forEach(body)
+            guard let token = page.continuationToken else { return }
+            page = try list(prefix: prefix, maxKeys: pageSize, continuationToken: token)
+        }
     }
 
     /// Every object under `prefix`, following continuation tokens.

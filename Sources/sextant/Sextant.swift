@@ -9,6 +9,8 @@ struct Sextant: ParsableCommand {
             ExtractCommand.self, RunCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self,
             MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self, BenchCommand.self,
             ConfCommand.self, CredentialCommand.self, VerifyCommand.self, WorkerCommand.self,
+            MergeCommand.self,
+            StreamCommand.self,
         ])
 
     static func main() {

@@ -20,6 +20,18 @@ final class RecordingJobHandler: JobHandler, @unchecked Sendable {
     }
 }
 
+/// Runs each job until `release` (one release a job).
+final class HeldJobHandler: JobHandler, @unchecked Sendable {
+    private let releases = DispatchSemaphore(value: 0)
+
+    func release() { releases.signal() }
+
+    func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
+        releases.wait()
+        return JobOutcome(status: .succeeded)
+    }
+}
+
 final class SubmitScaleTests: XCTestCase {
     private var fixtures: [ClusterFixture] = []
 
@@ -91,6 +103,32 @@ final class SubmitScaleTests: XCTestCase {
                            + "(sextant.network.requestTimeout)")
         }
         XCTAssertEqual(Date().timeIntervalSince(started), 1, accuracy: 0.9)
+    }
+
+    /// A job may be silent far longer than a request timeout: the waiting client asks its status and
+    /// goes on waiting. When the master then stops answering, the wait ends with a timeout, not never.
+    func testWaitingProbesASilentJobAndEndsWhenTheMasterStopsAnswering() throws {
+        var network = NetworkSettings.fast()
+        network.requestTimeout = 0.5
+        let handler = HeldJobHandler()
+        let fixture = try master(network: network, handler: handler)
+        let proxy = try StallingProxy(to: fixture.master.port!)
+        let client = try ClusterClient(master: MasterAddress(host: "127.0.0.1", port: proxy.port),
+                                       buildID: ClusterFixture.buildID, network: network)
+        defer { client.close() }
+        _ = try client.submit(Data("quiet".utf8), jobID: "quiet")
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { handler.release() }  // four timeouts of silence
+        XCTAssertEqual(try client.wait(for: "quiet").status, .succeeded)
+
+        _ = try client.submit(Data("stuck".utf8), jobID: "stuck")
+        defer { handler.release() }
+        proxy.stall()
+        let started = Date()
+        XCTAssertThrowsError(try client.wait(for: "stuck")) { error in
+            XCTAssertEqual("\(error)", "timed out: the master stopped answering while job stuck ran: no message and no "
+                           + "answer to a status request within 0.5 s (sextant.network.requestTimeout)")
+        }
+        XCTAssertEqual(Date().timeIntervalSince(started), 1, accuracy: 0.9, "two timeouts: the silence, then the probe's")
     }
 
     func testRequestTimeoutAndMaxJobBytesAreConfigurable() throws {

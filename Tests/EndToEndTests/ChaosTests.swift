@@ -212,7 +212,8 @@ final class ChaosTests: XCTestCase {
         let watchdog = Thread {
             // Restarts dead executors: the job needs them, as a supervisor (systemd, Slurm) would.
             while watching.value {
-                for name in names where cluster.executors[name]?.isRunning == false {
+                // Alive by /proc, not Process.isRunning: under load Foundation can miss an exit.
+                for name in names where cluster.executors[name].map({ !TestSupport.isAlive($0.processIdentifier) }) == true {
                     try? cluster.startExecutor(name, environment: Self.chaosEnvironment)
                     restarts.update { $0 += 1 }
                 }
@@ -230,7 +231,7 @@ final class ChaosTests: XCTestCase {
         watching.update { $0 = false }
         watchdogDone.wait()
         // The last death may not have been restarted yet.
-        for name in names where cluster.executors[name]?.isRunning == false {
+        for name in names where cluster.executors[name].map({ !TestSupport.isAlive($0.processIdentifier) }) == true {
             try cluster.startExecutor(name, environment: Self.chaosEnvironment)
             restarts.update { $0 += 1 }
         }

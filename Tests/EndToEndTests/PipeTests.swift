@@ -249,7 +249,8 @@ extension S3JobTests {
                                "\(output): \(name) in S3 is what source-extractor wrote from the file")
             }
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), [],
+        // The running executor's large-image slot directory is its own until it stops.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { !$0.hasPrefix("sextant-slots-") }, [],
                        "staged inputs and outputs are removed")
     }
 }

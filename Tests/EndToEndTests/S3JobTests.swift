@@ -32,7 +32,9 @@ final class S3JobTests: XCTestCase {
         }
     }
 
-    func sharedServer() throws -> Server {
+    func sharedServer() throws -> Server { try Self.sharedServer() }
+
+    static func sharedServer() throws -> Server {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
               let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {

@@ -65,6 +65,12 @@ final class SurveyScaleTests: XCTestCase {
         XCTAssertGreaterThan(number("resume_s"), 0)
         let noOp = try XCTUnwrap(result["no_op"] as? [String: Any])
         XCTAssertGreaterThan((noOp["tasks_per_s"] as? NSNumber)?.doubleValue ?? 0, 10)
+        let names = try XCTUnwrap(result["submit_names"] as? [String: Any], "submit + plan of names")
+        XCTAssertEqual((names["names"] as? NSNumber)?.intValue, 10_000)
+        let submitted = (names["submit_s"] as? NSNumber)?.doubleValue ?? 0
+        XCTAssertGreaterThan(submitted, 0)
+        XCTAssertGreaterThanOrEqual((names["submit_and_plan_s"] as? NSNumber)?.doubleValue ?? -1, submitted,
+                                    "the master planned the job (its scheduler started it)")
         let dryRun = try XCTUnwrap(result["dry_run"] as? [String: Any])
         XCTAssertTrue((dryRun["report"] as? String ?? "").hasPrefix("dry run: 2000 inputs"), "\(dryRun)")
     }

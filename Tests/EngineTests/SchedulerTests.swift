@@ -235,6 +235,58 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("part-3"), encoding: .utf8), "old")
     }
 
+    /// The Engine owns lineage: at the job's end one listing (not a check per partition) finds
+    /// the lost outputs, the scheduler recomputes only those, and lists again before ending.
+    func testALostOutputIsFoundByOneListingAPassAndRecomputed() throws {
+        let committed = Locked<Set<Int>>([])
+        let registry = OperatorRegistry()
+        let runs = Locked<[Int]>([])
+        registry.register("test.commit", input: String.self, output: String.self) { inputs, context in
+            let partition = context.attemptID.partition
+            runs.mutate { $0.append(partition) }
+            // Partition 2's first commit is lost at once (its disk died); every other one stays.
+            committed.mutate { if partition != 2 || runs.value.filter({ $0 == 2 }).count > 1 { $0.insert(partition) } }
+            return inputs.map { $0.uppercased() }
+        }
+        let listings = Locked(0)
+        let check = OutputCheck(skipCommitted: false, listing: {
+            listings.mutate { $0 += 1 }
+            let now = committed.value
+            return { now.contains($0) }
+        })
+        let listener = RecordingListener()
+        let seen = Locked<[Int: [Data]]>([:])
+        listener.onTaskEnded = { event in
+            if case .succeeded = event.outcome { seen.mutate { $0[event.attempt.partition] = event.records } }
+        }
+        var options = JobOptions(outputCheck: check, listener: listener)
+        options.retainsRecords = false
+        let context = EngineContext.local(registry: registry, settings: settings { $0.localSlots = 2 })
+        defer { context.stop() }
+        let result = try context.dataset(["a", "b", "c", "d"]).mapPartitions(named: "test.commit", as: String.self)
+            .save(options: options)
+
+        XCTAssertEqual(result.status, .succeeded)
+        XCTAssertEqual(listings.value, 2, "one listing finds the loss, one more confirms the recompute")
+        XCTAssertEqual(runs.value.sorted(), [0, 1, 2, 2, 3], "only the lost partition ran again")
+        XCTAssertEqual(result.partitions[2].recomputations, 1)
+        XCTAssertEqual(result.partitions.map(\.records.count), [0, 0, 0, 0], "records went to the listener only")
+        XCTAssertEqual(decodeStrings(seen.value[2] ?? []), ["C"])
+    }
+
+    func testAListingThatFailsFailsTheJobWithTheReason() throws {
+        struct StoreDown: Error, CustomStringConvertible { var description: String { "store is down" } }
+        let registry = OperatorRegistry()
+        registry.register("test.identity", input: String.self, output: String.self) { inputs, _ in inputs }
+        let context = EngineContext.local(registry: registry, settings: settings { $0.localSlots = 1 })
+        defer { context.stop() }
+        let check = OutputCheck(skipCommitted: false, listing: { throw StoreDown() })
+        let result = try context.dataset(["a"]).mapPartitions(named: "test.identity", as: String.self)
+            .save(options: JobOptions(outputCheck: check))
+        XCTAssertEqual(result.status, .failed)
+        XCTAssertEqual(result.failureReason, "could not check the committed outputs: store is down")
+    }
+
     func testOutputsLocalToALostExecutorAreRecomputed() {
         let backend = ManualBackend(executors: [ExecutorInfo(id: "e1", host: "h1", cores: 1),
                                                 ExecutorInfo(id: "e2", host: "h2", cores: 1)])

@@ -98,8 +98,11 @@ final class ConfigurationTests: XCTestCase {
         expected.kronFactor = 2.5
         expected.kronMinimumRadius = 0.0            // PHOT_AUTOPARAMS 2.5, 0.0
         expected.gain = nil                         // GAIN 0.0 means none
+        expected.saturationLevel = 50000            // SATUR_LEVEL
+        expected.checkImages = [CheckImageRequest(type: .background, name: "back.fits"),
+                                CheckImageRequest(type: .backgroundRMS, name: "rms.fits")]
         XCTAssertEqual(configuration.parameters, expected)
-        for key in ["CATALOG_NAME", "ANALYSIS_THRESH", "SATUR_LEVEL", "MEMORY_PIXSTACK", "PHOT_FLUXFRAC"] {
+        for key in ["CATALOG_NAME", "ANALYSIS_THRESH", "MEMORY_PIXSTACK", "PHOT_FLUXFRAC"] {
             XCTAssertTrue(configuration.warnings.contains { $0.contains(key) }, "no warning for \(key)")
         }
         XCTAssertFalse(configuration.warnings.contains { $0.contains("DETECT_THRESH") })
@@ -187,6 +190,8 @@ final class ColumnSelectionTests: XCTestCase {
         XCTAssertFalse(cheap.auto || cheap.fluxRadius || cheap.windowed)
         let windowed = try ColumnSelection(list: "XWIN_IMAGE").plan(apertureCount: 1)
         XCTAssertTrue(windowed.auto && windowed.fluxRadius && windowed.windowed && !windowed.apertures)
-        XCTAssertEqual(try ColumnSelection.standard.plan(apertureCount: 1), .all)
+        var standard = MeasurementPlan.all
+        standard.sextractorFlags = true  // FLAGS
+        XCTAssertEqual(try ColumnSelection.standard.plan(apertureCount: 1), standard)
     }
 }

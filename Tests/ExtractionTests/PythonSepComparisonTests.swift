@@ -128,7 +128,10 @@ final class CatalogColumnTests: XCTestCase {
         guard case .reals(let xwin) = column("XWIN_IMAGE") else { return XCTFail() }
         XCTAssertEqual(xwin, catalog.sources.map { $0.photometry.xWindowed + 1 })
         guard case .integers(let flags) = column("FLAGS") else { return XCTFail() }
-        XCTAssertTrue(flags.contains { $0 & 0x2 != 0 }, "some objects touch the image edge (SEP_OBJ_TRUNC)")
+        // FLAGS has SExtractor's bits: 8 is truncated, SEP's SEP_OBJ_TRUNC (0x2) moved there.
+        XCTAssertEqual(flags.map { $0 & 8 != 0 }, objects.map { $0.flag & 0x2 != 0 })
+        XCTAssertTrue(flags.contains { $0 & 8 != 0 }, "some objects touch the image edge")
+        XCTAssertEqual(flags.map { $0 & 2 != 0 }, objects.map { $0.flag & 0x1 != 0 }, "bit 2 is deblended")
     }
 }
 
@@ -139,7 +142,7 @@ final class MaskedComparisonTests: XCTestCase {
         let catalog = try assertMatchesReference(reference, maskedColumns: 100)
         // Plain SEP 1.2.1 finds two objects in the masked top row here (see zeroMaskedPixels).
         XCTAssertTrue(catalog.sources.allSatisfy { $0.object.xmin >= 100 })
-        XCTAssertTrue(catalog.sources.contains { $0.flags & 0x0020 != 0 },
+        XCTAssertTrue(catalog.sources.contains { $0.sepFlags & 0x0020 != 0 },
                       "apertures overlapping the mask say so (SEP_APER_HASMASKED)")
     }
 }

@@ -7,7 +7,10 @@ final class TestOperatorsTests: XCTestCase {
     func testTestOperatorsAreRegisteredOnlyWhenTheEnvironmentAsks() {
         let production = OperatorRegistry()
         ExtractionDriver.registerOperators(in: production, environment: [:])
-        XCTAssertEqual(Set(production.names), [ExtractOperator.name, PipeOperator.name])
+        // The extraction and the sky merge (its steps and the shuffle's, resolved from each job's settings).
+        XCTAssertEqual(Set(production.names), [ExtractOperator.name, PipeOperator.name, "sextant.shuffle.write",
+                                                "sextant.shuffle.read", "sextant.sky.catalog-tiles",
+                                                "sextant.sky.write-tiles", "sextant.sky.fan-out", "sextant.sky.merge-tiles"])
         XCTAssertFalse(production.contains(SleepOperator.name))
 
         let testing = OperatorRegistry()

@@ -47,17 +47,30 @@ public final class ClusterClient: @unchecked Sendable {
     var partBytes: Int { max(1024, min(4 << 20, (network.maxFrameBytes - 1024) / 4 * 3)) }
 
     /// Blocks until the job ends, passing on each progress message; returns the final record.
+    /// A job may run for days, but the master must stay alive: after `sextant.network.requestTimeout`
+    /// without a message the client asks the job's status, and a master that does not answer that
+    /// either within the same time is an error (`ClusterError.timedOut`), never a wait forever.
     /// - Parameter timeout: seconds to wait at most; nil waits as long as the job runs.
     public func wait(for jobID: String, timeout: TimeInterval? = nil,
                      progress: (Data) -> Void = { _ in }) throws -> JobRecord {
         lock.lock(); defer { lock.unlock() }
         try sendWithin(.waitJob(JobReference(jobID: jobID)), what: "the wait request")
         let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        var probing = false  // a status request is out, unanswered
         while true {
-            let remaining = deadline.map { max(0, $0.timeIntervalSinceNow) }
-            guard let message = try connection.receive(timeout: remaining) else {
-                throw ClusterError.timedOut("waiting for job \(jobID)")
+            var wake = Date(timeIntervalSinceNow: network.requestTimeout)
+            if let deadline { wake = min(wake, deadline) }
+            guard let message = try connection.receive(timeout: max(0, wake.timeIntervalSinceNow)) else {
+                if let deadline, Date() >= deadline { throw ClusterError.timedOut("waiting for job \(jobID)") }
+                if probing {
+                    throw ClusterError.timedOut("the master stopped answering while job \(jobID) ran: no message and no "
+                        + "answer to a status request within \(Self.seconds(network.requestTimeout)) (sextant.network.requestTimeout)")
+                }
+                try sendWithin(.status(StatusRequest(jobID: jobID)), what: "a status request")
+                probing = true
+                continue
             }
+            probing = false  // any message shows the master alive
             switch message {
             case .jobProgress(let update) where update.jobID == jobID: progress(update.data)
             case .jobFinished(let record) where record.id == jobID: return record

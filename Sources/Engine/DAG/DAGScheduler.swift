@@ -243,6 +243,7 @@ final class DAGJob: @unchecked Sendable {
         let totals = listener.totals
         reports.append(StageReport(stage: stage, attempt: attempt, kind: kind, jobID: stageJobID,
                                    computed: result.partitions.filter { $0.status == .succeeded }.map(\.partition),
+                                   recomputedAfterLoss: result.partitions.filter { $0.recomputations > 0 }.map(\.partition),
                                    fetchFailures: failures.flatMap(\.outputs), shuffleRecords: totals.records,
                                    shuffleBytes: totals.bytes, duration: result.duration))
         return StageOutcome(result: result, fetchFailures: failures, parentsMissing: false)

@@ -76,5 +76,9 @@ final class ExecutorLossListener: JobListener, @unchecked Sendable {
     func executorLost(_ id: ExecutorID, reason: String) {
         guard !store.outputsSurviveExecutorLoss else { return }
         tracker.invalidateAll(on: id)
+        // Its disk is gone with it: where that disk is this process's too (local worker
+        // processes), delete what it held, so a reducer reading an old location fails to
+        // fetch it, as it would on another machine, and nothing is left behind.
+        (store as? BlobShuffleStore)?.removeOutputs(of: id)
     }
 }

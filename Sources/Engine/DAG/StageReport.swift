@@ -18,6 +18,9 @@ public struct StageReport: Codable, Sendable, Equatable {
     public var jobID: String
     /// Partitions this attempt computed; outputs that already existed were skipped.
     public var computed: [Int]
+    /// Partitions this attempt computed again after their output was lost with its executor
+    /// (executor-local outputs); nil in reports from before it was recorded.
+    public var recomputedAfterLoss: [Int]?
     /// The map outputs its tasks could not fetch; each is recomputed before the stage retries.
     public var fetchFailures: [MapOutputID]
     /// Map stages: records and bytes written to the shuffle by this attempt.
@@ -33,9 +36,13 @@ public struct StageReport: Codable, Sendable, Equatable {
 }
 
 extension JobResult {
-    /// The map partitions recomputed for `shuffleID` after its first attempt (from `stages`).
+    /// The map partitions of `shuffleID` computed more than once: in a later attempt of its map
+    /// stage (a reducer could not fetch them), or again within an attempt (their executor was
+    /// lost with them). Sorted, each once.
     public func recomputedMapPartitions(of shuffleID: String) -> [Int] {
-        (stages ?? []).filter { $0.kind == .shuffleMap(shuffleID: shuffleID) && $0.attempt > 1 }.flatMap(\.computed)
+        let stages = (stages ?? []).filter { $0.kind == .shuffleMap(shuffleID: shuffleID) }
+        let partitions = stages.filter { $0.attempt > 1 }.flatMap(\.computed) + stages.flatMap { $0.recomputedAfterLoss ?? [] }
+        return Array(Set(partitions)).sorted()
     }
 
     /// Bytes written to every shuffle by this job.

@@ -87,13 +87,19 @@ extension OperatorRegistry {
     /// Registers the shuffle's write and read steps over `store`. `EngineContext` does it for
     /// its own registry; an executor process that runs shuffle tasks must do it with its store.
     public func registerShuffleOperators(store: ShuffleStore) {
+        registerShuffleOperators { _ in store }
+    }
+
+    /// The same, with the store each task uses chosen from its context: an executor process
+    /// that serves many jobs finds each job's store in its settings (Pipeline's `ShuffleLocation`).
+    public func registerShuffleOperators(storeFor: @escaping @Sendable (TaskContext) throws -> ShuffleStore) {
         weak let registry = self
         add(AnyOperatorRunner(name: ShuffleStep.write, inputType: Any.self, outputType: MapStatus.self,
                               encode: { try $0.map { try JSONEncoder().encode($0 as! MapStatus) } }) {
             records, parameterData, context in
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.WriteParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.write)
-            let target = InProcessShuffleStores.shared.store(for: parameters.store) ?? store
+            let target = try InProcessShuffleStores.shared.store(for: parameters.store) ?? storeFor(context)
             let locate = try parameters.partitioner.locator(in: registry)
             return [try ShuffleWriter(store: target, parameters: parameters, locate: locate).write(records, context: context)]
         })
@@ -103,7 +109,7 @@ extension OperatorRegistry {
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.ReadParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.read)
             let partitions = try OperatorRegistry.cast(records, to: String.self, operator: ShuffleStep.read)
-            let target = InProcessShuffleStores.shared.store(for: parameters.store) ?? store
+            let target = try InProcessShuffleStores.shared.store(for: parameters.store) ?? storeFor(context)
             let reader = ShuffleReader(store: target, parameters: parameters)
             return try partitions.flatMap { partition -> [ShuffledRecord] in
                 guard let index = Int(partition) else {

@@ -242,6 +242,12 @@ public final class BlobShuffleStore: ShuffleStore, @unchecked Sendable {
         }
     }
 
+    /// Deletes every output `executor` wrote, when outputs are executor-local (best effort).
+    public func removeOutputs(of executor: ExecutorID) {
+        guard executorLocal else { return }
+        blobs.removeAll(under: Self.safe(executor))
+    }
+
     /// Little-endian UInt64s.
     private static func uint64s(_ data: Data) -> [UInt64] {
         let bytes = [UInt8](data)

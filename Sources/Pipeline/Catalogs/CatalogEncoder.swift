@@ -172,7 +172,9 @@ public enum CatalogEncoder {
         for (index, radius) in p.apertureRadii.enumerated() {
             cards.append(.double("APERR\(index + 1)", radius, comment: "FLUX_APER radius \(index + 1) [pixel]"))
         }
-        if let gain = p.gain { cards.append(.double("GAIN", gain, comment: "gain used for errors [e-/count]")) }
+        if let gain = catalog.gain { cards.append(.double("GAIN", gain, comment: "gain used for errors [e-/count]")) }
+        // What SExtractor would have flagged and gone on with (an overflow), once per note.
+        for note in catalog.notes { cards.append(.commentary("Sextant: \(note)")) }
         // Only what is the same wherever and whenever the catalog is made: no dates, hosts or build ids.
         cards.append(.string("CFITSVER", FITSLibrary.version, comment: "CFITSIO version"))
         if let hash = provenance.parametersSHA256 {

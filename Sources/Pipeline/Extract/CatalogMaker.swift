@@ -13,6 +13,8 @@ struct CatalogMaker {
         var bytes: Data
         var fields: [CatalogField]
         var fingerprint: InputFingerprint
+        /// Check images (CHECKIMAGE_TYPE): the name each is committed under, beside the catalog, and its bytes.
+        var checkImages: [(name: String, bytes: Data)] = []
 
         var rows: Int { fields.reduce(0) { $0 + $1.catalog.count } }
     }
@@ -34,17 +36,32 @@ struct CatalogMaker {
 
     /// `checksum` hashes the input and records it in the catalog's header; `hashOnly` hashes it
     /// without (verifying a job that did not record checksums against a published list).
+    /// `checkImages` also makes the check images the parameters ask for; `isAllowed` says
+    /// whether a weight or flag image may be read (sextant.executor.allowedRoots).
     func make(_ input: InputFile, stores: StoreCache, settings: [String: String], checksum: Bool,
-              hashOnly: Bool = false, checkCancellation: () throws -> Void = {}) throws -> Outcome {
-        let fields: [CatalogField]
+              hashOnly: Bool = false, checkImages: Bool = false, isAllowed: @escaping (String) -> Bool = { _ in true },
+              checkCancellation: () throws -> Void = {}) throws -> Outcome {
+        var fields: [CatalogField] = []
+        var checks: [(name: String, bytes: Data)] = []
         let fingerprint: InputFingerprint
         do {
             let opened = try ImageLoader.open(input, stores: stores, settings: settings)
             fingerprint = try opened.fingerprint(checksum: checksum || hashOnly)
             let recorded = checksum ? fingerprint.sha256 : nil
-            fields = try hdus(of: opened).map { hdu in
+            let selections = try hdus(of: opened)
+            let maps = CompanionMaps(parameters: parameters.extraction, input: input, stores: stores,
+                                     settings: settings, isAllowed: isAllowed)
+            for hdu in selections {
                 try checkCancellation()
-                return try field(of: try opened.image(hdu), input: input, inputSHA256: recorded)
+                let image = try opened.image(hdu)
+                let (field, images) = try self.field(of: image, input: input, inputSHA256: recorded, maps: maps,
+                                                     paired: selections.count > 1, checkImages: checkImages)
+                fields.append(field)
+                checks += try images.map { check in
+                    (CheckImageNaming.name(check.type, requests: parameters.extraction.checkImages,
+                                           relativePath: input.relativePath, hdu: selections.count > 1 ? image.hdu : nil),
+                     try CheckImageNaming.bytes(check, label: input.uri))
+                }
             }
         } catch let error as FITSError {
             return .failed(error)
@@ -56,7 +73,7 @@ struct CatalogMaker {
             return .failed(error)
         }
         let bytes = try CatalogEncoder.encode(fields, format: parameters.format)
-        return .made(Made(bytes: bytes, fields: fields, fingerprint: fingerprint))
+        return .made(Made(bytes: bytes, fields: fields, fingerprint: fingerprint, checkImages: checks))
     }
 
     /// `--hdu` picks one; otherwise every image HDU (SExtractor's behaviour), and a file with
@@ -67,19 +84,32 @@ struct CatalogMaker {
         return indices.count > 1 ? indices.map(HDUSelection.index) : [.automatic]
     }
 
-    private func field(of image: FITSImage, input: InputFile, inputSHA256: String?) throws -> CatalogField {
-        let sky = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
-                               mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
-        var catalog = try extractor.extract(sky)
+    private func field(of image: FITSImage, input: InputFile, inputSHA256: String?, maps: CompanionMaps,
+                       paired: Bool, checkImages: Bool) throws -> (CatalogField, [CheckImage]) {
+        let plain = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
+                                 mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
+        let sky = try maps.attach(to: plain, of: image, paired: paired)
+        let wanted = checkImages ? parameters.extraction.checkImages.map(\.type) : []
+        var (catalog, checks) = try calibrated(extractor, image.header).extract(sky, checkImages: wanted)
         if let keyword = parameters.extraction.magnitudeZeroPointKeyword, let zeroPoint = image.header.double(keyword) {
             catalog.magnitudeZeroPoint = zeroPoint
         }
         let skyNote = parameters.extraction.columns.wantsSky
             ? SkyColumns.attach(to: &catalog, header: image.header, input: input.uri) : ""
-        return CatalogField(catalog: catalog,
+        return (CatalogField(catalog: catalog,
                             provenance: .init(input: input.relativePath, hdu: image.hdu, extname: image.extname,
                                               parameters: parameters.extraction, inputSHA256: inputSHA256,
                                               parametersSHA256: parametersSHA256),
-                            imageHeader: image.header, sky: skyNote)
+                            imageHeader: image.header, sky: skyNote), checks)
+    }
+
+    /// GAIN_KEY and SATUR_KEY: the image's own values where its header has them.
+    private func calibrated(_ extractor: Extractor, _ header: FITSHeader) -> Extractor {
+        let p = parameters.extraction
+        let gain = p.gainKeyword.isEmpty ? p.gain : header.double(p.gainKeyword) ?? p.gain
+        let saturation = p.saturationKeyword.isEmpty ? p.saturationLevel
+            : header.double(p.saturationKeyword) ?? p.saturationLevel
+        return gain == p.gain && saturation == p.saturationLevel ? extractor
+            : extractor.calibrated(gain: gain, saturationLevel: saturation)
     }
 }

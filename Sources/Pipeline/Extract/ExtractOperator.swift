@@ -22,6 +22,7 @@ public struct ExtractOperator: PartitionOperator, Sendable {
     private let maker: CatalogMaker
 
     public init(parameters: ExtractParameters) throws {
+        try CheckImageNaming.validate(parameters.extraction.checkImages)
         self.parameters = parameters
         self.maker = try CatalogMaker(parameters: parameters)
     }
@@ -50,7 +51,9 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                          context: TaskContext) throws -> ManifestEntry {
         let started = Date()
         let catalogName = parameters.format.catalogName(for: input.relativePath)
+        let roots = AllowedRoots(settings: context.settings)
         let outcome = try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
+                                     checkImages: true, isAllowed: { roots.allows($0) },
                                      checkCancellation: { try context.checkCancellation() })
         switch outcome {
         case .failed(let error):
@@ -58,6 +61,8 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                                  seconds: Date().timeIntervalSince(started), executor: context.executor,
                                  error: ManifestEntry.errorLine(input: input.uri, message: "\(error)"))
         case .made(let made):
+            // Check images first: a committed catalog (what --resume and lineage look for) has its check images.
+            for check in made.checkImages { try output.put(check.name, data: check.bytes) }
             try output.put(catalogName, data: made.bytes)
             var entry = ManifestEntry(input: input.uri, catalog: catalogName, outcome: .committed,
                                       rows: made.rows, bytes: made.bytes.count,

@@ -6,14 +6,14 @@ import Storage
 ///
 /// It keeps (hash of name, input index) pairs sorted by hash, not the names themselves: a
 /// hash match is confirmed by recomputing that input's output names, so lookups are exact.
-struct CatalogIndex {
+struct CatalogIndex: Sendable {
     private var hashes: [Int] = []
     private var indices: [Int32] = []
     private var outputCounts: [Int32] = []
-    private let names: (Int) -> [String]
+    private let names: @Sendable (Int) -> [String]
 
     /// Indexes inputs `0..<count`, whose output names `names` gives.
-    init(count: Int, names: @escaping (Int) -> [String]) {
+    init(count: Int, names: @escaping @Sendable (Int) -> [String]) {
         self.names = names
         var pairs: [(hash: Int, index: Int32)] = []
         pairs.reserveCapacity(count)
@@ -49,6 +49,9 @@ struct CatalogIndex {
     /// `output` (nil when any is missing), from one streamed listing of the keys `mayBeOutput`
     /// accepts: O(N) time, one page of listing in memory.
     func committedSizes(in output: ObjectStore, mayBeOutput: (String) -> Bool) throws -> [Int?] {
+        // A few inputs into a large output (a stream's batch, a rerun of some frames): asking for
+        // each name costs O(inputs), where a listing would cost O(everything already there).
+        if outputCounts.count <= Self.askByNameLimit { return try committedSizesByName(in: output) }
         var sizes = [Int](repeating: 0, count: outputCounts.count)
         var found = [Int32](repeating: 0, count: outputCounts.count)
         try output.forEachObject { object in
@@ -59,5 +62,19 @@ struct CatalogIndex {
             }
         }
         return sizes.indices.map { found[$0] == outputCounts[$0] ? sizes[$0] : nil }
+    }
+
+    /// Up to this many inputs, `committedSizes` asks for each output by name instead of listing.
+    static let askByNameLimit = 64
+
+    private func committedSizesByName(in output: ObjectStore) throws -> [Int?] {
+        try outputCounts.indices.map { index in
+            var total = 0
+            for name in names(index) {
+                guard let size = try output.head(name)?.size else { return nil }
+                total += size
+            }
+            return total
+        }
     }
 }

@@ -16,6 +16,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                                          environment: [String: String] = ProcessInfo.processInfo.environment) {
         registry.register(ExtractOperator.self)
         registry.register(PipeOperator.self)
+        registry.registerSkyMergeOperators()
         TestOperators.registerIfEnabled(in: registry, environment: environment)
     }
 
@@ -67,25 +68,24 @@ public final class ExtractionDriver: @unchecked Sendable {
         _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let catalogs = catalogIndex()
-        // One slot an input, in input order (an array, not a dictionary: 10^6 inputs).
-        var entries = [ManifestEntry?](repeating: nil, count: spec.inputs.count)
+        // One typed slot an input, in input order (`EntryTable`: 128 bytes, not a ManifestEntry's ~1.2 KB).
+        let entries = EntryTable(count: spec.inputs.count)
         var pending: [Int] = []
         if spec.resume {
             let existing = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
-            let earlier = earlierEntries(in: output, committed: existing, catalogs: catalogs)
             for (index, input) in spec.inputs.enumerated() {
                 guard let size = existing[index] else {
                     pending.append(index)
                     continue
                 }
-                let before = earlier[index]
-                let names = spec.outputNames(for: input)
-                let entry = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped, attempts: 0,
-                                          rows: before?.rows, bytes: size, sha256: before?.sha256,
-                                          executor: before?.executor, outputs: names.count > 1 ? names : nil)
-                entries[index] = entry
-                entries[index]?.provenance = before?.provenance
-                onEntry?(entries[index]!)
+                entries.set(skippedEntry(input, bytes: size, before: nil), at: index, input: input,
+                            outputs: spec.outputNames(for: input))
+            }
+            carryOverEarlierEntries(from: output, committed: existing, catalogs: catalogs, into: entries)
+            if let onEntry {
+                for (index, input) in spec.inputs.enumerated() where existing[index] != nil {
+                    entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)).map(onEntry)
+                }
             }
         } else {
             pending = Array(spec.inputs.indices)
@@ -100,30 +100,8 @@ public final class ExtractionDriver: @unchecked Sendable {
             try PipePreflight.check(pipe, executors: tasksLeaveThisProcess
                                         ? backend.knownExecutors() ?? scheduler.executorSnapshot().map(\.info) : nil)
         }
-
-        // Run, then verify every committed catalog is really there; what went missing
-        // (an executor-local disk died, someone deleted it) is recomputed from lineage.
-        var round = 0
-        while !pending.isEmpty, !isCancelled {
-            let results = try runRound(pending, round: round, scheduler: scheduler)
-            for (index, entry) in results { entries[index] = entry }
-            if results.values.contains(where: { $0.outcome == .notRun }) {
-                pending = []  // stopped: what did not run says so; nothing to verify
-                break
-            }
-            let present = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
-            pending = results.filter { $0.value.outcome == .committed && present[$0.key] == nil }
-                .map(\.key).sorted()
-            round += 1
-            if !pending.isEmpty {
-                logger.warning("\(pending.count) committed catalogs are missing; recomputing them (round \(round))")
-            }
-            if round > engineSettings.maxFailures { break }
-        }
-        // Catalogs that kept vanishing are not claimed as committed.
-        for index in pending where !isCancelled {
-            entries[index]?.outcome = .failed
-            entries[index]?.error = "\(spec.inputs[index].uri): its catalog went missing after every one of \(round) commits"
+        if !pending.isEmpty, !isCancelled {
+            try runJob(pending, scheduler: scheduler, output: output, catalogs: catalogs, entries: entries)
         }
 
         // Every task has ended: what an executor killed mid-commit left is garbage. (A fenced
@@ -136,8 +114,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         let manifest = try ManifestEntry.LineWriter()
         defer { manifest.discard() }
         var tally = JobReport.Tally()
-        for index in spec.inputs.indices {
-            let entry = entries[index] ?? ManifestEntry(
+        for (index, input) in spec.inputs.enumerated() {
+            let entry = entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)) ?? ManifestEntry(
                 input: spec.inputs[index].uri, outcome: .notRun, attempts: 0,
                 error: ManifestEntry.errorLine(input: spec.inputs[index].uri, message: "not run: the job stopped"))
             try manifest.append(entry)
@@ -157,14 +135,35 @@ public final class ExtractionDriver: @unchecked Sendable {
         return cancelled
     }
 
-    /// One scheduler job over the inputs at `indices`; returns their manifest entries.
-    private func runRound(_ indices: [Int], round: Int, scheduler: TaskScheduler) throws -> [Int: ManifestEntry] {
+    /// One scheduler job over the inputs at `indices`, their entries set in `entries`. The scheduler
+    /// owns lineage: when every task has ended it lists the output once (`OutputCheck.listing`)
+    /// and recomputes the partitions whose committed catalog is gone (an executor-local disk
+    /// died, someone deleted it), each at most `sextant.task.maxFailures` times.
+    private func runJob(_ indices: [Int], scheduler: TaskScheduler, output: ObjectStore, catalogs: CatalogIndex,
+                        entries: EntryTable) throws {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
         let inputs = spec.inputs
         let step = try spec.operatorStep()
-        let listener = EntryListener(onEntry: onEntry)
+        let collector = EntryCollector(spec: spec, indices: indices, plan: plan, entries: entries,
+                                       onEntry: onEntry, logger: logger)
+        let check = OutputCheck(skipCommitted: false, listing: { [spec] in
+            collector.drain()  // every success so far is in `entries`
+            let present = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
+            return { partition in
+                // An input whose entry says committed must have its catalog; a failed input has none.
+                plan.range(of: partition).allSatisfy { position in
+                    let index = indices[position]
+                    return entries.outcome(at: index) != .committed || present[index] != nil
+                }
+            }
+        })
+        var options = JobOptions(outputCheck: check, listener: collector, preferredLocations: { partition in
+            // Local paths only: an executor's sextant.executor.localPaths name its own disks.
+            plan.range(of: partition).map { inputs[indices[$0]].uri }.filter { !$0.contains("://") }
+        })
+        options.retainsRecords = false  // the collector keeps them compact as they come
         let job = JobDescription(
-            jobID: round == 0 ? spec.jobID : "\(spec.jobID)-r\(round)",
+            jobID: spec.jobID,
             partitionCount: plan.count,
             inputs: { partition in
                 plan.range(of: partition).map { position in
@@ -172,10 +171,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 }
             },
             steps: [step], settings: tasksLeaveThisProcess ? spec.shareableSettings : spec.settings,
-            options: JobOptions(listener: listener, preferredLocations: { partition in
-                // Local paths only: an executor's sextant.executor.localPaths name its own disks.
-                plan.range(of: partition).map { inputs[indices[$0]].uri }.filter { !$0.contains("://") }
-            }))
+            options: options)
 
         let handle: JobHandle = {
             cancelLock.lock(); defer { cancelLock.unlock() }
@@ -185,41 +181,33 @@ public final class ExtractionDriver: @unchecked Sendable {
             return handle
         }()
         let result = handle.wait()
+        collector.drain()
+        if result.status == .failed, let reason = result.failureReason,
+           reason.hasPrefix("could not check the committed outputs") {
+            throw DriverError.lineageCheck(reason)
+        }
 
-        var entries: [Int: ManifestEntry] = [:]
         for partition in result.partitions {
             let positions = plan.range(of: partition.partition)
-            var invalid: String?
             if partition.status == .succeeded {
-                do {
-                    let records = try RecordValidation.entries(partition.records,
-                                                               inputs: positions.map { inputs[indices[$0]] },
-                                                               outputNames: spec.outputNames(for:))
-                    for (position, var entry) in zip(positions, records) {
-                        entry.attempts = partition.attempts
-                        entries[indices[position]] = entry
-                    }
-                    continue
-                } catch {
-                    invalid = "invalid result from \(partition.executor ?? "an executor"): \(error)"
-                    logger.warning("\(invalid!)")
-                }
+                for position in positions { entries.setAttempts(partition.attempts, at: indices[position]) }
+                continue
             }
-            let ran = partition.status == .failed || invalid != nil
-            let reason = invalid ?? partition.failureReasons.last ?? "not run: the job stopped"
+            let ran = partition.status == .failed
+            let reason = partition.failureReasons.last ?? "not run: the job stopped"
             for position in positions {
                 let input = inputs[indices[position]]
+                let names = spec.outputNames(for: input)
                 let entry = ManifestEntry(
-                    input: input.uri, catalog: spec.outputNames(for: input).first,
+                    input: input.uri, catalog: names.first,
                     outcome: ran ? .failed : .notRun, attempts: partition.attempts,
                     executor: partition.executor,
                     error: ManifestEntry.errorLine(input: input.uri, message: ran
                         ? "failed after \(partition.attempts) attempts: \(reason)" : reason))
-                entries[indices[position]] = entry
+                entries.set(entry, at: indices[position], input: input, outputs: names)
                 if ran { onEntry?(entry) }
             }
         }
-        return entries
     }
 
     /// Finds inputs by output name, for matching listings and earlier manifests to inputs.
@@ -228,19 +216,31 @@ public final class ExtractionDriver: @unchecked Sendable {
         return CatalogIndex(count: inputs.count) { [spec] in spec.outputNames(for: inputs[$0]) }
     }
 
-    /// The previous run's manifest entries of the inputs whose catalogs are committed, read
-    /// a line at a time. A missing or unreadable manifest only loses their row counts and digests.
-    private func earlierEntries(in output: ObjectStore, committed: [Int?], catalogs: CatalogIndex) -> [Int: ManifestEntry] {
-        guard let data = try? output.get(Self.manifestName) else { return [:] }
-        var entries: [Int: ManifestEntry] = [:]
+    /// An input whose catalog an earlier run committed; `before` is that run's entry, when known.
+    private func skippedEntry(_ input: InputFile, bytes: Int, before: ManifestEntry?) -> ManifestEntry {
+        let names = spec.outputNames(for: input)
+        var entry = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped, attempts: 0,
+                                  rows: before?.rows, bytes: bytes, sha256: before?.sha256,
+                                  executor: before?.executor, outputs: names.count > 1 ? names : nil)
+        entry.provenance = before?.provenance
+        return entry
+    }
+
+    /// Gives the skipped inputs the row counts, digests and provenance the previous run's manifest
+    /// recorded, reading it a range at a time (never whole: 300 MB at 10^6 inputs) straight into
+    /// `entries`. A missing or unreadable manifest only loses those figures.
+    private func carryOverEarlierEntries(from output: ObjectStore, committed: [Int?], catalogs: CatalogIndex,
+                                         into entries: EntryTable) {
         let decoder = JSONDecoder()
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let entry = try? decoder.decode(ManifestEntry.self, from: Data(line)), let catalog = entry.catalog else { continue }
-            for index in catalogs.inputs(named: catalog) where committed[index] != nil && spec.inputs[index].uri == entry.input {
-                entries[index] = entry
+        try? ManifestLines.forEach(in: output, key: Self.manifestName) { line in
+            guard let entry = try? decoder.decode(ManifestEntry.self, from: line), let catalog = entry.catalog else { return }
+            for index in catalogs.inputs(named: catalog) {
+                let input = spec.inputs[index]
+                guard let size = committed[index], input.uri == entry.input else { continue }
+                entries.set(skippedEntry(input, bytes: size, before: entry), at: index, input: input,
+                            outputs: spec.outputNames(for: input))
             }
         }
-        return entries
     }
 
     private func makeReport(_ tally: JobReport.Tally, seconds: Double) -> JobReport {
@@ -252,16 +252,65 @@ public final class ExtractionDriver: @unchecked Sendable {
     }
 }
 
-/// Turns task ends into per-input progress.
-private final class EntryListener: JobListener, @unchecked Sendable {
+/// Turns each succeeded task's records into checked manifest entries in the driver's
+/// `EntryTable`, on a queue of its own so the scheduler's queue only hands them over.
+private final class EntryCollector: JobListener, @unchecked Sendable {
+    let spec: JobSpec
+    let indices: [Int]
+    let plan: PartitionPlan
+    let entries: EntryTable
     let onEntry: (@Sendable (ManifestEntry) -> Void)?
-    init(onEntry: (@Sendable (ManifestEntry) -> Void)?) { self.onEntry = onEntry }
+    let logger: Logger
+    private let queue = DispatchQueue(label: "sextant.driver.entries")
+
+    init(spec: JobSpec, indices: [Int], plan: PartitionPlan, entries: EntryTable,
+         onEntry: (@Sendable (ManifestEntry) -> Void)?, logger: Logger) {
+        self.spec = spec
+        self.indices = indices
+        self.plan = plan
+        self.entries = entries
+        self.onEntry = onEntry
+        self.logger = logger
+    }
+
+    /// Returns once every record handed over so far is in `entries`.
+    func drain() { queue.sync {} }
 
     func taskEnded(_ event: TaskEndEvent) {
-        guard let onEntry, case .succeeded = event.outcome else { return }
-        for data in event.records {
-            // Not yet checked against its input (the driver does that): bounded for displays and sums.
-            if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: data) { onEntry(entry.bounded()) }
+        guard case .succeeded = event.outcome else { return }
+        let partition = event.attempt.partition, records = event.records, executor = event.executor
+        queue.async { self.collect(records, partition: partition, executor: executor) }
+    }
+
+    private func collect(_ records: [Data], partition: Int, executor: ExecutorID) {
+        let indices = plan.range(of: partition).map { self.indices[$0] }
+        let inputs = indices.map { spec.inputs[$0] }
+        let checked: [ManifestEntry]
+        do {
+            checked = try RecordValidation.entries(records, inputs: inputs, outputNames: spec.outputNames(for:))
+        } catch {
+            // A broken or hostile executor fails its partition's inputs, nothing more.
+            let reason = "invalid result from \(executor): \(error)"
+            logger.warning("\(reason)")
+            checked = inputs.map { input in
+                ManifestEntry(input: input.uri, catalog: spec.outputNames(for: input).first, outcome: .failed,
+                              executor: executor,
+                              error: ManifestEntry.errorLine(input: input.uri, message: reason))
+            }
+        }
+        for ((index, input), entry) in zip(zip(indices, inputs), checked) {
+            entries.set(entry, at: index, input: input, outputs: spec.outputNames(for: input))
+            onEntry?(entry)
+        }
+    }
+}
+
+enum DriverError: Error, CustomStringConvertible {
+    case lineageCheck(String)
+
+    var description: String {
+        switch self {
+        case .lineageCheck(let reason): return reason
         }
     }
 }

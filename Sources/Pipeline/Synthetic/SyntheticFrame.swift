@@ -85,7 +85,7 @@ public enum SyntheticFrame {
 }
 
 /// A double-precision accumulation buffer that sources are painted into before noise.
-private struct Canvas {
+struct Canvas {
     let width: Int, height: Int
     var values: [Double]
 

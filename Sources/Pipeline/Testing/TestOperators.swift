@@ -16,6 +16,8 @@ public enum TestOperators {
         guard environment[environmentVariable] == "1" else { return false }
         registry.register(SleepOperator.self)
         registry.register(CrashingExtractOperator.self)
+        registry.register(ChaosCatalogTiles.self)
+        registry.register(ChaosWriteSkyTiles.self)
         return true
     }
 }

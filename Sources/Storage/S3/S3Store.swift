@@ -34,9 +34,19 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     // MARK: ObjectStore
 
     public func list(prefix keyPrefix: String, maxKeys: Int?, continuationToken: String?) throws -> ObjectListing {
+        try list(prefix: keyPrefix, maxKeys: maxKeys, continuationToken: continuationToken, startAfter: nil)
+    }
+
+    public func list(prefix keyPrefix: String, startAfter: String, maxKeys: Int?) throws -> ObjectListing {
+        try list(prefix: keyPrefix, maxKeys: maxKeys, continuationToken: nil, startAfter: startAfter)
+    }
+
+    private func list(prefix keyPrefix: String, maxKeys: Int?, continuationToken: String?,
+                      startAfter: String?) throws -> ObjectListing {
         var query = [("list-type", "2"), ("prefix", prefix + keyPrefix),
                      ("max-keys", String(min(1000, max(1, maxKeys ?? settings.listPageSize))))]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        if let startAfter { query.append(("start-after", prefix + startAfter)) }
         let place = location.appending(keyPrefix).description
         let response = try perform(S3Request(method: "GET", key: nil, query: query), location: place)
         guard let root = S3XMLNode.parse(response.body), root.name == "ListBucketResult" else {
@@ -46,7 +56,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             guard let key = node.value("Key"), let size = node.value("Size").flatMap({ Int($0) }) else {
                 throw StorageError(.service, location: place, message: "listing entry without Key or Size")
             }
-            return ObjectInfo(key: String(key.dropFirst(key.hasPrefix(prefix) ? prefix.count : 0)), size: size)
+            return ObjectInfo(key: String(key.dropFirst(key.hasPrefix(prefix) ? prefix.count : 0)), size: size,
+                              modified: node.value("LastModified").flatMap(Self.parseListingDate))
         }
         let truncated = root.value("IsTruncated") == "true"
         let next = root.value("NextContinuationToken").flatMap { $0.isEmpty ? nil : $0 }
@@ -54,6 +65,12 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             throw StorageError(.service, location: place, message: "truncated listing without NextContinuationToken")
         }
         return ObjectListing(objects: objects, continuationToken: truncated ? next : nil)
+    }
+
+    /// LastModified as ListObjectsV2 gives it: ISO 8601 UTC, with or without milliseconds.
+    static func parseListingDate(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+            ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 
     public func head(_ key: String) throws -> ObjectMetadata? {

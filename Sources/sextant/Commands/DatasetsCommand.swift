@@ -7,7 +7,7 @@ struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
         abstract: "List, generate or fetch the named datasets of datasets.txt.",
-        subcommands: [List.self, Generate.self, Fetch.self])
+        subcommands: [List.self, Generate.self, Fetch.self, SkyFieldCommand.self])
 
     struct Common: ParsableArguments {
         @Option(help: "The datasets file (default: ./datasets.txt).")

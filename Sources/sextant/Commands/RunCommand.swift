@@ -26,6 +26,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Job") var job: JobOptionsGroup
     @OptionGroup(title: "Web UI (local mode)") var ui: UIOptions
     @OptionGroup(title: "Reproducing a job") var reproduction: ReproduceOptions
+    @OptionGroup(title: "Sky merge (--sky-order: merge the catalogs into one sky catalog, OUT/sky)") var sky: SkyMergeOptions
 
     func validate() throws {
         if reproduction.reproduce == nil, inputs.isEmpty { throw ValidationError("give at least one INPUT (or --reproduce MANIFEST)") }
@@ -33,6 +34,10 @@ struct RunCommand: ParsableCommand {
             || (try? extraction.parameters()) != ExtractionParameters() {
             throw ValidationError("--reproduce takes its inputs and parameters from the manifest: give only --out and job options")
         }
+        if sky.order != nil, output.format == .csv || job.pipe != nil || reproduction.reproduce != nil {
+            throw ValidationError("--sky-order merges FITS catalogs SEP made: not with --format csv, --pipe or --reproduce")
+        }
+        if sky.order != nil { _ = try sky.matchRadius() }
     }
 
     func run() throws {
@@ -59,6 +64,12 @@ struct RunCommand: ParsableCommand {
             try ClusterRun.submitAndWait(spec, master: master, configuration: configuration)
         } else {
             try LocalRun.run(spec, master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
+        }
+        // Every input has its catalog (a failed one has exited above): merge them.
+        if sky.order != nil {
+            let out = spec.parameters.output.hasSuffix("/") ? String(spec.parameters.output.dropLast()) : spec.parameters.output
+            try MergeRun.run(try sky.spec(catalogs: out, output: out + "/sky", settings: configuration.values),
+                             configuration: configuration)
         }
     }
 }

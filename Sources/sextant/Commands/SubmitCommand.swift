@@ -98,10 +98,12 @@ struct StatusCommand: ParsableCommand {
         defer { client.close() }
         let records = try client.status(of: job)
         let formatter = ISO8601DateFormatter()
-        print("JOB".padding(toLength: 16, withPad: " ", startingAt: 0) + "STATUS       SUBMITTED             INPUTS  FAILED  SOURCES")
+        // As wide as the longest id (a stream's batch ids are longer than 16), so every id can be copied.
+        let width = max(16, (records.map(\.id.count).max() ?? 0) + 2)
+        print("JOB".padding(toLength: width, withPad: " ", startingAt: 0) + "STATUS       SUBMITTED             INPUTS  FAILED  SOURCES")
         for record in records {
             let counts = record.outcome?.counts ?? [:]
-            print(record.id.padding(toLength: 16, withPad: " ", startingAt: 0)
+            print(record.id.padding(toLength: width, withPad: " ", startingAt: 0)
                   + record.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
                   + formatter.string(from: record.submitted).padding(toLength: 22, withPad: " ", startingAt: 0)
                   + String(counts["inputs"] ?? 0).padding(toLength: 8, withPad: " ", startingAt: 0)
@@ -115,14 +117,31 @@ struct StatusCommand: ParsableCommand {
 }
 
 struct CancelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued or running job.")
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued or running job, or stop a stream (--stream DEST).")
     @Argument(help: "The job id.")
-    var job: String
+    var job: String?
     @Option(help: "The master, sextant://HOST:PORT (conf sextant.master).")
     var master: String?
+    @Option(help: "Stop the `sextant stream` writing into DEST (a directory or s3:// prefix) at its next look.")
+    var stream: String?
     @OptionGroup(title: "Configuration") var conf: ConfOptions
 
+    func validate() throws {
+        if (job == nil) == (stream == nil) { throw ValidationError("give a JOB id or --stream DEST") }
+    }
+
     func run() throws {
+        if let stream {
+            do {
+                try StreamStop.request(output: stream, configuration: try conf.configuration())
+            } catch {
+                Console.error("\(error)")
+                throw ExitCode(ExitStatus.unusable)
+            }
+            print("\(stream): stop requested")
+            return
+        }
+        guard let job else { return }
         let client = try ClusterRun.connect(try conf.configuration(), master: master)
         defer { client.close() }
         let record = try client.cancel(job)

@@ -6,7 +6,7 @@ import Pipeline
 /// Flags for every extraction parameter. Precedence: defaults (Python sep's), then a
 /// SExtractor .sex file, then these flags.
 struct ExtractionOptions: ParsableArguments {
-    @Option(name: .customLong("sex-config"), help: "Read DETECT_THRESH, DETECT_MINAREA, FILTER(_NAME), DEBLEND_*, CLEAN(_PARAM), BACK_SIZE, BACK_FILTERSIZE, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN, MAG_ZEROPOINT and PARAMETERS_NAME (the columns) from a SExtractor .sex file.")
+    @Option(name: .customLong("sex-config"), help: "Read DETECT_THRESH, DETECT_MINAREA, FILTER(_NAME), DEBLEND_*, CLEAN(_PARAM), BACK_SIZE, BACK_FILTERSIZE, PHOT_APERTURES, PHOT_AUTOPARAMS, GAIN, MAG_ZEROPOINT, PARAMETERS_NAME (the columns), SATUR_*, GAIN_KEY, WEIGHT_*, FLAG_IMAGE, FLAG_TYPE and CHECKIMAGE_* from a SExtractor .sex file.")
     var sexConfig: String?
 
     @Option(help: "Detection threshold: in units of the noise (relative, default 1.5) or in counts with --absolute-threshold.")
@@ -49,6 +49,22 @@ struct ExtractionOptions: ParsableArguments {
     var zeropoint: Double?
     @Option(help: "A header keyword (e.g. MAGZPT) holding each image's zero point; images without it use --zeropoint.")
     var zeropointKeyword: String?
+    @Option(help: "Check images written beside each catalog, comma separated: BACKGROUND, BACKGROUND_RMS, -BACKGROUND, SEGMENTATION, OBJECTS, -OBJECTS, APERTURES (SExtractor's CHECKIMAGE_TYPE).")
+    var checkImage: String?
+    @Option(help: "SATUR_LEVEL: a peak (background included) at or above this sets FLAGS bit 4 (default 50000).")
+    var saturLevel: Double?
+    @Option(help: "SATUR_KEY: header keyword with each image's saturation level (default SATURATE; NONE for none).")
+    var saturKey: String?
+    @Option(help: "GAIN_KEY: header keyword with each image's gain, replacing --gain where present (default: none).")
+    var gainKey: String?
+    @Option(help: "WEIGHT_TYPE: NONE, BACKGROUND, MAP_RMS, MAP_VAR or MAP_WEIGHT.")
+    var weightType: String?
+    @Option(help: "WEIGHT_IMAGE: each input's weight map, e.g. '{stem}.weight.fits' beside it, or '[WEIGHT]' (an HDU of the input).")
+    var weightImage: String?
+    @Option(help: "FLAG_IMAGE: each input's flag map (a rule like --weight-image), for IMAFLAGS_ISO and NIMAFLAGS_ISO.")
+    var flagImage: String?
+    @Option(help: "FLAG_TYPE: how flag-map values combine over an object: OR (default), AND, MIN, MAX or MOST.")
+    var flagType: String?
 
     /// The parameters these flags describe.
     func parameters() throws -> ExtractionParameters {
@@ -99,8 +115,36 @@ struct ExtractionOptions: ParsableArguments {
         }
         if let gain { p.gain = gain }
         if let subpix { p.subpixels = subpix }
+        try applySExtractorFlags(to: &p)
         try p.validate()
         return p
+    }
+
+    /// --check-image, --satur-*, --gain-key, --weight-*, --flag-*: the same keys as in a .sex file.
+    private func applySExtractorFlags(to p: inout ExtractionParameters) throws {
+        var lines: [String] = []
+        if let checkImage { lines.append("CHECKIMAGE_TYPE \(checkImage)") }
+        if let saturLevel { lines.append("SATUR_LEVEL \(saturLevel)") }
+        if let saturKey { lines.append("SATUR_KEY \(saturKey)") }
+        if let gainKey { lines.append("GAIN_KEY \(gainKey)") }
+        if let flagImage { lines.append("FLAG_IMAGE \(flagImage)") }
+        if let flagType { lines.append("FLAG_TYPE \(flagType)") }
+        let weightType = self.weightType ?? p.weight?.kind.rawValue
+        if let weightType {
+            lines.append("WEIGHT_TYPE \(weightType)")
+            if let image = weightImage ?? p.weight?.image { lines.append("WEIGHT_IMAGE \(image)") }
+            if let weight = p.weight {
+                lines.append("WEIGHT_GAIN \(weight.scalesGain ? "Y" : "N")")
+                if let threshold = weight.threshold { lines.append("WEIGHT_THRESH \(threshold)") }
+            }
+        } else if weightImage != nil {
+            throw ValidationError("--weight-image needs --weight-type (MAP_WEIGHT, MAP_VAR or MAP_RMS)")
+        }
+        guard !lines.isEmpty else { return }
+        let parsed = try SExtractorConfiguration.parse(lines.joined(separator: "\n"), source: "flags",
+                                                       directory: URL(fileURLWithPath: "."), base: p)
+        for warning in parsed.warnings { FileHandle.standardError.write(Data("sextant: \(warning)\n".utf8)) }
+        p = parsed.parameters
     }
 
     static func size(_ text: String, flag: String) throws -> (Int, Int) {

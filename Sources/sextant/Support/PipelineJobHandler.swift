@@ -11,7 +11,7 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     let configuration: Configuration
     /// Hears every job's events when the master serves a UI or keeps event logs.
     let monitor: Monitor?
-    private let logger = Logger(label: "sextant.master")
+    let logger = Logger(label: "sextant.master")
 
     init(configuration: Configuration, monitor: Monitor? = nil) {
         self.configuration = configuration
@@ -19,6 +19,9 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
     }
 
     func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
+        if let merge = SkyMergeSpec.submitted(job.payload) {
+            return try runMerge(merge, job: job, backend: backend, context: context)
+        }
         let (driver, ignored) = try ExtractionDriver.forSubmission(payload: job.payload, jobID: job.id,
                                                                    resumed: job.resumed, masterSettings: configuration.values)
         if !ignored.isEmpty {

@@ -1,0 +1,273 @@
+import Foundation
+
+/// The driver's outcome of every input, in a fixed-size typed slot per input (`CompactEntry`,
+/// 128 bytes) instead of a `ManifestEntry` of a dozen heap strings (about 1.2 KB): what the input,
+/// its catalog name and its relative path already say is not stored again, digests are 32 bytes,
+/// times are milliseconds and executor and software names are interned.
+///
+/// An entry the slot cannot hold exactly (an error text, a multi-HDU list, a pipe's exit status,
+/// an ETag, any field it does not know) is kept whole beside it: `set` compares the slot's
+/// expansion with the entry, so what `entry(at:)` returns is always what was set.
+/// Thread-safe: the driver's collector writes while the scheduler's lineage check reads.
+final class EntryTable: @unchecked Sendable {
+    private var slots: [CompactEntry]
+    private var whole: [Int32: ManifestEntry] = [:]
+    private var executors = InternTable()
+    private var software = InternTable()
+    private let lock = NSLock()
+
+    init(count: Int) {
+        slots = [CompactEntry](repeating: CompactEntry(), count: count)
+    }
+
+    /// Entries kept whole (for the bytes-per-input figure and tests).
+    var wholeCount: Int { lock.withLock { whole.count } }
+
+    func set(_ entry: ManifestEntry, at index: Int, input: InputFile, outputs: [String]) {
+        lock.withLock {
+            if let slot = compact(entry), expand(slot, input: input, outputs: outputs) == entry {
+                slots[index] = slot
+                whole[Int32(index)] = nil
+            } else {
+                slots[index] = CompactEntry(outcome: Self.wholeMarker)
+                whole[Int32(index)] = entry
+            }
+        }
+    }
+
+    /// The entry set at `index`, or nil when none was.
+    func entry(at index: Int, input: InputFile, outputs: [String]) -> ManifestEntry? {
+        lock.withLock {
+            let slot = slots[index]
+            if slot.outcome == Self.wholeMarker { return whole[Int32(index)] }
+            return slot.outcome == 0 ? nil : expand(slot, input: input, outputs: outputs)
+        }
+    }
+
+    func outcome(at index: Int) -> ManifestEntry.Outcome? {
+        lock.withLock {
+            let slot = slots[index]
+            if slot.outcome == Self.wholeMarker { return whole[Int32(index)]?.outcome }
+            return Int(slot.outcome) < Self.outcomes.count ? Self.outcomes[Int(slot.outcome)] : nil
+        }
+    }
+
+    func setAttempts(_ attempts: Int, at index: Int) {
+        lock.withLock {
+            if slots[index].outcome == Self.wholeMarker { whole[Int32(index)]?.attempts = attempts }
+            else if let value = Int32(exactly: attempts) { slots[index].attempts = value }
+        }
+    }
+
+    // MARK: The slot
+
+    private static let outcomes: [ManifestEntry.Outcome?] = [nil, .committed, .skipped, .failed, .notRun]
+    private static let wholeMarker: UInt8 = 255
+
+    private func compact(_ entry: ManifestEntry) -> CompactEntry? {
+        guard entry.error == nil, entry.hdus == nil, entry.exitStatus == nil, entry.signal == nil,
+              entry.command == nil, entry.stderr == nil, entry.provenance?.inputETag == nil,
+              let outcome = Self.outcomes.firstIndex(of: entry.outcome),
+              let attempts = Int32(exactly: entry.attempts) else { return nil }
+        var slot = CompactEntry(outcome: UInt8(outcome))
+        slot.attempts = attempts
+        func mark(_ field: CompactEntry.Field) { slot.present.insert(field) }
+        if entry.catalog != nil { mark(.catalog) }
+        if entry.outputs != nil { mark(.outputs) }
+        if let rows = entry.rows { guard let value = Int32(exactly: rows) else { return nil }; slot.rows = value; mark(.rows) }
+        if let bytes = entry.bytes { slot.bytes = Int64(bytes); mark(.bytes) }
+        if let seconds = entry.seconds { slot.seconds = seconds; mark(.seconds) }
+        if let sha = entry.sha256 { guard let digest = Digest256(hex: sha) else { return nil }; slot.sha256 = digest; mark(.sha256) }
+        if let executor = entry.executor { guard let id = executors.id(of: executor) else { return nil }; slot.executor = id; mark(.executor) }
+        if let provenance = entry.provenance {
+            mark(.provenance)
+            if let sha = provenance.inputSHA256 {
+                guard let digest = Digest256(hex: sha) else { return nil }
+                slot.inputSHA256 = digest
+                mark(.inputSHA256)
+            }
+            slot.inputSize = provenance.inputSize
+            if let modified = provenance.inputModified {
+                guard let ms = MillisecondTime.parse(modified) else { return nil }
+                slot.modified = ms
+                mark(.modified)
+            }
+            guard let softwareID = software.id(of: provenance.software),
+                  let started = MillisecondTime.parse(provenance.started) else { return nil }
+            slot.software = softwareID
+            slot.started = started
+            if let finished = provenance.finished {
+                guard let ms = MillisecondTime.parse(finished) else { return nil }
+                slot.finished = ms
+                mark(.finished)
+            }
+        }
+        return slot
+    }
+
+    private func expand(_ slot: CompactEntry, input: InputFile, outputs: [String]) -> ManifestEntry {
+        let has = slot.present
+        var entry = ManifestEntry(
+            input: input.uri, catalog: has.contains(.catalog) ? outputs.first : nil,
+            outcome: Self.outcomes[Int(slot.outcome)] ?? .notRun, attempts: Int(slot.attempts),
+            rows: has.contains(.rows) ? Int(slot.rows) : nil, bytes: has.contains(.bytes) ? Int(slot.bytes) : nil,
+            sha256: has.contains(.sha256) ? slot.sha256.hex : nil, seconds: has.contains(.seconds) ? slot.seconds : nil,
+            executor: has.contains(.executor) ? executors.name(slot.executor) : nil,
+            outputs: has.contains(.outputs) ? outputs : nil)
+        if has.contains(.provenance) {
+            entry.provenance = InputProvenance(
+                inputSHA256: has.contains(.inputSHA256) ? slot.inputSHA256.hex : nil, inputSize: slot.inputSize,
+                inputModified: has.contains(.modified) ? MillisecondTime.string(slot.modified) : nil,
+                path: input.relativePath, software: software.name(slot.software),
+                started: MillisecondTime.string(slot.started),
+                finished: has.contains(.finished) ? MillisecondTime.string(slot.finished) : nil)
+        }
+        return entry
+    }
+}
+
+/// One input's outcome in 128 bytes; which optional fields are set is `present`.
+struct CompactEntry {
+    struct Field: OptionSet {
+        let rawValue: UInt16
+        static let catalog = Field(rawValue: 1 << 0), outputs = Field(rawValue: 1 << 1)
+        static let rows = Field(rawValue: 1 << 2), bytes = Field(rawValue: 1 << 3)
+        static let seconds = Field(rawValue: 1 << 4), sha256 = Field(rawValue: 1 << 5)
+        static let executor = Field(rawValue: 1 << 6), provenance = Field(rawValue: 1 << 7)
+        static let inputSHA256 = Field(rawValue: 1 << 8), modified = Field(rawValue: 1 << 9)
+        static let finished = Field(rawValue: 1 << 10)
+    }
+
+    /// 0: no entry yet; an index of `EntryTable.outcomes`; 255: kept whole.
+    var outcome: UInt8 = 0
+    var present: Field = []
+    var executor: UInt16 = 0
+    var software: UInt16 = 0
+    var attempts: Int32 = 0
+    var rows: Int32 = 0
+    var bytes: Int64 = 0
+    var seconds: Double = 0
+    var sha256 = Digest256()
+    var inputSHA256 = Digest256()
+    var inputSize: Int64 = 0
+    /// Milliseconds since 1970 (`MillisecondTime`).
+    var started: Int64 = 0
+    var finished: Int64 = 0
+    var modified: Int64 = 0
+}
+
+/// A SHA-256 as 32 bytes, from and to its 64 lower-case hex digits.
+struct Digest256: Equatable {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init() {}
+
+    init?(hex: String) {
+        var parsed: [UInt64] = []
+        var utf8 = hex.utf8[...]
+        guard utf8.count == 64 else { return nil }
+        for _ in 0..<4 {
+            var word: UInt64 = 0
+            for byte in utf8.prefix(16) {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                default: return nil  // upper case would not come back the same
+                }
+                word = word << 4 | UInt64(digit)
+            }
+            parsed.append(word)
+            utf8 = utf8.dropFirst(16)
+        }
+        words = (parsed[0], parsed[1], parsed[2], parsed[3])
+    }
+
+    static func == (a: Digest256, b: Digest256) -> Bool { a.words == b.words }
+
+    var hex: String {
+        [words.0, words.1, words.2, words.3].map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+}
+
+/// `Timestamp.string`'s form (`2026-12-01T19:24:39.123Z`) as milliseconds since 1970, and back.
+enum MillisecondTime {
+    static func parse(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              let ms = number(20..<23), (1...12).contains(month), (1...31).contains(day),
+              hour < 24, minute < 60, second < 60 else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms
+    }
+
+    static func string(_ milliseconds: Int64) -> String {
+        let (dayCount, inDay) = floorDivide(milliseconds, 86_400_000)
+        let (year, month, day) = civil(fromDays: dayCount)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(inDay / 3_600_000, 2)):"
+            + "\(pad(inDay / 60_000 % 60, 2)):\(pad(inDay / 1000 % 60, 2)).\(pad(inDay % 1000, 3))Z"
+    }
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
+        let quotient = a >= 0 ? a / b : (a - b + 1) / b
+        return (quotient, a - quotient * b)
+    }
+
+    // Howard Hinnant's civil-calendar algorithms (days since 1970-01-01, proleptic Gregorian).
+    private static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+/// Names seen many times (executors, software versions) stored once; ids start at 1.
+struct InternTable {
+    private var names: [String] = []
+    private var ids: [String: UInt16] = [:]
+
+    mutating func id(of name: String) -> UInt16? {
+        if let id = ids[name] { return id }
+        guard names.count < Int(UInt16.max) - 1 else { return nil }
+        names.append(name)
+        let id = UInt16(names.count)
+        ids[name] = id
+        return id
+    }
+
+    func name(_ id: UInt16) -> String { names[Int(id) - 1] }
+}

@@ -1,0 +1,159 @@
+import Engine
+import Foundation
+@testable import Pipeline
+import Storage
+import TestSupport
+import XCTest
+
+/// The driver's per-input state at survey scale: typed slots, exact round trips, and lineage
+/// owned by the scheduler. Memory is asserted by record sizes, never by timing or RSS.
+final class DriverScaleTests: XCTestCase {
+    private func committedEntry(_ index: Int) -> (ManifestEntry, InputFile) {
+        let input = InputFile(uri: "/survey/night/d\(index / 1000)/f\(index).fits.gz",
+                              relativePath: "d\(index / 1000)/f\(index).fits.gz", size: 1360)
+        var entry = ManifestEntry(input: input.uri, catalog: "d\(index / 1000)/f\(index).cat.fits", outcome: .committed,
+                                  attempts: 1, rows: 2, bytes: 8640, sha256: String(repeating: "0123456789abcdef", count: 4),
+                                  seconds: 0.0123, executor: "e\(index % 3)@host")
+        entry.provenance = InputProvenance(inputSHA256: String(repeating: "fedcba9876543210", count: 4), inputSize: 1360,
+                                           inputModified: Timestamp.string(Date(timeIntervalSince1970: 1.8e9 + Double(index))),
+                                           path: input.relativePath, started: Timestamp.string(),
+                                           finished: Timestamp.string())
+        return (entry, input)
+    }
+
+    func testEntriesComeBackFromTheirSlotsExactlyAndOddOnesAreKeptWhole() {
+        let table = EntryTable(count: 6)
+        let format = ExtractParameters(output: "/out").format
+        var expected: [ManifestEntry] = []
+        var inputs: [InputFile] = []
+        for index in 0..<6 {
+            var (entry, input) = committedEntry(index)
+            switch index {
+            case 1: entry.outcome = .skipped; entry.attempts = 0; entry.provenance = nil
+            case 2: entry = ManifestEntry(input: input.uri, catalog: entry.catalog, outcome: .failed,
+                                          error: "\(input.uri): not a FITS file")
+            case 3: entry.sha256 = entry.sha256?.uppercased()  // would not come back the same from 32 bytes
+            case 4: entry.provenance?.started = "2026-12-01T19:24:39Z"  // no milliseconds: not Timestamp's form
+            case 5: entry.hdus = [HDUSummary(hdu: 1, extname: "CCD1", rows: 2)]
+            default: break
+            }
+            table.set(entry, at: index, input: input, outputs: [format.catalogName(for: input.relativePath)])
+            expected.append(entry)
+            inputs.append(input)
+        }
+        for index in 0..<6 {
+            let names = [format.catalogName(for: inputs[index].relativePath)]
+            XCTAssertEqual(table.entry(at: index, input: inputs[index], outputs: names), expected[index], "entry \(index)")
+            XCTAssertEqual(table.outcome(at: index), expected[index].outcome)
+        }
+        XCTAssertEqual(table.wholeCount, 4, "the error, upper-case digest, odd time and HDU list are kept whole")
+        table.setAttempts(3, at: 0)
+        table.setAttempts(2, at: 2)
+        XCTAssertEqual(table.entry(at: 0, input: inputs[0], outputs: [expected[0].catalog!])?.attempts, 3)
+        XCTAssertEqual(table.entry(at: 2, input: inputs[2], outputs: [expected[2].catalog!])?.attempts, 2)
+        XCTAssertNil(EntryTable(count: 1).entry(at: 0, input: inputs[0], outputs: []), "no entry until one is set")
+    }
+
+    func testMillisecondTimesAreTimestampsExactly() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let date = Date(timeIntervalSince1970: Double.random(in: -2e9...4.1e9, using: &generator))
+            let text = Timestamp.string(date)
+            let ms = MillisecondTime.parse(text)
+            XCTAssertNotNil(ms, text)
+            XCTAssertEqual(ms.map(MillisecondTime.string), text)
+        }
+        for bad in ["2026-12-01T19:24:39Z", "2026-13-01T19:24:39.000Z", "2026-12-01 19:24:39.000Z", "x"] {
+            XCTAssertNil(MillisecondTime.parse(bad), bad)
+        }
+    }
+
+    /// The bytes the driver keeps per input while a job runs, by construction (issue 12's budget
+    /// is 1.5 KB an input on a master at 10^6 inputs; the monitor's share is bounded by its window).
+    func testTheDriversStatePerInputIsAFewHundredBytes() {
+        XCTAssertEqual(MemoryLayout<CompactEntry>.stride, 128, "the typed slot")
+        let (entry, input) = committedEntry(1)
+        let table = EntryTable(count: 1)
+        table.set(entry, at: 0, input: input, outputs: [entry.catalog!])
+        XCTAssertEqual(table.wholeCount, 0, "a committed extraction's entry fits its slot")
+        // Slot + catalog index (hash and index) + the input's own strings (URI, relative path, size).
+        let perInput = MemoryLayout<CompactEntry>.stride + MemoryLayout<Int>.stride + MemoryLayout<Int32>.stride * 2
+            + MemoryLayout<InputFile>.stride + 2 * 32 + input.uri.utf8.count + input.relativePath.utf8.count
+        XCTAssertLessThan(perInput, 400, "\(perInput) bytes an input")
+    }
+
+    /// A short form of a survey: 5,000 inputs through the driver and the scheduler with an operator
+    /// that commits an empty catalog each, every entry in the manifest, in order, in one scheduler
+    /// job with one lineage listing at its end.
+    func testFiveThousandInputsRunAsOneJobWithEveryEntryInOrder() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("driver-scale")
+        let out = dir.appendingPathComponent("out")
+        let count = 5_000
+        let inputs = (0..<count).map { InputFile(uri: "/survey/d\($0 / 1000)/f\($0).fits", relativePath: "d\($0 / 1000)/f\($0).fits") }
+        let parameters = ExtractParameters(output: out.path, format: .csv)
+        let registry = OperatorRegistry()
+        let jobs = Locked<Set<String>>([])
+        registry.register(ExtractOperator.name, input: InputFile.self, output: ManifestEntry.self) { files, context in
+            jobs.mutate { $0.insert(context.attemptID.jobID) }
+            return try files.map { file in
+                let name = parameters.format.catalogName(for: file.relativePath)
+                let url = out.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                guard FileManager.default.createFile(atPath: url.path, contents: Data()) else { throw CocoaError(.fileWriteUnknown) }
+                return ManifestEntry(input: file.uri, catalog: name, outcome: .committed, rows: 0, bytes: 0,
+                                     sha256: String(repeating: "e3b0c442", count: 8), seconds: 0, executor: "local")
+            }
+        }
+        let report = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: parameters), slots: 2, registry: registry)
+        XCTAssertEqual(report.status, .succeeded)
+        XCTAssertEqual(report.committed, count)
+        XCTAssertEqual(jobs.value.count, 1, "one scheduler job: lineage is the scheduler's, not driver rounds")
+        let manifest = try PipelineFixtures.manifest(in: out)
+        XCTAssertEqual(manifest.map(\.input), inputs.map(\.uri))
+        XCTAssertEqual(Set(manifest.map(\.outcome)), [.committed])
+    }
+
+    /// Resume reads the earlier manifest in ranges: lines that straddle ranges, blank lines and a
+    /// last line without its newline come out whole and in order.
+    func testManifestLinesAreReadInRangesWhole() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("driver-lines")
+        let store = LocalStore(root: dir.path)
+        let lines = (0..<200).map { "{\"input\":\"/in/\($0).fits\",\"pad\":\"\(String(repeating: "x", count: $0 % 37))\"}" }
+        try store.put("_manifest.jsonl", data: Data((lines.joined(separator: "\n\n") + "\n" + "tail").utf8))
+        var seen: [String] = []
+        try ManifestLines.forEach(in: store, key: "_manifest.jsonl", chunkBytes: 64) { seen.append(String(decoding: $0, as: UTF8.self)) }
+        XCTAssertEqual(seen, lines + ["tail"])
+        var none = 0
+        try ManifestLines.forEach(in: store, key: "absent.jsonl") { _ in none += 1 }
+        XCTAssertEqual(none, 0)
+    }
+
+    /// A catalog that vanishes after every commit is recomputed by the scheduler up to
+    /// `sextant.task.maxFailures` times, then reported failed with why; the others are committed.
+    func testACatalogThatKeepsVanishingFailsWithTheReason() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("driver-vanishing")
+        let frames = try PipelineFixtures.frames(3, in: dir.appendingPathComponent("in"), seed: 5)
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let out = dir.appendingPathComponent("out")
+        let runs = Locked(0)
+        let registry = OperatorRegistry()
+        registry.register(ExtractOperator.name, input: InputFile.self, output: ManifestEntry.self) { files, context in
+            let entries = try ExtractOperator(parameters: ExtractParameters(output: out.path)).apply(files, context: context)
+            for entry in entries where entry.input == inputs[1].uri {
+                runs.mutate { $0 += 1 }
+                try FileManager.default.removeItem(at: out.appendingPathComponent(entry.catalog!))
+            }
+            return entries
+        }
+        let settings = EngineSettings()
+        let report = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path)),
+                                                   settings: settings, registry: registry)
+        XCTAssertEqual(report.status, .completedWithFailures)
+        XCTAssertEqual(runs.value, settings.maxFailures + 1, "the first run and maxFailures recomputations")
+        let manifest = try PipelineFixtures.manifest(in: out)
+        XCTAssertEqual(manifest.map(\.outcome), [.committed, .failed, .committed])
+        let error = try XCTUnwrap(manifest[1].error)
+        XCTAssertTrue(error.hasPrefix(inputs[1].uri + ": "), error)
+        XCTAssertTrue(error.contains("output lost after commit \(settings.maxFailures + 1) times"), error)
+    }
+}
