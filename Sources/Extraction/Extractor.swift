@@ -103,16 +103,18 @@ public struct Extractor: Sendable {
             Source(number: index + 1, object: pair.0, photometry: pair.1)
         }
         let crowding = plan.sextractorFlags && plan.auto
-        let segmentation = (crowding || CheckImageMaker.needsSegmentation(checks))
+        // A full map only for a check image that shows it; FLAGS bit 1 reads a sparse one.
+        let segmentation = CheckImageMaker.needsSegmentation(checks)
             ? detection.pixels.segmentation(pixelCount: image.pixels.count) : nil
         let windowPixels = WindowedFlux.Pixels(
             data: subtracted, mask: image.mask, width: image.width, height: image.height, noise: noise,
             inverseGain: (parameters.gain ?? 0) > 0 ? 1 / parameters.gain! : 0,
             gainScalesWithWeight: parameters.weight?.scalesGain ?? false, backgroundVariance: backgroundVariance)
-        let neighbourhood = crowding ? segmentation.map {
-            SExtractorFlags.Neighbourhood(segmentation: $0, groups: detection.pixels.detectionGroups(
-                segmentation: $0, width: image.width, height: image.height))
-        } : nil
+        let neighbourhood = crowding ? {
+            let sparse = SparseSegmentation(detection.pixels, width: image.width, height: image.height)
+            return SExtractorFlags.Neighbourhood(segmentation: sparse, groups: detection.pixels.detectionGroups(
+                segmentation: sparse, width: image.width, height: image.height))
+        }() : nil
         for index in sources.indices {
             let object = sources[index].object
             let crowded = crowding && SExtractorFlags.isCrowded(

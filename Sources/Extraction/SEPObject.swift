@@ -16,6 +16,9 @@ public struct SEPObject: Equatable, Sendable {
     public var cpeak: Float, peak: Float
     public var xcpeak: Int32, ycpeak: Int32, xpeak: Int32, ypeak: Int32
     public var flag: Int16
+    /// FWHM_IMAGE (SExtractor's Gaussian-core fit, `FWHMEstimate`): computed from the object's
+    /// pixels while SEP's catalog is alive, not a sep_extract output.
+    public var fwhm: Float = 0
 }
 
 extension SEPObject {

@@ -39,13 +39,12 @@ enum SExtractorFlags {
     /// Bit 1: in the Kron-radius ellipse (6 in a, b units) or the FLUX_AUTO aperture, more than
     /// 10 % of the pixels are bad or belong to another object (SExtractor masks them).
     struct Neighbourhood {
-        var segmentation: [Int32]
+        var segmentation: SparseSegmentation
         /// Per object: which detection it came from (see `ObjectPixels.detectionGroups`).
         var groups: [Int]
 
-        func isForeign(_ index: Int, to owner: Int32) -> Bool {
-            let other = segmentation[index]
-            return other != 0 && other != owner && groups[Int(other) - 1] != groups[Int(owner) - 1]
+        func isForeign(label other: Int32, to owner: Int32) -> Bool {
+            other != 0 && other != owner && groups[Int(other) - 1] != groups[Int(owner) - 1]
         }
     }
 
@@ -82,18 +81,30 @@ enum SExtractorFlags {
         guard xmin < xmax, ymin < ymax else { return 0 }
         let limit = radius * radius
         var area = 0, foreign = 0
-        for y in ymin..<ymax {
-            let dy = Double(y) - my
-            for x in xmin..<xmax {
-                let dx = Double(x) - mx
-                guard cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit else { continue }
-                area += 1
-                let index = y * image.width + x
-                let value = image.pixels[index]
-                if value.isNaN || value <= -1e30 || image.mask?.isBad(index) == true {
-                    foreign += 1
-                } else if let segmentation, segmentation.isForeign(index, to: owner) {
-                    foreign += 1
+        let width = image.width
+        // Unsafe buffers and the mask's case decided once: this runs over every object's apertures.
+        func inside(_ x: Int, _ dy: Double) -> Bool {
+            let dx = Double(x) - mx
+            return cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit
+        }
+        image.pixels.withUnsafeBufferPointer { pixels in
+            withMaskBytes(image.mask) { mask in
+                for y in ymin..<ymax {
+                    let dy = Double(y) - my
+                    for x in xmin..<xmax where inside(x, dy) {
+                        area += 1
+                        let index = y * width + x
+                        let value = pixels[index]
+                        if value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false) { foreign += 1 }
+                    }
+                    // Good pixels another detection owns: the row's labelled pixels in the ellipse.
+                    segmentation?.segmentation.forEachLabel(row: y, in: xmin..<xmax) { x, label in
+                        guard segmentation!.isForeign(label: label, to: owner), inside(x, dy) else { return }
+                        let index = y * width + x
+                        let value = pixels[index]
+                        let bad = value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false)
+                        if !bad { foreign += 1 }
+                    }
                 }
             }
         }
@@ -136,5 +147,15 @@ public struct ImageFlags: Equatable, Sendable {
             for v in order where tally[v]! > count { result = v; count = tally[v]! }
         }
         return ImageFlags(value: result, count: count)
+    }
+}
+
+/// The mask as bytes (Bool is one byte holding 0 or 1), nil without one.
+private func withMaskBytes<T>(_ mask: SkyImage.Mask?, _ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T {
+    switch mask {
+    case .none: return body(nil)
+    case .bytes(let bytes): return bytes.withUnsafeBufferPointer { body($0) }
+    case .booleans(let flags):
+        return flags.withUnsafeBytes { raw in body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)) }
     }
 }

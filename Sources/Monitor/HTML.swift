@@ -37,13 +37,14 @@ enum HTML {
         table{border-collapse:collapse;margin:.5em 0 1.5em;background:#fff}
         th,td{border:1px solid #d5dae3;padding:.3em .7em;text-align:left;vertical-align:top}
         th{background:#eef1f6} td.n{text-align:right;font-variant-numeric:tabular-nums} td.nw{white-space:nowrap}
-        .status{font-weight:600} .running{color:#1f6fd1} .succeeded{color:#1e7e34} .failed,.interrupted{color:#b3261e} .cancelled,.queued{color:#7a6a00}
+        .status{font-weight:600} .running{color:#1f6fd1} .succeeded{color:#1e7e34} .failed,.interrupted{color:#b3261e} .cancelled,.queued,.completedWithFailures{color:#7a6a00}
         .bar{width:16em;height:1em;background:#e3e7ee;border-radius:3px;overflow:hidden;display:inline-block;vertical-align:middle}
         .bar span{display:block;height:100%;background:#3a7bd5;float:left} .bar span.bad{background:#d0453a}
         dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em} dt{font-weight:600}
         code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.92em;word-break:break-all}
         button{background:#b3261e;color:#fff;border:0;padding:.4em 1em;border-radius:3px;cursor:pointer}
         .muted{color:#6b7280}
+        .plots{display:flex;flex-wrap:wrap;gap:1em} svg.plot{border:1px solid #d5dae3}
         </style></head><body>
         <header><h1>Sextant</h1><a href="/">Jobs</a><a href="/executors">Executors</a><a href="/streams">Streams</a><a href="/metrics">Metrics</a><a href="/api/v1/jobs">API</a></header>
         \(body)
@@ -69,7 +70,12 @@ enum HTML {
     }
 
     static func status(_ status: String) -> String {
-        "<span class=\"status \(escape(status))\">\(escape(status))</span>"
+        "<span class=\"status \(escape(status))\">\(escape(label(status)))</span>"
+    }
+
+    /// Words for a status: a job that committed 24 of 25 catalogs completed; it did not fail.
+    static func label(_ status: String) -> String {
+        status == "completedWithFailures" ? "completed with failures" : status
     }
 }
 

@@ -4,6 +4,7 @@ public struct InputRecord: Codable, Sendable, Equatable {
     public enum Outcome: String, Codable, Sendable {
         case committed, skipped, failed
         case notRun = "not-run"
+        case excluded
     }
 
     public var input: String
@@ -16,9 +17,11 @@ public struct InputRecord: Codable, Sendable, Equatable {
     public var seconds: Double?
     public var executor: String?
     public var error: String?
+    /// The frame-table rows of the input's image HDUs, when measured.
+    public var frames: [FrameRecord]?
 
     public init(input: String, outcome: Outcome, attempts: Int = 1, rows: Int? = nil, bytes: Int? = nil,
-                seconds: Double? = nil, executor: String? = nil, error: String? = nil) {
+                seconds: Double? = nil, executor: String? = nil, error: String? = nil, frames: [FrameRecord]? = nil) {
         self.input = input
         self.outcome = outcome
         self.attempts = attempts
@@ -27,5 +30,6 @@ public struct InputRecord: Codable, Sendable, Equatable {
         self.seconds = seconds
         self.executor = executor
         self.error = error
+        self.frames = frames
     }
 }

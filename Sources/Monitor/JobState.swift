@@ -40,6 +40,9 @@ public struct JobState: Sendable {
     public private(set) var sources = 0
     public private(set) var bytesWritten = 0
     public private(set) var tasksRunning = 0
+    /// Frame-table rows, in arrival order, at most `FrameList.limit`; the rest are only counted.
+    public private(set) var frames: [FrameRecord] = []
+    public private(set) var framesDropped = 0
 
     public init(id: String, taskWindow: Int = JobState.defaultTaskWindow,
                 failureWindow: Int = JobState.defaultFailureWindow) {
@@ -104,7 +107,9 @@ public struct JobState: Sendable {
             figures.taskSeconds += task.duration ?? 0
             executors[task.executor] = figures
         case .input:
-            guard let record = event.inputRecord else { return false }
+            guard var record = event.inputRecord else { return false }
+            keepFrames(record.frames ?? [])
+            record.frames = nil  // kept once, in `frames`, not again per input
             let tally = InputTally(record)
             if let earlier = tallies.updateValue(tally, forKey: record.input.hashValue) { count(earlier, sign: -1) }
             count(tally, sign: 1)
@@ -125,6 +130,12 @@ public struct JobState: Sendable {
 
     private static func key(_ event: MonitorEvent) -> String {
         "\(event.partition ?? -1)/\(event.attempt ?? 0)/\(event.executor ?? "")"
+    }
+
+    private mutating func keepFrames(_ rows: [FrameRecord]) {
+        let room = max(0, FrameList.limit - frames.count)
+        frames += rows.prefix(room)
+        framesDropped += rows.count - min(room, rows.count)
     }
 
     // MARK: Figures

@@ -120,6 +120,14 @@ public final class Monitor: @unchecked Sendable {
                          executors: state?.executorList ?? [])
     }
 
+    /// The job's frame table as far as the monitor kept it; nil for a job it does not know.
+    public func frames(of id: String) -> FrameList? {
+        let hostKnows = host?.jobTable().contains { $0.id == id } ?? false
+        lock.lock(); defer { lock.unlock() }
+        guard let state = jobs[id] else { return hostKnows ? FrameList(job: id, frames: [], dropped: 0) : nil }
+        return FrameList(job: id, frames: state.frames, dropped: state.framesDropped)
+    }
+
     /// The attempts kept of job `id` (running ones and the latest ended: `JobState.taskWindow`),
     /// by partition then attempt, from `offset`, at most `limit` of them; nil for an unknown job.
     public func tasks(of id: String, offset: Int = 0, limit: Int = Int.max) -> [TaskRecord]? {
@@ -165,6 +173,14 @@ public final class Monitor: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let tasksRunning = jobs.values.reduce(0) { $0 + $1.tasksRunning }
         return metrics.render(executors: executors, tasksRunning: tasksRunning, jobsRunning: running)
+    }
+
+    /// The host as a portal (a master), when it is one.
+    var portal: PortalHost? { host as? PortalHost }
+
+    /// The job's event log, when event logs are kept.
+    public func eventLogFile(of id: String) -> URL? {
+        eventLog.map { $0.file(for: id) }.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
     }
 
     /// Stops job `id` through the host, or the action a local run registered.

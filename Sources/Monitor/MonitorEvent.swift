@@ -36,6 +36,7 @@ public struct MonitorEvent: Codable, Sendable, Equatable {
     public var rows: Int?
     public var bytes: Int?
     public var seconds: Double?
+    public var frames: [FrameRecord]?
 
     public init(_ event: Kind, job: String, time: Date = Date()) {
         self.event = event
@@ -71,6 +72,7 @@ extension MonitorEvent {
         event.executor = record.executor
         event.message = record.error
         event.attempt = record.attempts
+        event.frames = record.frames
         return event
     }
 
@@ -80,6 +82,6 @@ extension MonitorEvent {
             return nil
         }
         return InputRecord(input: input, outcome: outcome, attempts: attempt ?? 1, rows: rows, bytes: bytes,
-                           seconds: seconds, executor: executor, error: message)
+                           seconds: seconds, executor: executor, error: message, frames: frames)
     }
 }

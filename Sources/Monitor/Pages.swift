@@ -29,7 +29,7 @@ enum Pages {
         var body = """
         <h2>Job <span class="mono">\(HTML.escape(job.id))</span> \(HTML.status(job.status))</h2>
         <p><span class="bar" title="done / failed"><span style="width:\(String(format: "%.1f", done))%"></span><span class="bad" style="width:\(String(format: "%.1f", failed))%"></span></span>
-        \(job.inputsDone) of \(job.inputsTotal) inputs done, \(job.inputsFailed) failed</p>
+        \(job.inputsDone) of \(job.inputsTotal) inputs done, \(job.inputsFailed) failed\((job.inputsExcluded ?? 0) > 0 ? ", \(job.inputsExcluded!) excluded by --where" : "")</p>
         <dl>
         <dt>Submitted</dt><dd>\(HTML.escape(Format.date(job.submitted)))</dd>
         <dt>Started</dt><dd>\(HTML.escape(Format.date(job.started)))</dd>
@@ -37,6 +37,7 @@ enum Pages {
         <dt>Duration</dt><dd>\(HTML.escape(Format.duration(job.durationSeconds)))</dd>
         <dt>Sources found</dt><dd>\(job.sources)</dd>
         <dt>Catalog bytes</dt><dd>\(HTML.escape(Format.bytes(job.bytesWritten)))</dd>
+        <dt>Frames</dt><dd><a href="/jobs/\(HTML.pathSegment(job.id))/frames">frame table and plots</a> (<a href="/api/v1/jobs/\(HTML.pathSegment(job.id))/frames">JSON</a>)</dd>
         <dt>Tasks</dt><dd>\(detail.tasksRunning) running, \(detail.tasksEnded) ended (<a href="/api/v1/jobs/\(HTML.pathSegment(job.id))/tasks">\(detail.tasksKept < detail.tasksRunning + detail.tasksEnded ? "the running and latest \(detail.tasksKept - detail.tasksRunning) ended" : "all") attempts, JSON</a>)</dd>
         \(job.output.map { "<dt>Catalogs</dt><dd>\(link($0))</dd>" } ?? "")
         \(job.manifest.map { "<dt>Manifest</dt><dd>\(link($0))</dd>" } ?? "")

@@ -8,13 +8,23 @@ public struct WebRequest: Sendable {
     /// The `Origin` and `Host` headers: a browser's POST from another site is refused.
     public var origin: String?
     public var host: String?
+    /// `Authorization` and `Cookie`: who is asking, on a portal (`PortalHost`).
+    public var authorization: String?
+    public var cookie: String?
+    public var contentType: String?
+    public var body: Data
     /// The query's `name=value` pairs, percent-decoded (the last of a repeated name wins).
     public var query: [String: String] = [:]
 
-    public init(method: String, uri: String, origin: String? = nil, host: String? = nil) {
+    public init(method: String, uri: String, origin: String? = nil, host: String? = nil,
+                authorization: String? = nil, cookie: String? = nil, contentType: String? = nil, body: Data = Data()) {
         self.method = method.uppercased()
         self.origin = origin
         self.host = host
+        self.authorization = authorization
+        self.cookie = cookie
+        self.contentType = contentType
+        self.body = body
         let halves = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let raw = halves.first.map(String.init) ?? "/"
         path = raw.removingPercentEncoding ?? raw
@@ -33,6 +43,15 @@ public struct WebResponse: Sendable, Equatable {
     public var body: Data
     public var location: String?
     public var setCookie: String?
+    /// A download's file name (`Content-Disposition: attachment`).
+    public var attachment: String?
+    /// A body too large to hold: written in chunks as `stream` produces them (the tar of a job's catalogs).
+    public var stream: BodyStream?
+
+    public static func == (a: WebResponse, b: WebResponse) -> Bool {
+        (a.status, a.contentType, a.body, a.location, a.setCookie, a.attachment)
+            == (b.status, b.contentType, b.body, b.location, b.setCookie, b.attachment) && (a.stream == nil) == (b.stream == nil)
+    }
 
     static func html(_ text: String, status: Int = 200) -> WebResponse {
         WebResponse(status: status, contentType: "text/html; charset=utf-8", body: Data(text.utf8))
@@ -63,6 +82,16 @@ public struct Router: Sendable {
             // A page on another site must not cancel jobs through a user's browser (CSRF).
             return .html(Pages.message("Refused", "A request from \(origin) may not change anything here."), status: 403)
         }
+        if let portal = monitor.portal {
+            return PortalRoutes(monitor: monitor, portal: portal).respond(to: request, parts: parts) { user in
+                self.legacy(request, parts)
+            }
+        }
+        return legacy(request, parts)
+    }
+
+    /// The monitor's own pages and API (a local run's UI, and a portal's read-only routes).
+    func legacy(_ request: WebRequest, _ parts: [String]) -> WebResponse {
         switch (request.method, parts.first) {
         case (_, "api"): return api(request.method, Array(parts.dropFirst()), query: request.query)
         case ("GET", "metrics") where parts.count == 1:
@@ -85,6 +114,11 @@ public struct Router: Sendable {
                 return .html(Pages.message("Not found", "No job '\(parts[1])'."), status: 404)
             }
             return .html(Pages.job(detail))
+        case ("GET", 3, "jobs") where parts[2] == "frames":
+            guard let frames = monitor.frames(of: parts[1]) else {
+                return .html(Pages.message("Not found", "No job '\(parts[1])'."), status: 404)
+            }
+            return .html(FramePages.frames(frames, finished: monitor.jobDetail(parts[1])?.job.isFinished ?? true))
         case ("POST", 3, "jobs") where parts[2] == "cancel":
             do {
                 try monitor.cancel(parts[1])
@@ -120,6 +154,9 @@ public struct Router: Sendable {
                 return notFound("no job '\(parts[1])'")
             }
             return .json(tasks)
+        case ("GET", 3, "jobs") where parts[2] == "frames":
+            guard let frames = monitor.frames(of: parts[1]) else { return notFound("no job '\(parts[1])'") }
+            return .json(frames)
         case ("POST", 3, "jobs") where parts[2] == "cancel":
             do {
                 try monitor.cancel(parts[1])
@@ -145,11 +182,11 @@ public struct Router: Sendable {
         return originAuthority.lowercased() == host.lowercased()
     }
 
-    private func notFound(_ message: String) -> WebResponse {
+    func notFound(_ message: String) -> WebResponse {
         .json(["error": message], status: 404)
     }
 
-    private static func status(for error: Error) -> Int {
+    static func status(for error: Error) -> Int {
         switch error as? MonitorError {
         case .noSuchJob: return 404
         case .cannotCancel: return 409

@@ -11,6 +11,8 @@ public struct JobSummary: Codable, Sendable, Equatable {
     public var inputsTotal: Int
     public var inputsDone: Int
     public var inputsFailed: Int
+    /// Inputs `--where` left out (nil from event logs of builds before it).
+    public var inputsExcluded: Int?
     public var sources: Int
     public var bytesWritten: Int
     public var durationSeconds: Double?
@@ -59,6 +61,7 @@ extension JobSummary {
         inputsTotal = state?.inputsTotal ?? 0
         inputsDone = state?.inputsDone ?? 0
         inputsFailed = state?.inputsFailed ?? 0
+        inputsExcluded = state?.count(.excluded) ?? 0
         sources = state?.sources ?? 0
         bytesWritten = state?.bytesWritten ?? 0
         if let started {

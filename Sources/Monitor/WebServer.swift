@@ -31,7 +31,9 @@ public final class WebServer: @unchecked Sendable {
     @discardableResult
     public func start(host: String, port: Int) throws -> String {
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        guard loopback || access.token != nil else { throw WebServerError.noToken(host: host) }
+        // A portal whose users log in with tokens authenticates every request itself.
+        let portalLogin = router.monitor.portal?.requiresLogin == true
+        guard loopback || access.token != nil || portalLogin else { throw WebServerError.noToken(host: host) }
         let router = self.router
         let access = self.access
         let open = OpenConnections(limit: maxConnections)
@@ -49,7 +51,8 @@ public final class WebServer: @unchecked Sendable {
                 let deadline = channel.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
                 channel.closeFuture.whenComplete { _ in deadline.cancel() }
                 return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(HTTPHandler(router: router, access: access))
+                    channel.pipeline.addHandler(HTTPHandler(router: router, access: access, portalLogin: portalLogin,
+                                                            deadline: deadline, stallTimeout: requestTimeout))
                 }
             }
         do {
@@ -99,27 +102,56 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// The largest request body read (a submit with a few uploaded FITS files); more is refused with 413.
+    static let maxBodyBytes = 256 << 20
+
     private let router: Router
     private let access: WebAccess
+    /// The portal checks users' tokens itself: the access check here is the Host check only.
+    private let portalLogin: Bool
     private var head: HTTPRequestHead?
+    private var body = Data()
+    private var tooLarge = false
 
-    init(router: Router, access: WebAccess) {
+    /// The connection's answer deadline; a stream, once started, is bound by `stallTimeout` per piece instead.
+    private let deadline: Scheduled<Void>?
+    private let stallTimeout: TimeAmount
+
+    init(router: Router, access: WebAccess, portalLogin: Bool, deadline: Scheduled<Void>? = nil,
+         stallTimeout: TimeAmount = .seconds(15)) {
         self.router = router
         self.access = access
+        self.portalLogin = portalLogin
+        self.deadline = deadline
+        self.stallTimeout = stallTimeout
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-        case .body:
-            break  // forms and API calls carry nothing the routes read
+            body = Data()
+            tooLarge = false
+        case .body(var buffer):
+            guard !tooLarge else { return }
+            if body.count + buffer.readableBytes > Self.maxBodyBytes {
+                tooLarge = true
+                body = Data()
+                return
+            }
+            body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
         case .end:
             guard let head else { return }
             self.head = nil
-            switch access.verdict(host: head.headers.first(name: "Host"), uri: head.uri,
-                                  authorization: head.headers.first(name: "Authorization"),
-                                  cookie: head.headers.first(name: "Cookie")) {
+            if tooLarge {
+                return write(.json(["error": "the request is larger than \(Self.maxBodyBytes >> 20) MiB"], status: 413),
+                             isHead: false, version: head.version, context: context)
+            }
+            var checked = access
+            if portalLogin { checked.token = nil }
+            switch checked.verdict(host: head.headers.first(name: "Host"), uri: head.uri,
+                                   authorization: head.headers.first(name: "Authorization"),
+                                   cookie: head.headers.first(name: "Cookie")) {
             case .allowed:
                 break
             case .setCookie(let location):
@@ -132,7 +164,11 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             }
             let method = head.method == .HEAD ? "GET" : head.method.rawValue
             let request = WebRequest(method: method, uri: head.uri, origin: head.headers.first(name: "Origin"),
-                                     host: head.headers.first(name: "Host"))
+                                     host: head.headers.first(name: "Host"),
+                                     authorization: head.headers.first(name: "Authorization"),
+                                     cookie: head.headers.first(name: "Cookie"),
+                                     contentType: head.headers.first(name: "Content-Type"), body: body)
+            body = Data()
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let router = self.router
             let eventLoop = context.eventLoop
@@ -150,15 +186,22 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private func write(_ response: WebResponse, isHead: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: "\(response.body.count)")
+        if response.stream == nil { headers.add(name: "Content-Length", value: "\(response.body.count)") }
         headers.add(name: "Connection", value: "close")
         headers.add(name: "Cache-Control", value: "no-store")
         if let location = response.location { headers.add(name: "Location", value: location) }
         if let cookie = response.setCookie { headers.add(name: "Set-Cookie", value: cookie) }
+        if let name = response.attachment {
+            let safe = name.filter { $0.isASCII && $0 != "\"" && $0 != "\\" && !$0.isNewline }
+            headers.add(name: "Content-Disposition", value: "attachment; filename=\"\(safe)\"")
+        }
         for (name, value) in SecurityHeaders.all { headers.add(name: name, value: value) }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status),
                                     headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let stream = response.stream, !isHead {
+            return writeStream(stream, context: context)
+        }
         if !isHead {
             var buffer = context.channel.allocator.buffer(capacity: response.body.count)
             buffer.writeBytes(response.body)
@@ -167,17 +210,42 @@ private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
+
+    /// Chunked: each piece is written and flushed from a background thread, which waits for it to
+    /// go out before producing the next, so a slow reader holds one piece, not the whole body.
+    /// A large download may take longer than the answer deadline; a reader that stops reading for
+    /// `stallTimeout` is cut off, so it cannot hold the writing thread.
+    private func writeStream(_ stream: BodyStream, context: ChannelHandlerContext) {
+        context.flush()
+        deadline?.cancel()
+        let channel = context.channel
+        let stall = stallTimeout
+        DispatchQueue.global().async {
+            do {
+                try stream.produce { data in
+                    var buffer = channel.allocator.buffer(capacity: data.count)
+                    buffer.writeBytes(data)
+                    let cutOff = channel.eventLoop.scheduleTask(in: stall) { channel.close(promise: nil) }
+                    defer { cutOff.cancel() }
+                    try channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).wait()
+                }
+                channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+            } catch {
+                channel.close(promise: nil)  // the client sees a cut-off body, never a wrong one
+            }
+        }
+    }
 }
 
 /// Sent with every response: no scripts at all, styles only inline (the pages have no others),
-/// never framed (clickjacking), never sniffed into another type, no referrer to other sites.
+/// never framed (clickjacking), never sniffed into another type, no referrer to other sites (`same-origin`: with `no-referrer` a browser sends `Origin: null` on its own forms, which the CSRF check must refuse).
 enum SecurityHeaders {
     static let all: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
             + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "no-referrer"),
+        ("Referrer-Policy", "same-origin"),
     ]
 }
 

@@ -7,6 +7,7 @@ public enum ConfigurationKeys {
         + StorageKeys.all + MonitorKeys.all + DatasetKeys.all + PipeKeys.all + ProvenanceKeys.all
         + SkyMergeKeys.all
         + StreamKeys.all
+        + FrameKeys.all
 
     public static let names: Set<String> = Set(all.map(\.name))
     public static let secretNames: Set<String> = Set(all.filter(\.secret).map(\.name))

@@ -8,7 +8,7 @@ struct Sextant: ParsableCommand {
         subcommands: [
             ExtractCommand.self, RunCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self,
             MasterCommand.self, ExecutorCommand.self, DatasetsCommand.self, BenchCommand.self,
-            ConfCommand.self, CredentialCommand.self, VerifyCommand.self, WorkerCommand.self,
+            ConfCommand.self, CredentialCommand.self, VerifyCommand.self, WorkerCommand.self, UsersCommand.self,
             MergeCommand.self,
             StreamCommand.self,
         ])

@@ -61,16 +61,16 @@ final class JobTests: XCTestCase {
         fixtures.forEach { $0.tearDown() }
     }
 
-    private func makeFixture(history: URL? = nil, handler: ScriptedJobHandler) throws -> ClusterFixture {
+    private func makeFixture(history: URL? = nil, handler: ScriptedJobHandler, maxRunningJobs: Int = 16) throws -> ClusterFixture {
         let fixture = ClusterFixture(historyDirectory: history, jobHandler: handler)
-        try fixture.startMaster()
+        try fixture.startMaster(maxRunningJobs: maxRunningJobs)
         fixtures.append(fixture)
         return fixture
     }
 
     func testSubmitWaitStatusAndCancelThroughTheClient() throws {
         let handler = ScriptedJobHandler()
-        let fixture = try makeFixture(handler: handler)
+        let fixture = try makeFixture(handler: handler, maxRunningJobs: 1)
         let client = try fixture.client()
         defer { client.close() }
 
@@ -119,7 +119,7 @@ final class JobTests: XCTestCase {
         let running = try client.submit(ScriptedJobHandler.payload(.init(block: true)), jobID: "blocker")
         XCTAssertTrue(eventually { (try? client.status(of: running.id).first?.status) == .running })
         let queued = try client.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "behind")
-        XCTAssertEqual(try client.status(of: queued.id).first?.status, .queued, "one job at a time")
+        XCTAssertEqual(try client.status(of: queued.id).first?.status, .queued, "sextant.master.maxRunningJobs=1: one job at a time")
         let dropped = try client.cancel(queued.id)
         XCTAssertEqual(dropped.status, .cancelled)
         XCTAssertEqual(dropped.outcome?.message, "cancelled before it started")
@@ -131,6 +131,29 @@ final class JobTests: XCTestCase {
         let all = try client.status()
         XCTAssertEqual(all.map(\.id), ["first", failing.id, "blocker", "behind"])
         XCTAssertEqual(all.map(\.status), [.succeeded, .failed, .cancelled, .cancelled])
+    }
+
+    func testEveryEndedJobIsReportedOnceToTheFinishHook() throws {
+        let handler = ScriptedJobHandler()
+        let fixture = ClusterFixture(jobHandler: handler)
+        let ended = Locked<[JobRecord]>([])
+        fixture.onJobFinished = { record in ended.update { $0.append(record) } }
+        try fixture.startMaster()
+        fixtures.append(fixture)
+        let client = try fixture.client()
+        defer { client.close() }
+        _ = try client.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "ok", settings: ["sextant.scheduler.pool": "p"])
+        _ = try client.submit(ScriptedJobHandler.payload(.init(fail: true)), jobID: "boom")
+        _ = try client.submit(ScriptedJobHandler.payload(.init(block: true)), jobID: "stopped")
+        XCTAssertTrue(eventually { (try? client.status(of: "stopped").first?.status) == .running })
+        _ = try client.cancel("stopped")
+        XCTAssertTrue(eventually { ended.value.count == 3 }, "\(ended.value.map(\.id))")
+        let byID = Dictionary(uniqueKeysWithValues: ended.value.map { ($0.id, $0) })
+        XCTAssertEqual(byID["ok"]?.status, .succeeded)
+        XCTAssertEqual(byID["ok"]?.pool, "p")
+        XCTAssertEqual(byID["ok"]?.user, "local")
+        XCTAssertEqual(byID["boom"]?.status, .failed)
+        XCTAssertEqual(byID["stopped"]?.status, .cancelled)
     }
 
     func testJobHandlerRunsTasksOnExecutorsJoiningTheMaster() throws {

@@ -48,7 +48,7 @@ final class WebUITests: XCTestCase {
         XCTAssertEqual(during.status, 200)
         XCTAssertTrue(during.body.contains(jobID))
         let job = try waitForEnd(ui, jobID)
-        XCTAssertEqual(job["status"] as? String, "failed", "one input cannot be read")
+        XCTAssertEqual(job["status"] as? String, "completedWithFailures", "one input cannot be read, six were committed: not a failed job")
         XCTAssertEqual(try waitForEnd(ui, secondID)["status"] as? String, "cancelled")
 
         // The manifest is the truth the UI, API and metrics must agree with.
@@ -116,7 +116,7 @@ final class WebUITests: XCTestCase {
         try cluster.waitForLog("master", containing: "past jobs loaded from the event logs")
         let again = try HTTP.json(ui + "api/v1/jobs/\(jobID)") as? [String: Any]
         let summary = again?["job"] as? [String: Any]
-        XCTAssertEqual(summary?["status"] as? String, "failed")
+        XCTAssertEqual(summary?["status"] as? String, "completedWithFailures")
         XCTAssertEqual(summary?["sources"] as? Int, rows)
         XCTAssertEqual((again?["failures"] as? [[String: Any]])?.first?["input"] as? String, bad.path)
         XCTAssertTrue(try HTTP.fetch(ui).body.contains(jobID))

@@ -52,16 +52,25 @@ final class SExtractorFlagsTests: XCTestCase {
     }
 
     static let run: Result<Run, Error> = Result { try makeRun() }
+    /// The same frame with its noise given as an absolute rms map (MAP_RMS: no scaling to differ).
+    static let rmsRun: Result<Run, Error> = Result {
+        let frame = FlagFrame()
+        let rms = frame.weights.map { $0 > 0 ? 10 / max($0, 0.5).squareRoot() : Float.infinity }
+        return try makeRun(weightType: "MAP_RMS", weights: rms)
+    }
 
-    private static func makeRun() throws -> Run {
+    private static func makeRun(weightType: String = "MAP_WEIGHT", weights: [Float]? = nil) throws -> Run {
         let directory = try TestSupport.makeTemporaryDirectory("sextant-sex-flags")
         defer { try? FileManager.default.removeItem(at: directory) }
         let frame = FlagFrame()
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         try FITSImageWriter(width: frame.width, height: frame.height, pixels: .float32(frame.pixels),
                             keywords: [.double("SATURATE", Double(frame.saturation))]).write(to: path("image.fits"))
-        try FITSImageWriter(width: frame.width, height: frame.height, pixels: .float32(frame.weights)).write(to: path("weight.fits"))
+        let weights = weights ?? frame.weights
+        try FITSImageWriter(width: frame.width, height: frame.height, pixels: .float32(weights)).write(to: path("weight.fits"))
         try FITSImageWriter(width: frame.width, height: frame.height, pixels: .int16(frame.flags)).write(to: path("flag.fits"))
+        let sex = Self.sex.replacingOccurrences(of: "MAP_WEIGHT", with: weightType)
+            + (weightType == "MAP_RMS" ? "\nWEIGHT_THRESH 1e20" : "")
         try sex.write(toFile: path("flags.sex"), atomically: true, encoding: .utf8)
         try param.joined(separator: "\n").write(toFile: path("flags.param"), atomically: true, encoding: .utf8)
 
@@ -75,7 +84,7 @@ final class SExtractorFlagsTests: XCTestCase {
 
         let configuration = try SExtractorConfiguration.parse(sex, directory: directory)
         let image = try SkyImage(width: frame.width, height: frame.height, pixels: frame.pixels, label: "image.fits")
-            .withWeightMap(frame.weights, source: "weight.fits")
+            .withWeightMap(weights, source: "weight.fits")
             .withFlagMap(frame.flags.map(Int32.init), source: "flag.fits")
         var parameters = configuration.parameters
         parameters.columns = try XCTUnwrap(configuration.columns)
@@ -113,11 +122,39 @@ final class SExtractorFlagsTests: XCTestCase {
                                    backgroundVariance: Double(model.rms * model.rms))
     }
 
-    private func loaded() throws -> Run {
+    private func loaded(_ run: Result<Run, Error> = SExtractorFlagsTests.run) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/source-extractor") else {
             throw XCTSkip("source-extractor is not installed (scripts/setup installs it)")
         }
-        return try Self.run.get()
+        return try run.get()
+    }
+
+    /// With an absolute rms map nothing is scaled: the flux errors are SExtractor's to 1e-4.
+    func testAnRMSMapGivesSExtractorsErrors() throws {
+        let run = try loaded(Self.rmsRun)
+        XCTAssertLessThanOrEqual(abs(Double(run.ours.count - run.sex.rows.count)), 0.01 * Double(run.sex.rows.count))
+        let error = run.sex.column("FLUXERR_APER"), flags = run.sex.column("FLAGS")
+        var compared = 0
+        for (row, index) in run.matches where flags[row] == 0 {
+            XCTAssertEqual(run.ours.sources[index].photometry.apertures[0].error, error[row],
+                           accuracy: 1e-4 * error[row] + 1e-3, "FLUXERR_APER at row \(row)")
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 60)
+        guard case .int32(let ours) = try XCTUnwrap(run.checks[.segmentation]).pixels else { return XCTFail() }
+        let theirs = run.sexChecks["seg.fits"]!.pixels
+        let numbers = run.sex.column("NUMBER")
+        let blended = Set(numbers.indices.filter { Int(flags[$0]) & 2 != 0 }.map { Int32(numbers[$0]) })
+        var sexToOurs: [Int32: Int32] = [0: 0]
+        for (row, index) in run.matches { sexToOurs[Int32(numbers[row])] = Int32(index + 1) }
+        let differ = ours.indices.filter {
+            let sex = Int32(theirs[$0])
+            return sexToOurs[sex] != ours[$0] && !blended.contains(sex)
+                && !(ours[$0] > 0 && run.ours.sources[Int(ours[$0]) - 1].sextractorFlags & 2 != 0)
+        }
+        // No pixel changes owner; SExtractor's isophotes reach a few edge pixels further (1 %).
+        XCTAssertTrue(differ.allSatisfy { ours[$0] == 0 || theirs[$0] == 0 }, "an unblended pixel changed owner")
+        XCTAssertLessThanOrEqual(Double(differ.count), 0.015 * Double(theirs.filter { $0 != 0 }.count))
     }
 
     func testCountsAndPositionsAgree() throws {
@@ -212,5 +249,61 @@ final class SExtractorFlagsTests: XCTestCase {
             compared += 1
         }
         XCTAssertGreaterThan(compared, 40)
+    }
+}
+
+/// FLAG_TYPE and the .sex keys of issue 15, without source-extractor.
+final class FlagTypeAndSexKeyTests: XCTestCase {
+    func testFlagTypesCombineOnlyNonzeroValues() {
+        let values: [Int32] = [0, 4, 6, 0, 4, 1, 4, 6]
+        XCTAssertEqual(ImageFlags.combine(values, .or), ImageFlags(value: 7, count: 6))
+        XCTAssertEqual(ImageFlags.combine(values, .and), ImageFlags(value: 0, count: 6))
+        XCTAssertEqual(ImageFlags.combine([4, 6, 0, 12], .and), ImageFlags(value: 4, count: 3))
+        XCTAssertEqual(ImageFlags.combine(values, .min), ImageFlags(value: 1, count: 1))
+        XCTAssertEqual(ImageFlags.combine(values, .max), ImageFlags(value: 6, count: 2))
+        XCTAssertEqual(ImageFlags.combine(values, .most), ImageFlags(value: 4, count: 3))
+        XCTAssertEqual(ImageFlags.combine([0, 0], .min), ImageFlags(value: 0, count: 0))
+    }
+
+    func testSexKeysForWeightsFlagsSaturationAndCheckImages() throws {
+        let text = """
+            SATUR_LEVEL 40000
+            SATUR_KEY NONE
+            GAIN_KEY EGAIN
+            WEIGHT_TYPE MAP_VAR,MAP_VAR
+            WEIGHT_IMAGE {stem}.var.fits
+            WEIGHT_GAIN N
+            WEIGHT_THRESH 1e6
+            FLAG_IMAGE [FLAGS]
+            FLAG_TYPE MOST
+            CHECKIMAGE_TYPE SEGMENTATION,FILTERED,-OBJECTS
+            CHECKIMAGE_NAME seg.fits,filtered.fits
+            """
+        let configuration = try SExtractorConfiguration.parse(text, directory: URL(fileURLWithPath: "/tmp"))
+        let p = configuration.parameters
+        XCTAssertEqual(p.saturationLevel, 40000)
+        XCTAssertEqual(p.saturationKeyword, "")
+        XCTAssertEqual(p.gainKeyword, "EGAIN")
+        XCTAssertEqual(p.weight, WeightOptions(kind: .mapVariance, image: "{stem}.var.fits", scalesGain: false, threshold: 1e6))
+        XCTAssertEqual(p.flagImage, FlagImageOptions(image: "[FLAGS]", combination: .most))
+        XCTAssertEqual(p.checkImages, [CheckImageRequest(type: .segmentation, name: "seg.fits"),
+                                       CheckImageRequest(type: .minusObjects)])
+        XCTAssertTrue(configuration.warnings.contains { $0.contains("FILTERED") }, "\(configuration.warnings)")
+        let decoded = try JSONDecoder().decode(ExtractionParameters.self, from: JSONEncoder().encode(p))
+        XCTAssertEqual(decoded, p, "the new keys travel with the job")
+        XCTAssertEqual(try JSONDecoder().decode(ExtractionParameters.self, from: Data("{}".utf8)), ExtractionParameters())
+
+        XCTAssertThrowsError(try SExtractorConfiguration.parse("WEIGHT_TYPE MAP_WHATEVER", directory: URL(fileURLWithPath: "/")))
+        XCTAssertThrowsError(try SExtractorConfiguration.parse("WEIGHT_TYPE MAP_WEIGHT", directory: URL(fileURLWithPath: "/")),
+                             "a map type needs WEIGHT_IMAGE")
+        XCTAssertThrowsError(try SExtractorConfiguration.parse("FLAG_TYPE SUM", directory: URL(fileURLWithPath: "/")))
+    }
+
+    /// A default catalog's recipe (and its hash) does not change because the new keys exist.
+    func testDefaultParametersEncodeWithoutTheNewKeys() throws {
+        let json = String(decoding: try JSONEncoder().encode(ExtractionParameters()), as: UTF8.self)
+        for key in ["saturationLevel", "saturationKeyword", "gainKeyword", "weight", "flagImage", "checkImages"] {
+            XCTAssertFalse(json.contains("\"\(key)\""), "\(key) in \(json)")
+        }
     }
 }

@@ -69,7 +69,7 @@ final class WebSecurityTests: XCTestCase {
             let response = try request(url + path)
             XCTAssertEqual(response.headers["x-content-type-options"], "nosniff", path)
             XCTAssertEqual(response.headers["x-frame-options"], "DENY", path)
-            XCTAssertEqual(response.headers["referrer-policy"], "no-referrer", path)
+            XCTAssertEqual(response.headers["referrer-policy"], "same-origin", path)
             XCTAssertTrue(response.headers["content-security-policy"]?.contains("default-src 'none'") ?? false, path)
             XCTAssertTrue(response.headers["content-security-policy"]?.contains("frame-ancestors 'none'") ?? false, path)
         }

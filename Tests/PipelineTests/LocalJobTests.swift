@@ -1,7 +1,7 @@
 import Engine
 import Extraction
 import Foundation
-import Pipeline
+@testable import Pipeline
 import TestSupport
 import XCTest
 
@@ -141,13 +141,33 @@ final class LocalJobTests: XCTestCase {
         var checksums: [[String?]] = []
         for serialized in ["true", "false"] {
             let out = dir.appendingPathComponent("out-\(serialized)")
-            let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path),
-                               settings: ["sextant.extraction.serialized": serialized])
+            // Process-wide: this process's own conf sets it, as `run` does, never a job's settings.
+            try ExtractionDriver.applyProcessSettings(["sextant.extraction.serialized": serialized])
+            let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path))
             XCTAssertEqual(try PipelineFixtures.runLocal(spec).status, .succeeded)
             XCTAssertEqual(SEPLibrary.shared.mode, serialized == "true" ? .serialized : .parallel)
             checksums.append(try PipelineFixtures.manifest(in: out).map(\.sha256))
         }
         XCTAssertEqual(checksums[0], checksums[1])
+    }
+
+    func testAJobsSettingsDoNotChangeProcessWideLimits() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("pipeline-process-limits")
+        let frames = try PipelineFixtures.frames(2, in: dir.appendingPathComponent("in"), seed: 5)
+        let inputs = frames.map { InputFile(uri: $0, relativePath: ($0 as NSString).lastPathComponent) }
+        let library = SEPLibrary.shared
+        let before = (stack: library.pixelStack, mode: library.mode, gate: LargeImageGate.shared.limits)
+        // A job carrying other values (two jobs at once in one process would fight over them).
+        let spec = JobSpec(inputs: inputs, parameters: ExtractParameters(output: dir.appendingPathComponent("out").path),
+                           settings: ["sextant.extraction.pixstack": "\(before.stack + 12345)",
+                                      "sextant.extraction.serialized": before.mode == .serialized ? "false" : "true",
+                                      "sextant.executor.largeImageSlots": "\(before.gate.slots + 5)",
+                                      "sextant.executor.largeImageBytes": "1k"])
+        XCTAssertEqual(try PipelineFixtures.runLocal(spec).status, .succeeded)
+        XCTAssertEqual(library.pixelStack, before.stack)
+        XCTAssertEqual(library.mode, before.mode)
+        XCTAssertEqual(LargeImageGate.shared.limits.slots, before.gate.slots)
+        XCTAssertEqual(LargeImageGate.shared.limits.threshold, before.gate.threshold)
     }
 
     func testFailFastStopsTheJobAndReportsWhatDidNotRun() throws {

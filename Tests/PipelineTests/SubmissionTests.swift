@@ -45,7 +45,7 @@ final class SubmissionTests: XCTestCase {
         XCTAssertEqual(report.jobStatus(), .succeeded)
         XCTAssertEqual(report.jobStatus(cancelled: true), .cancelled)
         report.status = .completedWithFailures
-        XCTAssertEqual(report.jobStatus(), .failed)
+        XCTAssertEqual(report.jobStatus(), .completedWithFailures, "24 of 25 committed is not a failed job")
         report.status = .stopped
         XCTAssertEqual(report.jobStatus(), .cancelled)
         XCTAssertEqual(report.counts, ["inputs": 3, "committed": 2, "skipped": 1, "failed": 0, "sources": 10])

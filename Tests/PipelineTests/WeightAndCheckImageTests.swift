@@ -46,6 +46,7 @@ final class WeightAndCheckImageTests: XCTestCase {
         let missing = try XCTUnwrap(manifest.first { $0.input.hasSuffix("g.fits") }?.error)
         XCTAssertTrue(missing.contains("g.weight.fits"), "the error names the missing map: \(missing)")
         XCTAssertFalse(missing.contains("\n"))
+        XCTAssertEqual(missing.components(separatedBy: "night1/g.fits").count, 2, "names the input once: \(missing)")
 
         let night = out.appendingPathComponent("night1")
         let names = try Set(FileManager.default.contentsOfDirectory(atPath: night.path))

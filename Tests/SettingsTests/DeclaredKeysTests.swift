@@ -54,7 +54,8 @@ final class DeclaredKeysTests: XCTestCase {
             XCTAssertFalse(key.secret && key.jobSettable, key.name)
         }
         XCTAssertEqual(ConfigurationKeys.secretNames, ["sextant.s3.accessKey", "sextant.s3.secretKey",
-                                                        "sextant.s3.sessionToken", "sextant.authenticate.secret"])
+                                                        "sextant.s3.sessionToken", "sextant.authenticate.secret",
+                                                        "sextant.master.webhook"])
     }
 
     func testOnlyAJobsOwnNonSecretKeysTravel() {

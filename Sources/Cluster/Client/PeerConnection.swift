@@ -57,7 +57,7 @@ final class PeerConnection: @unchecked Sendable {
                 + "\(ClusterSecret.environmentVariable))")
         }
         let key = try secret.map { secret -> [UInt8] in
-            guard let key = secret.key(for: role) else {
+            guard let key = secret.key(for: role, principal: secret.principal ?? "") else {
                 throw ClusterError.refused("this side holds only the \(secret.scope?.rawValue ?? "") credential; "
                     + "it cannot connect as \(role.rawValue)")
             }
@@ -69,7 +69,7 @@ final class PeerConnection: @unchecked Sendable {
         let keys = key.map { SessionKeys(roleKey: $0, serverNonce: server.nonce, clientNonce: nonce) }
         inbox.authenticator?.start(send: keys?.toMaster, receive: keys?.toPeer, plainWrites: 1, plainReads: 1)
         send(.clientHello(ClientHello(protocolVersion: WireFormat.protocolVersion, buildID: buildID,
-                                      role: role, nonce: nonce, proof: proof)))
+                                      role: role, nonce: nonce, proof: proof, principal: secret?.principal)))
         switch try receive(until: deadline, what: "the master's welcome") {
         case .welcome(let welcome):
             if let key {

@@ -7,6 +7,7 @@ import Logging
 /// Events arrive in order on one serial queue, never while the master holds a lock,
 /// so the scheduler may call `launch` from inside them. Only results of attempts this backend
 /// launched are delivered, each once: a previous job's stragglers never reach this job's scheduler.
+/// Launches go through the master's `SlotArbiter`, which shares the slots among concurrent jobs by pool.
 public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     enum Event {
         case added(ExecutorInfo)
@@ -17,15 +18,26 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
 
     private let registry: ExecutorRegistry
     private let logger: Logger
+    /// The fair-scheduler pool this job's launches count against.
+    let pool: String
+    /// Creation order: FIFO within a pool, and the fair scheduler's tie rule, survive a restart of the job's scheduler.
+    let order: Int
+    private static let counter = NSLock()
+    nonisolated(unsafe) private static var created = 0
     private let queue = DispatchQueue(label: "sextant.cluster.backend-events")
     private let lock = NSLock()
     private var events: BackendEvents?
     /// Attempts launched and not yet finished or lost, by executor.
     private var outstanding: [TaskAttemptID: ExecutorID] = [:]
 
-    init(registry: ExecutorRegistry, logger: Logger) {
+    init(registry: ExecutorRegistry, logger: Logger, pool: String = PoolDefinition.defaultName) {
         self.registry = registry
         self.logger = logger
+        self.pool = pool
+        order = Self.counter.withLock {
+            Self.created += 1
+            return Self.created
+        }
     }
 
     public func knownExecutors() -> [ExecutorInfo]? { registry.executors }
@@ -34,6 +46,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         lock.lock()
         self.events = events
         lock.unlock()
+        registry.slots.join(self, pool: pool, order: order)
         registry.attach(self)
         // Hand the executors already here to `events` before returning, so a snapshot taken
         // right after start (the pipe preflight) sees every one of them.
@@ -44,17 +57,12 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         lock.lock()
         outstanding[task.id] = executor
         lock.unlock()
-        if !registry.launch(task, on: executor) {
-            // Its executorLost is already on the way; the scheduler will reschedule.
-            lock.lock()
-            outstanding[task.id] = nil
-            lock.unlock()
-            logger.debug("launch of \(task.id) skipped: executor \(executor) is gone")
-        }
+        // Waits for a slot its pool's share allows; an executor gone meanwhile is reported lost.
+        registry.slots.launch(task, on: executor, for: self)
     }
 
     public func cancel(_ id: TaskAttemptID, on executor: ExecutorID) {
-        _ = registry.send(.cancelTask(id), to: executor)
+        registry.slots.cancel(id, on: executor, for: self)
     }
 
     /// Detaches from the master and cancels the attempts still running for this job.
@@ -66,6 +74,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         outstanding = [:]
         lock.unlock()
         for (attempt, executor) in leftovers { cancel(attempt, on: executor) }
+        registry.slots.leave(self)
     }
 
     /// Queues an event for the scheduler. Called by the registry under its lock, which fixes the order.

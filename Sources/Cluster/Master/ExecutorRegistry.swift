@@ -1,8 +1,9 @@
 import Engine
 import Foundation
+import Logging
 import NIOCore
 
-/// The executors connected to the master, and the backend (the running job) that hears about them.
+/// The executors connected to the master, and the backends (the running jobs) that hear about them.
 ///
 /// Every change and the event it causes happen under one lock, and events go to the backend's
 /// serial queue in that order: an executor is always added before its results, and once it is
@@ -17,8 +18,16 @@ final class ExecutorRegistry: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [ExecutorID: Entry] = [:]
-    private var listener: ClusterBackend?
+    private var listeners: [ClusterBackend] = []
     private var sequence = 0
+    /// Shares the executors' slots among the running jobs; told of every executor and result here.
+    let slots: SlotArbiter
+
+    init(pools: [PoolDefinition] = [], logger: Logger = Logger(label: "sextant.master")) {
+        slots = SlotArbiter(pools: pools, logger: logger)
+        slots.send = { [unowned self] task, id in launch(task, on: id) }
+        slots.cancelRemote = { [unowned self] attempt, id in _ = send(.cancelTask(attempt), to: id) }
+    }
 
     var executors: [ExecutorInfo] {
         lock.lock(); defer { lock.unlock() }
@@ -44,7 +53,8 @@ final class ExecutorRegistry: @unchecked Sendable {
     func add(_ info: ExecutorInfo, channel: Channel) {
         lock.lock(); defer { lock.unlock() }
         entries[info.id] = Entry(info: info, channel: channel, lastSeen: .now())
-        listener?.post(.added(info))
+        slots.executorAdded(info.id, cores: info.cores)
+        post(.added(info))
     }
 
     /// Notes that the executor spoke, keeping it alive.
@@ -61,7 +71,8 @@ final class ExecutorRegistry: @unchecked Sendable {
         entries[id]?.lastSeen = .now()
         var result = result
         result.executor = id  // trust the connection, not the body
-        listener?.post(.finished(result))
+        slots.released(result.id, on: id)
+        post(.finished(result))
         return true
     }
 
@@ -71,7 +82,8 @@ final class ExecutorRegistry: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard entries[id]?.channel === channel else { return false }
         entries[id] = nil
-        listener?.post(.lost(id, reason))
+        slots.executorRemoved(id)
+        post(.lost(id, reason))
         return true
     }
 
@@ -82,8 +94,9 @@ final class ExecutorRegistry: @unchecked Sendable {
         let stale = entries.filter { $0.value.lastSeen < cutoff }
         for (id, _) in stale {
             entries[id] = nil
+            slots.executorRemoved(id)
             let seconds = Double(timeout.nanoseconds) / 1e9
-            listener?.post(.lost(id, "no heartbeat for \(seconds) s (sextant.network.timeout)"))
+            post(.lost(id, "no heartbeat for \(seconds) s (sextant.network.timeout)"))
         }
         return stale.map { ($0.key, $0.value.channel) }
     }
@@ -114,10 +127,15 @@ final class ExecutorRegistry: @unchecked Sendable {
         return true
     }
 
-    /// Makes `backend` the listener and reports every executor already here to it.
+    /// Every running job's backend hears of every executor; each keeps only the results of its own attempts.
+    private func post(_ event: ClusterBackend.Event) {
+        for listener in listeners { listener.post(event) }
+    }
+
+    /// Adds `backend` to the listeners and reports every executor already here to it.
     func attach(_ backend: ClusterBackend) {
         lock.lock(); defer { lock.unlock() }
-        listener = backend
+        listeners.append(backend)
         for entry in entries.values.sorted(by: { $0.info.id < $1.info.id }) {
             backend.post(.added(entry.info))
             if entry.draining { backend.post(.draining(entry.info.id)) }
@@ -130,11 +148,11 @@ final class ExecutorRegistry: @unchecked Sendable {
         guard entries[id]?.channel === channel else { return }
         entries[id]?.draining = true
         entries[id]?.lastSeen = .now()
-        listener?.post(.draining(id))
+        post(.draining(id))
     }
 
     func detach(_ backend: ClusterBackend) {
         lock.lock(); defer { lock.unlock() }
-        if listener === backend { listener = nil }
+        listeners.removeAll { $0 === backend }
     }
 }

@@ -86,7 +86,7 @@ struct JobHistory {
         record.outcome = nil
         logger.info("job \(record.id) queued again after a master restart\(started ? " (resuming)" : "")")
         return SubmittedJob(id: record.id, payload: stored.payload, settings: stored.settings,
-                            submitted: record.submitted, resumed: started)
+                            submitted: record.submitted, resumed: started, user: record.user)
     }
 
     func save(_ record: JobRecord) throws {

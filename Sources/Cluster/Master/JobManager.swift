@@ -1,15 +1,17 @@
+import Engine
 import Foundation
 import Logging
 import NIOCore
 
-/// The job table and the queue. Runs one job at a time on its own thread: jobs share every
-/// executor, and the pipeline already parallelises within a job, so a FIFO queue is the
-/// simplest order that is fair and predictable. The rest wait as `queued`.
+/// The job table and the queue. Up to `maxRunning` jobs run at once, each on its own thread with
+/// its own driver; the executors' slots are shared among them by the registry's `SlotArbiter`
+/// (fair-scheduler pools). Further jobs wait as `queued`, FIFO.
 final class JobManager: @unchecked Sendable {
     private let handler: JobHandler
     private let history: JobHistory
     private let registry: ExecutorRegistry
     private let logger: Logger
+    private let maxRunning: Int
 
     private let condition = NSCondition()
     private var records: [String: JobRecord] = [:]
@@ -17,12 +19,15 @@ final class JobManager: @unchecked Sendable {
     private var waiters: [String: [Channel]] = [:]
     /// The last progress of each running job, replayed to clients that start waiting late.
     private var latestProgress: [String: Data] = [:]
-    private var running: (id: String, context: JobContext)?
+    private var running: [String: JobContext] = [:]
     private var stopping = false
     private var thread: Thread?
+    /// Told of every job that ended (not interrupted), after its record is saved: the webhook.
+    var onFinish: (@Sendable (JobRecord) -> Void)?
 
-    init(handler: JobHandler, history: JobHistory, registry: ExecutorRegistry, logger: Logger) {
+    init(handler: JobHandler, history: JobHistory, registry: ExecutorRegistry, logger: Logger, maxRunning: Int = 16) {
         self.handler = handler
+        self.maxRunning = max(1, maxRunning)
         self.history = history
         self.registry = registry
         self.logger = logger
@@ -40,17 +45,17 @@ final class JobManager: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops taking jobs; the running one is cancelled and, with those queued, recorded as
+    /// Stops taking jobs; the running ones are cancelled and, with those queued, recorded as
     /// interrupted (a master restarted on the same history directory runs them again).
     func stop() {
         condition.lock()
         stopping = true
-        let context = running?.context
+        let contexts = Array(running.values)
         let unfinished = records.values.filter { !$0.status.isFinished }
         queue = []
         condition.broadcast()
         condition.unlock()
-        context?.cancel()
+        contexts.forEach { $0.cancel() }
         for var record in unfinished {
             record.status = .interrupted
             record.finished = Date()
@@ -63,11 +68,12 @@ final class JobManager: @unchecked Sendable {
 
     /// Queues a job. The id is reserved under the lock; the history files are written outside
     /// it (other requests and the run loop need not wait for a disk), then the job is queued.
-    func submit(_ request: SubmitRequest) throws -> JobRecord {
+    func submit(_ request: SubmitRequest, by principal: Principal = .local) throws -> JobRecord {
         let id = request.jobID ?? Self.makeJobID()
         try Self.validate(jobID: id)
-        let job = SubmittedJob(id: id, payload: request.payload, settings: request.settings)
-        let record = JobRecord(id: id, submitted: job.submitted, status: .queued)
+        let pool = try Self.pool(of: request.settings)
+        let job = SubmittedJob(id: id, payload: request.payload, settings: request.settings, user: principal.name)
+        let record = JobRecord(id: id, submitted: job.submitted, status: .queued, user: principal.name, pool: pool)
         try condition.withLock {
             guard !stopping else { throw ClusterError.requestFailed("the master is stopping") }
             guard records[id] == nil else { throw ClusterError.requestFailed("job id '\(id)' already exists") }
@@ -98,9 +104,9 @@ final class JobManager: @unchecked Sendable {
 
     /// Streams the job's progress to `channel`, then its final record. When the job has already
     /// ended, returns its record and registers nothing.
-    func addWaiter(_ channel: Channel, for id: String) throws -> WaitStart {
+    func addWaiter(_ channel: Channel, for id: String, by principal: Principal = .local) throws -> WaitStart {
         condition.lock(); defer { condition.unlock() }
-        guard let record = records[id] else { throw ClusterError.requestFailed("no job '\(id)'") }
+        let record = try visibleRecord(id, to: principal)
         if record.status.isFinished { return .finished(record) }
         waiters[id, default: []].append(channel)
         return .waiting(latestProgress: latestProgress[id])
@@ -117,17 +123,23 @@ final class JobManager: @unchecked Sendable {
         for id in waiters.keys { waiters[id]?.removeAll { $0 === channel } }
     }
 
-    func status(of id: String?) throws -> [JobRecord] {
+    /// The jobs `principal` may see: a user's own, every job for an admin.
+    func status(of id: String?, by principal: Principal = .local) throws -> [JobRecord] {
         condition.lock(); defer { condition.unlock() }
-        guard let id else { return records.values.sorted(by: JobRecord.bySubmission) }
-        guard let record = records[id] else { throw ClusterError.requestFailed("no job '\(id)'") }
-        return [record]
+        guard let id else { return records.values.filter(principal.owns).sorted(by: JobRecord.bySubmission) }
+        return [try visibleRecord(id, to: principal)]
+    }
+
+    /// Another user's job is answered as if it did not exist: its id tells nothing.
+    private func visibleRecord(_ id: String, to principal: Principal) throws -> JobRecord {
+        guard let record = records[id], principal.owns(record) else { throw ClusterError.requestFailed("no job '\(id)'") }
+        return record
     }
 
     /// A queued job is dropped at once; a running one is asked to stop through its context.
-    func cancel(_ id: String) throws -> JobRecord {
+    func cancel(_ id: String, by principal: Principal = .local) throws -> JobRecord {
         condition.lock()
-        guard var record = records[id] else {
+        guard var record = records[id], principal.owns(record) else {
             condition.unlock()
             throw ClusterError.requestFailed("no job '\(id)'")
         }
@@ -140,7 +152,7 @@ final class JobManager: @unchecked Sendable {
             finish(record)
             return record
         }
-        let context = running?.id == id ? running?.context : nil
+        let context = running[id]
         condition.unlock()
         if let context {
             logger.info("cancelling job \(id)")
@@ -151,35 +163,45 @@ final class JobManager: @unchecked Sendable {
 
     // MARK: Running
 
+    /// Starts each queued job, oldest first, as soon as fewer than `maxRunning` run.
     private func runLoop() {
         while let job = nextJob() {
             let context = JobContext { [weak self] data in self?.forward(data, of: job.id) }
-            guard var record = markRunning(job, context: context) else { continue }
-            logger.info("job \(job.id) started\(job.resumed ? " (resumed after a master restart)" : "")")
-            let backend = ClusterBackend(registry: registry, logger: logger)
-            let outcome: JobOutcome
-            do {
-                outcome = try handler.run(job, backend: backend, context: context)
-            } catch {
-                outcome = JobOutcome(status: .failed, message: "\(error)")
-            }
-            backend.stop()
-            condition.lock()
-            running = nil
-            let stopped = stopping
-            condition.unlock()
-            if stopped { continue }  // recorded as interrupted by stop()
-            record.status = outcome.status.isFinished ? outcome.status : .failed
-            record.finished = Date()
-            record.outcome = outcome
-            logger.info("job \(job.id) \(record.status.rawValue)\(outcome.message.isEmpty ? "" : ": \(outcome.message)")")
-            finish(record)
+            guard let record = markRunning(job, context: context) else { continue }
+            let thread = Thread { [self] in run(job, record: record, context: context) }
+            thread.name = "sextant-job-\(job.id.prefix(32))"
+            thread.start()
         }
+    }
+
+    private func run(_ job: SubmittedJob, record: JobRecord, context: JobContext) {
+        var record = record
+        let resumed = job.resumed ? " (resumed after a master restart)" : ""
+        logger.info("job \(job.id) started in pool \(record.pool ?? PoolDefinition.defaultName)\(resumed)")
+        let backend = ClusterBackend(registry: registry, logger: logger, pool: record.pool ?? PoolDefinition.defaultName)
+        let outcome: JobOutcome
+        do {
+            outcome = try handler.run(job, backend: backend, context: context)
+        } catch {
+            outcome = JobOutcome(status: .failed, message: "\(error)")
+        }
+        backend.stop()
+        condition.lock()
+        running[job.id] = nil
+        let stopped = stopping
+        condition.broadcast()
+        condition.unlock()
+        if stopped { return }  // recorded as interrupted by stop()
+        record.status = outcome.status.isFinished ? outcome.status : .failed
+        record.finished = Date()
+        record.outcome = outcome
+        logger.info("job \(job.id) \(record.status.rawValue)\(outcome.message.isEmpty ? "" : ": \(outcome.message)")")
+        finish(record)
     }
 
     private func nextJob() -> SubmittedJob? {
         condition.lock(); defer { condition.unlock() }
-        while queue.isEmpty && !stopping { condition.wait() }
+        while (queue.isEmpty || running.count >= maxRunning) && !stopping { condition.wait() }
         return stopping ? nil : queue.removeFirst()
     }
 
@@ -189,7 +211,7 @@ final class JobManager: @unchecked Sendable {
         record.status = .running
         record.started = Date()
         records[job.id] = record
-        running = (job.id, context)
+        running[job.id] = context
         do { try history.save(record) } catch { logger.error("cannot save job \(job.id): \(error)") }
         return record
     }
@@ -215,9 +237,19 @@ final class JobManager: @unchecked Sendable {
         // An interrupted job keeps its submission: the next master runs it again.
         if record.status != .interrupted { history.removeSubmission(of: record.id) }
         for channel in channels { channel.writeAndFlush(Message.jobFinished(record), promise: nil) }
+        if record.status != .interrupted { onFinish?(record) }
     }
 
-    // MARK: Job ids
+    // MARK: Job ids and pools
+
+    /// The pool a submission names (`sextant.scheduler.pool`), else the default pool.
+    static func pool(of settings: [String: String]) throws -> String {
+        guard let name = settings[SchedulerKeys.pool.name], !name.isEmpty else { return PoolDefinition.defaultName }
+        guard PoolDefinition.isValidName(name) else {
+            throw ClusterError.requestFailed("invalid pool '\(name)' (\(SchedulerKeys.pool.name)): use 1-128 letters, digits, '.', '_' or '-'")
+        }
+        return name
+    }
 
     static func validate(jobID: String) throws {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")

@@ -10,10 +10,13 @@ public struct SubmittedJob: Sendable {
     /// True when a restarted master re-queued this job after it was cut off mid-run: the
     /// handler should continue from what the earlier run committed instead of redoing it.
     public var resumed: Bool
+    /// Who submitted it (`Principal.name`).
+    public var user: String?
 
     public init(id: String, payload: Data, settings: [String: String] = [:], submitted: Date = Date(),
-                resumed: Bool = false) {
+                resumed: Bool = false, user: String? = nil) {
         self.id = id
+        self.user = user
         self.payload = payload
         self.settings = settings
         self.submitted = submitted
@@ -49,10 +52,16 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var status: JobStatus
     /// Set when the job has ended.
     public var outcome: JobOutcome?
+    /// The user it belongs to (nil in records from before users existed: only admins see those).
+    public var user: String?
+    /// The fair-scheduler pool it runs in.
+    public var pool: String?
 
     public init(id: String, submitted: Date, started: Date? = nil, finished: Date? = nil,
-                status: JobStatus, outcome: JobOutcome? = nil) {
+                status: JobStatus, outcome: JobOutcome? = nil, user: String? = nil, pool: String? = nil) {
         self.id = id
+        self.user = user
+        self.pool = pool
         self.submitted = submitted
         self.started = started
         self.finished = finished
@@ -68,7 +77,7 @@ extension JobRecord {
     }
 }
 
-/// Runs one job on the cluster. The master calls it on a background thread, one job at a time.
+/// Runs one job on the cluster. The master calls it on a thread of the job's own; several jobs may run at once.
 public protocol JobHandler: AnyObject, Sendable {
     /// Runs `job` to completion with `backend` (the executors registered now and later).
     /// Send progress through `context`; honour `context.isCancelled`. A thrown error marks the job failed.

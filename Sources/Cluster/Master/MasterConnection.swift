@@ -13,7 +13,7 @@ final class MasterConnection: ChannelInboundHandler {
         case awaitingHello(serverNonce: Data)
         case awaitingRegistration
         case executor(ExecutorID)
-        case client
+        case client(Principal)
     }
 
     private let master: MasterContext
@@ -71,7 +71,7 @@ final class MasterConnection: ChannelInboundHandler {
         case .awaitingHello(let nonce): handshake(message, serverNonce: nonce, context: context)
         case .awaitingRegistration: register(message, context: context)
         case .executor(let id): executorMessage(message, from: id, context: context)
-        case .client: clientRequest(message, context: context)
+        case .client(let principal): clientRequest(message, from: principal, context: context)
         }
     }
 
@@ -82,7 +82,13 @@ final class MasterConnection: ChannelInboundHandler {
             return violation("expected clientHello first, got \(message.type)", context)
         }
         let secret = master.settings.network.secret
-        if let reason = Handshake.refusal(of: hello, serverNonce: serverNonce, buildID: master.buildID, secret: secret) {
+        let users = master.users
+        let principalKey = { (principal: String) -> [UInt8]? in
+            guard let secret, users?.principal(named: principal) != nil else { return nil }
+            return secret.key(for: .client, principal: principal)
+        }
+        if let reason = Handshake.refusal(of: hello, serverNonce: serverNonce, buildID: master.buildID, secret: secret,
+                                          principalKey: principalKey) {
             logger.warning("refused \(hello.role.rawValue): \(reason)")
             closing = true
             let channel = context.channel
@@ -93,7 +99,7 @@ final class MasterConnection: ChannelInboundHandler {
         }
         // From here every frame carries a MAC under this connection's session keys (the welcome
         // itself is the last plain frame); without a secret (loopback only) just the full frame size.
-        let key = secret.flatMap { $0.key(for: hello.role) }
+        let key = secret.flatMap { $0.key(for: hello.role, principal: hello.principal ?? "") }
         let keys = key.map { SessionKeys(roleKey: $0, serverNonce: serverNonce, clientNonce: hello.nonce) }
         ChannelSetup.authenticator(of: context.channel)?
             .start(send: keys?.toPeer, receive: keys?.toMaster, plainWrites: 1, plainReads: 0)
@@ -105,7 +111,10 @@ final class MasterConnection: ChannelInboundHandler {
             state = .awaitingRegistration  // the handshake timer runs on until it registers
         case .client:
             handshakeTimer?.cancel()
-            state = .client
+            let principal = hello.principal.flatMap { users?.principal(named: $0) }
+                ?? (secret == nil ? .local : .operatorCredential)
+            logger[metadataKey: "user"] = "\(principal.name)"
+            state = .client(principal)
         }
     }
 
@@ -150,7 +159,7 @@ final class MasterConnection: ChannelInboundHandler {
         }
     }
 
-    private func clientRequest(_ message: Message, context: ChannelHandlerContext) {
+    private func clientRequest(_ message: Message, from principal: Principal, context: ChannelHandlerContext) {
         let reply: Message
         do {
             switch message {
@@ -166,17 +175,17 @@ final class MasterConnection: ChannelInboundHandler {
                 }
                 // Submitting and cancelling write the job history: not on the event loop.
                 let queued = request
-                return answerOffLoop(context) { .submitted(try $0.submit(queued)) }
+                return answerOffLoop(context) { .submitted(try $0.submit(queued, by: principal)) }
             case .waitJob(let ref):
-                switch try master.jobs.addWaiter(context.channel, for: ref.jobID) {
+                switch try master.jobs.addWaiter(context.channel, for: ref.jobID, by: principal) {
                 case .finished(let record): reply = .jobFinished(record)
                 case .waiting(latestProgress: nil): return
                 case .waiting(latestProgress: let data?): reply = .jobProgress(JobProgress(jobID: ref.jobID, data: data))
                 }
             case .status(let request):
-                reply = .statusReply(try master.jobs.status(of: request.jobID))
+                reply = .statusReply(try master.jobs.status(of: request.jobID, by: principal))
             case .cancelJob(let ref):
-                return answerOffLoop(context) { .cancelReply(try $0.cancel(ref.jobID)) }
+                return answerOffLoop(context) { .cancelReply(try $0.cancel(ref.jobID, by: principal)) }
             default:
                 return violation("clients may not send \(message.type)", context)
             }

@@ -10,22 +10,26 @@ struct MasterContext: Sendable {
     let buildID: String
     let registry: ExecutorRegistry
     let jobs: JobManager
+    /// The users with tokens; nil without a secret (a loopback master has one operator).
+    let users: UserDirectory?
     let logger: Logger
     /// Client requests that write the job history (submit, cancel) run here, off the event loop.
     let requestQueue: DispatchQueue
 }
 
 /// The master: accepts executors and clients on one port, tracks executors by heartbeat,
-/// and runs submitted jobs one at a time through the injected `JobHandler`.
+/// and runs submitted jobs through the injected `JobHandler`, several at once sharing the executors by pool.
 public final class MasterServer: @unchecked Sendable {
     public let settings: MasterSettings
     public let buildID: String
     private let requestQueue = DispatchQueue(label: "sextant.master.requests")
     private let logger: Logger
     private let group: EventLoopGroup
-    private let registry = ExecutorRegistry()
+    private let registry: ExecutorRegistry
     private let jobs: JobManager
     private let connections = ConnectionSet()
+    /// The users with tokens (`sextant users`): `sextant.master.usersFile`, else `users.list` in the history directory.
+    public let users: UserDirectory?
     private var serverChannel: Channel?
     private var sweeper: RepeatedTask?
 
@@ -39,9 +43,20 @@ public final class MasterServer: @unchecked Sendable {
         self.buildID = buildID
         self.logger = logger
         self.group = group
+        let usersFile = settings.usersFile ?? settings.historyDirectory?.appendingPathComponent("users.list")
+        self.users = settings.network.secret == nil ? nil : usersFile.map(UserDirectory.init(file:))
+        let registry = ExecutorRegistry(pools: settings.pools, logger: logger)
+        self.registry = registry
         self.jobs = JobManager(handler: jobHandler,
                                history: JobHistory(directory: settings.historyDirectory, logger: logger),
-                               registry: registry, logger: logger)
+                               registry: registry, logger: logger, maxRunning: settings.maxRunningJobs)
+    }
+
+    /// Called once for every job that ends (succeeded, completed with failures, failed, cancelled),
+    /// after its record is saved, on the thread that ended it; set before `start`.
+    public var onJobFinished: (@Sendable (JobRecord) -> Void)? {
+        get { jobs.onFinish }
+        set { jobs.onFinish = newValue }
     }
 
     /// Loads the job history and starts listening. Throws when the port cannot be bound, and
@@ -50,7 +65,7 @@ public final class MasterServer: @unchecked Sendable {
         try MasterServer.checkAuthentication(settings)
         try jobs.start()
         let context = MasterContext(settings: settings, buildID: buildID, registry: registry,
-                                    jobs: jobs, logger: logger,
+                                    jobs: jobs, users: users, logger: logger,
                                     requestQueue: requestQueue)
         let network = settings.network
         let connections = self.connections
@@ -103,8 +118,25 @@ public final class MasterServer: @unchecked Sendable {
     /// The job table (the same records `status` returns to clients).
     public var jobRecords: [JobRecord] { (try? jobs.status(of: nil)) ?? [] }
 
+    /// The jobs `principal` may see.
+    public func jobRecords(for principal: Principal) -> [JobRecord] { (try? jobs.status(of: nil, by: principal)) ?? [] }
+
     /// Cancels a queued or running job, as a client's cancel does (the web UI calls this directly).
-    public func cancel(_ jobID: String) throws -> JobRecord { try jobs.cancel(jobID) }
+    public func cancel(_ jobID: String, by principal: Principal = .local) throws -> JobRecord {
+        try jobs.cancel(jobID, by: principal)
+    }
+
+    /// Queues a job as a client's submit does (the REST API and the portal call this directly).
+    public func submit(payload: Data, jobID: String? = nil, settings: [String: String] = [:],
+                       by principal: Principal) throws -> JobRecord {
+        try jobs.submit(SubmitRequest(jobID: jobID, payload: payload, settings: settings), by: principal)
+    }
+
+    /// Who a bearer token (`sextant users add`) belongs to; nil when it is unknown, revoked or forged.
+    public func principal(forToken token: String) -> Principal? {
+        guard let secret = settings.network.secret, let users else { return nil }
+        return users.authenticate(token: token, secret: secret)
+    }
 
     /// Clients waiting on job `id` right now.
     func waitingClients(for id: String) -> Int { jobs.waiterCount(for: id) }

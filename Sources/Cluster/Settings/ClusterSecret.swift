@@ -13,6 +13,9 @@ public struct ClusterSecret: Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
     /// Nil: the cluster secret. A role: only that role's derived key.
     public let scope: PeerRole?
+    /// Set for a user's token (`sextant users add`): the principal, `user:NAME:GENERATION`, that the
+    /// hello carries so the master can derive the same key.
+    public let principal: String?
 
     /// The environment variable read by `resolve`.
     public static let environmentVariable = "SEXTANT_AUTH_SECRET"
@@ -22,28 +25,37 @@ public struct ClusterSecret: Sendable, CustomStringConvertible {
     static let credentialPrefix = "sextant-credential-v1:"
 
     public init(_ text: String) {
-        if let (role, key) = Self.parseCredential(text) {
+        if let token = UserToken(text: text) {
+            self.bytes = token.key
+            self.scope = .client
+            self.principal = token.principal
+        } else if let (role, key) = Self.parseCredential(text) {
             self.bytes = key
             self.scope = role
+            self.principal = nil
         } else {
             self.bytes = Array(text.utf8)
             self.scope = nil
+            self.principal = nil
         }
     }
 
-    public init(bytes: [UInt8], scope: PeerRole? = nil) {
+    public init(bytes: [UInt8], scope: PeerRole? = nil, principal: String? = nil) {
         self.bytes = bytes
         self.scope = scope
+        self.principal = principal
     }
 
     public var description: String {
-        scope.map { "ClusterSecret(\($0.rawValue) credential)" } ?? "ClusterSecret(\(bytes.count) bytes)"
+        if let principal { return "ClusterSecret(token of \(principal))" }
+        return scope.map { "ClusterSecret(\($0.rawValue) credential)" } ?? "ClusterSecret(\(bytes.count) bytes)"
     }
 
     /// The key this holder proves it has when it connects as `role`; nil when it may not take that role.
+    /// A user's token proves its own principal's key (the hello names the principal).
     func key(for role: PeerRole, principal: String = "") -> [UInt8]? {
         guard let scope else { return Self.derive(bytes, role: role, principal: principal) }
-        return scope == role && principal.isEmpty ? bytes : nil
+        return scope == role && principal == (self.principal ?? "") ? bytes : nil
     }
 
     /// The text of `role`'s credential, for a file given to processes of that role only.
@@ -51,6 +63,14 @@ public struct ClusterSecret: Sendable, CustomStringConvertible {
     public func credential(for role: PeerRole) -> String? {
         guard scope == nil, let key = key(for: role) else { return nil }
         return Self.credentialPrefix + role.rawValue + ":" + key.hexString
+    }
+
+    /// A user's token, issued from the cluster secret (see `UserToken`).
+    public func token(forUser name: String, generation: Int) -> UserToken? {
+        guard scope == nil else { return nil }
+        let principal = UserToken.principal(name: name, generation: generation)
+        return UserToken(name: name, generation: generation,
+                         key: Self.derive(bytes, role: .client, principal: principal))
     }
 
     static func derive(_ secret: [UInt8], role: PeerRole, principal: String) -> [UInt8] {
@@ -61,19 +81,8 @@ public struct ClusterSecret: Sendable, CustomStringConvertible {
         guard text.hasPrefix(credentialPrefix) else { return nil }
         let parts = text.dropFirst(credentialPrefix.count).split(separator: ":")
         guard parts.count == 2, let role = PeerRole(rawValue: String(parts[0])),
-              let key = hexBytes(parts[1]), key.count == 32 else { return nil }
+              let key = UserToken.hexBytes(parts[1]), key.count == 32 else { return nil }
         return (role, key)
-    }
-
-    private static func hexBytes(_ text: Substring) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-        }
-        return out
     }
 
     /// Finds the secret or credential: the file `sextant.authenticate.secretFile` names, else the

@@ -66,6 +66,12 @@ public struct MasterSettings: Sendable {
     /// at most a frame each). Default 1 GiB, some 7 million inputs.
     public var maxJobBytes: Int = 1 << 30
     public var network: NetworkSettings
+    /// `sextant.master.pools`: the fair scheduler's pools (the `default` pool is always there).
+    public var pools: [PoolDefinition] = []
+    /// `sextant.master.maxRunningJobs`: jobs run at once; more wait, FIFO.
+    public var maxRunningJobs = 16
+    /// `sextant.master.usersFile`: the users with tokens. Nil: `users.list` in the history directory, or none.
+    public var usersFile: URL?
 
     public static let defaultPort = 7077
 

@@ -37,6 +37,11 @@ extension MasterSettings {
         if let directory = try c.value(of: ClusterKeys.historyDirectory), !directory.isEmpty {
             historyDirectory = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath)
         }
+        pools = try PoolDefinition.parse(try c.value(of: ClusterKeys.pools))
+        maxRunningJobs = try c.value(of: ClusterKeys.maxRunningJobs)
+        if let file = try c.value(of: ClusterKeys.usersFile), !file.isEmpty {
+            usersFile = URL(fileURLWithPath: (file as NSString).expandingTildeInPath)
+        }
     }
 }
 

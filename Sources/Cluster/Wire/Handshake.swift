@@ -16,6 +16,12 @@ import Hashing
 enum Handshake {
     static let nonceBytes = 32
 
+    /// The user a principal names, for messages (never the token).
+    static func userName(_ principal: String) -> String {
+        let parts = principal.split(separator: ":")
+        return parts.count == 3 ? "user \(parts[1].prefix(64))" : "a malformed principal"
+    }
+
     static func freshNonce() -> Data { Data(Digest.randomBytes(nonceBytes)) }
 
     static func clientProof(key: [UInt8], serverNonce: Data, role: PeerRole, clientNonce: Data) -> Data {
@@ -32,8 +38,10 @@ enum Handshake {
     }
 
     /// The master's verdict on a peer's hello: nil to accept, else the reason told to both sides.
+    /// A hello naming a principal is checked under that principal's key (`principalKey`: nil when the
+    /// master knows no such user or generation); only clients have principals.
     static func refusal(of hello: ClientHello, serverNonce: Data, buildID: String,
-                        secret: ClusterSecret?) -> String? {
+                        secret: ClusterSecret?, principalKey: (String) -> [UInt8]? = { _ in nil }) -> String? {
         if hello.protocolVersion != WireFormat.protocolVersion {
             return "protocol version mismatch: master speaks \(WireFormat.protocolVersion) (build \(buildID)), "
                 + "\(hello.role.rawValue) speaks \(hello.protocolVersion) (build \(hello.buildID))"
@@ -48,7 +56,17 @@ enum Handshake {
             return "authentication required: the master has a secret and the \(hello.role.rawValue) sent none "
                 + "(set \(ClusterSecret.environmentVariable) or sextant.authenticate.secretFile)"
         }
-        guard let key = secret.key(for: hello.role) else { return "authentication failed: the master holds no key" }
+        let key: [UInt8]
+        if let principal = hello.principal {
+            guard hello.role == .client else { return "authentication failed: only clients have user tokens" }
+            guard let userKey = principalKey(principal) else {
+                return "authentication failed: unknown or revoked user token (\(Self.userName(principal)))"
+            }
+            key = userKey
+        } else {
+            guard let roleKey = secret.key(for: hello.role) else { return "authentication failed: the master holds no key" }
+            key = roleKey
+        }
         let expected = clientProof(key: key, serverNonce: serverNonce, role: hello.role, clientNonce: hello.nonce)
         return matches(hello.proof, expected) ? nil
             : "authentication failed: wrong secret (or a credential for another role than \(hello.role.rawValue))"

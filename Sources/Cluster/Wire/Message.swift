@@ -22,6 +22,9 @@ struct ClientHello: Codable, Sendable {
     var role: PeerRole
     var nonce: Data
     var proof: Data?
+    /// A user's principal (`user:NAME:GENERATION`) when the proof is under that user's token; nil
+    /// for the roles' shared credentials and the cluster secret.
+    var principal: String? = nil
 }
 
 /// The master accepts, proving in turn that it knows the secret.

@@ -173,6 +173,10 @@ public enum CatalogEncoder {
             cards.append(.double("APERR\(index + 1)", radius, comment: "FLUX_APER radius \(index + 1) [pixel]"))
         }
         if let gain = catalog.gain { cards.append(.double("GAIN", gain, comment: "gain used for errors [e-/count]")) }
+        if let weight = p.weight { cards.append(.string("WEIGHTYP", weight.kind.rawValue, comment: "WEIGHT_TYPE of the noise")) }
+        if let flags = p.flagImage {
+            cards.append(.string("FLAGTYPE", flags.combination.rawValue, comment: "FLAG_TYPE of IMAFLAGS_ISO"))
+        }
         // What SExtractor would have flagged and gone on with (an overflow), once per note.
         for note in catalog.notes { cards.append(.commentary("Sextant: \(note)")) }
         // Only what is the same wherever and whenever the catalog is made: no dates, hosts or build ids.

@@ -1,6 +1,7 @@
 import Extraction
 import FITS
 import Foundation
+import Engine
 import Storage
 
 /// Reads one input, extracts the sources of its image HDUs and encodes its catalog: the bytes
@@ -15,6 +16,8 @@ struct CatalogMaker {
         var fingerprint: InputFingerprint
         /// Check images (CHECKIMAGE_TYPE): the name each is committed under, beside the catalog, and its bytes.
         var checkImages: [(name: String, bytes: Data)] = []
+        /// The file's primary header, for keywords a mosaic keeps there (FILTER, EXPTIME).
+        var primaryHeader: FITSHeader?
 
         var rows: Int { fields.reduce(0) { $0 + $1.catalog.count } }
     }
@@ -44,6 +47,8 @@ struct CatalogMaker {
         var fields: [CatalogField] = []
         var checks: [(name: String, bytes: Data)] = []
         let fingerprint: InputFingerprint
+        var primary: FITSHeader?
+        let configuredZeroPoint = try Configuration(settings).value(of: FrameKeys.magnitudeZeroPoint)
         do {
             let opened = try ImageLoader.open(input, stores: stores, settings: settings)
             fingerprint = try opened.fingerprint(checksum: checksum || hashOnly)
@@ -55,7 +60,8 @@ struct CatalogMaker {
                 try checkCancellation()
                 let image = try opened.image(hdu)
                 let (field, images) = try self.field(of: image, input: input, inputSHA256: recorded, maps: maps,
-                                                     paired: selections.count > 1, checkImages: checkImages)
+                                                     paired: selections.count > 1, checkImages: checkImages,
+                                                     configuredZeroPoint: configuredZeroPoint)
                 fields.append(field)
                 checks += try images.map { check in
                     (CheckImageNaming.name(check.type, requests: parameters.extraction.checkImages,
@@ -63,6 +69,7 @@ struct CatalogMaker {
                      try CheckImageNaming.bytes(check, label: input.uri))
                 }
             }
+            primary = fields.contains { $0.provenance.hdu != 0 } ? try? opened.leadingHeaders().first : nil
         } catch let error as FITSError {
             return .failed(error)
         } catch let error as StorageError where error.kind == .notFound {
@@ -73,7 +80,8 @@ struct CatalogMaker {
             return .failed(error)
         }
         let bytes = try CatalogEncoder.encode(fields, format: parameters.format)
-        return .made(Made(bytes: bytes, fields: fields, fingerprint: fingerprint, checkImages: checks))
+        return .made(Made(bytes: bytes, fields: fields, fingerprint: fingerprint, checkImages: checks,
+                          primaryHeader: primary))
     }
 
     /// `--hdu` picks one; otherwise every image HDU (SExtractor's behaviour), and a file with
@@ -85,12 +93,14 @@ struct CatalogMaker {
     }
 
     private func field(of image: FITSImage, input: InputFile, inputSHA256: String?, maps: CompanionMaps,
-                       paired: Bool, checkImages: Bool) throws -> (CatalogField, [CheckImage]) {
+                       paired: Bool, checkImages: Bool, configuredZeroPoint: Double?) throws -> (CatalogField, [CheckImage]) {
         let plain = try SkyImage(width: image.width, height: image.height, pixels: image.pixels,
                                  mask: image.mask.map(SkyImage.Mask.booleans), label: input.uri)
         let sky = try maps.attach(to: plain, of: image, paired: paired)
         let wanted = checkImages ? parameters.extraction.checkImages.map(\.type) : []
         var (catalog, checks) = try calibrated(extractor, image.header).extract(sky, checkImages: wanted)
+        // sextant.extract.magZeroPoint stands in when neither a flag nor a .sex file set one.
+        if catalog.magnitudeZeroPoint == 0, let configuredZeroPoint { catalog.magnitudeZeroPoint = configuredZeroPoint }
         if let keyword = parameters.extraction.magnitudeZeroPointKeyword, let zeroPoint = image.header.double(keyword) {
             catalog.magnitudeZeroPoint = zeroPoint
         }

@@ -1,6 +1,7 @@
 import Extraction
 import FITS
 import Foundation
+import Storage
 
 /// WEIGHT_IMAGE and FLAG_IMAGE rules: which image goes with an input, found beside it in the
 /// same place (directory or S3 prefix), so maps travel with their images to any store.
@@ -79,15 +80,20 @@ final class CompanionMaps {
                       paired: Bool) throws -> (pixels: [Float], label: String) {
         let reference = CompanionImage.resolve(rule, for: input)
         let uri = reference.input.uri
+        // The manifest line starts with the input; these name the map and what is wrong with it.
         guard isAllowed(uri) else {
-            throw InputError.unreadable(uri, reason: "the \(purpose) of \(input.uri) is outside sextant.executor.allowedRoots")
+            throw InputError.unreadable(uri, reason: "the \(purpose) is outside sextant.executor.allowedRoots")
         }
-        let source = try opened[uri] ?? ImageLoader.open(reference.input, stores: stores, settings: settings)
-        opened[uri] = source
-        let hdu = reference.hdu ?? (paired ? .index(image.hdu) : .automatic)
-        let map = try source.image(hdu)
+        let map: FITSImage
+        do {
+            let source = try opened[uri] ?? ImageLoader.open(reference.input, stores: stores, settings: settings)
+            opened[uri] = source
+            map = try source.image(reference.hdu ?? (paired ? .index(image.hdu) : .automatic))
+        } catch let error as StorageError where error.kind == .notFound {
+            throw InputError.unreadable(uri, reason: "the \(purpose) is missing")
+        }
         guard map.width == image.width, map.height == image.height else {
-            throw InputError.unreadable(uri, reason: "the \(purpose) of \(input.uri) is \(map.width)x\(map.height), the image \(image.width)x\(image.height)")
+            throw InputError.unreadable(uri, reason: "the \(purpose) is \(map.width)x\(map.height), the image \(image.width)x\(image.height)")
         }
         return (map.pixels, uri)
     }

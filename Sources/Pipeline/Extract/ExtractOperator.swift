@@ -28,8 +28,8 @@ public struct ExtractOperator: PartitionOperator, Sendable {
     }
 
     public func apply(_ inputs: [InputFile], context: TaskContext) throws -> [ManifestEntry] {
-        try SEPSettings.apply(context.settings)
-        try LargeImageGate.shared.apply(context.settings)
+        // SEP's stack and the large-image slots are the process's (`ExtractionDriver.applyProcessSettings`,
+        // from its own conf at start): a task never sets them, so concurrent jobs cannot change each other's.
         let checksum = try ProvenanceSettings(context.settings).inputChecksum
         let stores = StoreCache.shared
         let roots = AllowedRoots(settings: context.settings)
@@ -69,6 +69,8 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                                       sha256: Digest.sha256(made.bytes).hexString,
                                       seconds: Date().timeIntervalSince(started), executor: context.executor,
                                       hdus: made.fields.count > 1 ? made.fields.map(HDUSummary.init) : nil)
+            let keywords = try Configuration(context.settings).value(of: FrameKeys.keywords)
+            entry.frames = made.fields.map { FrameMeasurement.row(of: $0, primary: made.primaryHeader, keywords: keywords) }
             let print = made.fingerprint
             entry.provenance = InputProvenance(inputSHA256: print.sha256, inputSize: print.size,
                                                inputETag: print.etag, inputModified: print.modified,

@@ -79,6 +79,14 @@ enum ImageLoader {
             }
         }
 
+        /// The primary header, and the next one when the primary holds no data (headers only).
+        func leadingHeaders() throws -> [FITSHeader] {
+            switch try decoded() {
+            case .file(let path): return try FITSHeaderPeek.headers(atPath: path, limits: limits)
+            case .bytes(let data): return try FITSHeaderPeek.headers(inFileBytes: data, name: uri, limits: limits)
+            }
+        }
+
         /// Every HDU holding an image (headers only).
         func imageHDUs() throws -> [Int] {
             switch try decoded() {

@@ -23,7 +23,10 @@ final class LargeImageGate: @unchecked Sendable {
     /// The most large images that were ever in flight at once (for tests and figures).
     private(set) var peakInUse = 0
 
-    /// Takes the keys from `settings` when present.
+    /// The slots and threshold in force (for tests).
+    var limits: (slots: Int, threshold: Int) { condition.withLock { (slots, threshold) } }
+
+    /// Takes the keys from `settings` when present: the process's own conf, never a task's.
     func apply(_ settings: [String: String]) throws {
         let conf = Configuration(settings)
         if conf.contains(ExtractionKeys.largeImageSlots) {

@@ -14,6 +14,10 @@ final class EntryTable: @unchecked Sendable {
     private var whole: [Int32: ManifestEntry] = [:]
     private var executors = InternTable()
     private var software = InternTable()
+    /// Frame-table rows (`ManifestEntry.frames`) beside the slot, as their JSON: about 400 bytes an HDU.
+    private var frames: [Int32: Data] = [:]
+    /// Why `--where` excluded an input (`ManifestEntry.reason`), beside its slot.
+    private var reasons: [Int32: String] = [:]
     private let lock = NSLock()
 
     init(count: Int) {
@@ -24,7 +28,14 @@ final class EntryTable: @unchecked Sendable {
     var wholeCount: Int { lock.withLock { whole.count } }
 
     func set(_ entry: ManifestEntry, at index: Int, input: InputFile, outputs: [String]) {
+        var entry = entry
+        let rows = entry.frames.flatMap { try? JSONEncoder().encode($0) }
+        let reason = entry.reason
+        entry.frames = nil
+        entry.reason = nil
         lock.withLock {
+            frames[Int32(index)] = rows
+            reasons[Int32(index)] = reason
             if let slot = compact(entry), expand(slot, input: input, outputs: outputs) == entry {
                 slots[index] = slot
                 whole[Int32(index)] = nil
@@ -37,11 +48,16 @@ final class EntryTable: @unchecked Sendable {
 
     /// The entry set at `index`, or nil when none was.
     func entry(at index: Int, input: InputFile, outputs: [String]) -> ManifestEntry? {
-        lock.withLock {
+        let (found, rows, reason): (ManifestEntry?, Data?, String?) = lock.withLock {
             let slot = slots[index]
-            if slot.outcome == Self.wholeMarker { return whole[Int32(index)] }
-            return slot.outcome == 0 ? nil : expand(slot, input: input, outputs: outputs)
+            let rows = frames[Int32(index)], reason = reasons[Int32(index)]
+            if slot.outcome == Self.wholeMarker { return (whole[Int32(index)], rows, reason) }
+            return (slot.outcome == 0 ? nil : expand(slot, input: input, outputs: outputs), rows, reason)
         }
+        guard var entry = found else { return nil }
+        entry.frames = rows.flatMap { try? JSONDecoder().decode([FrameRow].self, from: $0) }
+        entry.reason = reason
+        return entry
     }
 
     func outcome(at index: Int) -> ManifestEntry.Outcome? {
@@ -61,7 +77,7 @@ final class EntryTable: @unchecked Sendable {
 
     // MARK: The slot
 
-    private static let outcomes: [ManifestEntry.Outcome?] = [nil, .committed, .skipped, .failed, .notRun]
+    private static let outcomes: [ManifestEntry.Outcome?] = [nil, .committed, .skipped, .failed, .notRun, .excluded]
     private static let wholeMarker: UInt8 = 255
 
     private func compact(_ entry: ManifestEntry) -> CompactEntry? {

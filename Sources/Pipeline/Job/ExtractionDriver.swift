@@ -90,6 +90,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         } else {
             pending = Array(spec.inputs.indices)
         }
+        try applySelection(to: entries, pending: &pending)
 
         let scheduler = TaskScheduler(backend: backend, settings: engineSettings)
         // Before start, so they also hear the executors the backend already knows.
@@ -113,15 +114,23 @@ public final class ExtractionDriver: @unchecked Sendable {
         // Written as a stream through a temporary file: a line at a time, never the whole manifest in memory.
         let manifest = try ManifestEntry.LineWriter()
         defer { manifest.discard() }
+        let finalEntry = { [spec] (index: Int) -> ManifestEntry in
+            let input = spec.inputs[index]
+            return entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)) ?? ManifestEntry(
+                input: input.uri, outcome: .notRun, attempts: 0,
+                error: ManifestEntry.errorLine(input: input.uri, message: "not run: the job stopped"))
+        }
+        let frames = try frameTable(count: spec.inputs.count, entry: finalEntry)
+        defer { frames?.discard() }
         var tally = JobReport.Tally()
-        for (index, input) in spec.inputs.enumerated() {
-            let entry = entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)) ?? ManifestEntry(
-                input: spec.inputs[index].uri, outcome: .notRun, attempts: 0,
-                error: ManifestEntry.errorLine(input: spec.inputs[index].uri, message: "not run: the job stopped"))
+        for index in spec.inputs.indices {
+            let entry = finalEntry(index)
             try manifest.append(entry)
+            try frames?.append(entry)
             tally.add(entry)
         }
         try output.put(Self.manifestName, contentsOf: try manifest.finish())
+        try frames?.finish(into: output)
         try output.put(JobProvenance.fileName, data: try JobProvenance(
             spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
             started: started, finished: Date()).encoded())
@@ -223,6 +232,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                                   rows: before?.rows, bytes: bytes, sha256: before?.sha256,
                                   executor: before?.executor, outputs: names.count > 1 ? names : nil)
         entry.provenance = before?.provenance
+        entry.frames = before?.frames
         return entry
     }
 
@@ -247,7 +257,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         let status: JobReport.Status = tally.notRun > 0 || isCancelled ? .stopped
             : tally.failed == 0 ? .succeeded : .completedWithFailures
         return JobReport(jobID: spec.jobID, status: status, inputs: tally.inputs, committed: tally.committed,
-                         skipped: tally.skipped, failed: tally.failed, sources: tally.sources,
+                         skipped: tally.skipped, failed: tally.failed, excluded: tally.excluded, sources: tally.sources,
                          seconds: seconds, output: spec.parameters.output, failures: tally.firstFailures)
     }
 }

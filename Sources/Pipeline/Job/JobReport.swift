@@ -17,6 +17,8 @@ public struct JobReport: Codable, Sendable {
     public var committed: Int
     public var skipped: Int
     public var failed: Int
+    /// Inputs `--where` left out (nil in reports of builds before it).
+    public var excluded: Int?
     public var sources: Int
     public var seconds: Double
     public var output: String
@@ -26,7 +28,8 @@ public struct JobReport: Codable, Sendable {
     public var summary: String {
         let rate = seconds > 0 ? Double(committed) / seconds : 0
         var text = "job \(jobID): \(status.rawValue): \(committed) catalogs committed, \(skipped) skipped, "
-            + "\(failed) failed of \(inputs) inputs; \(sources) sources; "
+            + "\(failed) failed" + ((excluded ?? 0) > 0 ? ", \(excluded!) excluded by --where" : "")
+            + " of \(inputs) inputs; \(sources) sources; "
             + String(format: "%.2f s (%.2f images/s, %.1f ms/image)", seconds, rate,
                      committed > 0 ? seconds * 1000 / Double(committed) : 0)
             + "\ncatalogs and _manifest.jsonl in \(output)"
@@ -39,7 +42,7 @@ public struct JobReport: Codable, Sendable {
 extension JobReport {
     /// The report's counts, summed one manifest entry at a time as the manifest is written.
     struct Tally {
-        var inputs = 0, committed = 0, skipped = 0, failed = 0, notRun = 0, sources = 0
+        var inputs = 0, committed = 0, skipped = 0, failed = 0, notRun = 0, excluded = 0, sources = 0
         /// The first few failures, one line each, for the summary.
         var firstFailures: [String] = []
         /// Where the inputs ran (for the job's provenance).
@@ -55,6 +58,7 @@ extension JobReport {
                 sources = overflow ? .max : sum
             case .skipped: skipped += 1
             case .notRun: notRun += 1
+            case .excluded: excluded += 1
             case .failed:
                 failed += 1
                 if firstFailures.count < 10 {

@@ -28,10 +28,12 @@ public struct JobSpec: Codable, Sendable {
     public var settings: [String: String]
     /// Set for `--pipe`: each input goes through the user's program instead of SEP.
     public var pipe: PipeJob?
+    /// `--where`: only inputs whose header matches this expression run (`HeaderExpression`).
+    public var selection: String?
 
     public init(jobID: String = JobDescription.makeJobID(), inputs: [InputFile], parameters: ExtractParameters,
                 resume: Bool = false, partitions: Int? = nil, partitionBytes: Int64? = nil,
-                settings: [String: String] = [:], pipe: PipeJob? = nil) {
+                settings: [String: String] = [:], pipe: PipeJob? = nil, selection: String? = nil) {
         self.jobID = jobID
         self.inputs = inputs
         self.parameters = parameters
@@ -40,6 +42,7 @@ public struct JobSpec: Codable, Sendable {
         self.partitionBytes = partitionBytes
         self.settings = settings
         self.pipe = pipe
+        self.selection = selection
     }
 
     /// Refuses two inputs whose outputs would have the same name (`a.fits` and `a.fz` both

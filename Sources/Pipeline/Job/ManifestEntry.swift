@@ -12,6 +12,8 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
         case failed
         /// The job stopped (cancelled, fail-fast, interrupted) before this input ran; `--resume` runs it.
         case notRun = "not-run"
+        /// `--where` left the input out at plan time; `reason` says why.
+        case excluded
     }
 
     public var input: String
@@ -39,6 +41,10 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     public var stderr: String?
     /// Where the catalog came from: the input's checksum, size, ETag or mtime, path, software, times.
     public var provenance: InputProvenance?
+    /// The frame table's measurements, one per image HDU (`_frames.fits`).
+    public var frames: [FrameRow]?
+    /// Why `--where` excluded the input (its header values, or why its header could not be read).
+    public var reason: String?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,

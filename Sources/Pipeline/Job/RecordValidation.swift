@@ -57,6 +57,7 @@ extension ManifestEntry {
         return within(rows, RecordValidation.maxRows) && within(bytes, RecordValidation.maxBytes)
             && (seconds.map { $0.isFinite && $0 >= 0 && $0 <= RecordValidation.maxSeconds } ?? true)
             && (sha256.map { $0.count == 64 && $0.allSatisfy(hex.contains) } ?? true)
+            && (frames.map(FrameRow.areSane) ?? true)
     }
 
     /// Clamped into range and with a bounded error text: safe for progress displays and sums

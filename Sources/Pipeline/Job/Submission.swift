@@ -53,7 +53,8 @@ extension JobReport {
         if cancelled { return .cancelled }
         switch status {
         case .succeeded: return .succeeded
-        case .completedWithFailures: return .failed
+        // It ran to the end and committed the rest: not a failed job (issue 19).
+        case .completedWithFailures: return .completedWithFailures
         case .stopped: return .cancelled
         }
     }

@@ -61,9 +61,25 @@ public enum ClusterKeys {
     public static let secret = Declare.optionalString(
         "sextant.authenticate.secret", .cluster, .local, secret: true,
         doc: "refused: a secret on a command line shows in `ps`; use `sextant.authenticate.secretFile` or `SEXTANT_AUTH_SECRET`")
+    public static let pools = Declare.string(
+        "sextant.master.pools", .cluster, .local, default: "",
+        doc: "the master's fair-scheduler pools: comma-separated `NAME[:weight=W][:minShare=N][:mode=fifo|fair]`, e.g. `streaming:weight=2:minShare=4,batch:mode=fifo`; pools share slots by weight after each gets its minShare; the `default` pool (jobs naming none) is FAIR among its jobs, others FIFO unless `mode=fair`")
+    public static let maxRunningJobs = Declare.int(
+        "sextant.master.maxRunningJobs", .cluster, .local, default: 16, in: 1...1024,
+        doc: "jobs the master runs at once (sharing the executors by pool); more wait as `queued`, FIFO")
+    public static let usersFile = Declare.optionalString(
+        "sextant.master.usersFile", .cluster, .local, shown: "`HISTORYDIR/users.list`",
+        doc: "the users `sextant users add` issues tokens to (names, generations, roles and token hashes; never a key)")
+    public static let uploadDirectory = Declare.optionalString(
+        "sextant.master.uploadDir", .cluster, .local, shown: "`HISTORYDIR/uploads`",
+        doc: "where the portal and REST API store FITS files uploaded with a job (`DIR/JOB/NAME`); executors read them there, so put it on shared storage under `sextant.executor.allowedRoots`")
+    public static let webhook = Declare.optionalString(
+        "sextant.master.webhook", .cluster, .local, secret: true,
+        doc: "http(s) URL the master POSTs each ended job's record to (JSON: id, user, pool, status, outcome with its counts); from the master's conf file only (such URLs often hold a token: never logged)")
 
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
-        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret, executorIsolation)
+        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret, executorIsolation, pools,
+        maxRunningJobs, usersFile, uploadDirectory, webhook)
 }

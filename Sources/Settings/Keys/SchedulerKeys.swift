@@ -59,8 +59,12 @@ public enum SchedulerKeys {
         return ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) ? level : nil
     }
 
+    public static let pool = Declare.optionalString(
+        "sextant.scheduler.pool", .scheduler, .job, shown: "`default`",
+        doc: "the master's fair-scheduler pool a submitted job runs in (`submit --conf`, a REST job's settings); pools are defined by `sextant.master.pools`, an unlisted one is weight 1, minShare 0, FIFO")
+
     public static let all = declarations(
         master, maxFailures, failFast, speculation, speculationQuantile, speculationMultiplier,
         speculationMinRuntime, speculationInterval, excludeOnFailure, excludeThreshold, excludeTimeout,
-        localityWait, localSlots, localIsolation, logLevel, maxStageAttempts)
+        localityWait, localSlots, localIsolation, logLevel, maxStageAttempts, pool)
 }

@@ -10,6 +10,13 @@ enum DryRun {
         let seconds = Date().timeIntervalSince(started)
         print("dry run: \(spec.inputs.count) inputs in \(plan.count) tasks; planned in "
               + String(format: "%.3f s", seconds) + "; peak memory \(peakResidentMegabytes()) MB")
+        if spec.selection != nil {
+            let started = Date()
+            let counts = try spec.selectionCounts()
+            print("--where: \(counts.selected) selected, \(counts.excluded) excluded, \(counts.unreadable) unreadable; "
+                  + String(format: "headers read in %.3f s", Date().timeIntervalSince(started))
+                  + "; peak memory \(peakResidentMegabytes()) MB")
+        }
     }
 
     /// VmHWM from /proc: the process's peak resident set.

@@ -27,6 +27,7 @@ struct ExtractCommand: ParsableCommand {
         let files: [InputFile]
         let op: ExtractOperator
         do {
+            try ExtractionDriver.applyProcessSettings(configuration.values)
             files = try InputResolver.listing(configuration: configuration).expand(images)
             op = try ExtractOperator(parameters: ExtractParameters(
                 output: output.out, format: output.format, hdu: HDUChoice(output.hdu),

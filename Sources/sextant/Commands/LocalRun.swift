@@ -8,21 +8,9 @@ import Pipeline
 enum LocalRun {
     static func run(_ spec: JobSpec, master: String, configuration: Configuration, logEvery: Int,
                     ui: UIOptions = UIOptions()) throws {
-        var engineSettings = try EngineSettings(configuration)
-        // local[N] names the slots; local[*] means sextant.local.slots, else one per core.
-        let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
-            ?? ProcessInfo.processInfo.activeProcessorCount
-        engineSettings.localSlots = slots
         // On your own machine a pipe may run anything you could, unless your conf restricts it.
         PipePolicy.current = .local(configuration.values)
-        let isolation: LocalIsolation
-        do {
-            isolation = try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
-                                           configuration: configuration)
-        } catch {
-            Console.error("cannot start the local workers: \(error)")
-            throw ExitCode(ExitStatus.unusable)
-        }
+        let (engineSettings, isolation) = try LocalIsolation.start(master: master, configuration: configuration)
         defer { isolation.finish() }
         let backend = isolation.backend
 
@@ -94,6 +82,24 @@ final class LocalIsolation {
         self.workers = workers
         self.processes = processes
         backend = workers
+    }
+
+    /// The engine settings and backend of a local master (`local[N]`: N slots; `local[*]`:
+    /// `sextant.local.slots`, else one per core). A failure to start workers is the unusable exit.
+    static func start(master: String, configuration: Configuration) throws -> (EngineSettings, LocalIsolation) {
+        // In-process slots (sextant.local.isolation=false) extract here: this run's conf sets SEP's limits.
+        try ExtractionDriver.applyProcessSettings(configuration.values)
+        var engineSettings = try EngineSettings(configuration)
+        let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
+            ?? ProcessInfo.processInfo.activeProcessorCount
+        engineSettings.localSlots = slots
+        do {
+            return (engineSettings, try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
+                                                       configuration: configuration))
+        } catch {
+            Console.error("cannot start the local workers: \(error)")
+            throw ExitCode(ExitStatus.unusable)
+        }
     }
 
     /// Stops the workers (if the driver has not) and says how many died on the way.

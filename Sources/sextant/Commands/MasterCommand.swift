@@ -22,11 +22,7 @@ struct MasterCommand: ParsableCommand {
         let c = try conf.configuration(flags: ["sextant.master.host": host, "sextant.master.port": port.map(String.init),
                                                "sextant.master.historyDir": historyDir])
         Console.bootstrapLogging(level: c["sextant.log.level"])
-        var settings = try MasterSettings(conf: c.values)
-        if settings.historyDirectory == nil {
-            settings.historyDirectory = FileManager.default.homeDirectoryForCurrentUser
-                .appendingPathComponent(".sextant/master-\(settings.port)")
-        }
+        let settings = try ClusterConfiguration.master(c)
         let host = MasterMonitorHost()
         let monitor: Monitor
         do {
@@ -43,7 +39,13 @@ struct MasterCommand: ParsableCommand {
         }
         let server = MasterServer(settings: settings, buildID: ClusterConfiguration.buildID,
                                   jobHandler: PipelineJobHandler(configuration: c, monitor: monitor))
-        host.attach(server)
+        let uploads = try c.value(of: ClusterKeys.uploadDirectory).map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            ?? settings.historyDirectory?.appendingPathComponent("uploads")
+        host.attach(server, monitor: monitor, configuration: c, uploadDirectory: uploads)
+        if let url = try c.value(of: ClusterKeys.webhook), !url.isEmpty {
+            let webhook = try JobWebhook(url)
+            server.onJobFinished = { webhook.post($0) }
+        }
         do {
             try server.start()
         } catch let error as ClusterError {

@@ -82,18 +82,7 @@ enum MergeRun {
             try ClusterRun.submitMerge(spec, configuration: configuration)
             return
         }
-        var engineSettings = try EngineSettings(configuration)
-        let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
-            ?? ProcessInfo.processInfo.activeProcessorCount
-        engineSettings.localSlots = slots
-        let isolation: LocalIsolation
-        do {
-            isolation = try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
-                                           configuration: configuration)
-        } catch {
-            Console.error("cannot start the local workers: \(error)")
-            throw ExitCode(ExitStatus.unusable)
-        }
+        let (engineSettings, isolation) = try LocalIsolation.start(master: master, configuration: configuration)
         defer { isolation.finish() }
         let driver = SkyMergeDriver(spec: spec, engineSettings: engineSettings)
         let interrupt = InterruptHandler { driver.cancel() }

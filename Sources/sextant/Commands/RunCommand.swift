@@ -104,6 +104,8 @@ struct JobOptionsGroup: ParsableArguments {
     var pipe: String?
     @Flag(help: "Run the --pipe command with /bin/sh -c (pipes, redirections, $VARS); placeholders become quoted words.")
     var pipeShell = false
+    @Option(name: .customLong("where"), help: ArgumentHelp("Run only the inputs whose header matches, e.g. 'FILTER == \"r\" && EXPTIME >= 30' (comparisons, &&, ||, !, parentheses, string and number literals); the rest are listed in the manifest as excluded, with their values.", valueName: "expression"))
+    var selection: String?
 
     var flagSettings: [String: String?] {
         ["sextant.master": master, "sextant.job.failFast": failFast ? "true" : nil]
@@ -131,7 +133,11 @@ struct JobOptionsGroup: ParsableArguments {
             throw ValidationError("--pipe-shell needs --pipe")
         }
         let spec = JobSpec(inputs: files, parameters: parameters, resume: resume, partitions: partitions,
-                           partitionBytes: bytes, settings: configuration.values, pipe: pipeJob)
+                           partitionBytes: bytes, settings: configuration.values, pipe: pipeJob,
+                           selection: selection)
+        if let selection {
+            do { _ = try HeaderExpression(selection) } catch { throw ValidationError("\(error)") }
+        }
         try spec.checkDistinctOutputs()
         return spec
     }

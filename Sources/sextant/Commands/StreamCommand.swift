@@ -104,17 +104,7 @@ final class StreamBatches {
             isolation = nil
             return
         }
-        var engineSettings = try EngineSettings(configuration)
-        let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
-            ?? ProcessInfo.processInfo.activeProcessorCount
-        engineSettings.localSlots = slots
-        let isolation: LocalIsolation
-        do {
-            isolation = try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation, configuration: configuration)
-        } catch {
-            Console.error("cannot start the local workers: \(error)")
-            throw ExitCode(ExitStatus.unusable)
-        }
+        let (engineSettings, isolation) = try LocalIsolation.start(master: master, configuration: configuration)
         let local = LocalBatchRunner(backend: isolation.backend, engineSettings: engineSettings)
         self.isolation = isolation
         self.local = local

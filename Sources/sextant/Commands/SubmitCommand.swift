@@ -47,7 +47,9 @@ enum ClusterRun {
         let client = try connect(c)
         defer { client.close() }
         // Secrets stay on this machine; executors find their own credentials.
-        let record = try client.submit(try spec.submissionPayload(), jobID: spec.jobID)
+        // The master reads the job's fair-scheduler pool from the request (it does not open payloads).
+        let pool = c[SchedulerKeys.pool.name].map { [SchedulerKeys.pool.name: $0] } ?? [:]
+        let record = try client.submit(try spec.submissionPayload(), jobID: spec.jobID, settings: pool)
         print(record.id)
         fflush(nil)  // every stream, stdout included: a script reading the id must not wait for the job to end
         guard wait else { return }

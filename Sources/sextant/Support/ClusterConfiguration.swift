@@ -19,6 +19,16 @@ enum ClusterConfiguration {
         return try MasterAddress(parsing: text)
     }
 
+    /// The master's settings, with its history directory defaulting to ~/.sextant/master-PORT.
+    static func master(_ c: Configuration) throws -> MasterSettings {
+        var settings = try MasterSettings(conf: c.values)
+        if settings.historyDirectory == nil {
+            settings.historyDirectory = FileManager.default.homeDirectoryForCurrentUser
+                .appendingPathComponent(".sextant/master-\(settings.port)")
+        }
+        return settings
+    }
+
     /// Names this exact binary: the version plus a hash of the executable, so a node running
     /// another build is refused at the handshake instead of misreading tasks.
     static var buildID: String { BuildIdentity.id }

@@ -9,7 +9,17 @@ extension InputRecord {
     init(_ entry: ManifestEntry) {
         self.init(input: entry.input, outcome: Outcome(rawValue: entry.outcome.rawValue) ?? .failed,
                   attempts: entry.attempts, rows: entry.rows, bytes: entry.bytes, seconds: entry.seconds,
-                  executor: entry.executor, error: entry.error)
+                  executor: entry.executor, error: entry.error ?? entry.reason,
+                  frames: entry.frames.map { $0.map { FrameRecord($0, input: entry.input) } })
+    }
+}
+
+extension FrameRecord {
+    init(_ row: FrameRow, input: String) {
+        self.init(input: input, hdu: row.hdu, extname: row.extname, mjd: row.mjd, background: row.background,
+                  rms: row.rms, sources: row.sources, fwhm: row.fwhm, depth: row.depth, depthMagnitude: row.depthMagnitude,
+                  flagged: row.flagged, ra: row.ra, dec: row.dec, corners: row.corners,
+                  keywords: row.keywords?.mapValues(\.description))
     }
 }
 
@@ -45,39 +55,6 @@ enum JobMonitoring {
         } catch {
             Console.error("web UI not started: \(error)")
             return nil
-        }
-    }
-}
-
-/// The master's job table, executors and cancel, for the monitor.
-final class MasterMonitorHost: MonitorHost, @unchecked Sendable {
-    private weak var server: MasterServer?
-
-    func attach(_ server: MasterServer) { self.server = server }
-
-    func jobTable() -> [HostJob] {
-        (server?.jobRecords ?? []).map { record in
-            HostJob(id: record.id, submitted: record.submitted, started: record.started, finished: record.finished,
-                    status: record.status.rawValue, message: record.outcome?.message ?? "")
-        }
-    }
-
-    func executorTable() -> [HostExecutor] {
-        let ages = server?.executorHeartbeatAges ?? [:]
-        return (server?.executors ?? []).map {
-            HostExecutor(id: $0.id, host: $0.host, cores: $0.cores, heartbeatAge: ages[$0.id])
-        }
-    }
-
-    /// The master's own cancel, as `sextant cancel` reaches it, so queued and running jobs are
-    /// cancelled and recorded exactly the same way.
-    func cancel(jobID: String) throws {
-        guard let server, server.port != nil else { throw MonitorError.cannotCancel(jobID, reason: "the master is not running") }
-        guard server.jobRecords.contains(where: { $0.id == jobID }) else { throw MonitorError.noSuchJob(jobID) }
-        do {
-            _ = try server.cancel(jobID)
-        } catch {
-            throw MonitorError.cannotCancel(jobID, reason: "\(error)")
         }
     }
 }

@@ -29,6 +29,8 @@ final class ClusterFixture {
     private(set) var master: MasterServer!
     private(set) var executors: [ExecutorDaemon] = []
     private var stoppedMasters: [MasterServer] = []
+    /// Given to each master this fixture starts (`MasterServer.onJobFinished`).
+    var onJobFinished: (@Sendable (JobRecord) -> Void)?
 
     init(network: NetworkSettings = .fast(), historyDirectory: URL? = nil,
          jobHandler: JobHandler = IdleJobHandler()) {
@@ -38,12 +40,17 @@ final class ClusterFixture {
     }
 
     @discardableResult
-    func startMaster(port: Int = 0, maxJobBytes: Int? = nil) throws -> MasterServer {
+    func startMaster(port: Int = 0, maxJobBytes: Int? = nil, pools: [PoolDefinition] = [],
+                     usersFile: URL? = nil, maxRunningJobs: Int = 16) throws -> MasterServer {
         var settings = MasterSettings(host: "127.0.0.1", port: port, historyDirectory: historyDirectory, network: network)
         if let maxJobBytes { settings.maxJobBytes = maxJobBytes }
+        settings.pools = pools
+        settings.usersFile = usersFile
+        settings.maxRunningJobs = maxRunningJobs
         let master = MasterServer(
             settings: settings,
             buildID: Self.buildID, jobHandler: jobHandler, logger: logs.logger("master"))
+        master.onJobFinished = onJobFinished
         try master.start()
         self.master = master
         return master
