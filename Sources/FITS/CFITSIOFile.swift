@@ -57,6 +57,10 @@ final class CFITSIOFile {
             // The inflated copy is ours, so the mapping may go once the handle is open.
             return try compressed.withUnsafeBytes { try open(bytes: $0, name: path, limits: limits) }
         }
+        if signature == .fits, let mapped = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) {
+            // Only the header blocks are touched: the walk jumps over each HDU's data.
+            try mapped.withUnsafeBytes { try CompressedHeaderScan.check($0, name: path) }
+        }
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
         ffdkopn(&pointer, path, READONLY, &status)
@@ -101,6 +105,13 @@ final class CFITSIOFile {
             }
             if let source = bytes.baseAddress { memcpy(buffer, source, bytes.count) }
             memory = MemoryCells(address: buffer, size: bytes.count, ownsBuffer: true)
+        }
+        do {
+            try CompressedHeaderScan.check(UnsafeRawBufferPointer(start: memory.address.pointee, count: memory.size.pointee),
+                                           name: name)
+        } catch {
+            memory.release()
+            throw error
         }
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?

@@ -106,8 +106,9 @@ final class HostileInputTests: XCTestCase {
     }
 
     /// A real one, found by the fuzz run: ZTILE1 = 0 in a tile-compressed image makes CFITSIO
-    /// divide by zero while it opens the HDU (SIGFPE, before any check of ours can run).
-    func testAFileThatCrashesCFITSIOLosesOnlyItsWorker() throws {
+    /// divide by zero while it opens the HDU (SIGFPE). The raw header walk refuses it first, so
+    /// the input fails at once with its reason and no worker dies.
+    func testAFileThatWouldCrashCFITSIOFailsWithItsReasonAndNoWorkerDies() throws {
         let dir = try TestSupport.makeTemporaryDirectory("e2e-sigfpe")
         let frames = dir.appendingPathComponent("frames")
         try Sextant.generate("small", count: 2, into: frames)
@@ -125,9 +126,10 @@ final class HostileInputTests: XCTestCase {
         let run = try Sextant.run(["run", frames.path, "--out", out.path, "--master", "local[2]",
                                    "--conf", "sextant.task.maxFailures=2"])
         XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertFalse(run.stderr.contains("worker process"), "no worker died: \(run.stderr)")
         let manifest = try ChaosCheck.manifest(in: out)
-        let crashed = manifest.first { ($0["input"] as? String)?.hasSuffix("zero-tile.fz") == true }
-        XCTAssertTrue((crashed?["error"] as? String)?.contains("SIGFPE") == true, "\(crashed ?? [:])")
+        let refused = manifest.first { ($0["input"] as? String)?.hasSuffix("zero-tile.fz") == true }
+        XCTAssertTrue((refused?["error"] as? String)?.contains("HDU 1 has ZTILE1 = 0") == true, "\(refused ?? [:])")
         XCTAssertEqual(manifest.filter { $0["outcome"] as? String == "committed" }.count, 2)
     }
 }

@@ -117,9 +117,12 @@ final class HostileHeaderTests: FITSTestCase {
         XCTAssertEqual(try FITSImage(data: honest, name: "rice.fz").pixels[100], Float(100 % 97))
         let lying = try Data(contentsOf: URL(fileURLWithPath: path("rice-lies.fz")))
         try assertFails(lying, "lies.fz", contains: ["HDU 1", "Rice-compressed tile 1 ends before its 64 pixels"])
-        // (BLOCKSIZE = 0 makes CFITSIO divide by zero as it opens the HDU, before any check of
-        // ours: worker isolation is what contains that one; see docs/SECURITY.md.)
         try assertFails(replacing("ZVAL1", with: "-32", in: honest), "blocksize.fz", contains: ["Rice BLOCKSIZE of -32"])
+        // CFITSIO divides by BLOCKSIZE and ZTILEn as it opens the HDU (SIGFPE on 0): the raw
+        // header walk refuses them before CFITSIO sees the file. A failure here kills the test.
+        try assertFails(replacing("ZVAL1", with: "0", in: honest), "blocksize0.fz", contains: ["HDU 1 has a Rice BLOCKSIZE of 0"])
+        try assertFails(replacing("ZTILE1", with: "0", in: honest), "tile0.fz", contains: ["HDU 1 has ZTILE1 = 0"])
+        try assertFails(replacing("ZTILE2", with: "0", in: honest), "tile2-0.fz", contains: ["HDU 1 has ZTILE2 = 0"])
     }
 
     /// A file in memory that ends mid-record is read as far as it goes: CFITSIO's memory driver

@@ -185,7 +185,7 @@ final class LocalJobTests: XCTestCase {
         let out = dir.appendingPathComponent("out")
         let report = try PipelineFixtures.runLocal(JobSpec(inputs: inputs, parameters: ExtractParameters(output: out.path)),
                                                    slots: 1, settings: settings, registry: registry)
-        XCTAssertEqual(report.status, .stopped)
+        XCTAssertEqual(report.status, .failed, "fail-fast stopped it")
         let manifest = try PipelineFixtures.manifest(in: out)
         XCTAssertEqual(manifest.count, 4)
         XCTAssertTrue(manifest.contains { $0.outcome == .failed && $0.attempts == 2 && ($0.error ?? "").contains("store is down") })

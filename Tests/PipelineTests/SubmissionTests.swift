@@ -46,7 +46,9 @@ final class SubmissionTests: XCTestCase {
         XCTAssertEqual(report.jobStatus(cancelled: true), .cancelled)
         report.status = .completedWithFailures
         XCTAssertEqual(report.jobStatus(), .completedWithFailures, "24 of 25 committed is not a failed job")
-        report.status = .stopped
+        report.status = .failed
+        XCTAssertEqual(report.jobStatus(), .failed, "stopped early by fail-fast")
+        report.status = .cancelled
         XCTAssertEqual(report.jobStatus(), .cancelled)
         XCTAssertEqual(report.counts, ["inputs": 3, "committed": 2, "skipped": 1, "failed": 0, "sources": 10])
     }

@@ -135,7 +135,9 @@ public final class ExtractionDriver: @unchecked Sendable {
             spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
             started: started, finished: Date()).encoded())
         let report = makeReport(tally, seconds: Date().timeIntervalSince(started))
-        if report.status != .stopped { try output.put(Self.successName, data: Data()) }
+        if report.status == .succeeded || report.status == .completedWithFailures {
+            try output.put(Self.successName, data: Data())  // every input ran
+        }
         return report
     }
 
@@ -254,7 +256,7 @@ public final class ExtractionDriver: @unchecked Sendable {
     }
 
     private func makeReport(_ tally: JobReport.Tally, seconds: Double) -> JobReport {
-        let status: JobReport.Status = tally.notRun > 0 || isCancelled ? .stopped
+        let status: JobStatus = isCancelled ? .cancelled : tally.notRun > 0 ? .failed
             : tally.failed == 0 ? .succeeded : .completedWithFailures
         return JobReport(jobID: spec.jobID, status: status, inputs: tally.inputs, committed: tally.committed,
                          skipped: tally.skipped, failed: tally.failed, excluded: tally.excluded, sources: tally.sources,

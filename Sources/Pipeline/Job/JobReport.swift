@@ -1,18 +1,13 @@
+import Engine
 import Foundation
 
 /// What a finished (or stopped) job did, for the summary line and the exit status.
 public struct JobReport: Codable, Sendable {
-    public enum Status: String, Codable, Sendable {
-        /// Every input has a committed catalog.
-        case succeeded
-        /// The job ran to the end, but some inputs failed (listed in the manifest).
-        case completedWithFailures
-        /// Stopped early: fail-fast, cancelled, or interrupted. Resume with --resume.
-        case stopped
-    }
-
     public var jobID: String
-    public var status: Status
+    /// Engine's one `JobStatus`: `succeeded` (every input committed), `completedWithFailures`
+    /// (ran to the end, some inputs failed: listed in the manifest), `failed` (stopped early by
+    /// fail-fast) or `cancelled` (stopped by a cancel or an interrupt). Resume either with --resume.
+    public var status: JobStatus
     public var inputs: Int
     public var committed: Int
     public var skipped: Int

@@ -47,16 +47,10 @@ extension ExtractionDriver {
 }
 
 extension JobReport {
-    /// The job's status as a master records it: a job with failed inputs is `failed`, a
-    /// stopped or cancelled one `cancelled`.
+    /// The job's status as a master records it: the driver's, or `cancelled` when the master
+    /// cancelled it.
     public func jobStatus(cancelled: Bool = false) -> JobStatus {
-        if cancelled { return .cancelled }
-        switch status {
-        case .succeeded: return .succeeded
-        // It ran to the end and committed the rest: not a failed job (issue 19).
-        case .completedWithFailures: return .completedWithFailures
-        case .stopped: return .cancelled
-        }
+        cancelled ? .cancelled : status
     }
 
     /// The counts a master keeps in the job's record (shown by `sextant status`).

@@ -50,10 +50,7 @@ enum LocalRun {
 
     static func exit(for report: JobReport, interrupted: Bool) throws {
         if interrupted { throw ExitCode(ExitStatus.interrupted) }
-        switch report.status {
-        case .succeeded: return
-        case .completedWithFailures, .stopped: throw ExitCode(ExitStatus.someFailed)
-        }
+        if report.status != .succeeded { throw ExitCode(ExitStatus.someFailed) }
     }
 }
 
