@@ -33,6 +33,7 @@ public struct HTTPResponse: Sendable {
 /// requests, the instance metadata service, dataset downloads): the pipeline calls stores
 /// from worker threads, and URLSession runs completions on its own queue, so waiting here
 /// cannot deadlock. HTTPS uses the system CA store (libcurl on Linux).
+/// @unchecked: immutable; its one `URLSession` is thread-safe but not marked Sendable on Linux.
 public final class BlockingHTTPClient: @unchecked Sendable {
     private let session: URLSession
 
