@@ -95,7 +95,7 @@ public final class BlockingHTTPClient: @unchecked Sendable {
     }
 
     /// Written by the completion handler before it signals, read after the wait (the lock makes
-    /// that ordering visible to the checker too).
+    /// that ordering visible to the checker too). @unchecked: `lock` guards `result`.
     private final class ResultBox<T>: @unchecked Sendable {
         private let lock = NSLock()
         private var result: Result<T, Error> = .failure(URLError(.unknown))
