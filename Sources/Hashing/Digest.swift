@@ -90,3 +90,30 @@ extension Sequence where Element == UInt8 {
         return String(decoding: chars, as: UTF8.self)
     }
 }
+
+/// HMAC-SHA256 under one key over any number of buffers, hashed in place: the cluster's
+/// per-frame MAC, where `Digest.hmacSHA256` would copy each frame twice (joined to its sequence
+/// number, then again into an array). The key's pads are made once, at init.
+public struct HMACKey: Sendable {
+    private let innerPad: [UInt8]
+    private let outerPad: [UInt8]
+
+    public init(_ key: [UInt8]) {
+        // RFC 2104: a key longer than SHA-256's 64-byte block is hashed first, a shorter one zero-padded.
+        var block = key.count > 64 ? Digest.sha256(key) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        innerPad = block.map { $0 ^ 0x36 }
+        outerPad = block.map { $0 ^ 0x5C }
+    }
+
+    /// The MAC of the concatenation of `parts`.
+    public func authenticate(_ parts: UnsafeRawBufferPointer...) -> [UInt8] {
+        let inner = SHA256Hasher()
+        inner.update(innerPad)
+        for part in parts where part.count > 0 { inner.update(part.baseAddress!, count: part.count) }
+        let outer = SHA256Hasher()
+        outer.update(outerPad)
+        outer.update(inner.finalize())
+        return outer.finalize()
+    }
+}

@@ -120,13 +120,20 @@ public enum TestSupport {
     /// learns of a child's exit when a socket the child holds closes; a sibling started at the
     /// same moment can inherit that socket, and then `waitUntilExit` never returns (seen under
     /// load in the chaos tests). So this also reaps the child itself once it is a zombie.
-    public static func awaitExit(_ process: Process, timeout: TimeInterval = 20) {
+    /// Returns the exit status (128 + N for death by signal N), or nil if it still runs: read it
+    /// here, never from `terminationStatus`, which traps once this has reaped the child.
+    @discardableResult
+    public static func awaitExit(_ process: Process, timeout: TimeInterval = 20) -> Int32? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         var status: Int32 = 0
         while process.isRunning, Date() < deadline {
-            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier { return }
+            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+                let signal = status & 0x7f
+                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            }
             usleep(10_000)
         }
+        return process.isRunning ? nil : process.terminationStatus
     }
 
     /// Debian's python3, which sees python3-sep and python3-astropy (pyenv's python3 does not).

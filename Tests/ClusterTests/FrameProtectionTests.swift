@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Hashing
+import NIOCore
 import TestSupport
 import XCTest
 @testable import Cluster
@@ -43,6 +44,26 @@ final class FrameProtectionTests: XCTestCase {
     }
 
     private let statusRequest = RawPeer.frame(type: MessageType.status.rawValue, body: RawPeer.json([:]))
+
+    /// The per-frame MAC hashes frames in place (HMACKey) and is the plain HMAC-SHA256 of
+    /// sequence || frame, for keys shorter than, equal to and longer than SHA-256's block, and
+    /// RFC 4231's test case 2.
+    func testTheInPlaceFrameMACIsHMACSHA256() throws {
+        let rfc = HMACKey(Array("Jefe".utf8))
+        let message = Array("what do ya want for nothing?".utf8)
+        XCTAssertEqual(message.withUnsafeBytes { rfc.authenticate($0) }.map { String(format: "%02x", $0) }.joined(),
+                       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        for keyLength in [0, 16, 32, 64, 65, 200] {
+            let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            var frame = ByteBufferAllocator().buffer(capacity: 5000)
+            frame.writeBytes((0..<4999).map { UInt8(truncatingIfNeeded: $0) })
+            frame.moveReaderIndex(forwardBy: 3)  // a frame that does not start its buffer
+            let sequence: UInt64 = 0x0102_0304_0506_0708
+            let expected = Digest.hmacSHA256(key: key, data: withUnsafeBytes(of: sequence.bigEndian, Array.init)
+                                              + Array(frame.readableBytesView))
+            XCTAssertEqual(FrameAuthenticator.tag(key: HMACKey(key), sequence: sequence, frame: frame), expected, "key of \(keyLength) bytes")
+        }
+    }
 
     func testEveryFrameAfterTheHandshakeCarriesAValidMAC() throws {
         var (peer, session) = try authenticated("client")

@@ -158,9 +158,9 @@ final class SkyMergeEndToEndTests: XCTestCase {
                 try cluster.waitForLog("master", containing: "kind=result")
                 cluster.kill("e1")
             }
-            TestSupport.awaitExit(client, timeout: 120)
+            let status = TestSupport.awaitExit(client, timeout: 120)
             let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            XCTAssertEqual(client.terminationStatus, 0, "\(said)\n\(cluster.log("master"))")
+            XCTAssertEqual(status, 0, "\(said)\n\(cluster.log("master"))")
             XCTAssertEqual(try Self.products(sky), expected, "killed \(killed): cluster and local mode write the same bytes")
             let report = try report(sky)
             XCTAssertEqual(report["recomputedMapPartitions"] as? [Int], [], "shared outputs survive: \(report)")

@@ -127,9 +127,9 @@ final class StreamTests: XCTestCase {
         }
         let cancel = try Sextant.run(["cancel", "--stream", out.path])
         XCTAssertEqual(cancel.status, 0, cancel.stderr)
-        TestSupport.awaitExit(stream, timeout: 30)
-        XCTAssertFalse(stream.isRunning, "sextant cancel --stream stopped it")
-        XCTAssertEqual(stream.terminationStatus, 0)
+        let status = TestSupport.awaitExit(stream, timeout: 30)
+        XCTAssertNotNil(status, "sextant cancel --stream stopped it")
+        XCTAssertEqual(status, 0)
         let text = try String(contentsOf: log, encoding: .utf8)
         for frame in frames.prefix(3) {
             let lines = text.split(separator: "\n").filter { $0.contains(frame.lastPathComponent + ": skipped: last modified") }
@@ -187,9 +187,9 @@ final class StreamTests: XCTestCase {
         let page = try HTTP.fetch(ui + "streams")
         XCTAssertTrue(page.body.contains("\(frames.count) committed") && page.body.contains("Latency p50"), page.body)
         XCTAssertEqual(try HTTP.fetch(ui + "jobs/\(id)/cancel", method: "POST").status, 303)
-        TestSupport.awaitExit(stream, timeout: 30)
-        XCTAssertFalse(stream.isRunning, "the Stop button stopped the stream")
-        XCTAssertEqual(stream.terminationStatus, 0, text())
+        let status = TestSupport.awaitExit(stream, timeout: 30)
+        XCTAssertNotNil(status, "the Stop button stopped the stream")
+        XCTAssertEqual(status, 0, text())
     }
 
     /// scripts/bench/stream in its quick mode: every load's row has latencies and a rate.
@@ -257,8 +257,7 @@ final class StreamTests: XCTestCase {
         let log2 = dir.appendingPathComponent("stream-2.log")
         XCTAssertTrue(second.isRunning, "the restarted stream died: \((try? String(contentsOf: log2, encoding: .utf8)) ?? "")")
         kill(second.processIdentifier, stopSignal)
-        TestSupport.awaitExit(second, timeout: 30)
-        XCTAssertEqual(second.terminationStatus, 0, (try? String(contentsOf: log2, encoding: .utf8)) ?? "")
+        XCTAssertEqual(TestSupport.awaitExit(second, timeout: 30), 0, (try? String(contentsOf: log2, encoding: .utf8)) ?? "")
         XCTAssertFalse(first.isRunning)
         XCTAssertTrue((1..<frames.count).contains(recordedAtKill),
                       "the SIGKILL came halfway: \(recordedAtKill) frames were recorded before it")

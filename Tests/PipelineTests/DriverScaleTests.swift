@@ -119,7 +119,9 @@ final class DriverScaleTests: XCTestCase {
         let inputs = (0..<1000).map { InputFile(uri: "/survey/d\($0 / 100)/f \($0).fits.gz", relativePath: "d\($0 / 100)/f \($0).fits.gz",
                                                 size: Int64($0) * 1360) }
         let spec = JobSpec(jobID: "j", inputs: inputs, parameters: ExtractParameters(output: "/out"), resume: true,
-                           partitions: 7, settings: ["sextant.task.maxFailures": "3"])
+                           partitions: 7, partitionBytes: 1 << 20, settings: ["sextant.task.maxFailures": "3"],
+                           pipe: PipeJob(template: try PipeTemplate(command: "cp {input} {output:.fits}"), workingDirectory: "/tmp"),
+                           selection: "FILTER == \"r\"")
         let data = try JSONEncoder().encode(spec)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         XCTAssertNil(object["inputs"])
@@ -130,6 +132,7 @@ final class DriverScaleTests: XCTestCase {
         XCTAssertEqual(back.partitions, 7)
         XCTAssertTrue(back.resume)
         XCTAssertEqual(back.settings, spec.settings)
+        XCTAssertEqual(back, spec, "every field travels (a --where once stayed behind)")
         XCTAssertLessThan(data.count, try JSONEncoder().encode(inputs).count, "smaller than the array alone")
 
         var odd = spec

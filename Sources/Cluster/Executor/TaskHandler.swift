@@ -23,3 +23,6 @@ public final class ClosureTaskHandler: TaskHandler, @unchecked Sendable {
 }
 
 extension TaskRunner: TaskHandler {}
+
+/// So is WorkerProcessRunner, which runs each task in a worker process (`sextant.executor.isolation`).
+extension WorkerProcessRunner: TaskHandler {}

@@ -56,12 +56,12 @@ final class FrameAuthenticator: ChannelDuplexHandler, @unchecked Sendable {
 
     let limit: FrameLimit
     private let lock = NSLock()
-    private var sendKey: [UInt8]?
-    private var receiveKey: [UInt8]?
+    private var sendKey: HMACKey?
+    private var receiveKey: HMACKey?
     private var plainWritesLeft = 0
     private var plainReadsLeft = 0
-    private var pendingSendKey: [UInt8]?
-    private var pendingReceiveKey: [UInt8]?
+    private var pendingSendKey: HMACKey?
+    private var pendingReceiveKey: HMACKey?
     private var sent: UInt64 = 0
     private var received: UInt64 = 0
 
@@ -72,13 +72,13 @@ final class FrameAuthenticator: ChannelDuplexHandler, @unchecked Sendable {
     /// Nil keys (no secret, loopback only) just end the handshake's small frame limit.
     func start(send: [UInt8]?, receive: [UInt8]?, plainWrites: Int, plainReads: Int) {
         lock.lock(); defer { lock.unlock() }
-        pendingSendKey = send
-        pendingReceiveKey = receive
+        pendingSendKey = send.map(HMACKey.init)
+        pendingReceiveKey = receive.map(HMACKey.init)
         plainWritesLeft = plainWrites
         plainReadsLeft = plainReads
-        if plainWrites == 0 { sendKey = send }
+        if plainWrites == 0 { sendKey = pendingSendKey }
         if plainReads == 0 {
-            receiveKey = receive
+            receiveKey = pendingReceiveKey
             limit.raise()
         }
     }
@@ -125,9 +125,10 @@ final class FrameAuthenticator: ChannelDuplexHandler, @unchecked Sendable {
         context.write(wrapOutboundOut(frame), promise: promise)
     }
 
-    static func tag(key: [UInt8], sequence: UInt64, frame: ByteBuffer) -> [UInt8] {
-        var message = withUnsafeBytes(of: sequence.bigEndian, Array.init)
-        message.append(contentsOf: frame.readableBytesView)
-        return Digest.hmacSHA256(key: key, data: message)
+    /// Hashes the frame where it lies in its buffer: no copy per frame.
+    static func tag(key: HMACKey, sequence: UInt64, frame: ByteBuffer) -> [UInt8] {
+        withUnsafeBytes(of: sequence.bigEndian) { number in
+            frame.withUnsafeReadableBytes { bytes in key.authenticate(number, bytes) }
+        }
     }
 }

@@ -14,7 +14,7 @@ public struct PipeJob: Codable, Equatable, Sendable {
     }
 }
 
-public struct JobSpec: Codable, Sendable {
+public struct JobSpec: Codable, Equatable, Sendable {
     public var jobID: String
     public var inputs: [InputFile]
     public var parameters: ExtractParameters

@@ -7,7 +7,7 @@ import Foundation
 /// keep the array form; a decoder reads either.
 extension JobSpec {
     enum CodingKeys: String, CodingKey {
-        case jobID, inputs, inputLines, parameters, resume, partitions, partitionBytes, settings, pipe
+        case jobID, inputs, inputLines, parameters, resume, partitions, partitionBytes, settings, pipe, selection
     }
 
     public init(from decoder: Decoder) throws {
@@ -24,7 +24,8 @@ extension JobSpec {
                   partitions: try container.decodeIfPresent(Int.self, forKey: .partitions),
                   partitionBytes: try container.decodeIfPresent(Int64.self, forKey: .partitionBytes),
                   settings: try container.decode([String: String].self, forKey: .settings),
-                  pipe: try container.decodeIfPresent(PipeJob.self, forKey: .pipe))
+                  pipe: try container.decodeIfPresent(PipeJob.self, forKey: .pipe),
+                  selection: try container.decodeIfPresent(String.self, forKey: .selection))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -41,6 +42,7 @@ extension JobSpec {
         try container.encodeIfPresent(partitionBytes, forKey: .partitionBytes)
         try container.encode(settings, forKey: .settings)
         try container.encodeIfPresent(pipe, forKey: .pipe)
+        try container.encodeIfPresent(selection, forKey: .selection)
     }
 
     /// The line form, or nil when a name holds a tab or a newline.

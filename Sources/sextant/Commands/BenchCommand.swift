@@ -8,7 +8,24 @@ import Pipeline
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmark helpers (scripts/bench).", shouldDisplay: false,
-        subcommands: [SleepJobCommand.self, ListBenchCommand.self])
+        subcommands: [SleepJobCommand.self, ListBenchCommand.self, FrameMACBenchCommand.self])
+}
+
+/// Prints, per frame size, what the per-frame MAC costs (FrameMACBenchmark), one JSON line each.
+struct FrameMACBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frame-mac", abstract: "Time the per-frame MAC against the copying form and SHA-256 alone.")
+
+    @Option(parsing: .upToNextOption, help: "Frame sizes in bytes.")
+    var sizes: [Int] = [256, 4096, 65_536, 1 << 20, 16 << 20]
+
+    func run() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for row in FrameMACBenchmark.run(sizes: sizes) {
+            print(String(decoding: try encoder.encode(row), as: UTF8.self))
+        }
+    }
 }
 
 /// Runs a master whose one job is `--tasks` sleeping tasks over `--executors` executors, and

@@ -149,6 +149,3 @@ final class ExecutorTasks {
         processes?.finish()
     }
 }
-
-/// The worker processes' runner has the daemon's TaskHandler shape too.
-extension WorkerProcessRunner: TaskHandler {}
