@@ -110,7 +110,7 @@ final class PeerConnection: Sendable {
 
 /// Collects a connection's messages for a blocking reader; remembers why the connection ended.
 /// @unchecked: `condition` guards `messages`, `head` and `endReason`; `authenticator` is set
-/// once when the channel is set up, before the handshake.
+/// once by the channel initializer and read only after the connect has been waited for.
 final class Inbox: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = Message
 
