@@ -80,7 +80,8 @@ struct StageAbort: Error {
 }
 
 /// One job with shuffles, run on its own thread: stage after stage, each waited for.
-/// @unchecked: `lock` guards `cancelled`, `current`, `reports`, `failedAttempts` and `attempts`.
+/// @unchecked: `lock` guards `cancelled` and `current` (a cancel comes from any thread);
+/// `reports`, `attempts` and `failedAttempts` are touched only by the job's own thread.
 final class DAGJob: @unchecked Sendable {
     let jobID: String
     let source: Source
