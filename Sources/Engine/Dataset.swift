@@ -3,6 +3,7 @@ import Logging
 
 /// The driver: where datasets come from and where their jobs run. The same binary
 /// registers the same operators on the driver and on every executor.
+/// @unchecked: `shuffleCounter` guards `shufflesMade`; the rest are lets.
 public final class EngineContext: @unchecked Sendable {
     public let registry: OperatorRegistry
     public let scheduler: TaskScheduler
@@ -65,7 +66,7 @@ public final class EngineContext: @unchecked Sendable {
 }
 
 /// The records every dataset of one lineage derives from, planned once and shared.
-final class Source: @unchecked Sendable {
+final class Source: Sendable {
     let records: [String]
     let plan: PartitionPlan
     /// Set when the records are a shuffle's reduce partitions: the lineage goes on through it.
@@ -85,7 +86,7 @@ final class Source: @unchecked Sendable {
 /// A partitioned collection known by its lineage: the source records and the chain of
 /// registered operators that computes each partition from them. Transformations only
 /// extend the chain; actions run a job.
-public struct Dataset<Element: Codable>: @unchecked Sendable {
+public struct Dataset<Element: Codable>: Sendable {
     public let context: EngineContext
     let source: Source
     /// The narrow transformations from the source to this dataset, in order.

@@ -187,6 +187,7 @@ public struct JobError: Error, CustomStringConvertible {
 }
 
 /// A submitted job: wait for it, or cancel it.
+/// @unchecked: the condition `lock` guards `finalResult` and `completions`.
 public final class JobHandle: @unchecked Sendable {
     public let jobID: String
     private let lock = NSCondition()

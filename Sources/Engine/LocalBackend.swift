@@ -2,6 +2,7 @@ import Foundation
 
 /// local[N]: one in-process executor with N slots, each task run by a `TaskRunner` on its
 /// own thread. The scheduler never launches more than N at once, so N threads suffice.
+/// @unchecked: `lock` guards `events`.
 public final class LocalBackend: ExecutorBackend, @unchecked Sendable {
     public static let executorID: ExecutorID = "local"
 

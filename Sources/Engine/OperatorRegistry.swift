@@ -5,11 +5,12 @@ import Foundation
 ///
 /// Records between the steps of one task stay in memory as Swift values; only the
 /// last step's output is JSON-encoded.
+/// @unchecked: `lock` guards `runners` and `partitioners`.
 public final class OperatorRegistry: @unchecked Sendable {
     private var runners: [String: AnyOperatorRunner] = [:]
     /// User-defined partitioners by name (`register(partitioner:)`): parameters and partition
     /// count in, key-to-partition function out.
-    var partitioners: [String: @Sendable (Data, Int) throws -> (Data) throws -> Int] = [:]
+    private var partitioners: [String: @Sendable (Data, Int) throws -> (Data) throws -> Int] = [:]
     private let lock = NSLock()
 
     public init() {}
@@ -114,6 +115,8 @@ public final class OperatorRegistry: @unchecked Sendable {
 }
 
 /// A registered operator with its types erased, so that steps of different types can chain.
+/// @unchecked: immutable; its closures are not marked `@Sendable` but capture only names,
+/// types and `@Sendable` bodies.
 struct AnyOperatorRunner: @unchecked Sendable {
     let name: String
     let inputType: Any.Type

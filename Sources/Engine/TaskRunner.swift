@@ -5,6 +5,7 @@ import Foundation
 /// Errors thrown by operators become `.failure` with their message; nothing escapes.
 ///
 /// Used by LocalBackend's slots and by the Cluster executor daemon alike.
+/// @unchecked: `lock` guards `cancelled`.
 public final class TaskRunner: @unchecked Sendable {
     public let registry: OperatorRegistry
     private var cancelled: Set<TaskAttemptID> = []

@@ -6,7 +6,7 @@ import Logging
 /// as slots free up, retries failures, speculates stragglers, excludes failing executors,
 /// fences stale results, and recomputes lost outputs.
 ///
-/// All state lives on one serial queue; backend events may arrive on any thread.
+/// @unchecked: all state lives on one serial queue (`queue`); backend events may arrive on any thread.
 public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     public let settings: EngineSettings
     let backend: ExecutorBackend

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Per-partition state is a few small fields, so a million partitions cost tens of megabytes;
 /// fresh partitions are handed out by a cursor, not a queue of a million indices.
-/// Confined to the scheduler's queue (the end-of-job check hops off it and back with it, touching nothing).
+/// @unchecked: confined to the scheduler's queue, which alone reads and changes its vars (the end-of-job
+/// check hops off it and back with it, touching nothing).
 final class TaskSetManager: @unchecked Sendable {
     enum Status: UInt8 {
         case pending, succeeded, failed, skipped, cancelled

@@ -8,6 +8,7 @@ import Darwin
 ///
 /// On Linux it prefers writers, so a settings change is not starved by a steady
 /// stream of extractions holding the read side.
+/// @unchecked: it is the lock; `lock` points at the pthread rwlock, never reassigned.
 final class ReadWriteLock: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 

@@ -17,6 +17,7 @@ import Foundation
 /// `mode = .serialized` makes every SEP call take the write side instead, i.e. one SEP
 /// call at a time in the whole process. That is for a libsep that is not reentrant
 /// (older than 1.2, or built without thread-local storage), as Kira had to do.
+/// @unchecked: `modeLock` guards `currentMode`, `currentRetryFactor` and `retries`; `gate` orders the SEP calls.
 public final class SEPLibrary: @unchecked Sendable {
     public enum ConcurrencyMode: String, Codable, Sendable {
         /// SEP calls run concurrently; only settings changes are exclusive.

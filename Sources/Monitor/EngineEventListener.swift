@@ -3,7 +3,7 @@ import Foundation
 
 /// Turns one job's scheduler events into monitor events tagged with the host's job id
 /// (a host may run several engine jobs under one id: DAG stage attempts).
-final class EngineEventListener: JobListener, @unchecked Sendable {
+final class EngineEventListener: JobListener, Sendable {
     let jobID: String
     let monitor: Monitor
     let inputNames: @Sendable ([Data]) -> [String]

@@ -5,6 +5,7 @@ import Logging
 /// The monitor: takes job events (live from the scheduler, or replayed from event logs),
 /// keeps each job's state and the process's metrics, writes the event log, and answers the
 /// UI's and API's questions. Thread-safe; every method is short.
+/// @unchecked: `lock` guards `jobs`, `executorsSeen`, `metrics` and `cancelActions`.
 public final class Monitor: @unchecked Sendable {
     public let settings: MonitorSettings
     private let host: MonitorHost?

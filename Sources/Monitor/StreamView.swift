@@ -47,6 +47,7 @@ public struct StreamView: Codable, Equatable, Sendable {
 }
 
 /// The streams a monitor shows, by id (a process runs one or a few).
+/// @unchecked: `lock` guards `views`.
 final class StreamBoard: @unchecked Sendable {
     private let lock = NSLock()
     private var views: [String: StreamView] = [:]

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Logging
 import NIOCore
@@ -6,14 +7,15 @@ import NIOPosix
 
 /// The monitor's HTTP/1.1 server: every request goes to the `Router`, one response per
 /// connection (`Connection: close`), which is plenty for a status page and a scraper.
-public final class WebServer: @unchecked Sendable {
+public final class WebServer: Sendable {
     private let router: Router
     private let logger: Logger
     private let group: EventLoopGroup
     private let access: WebAccess
     private let maxConnections: Int
     private let requestTimeout: TimeAmount
-    private var channel: Channel?
+    /// Set by `start`, cleared by `stop`, read by `url` and `port` from any thread.
+    private let channel = Locked<Channel?>(nil)
 
     public init(monitor: Monitor, logger: Logger = Logger(label: "sextant.monitor"),
                 group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -56,7 +58,7 @@ public final class WebServer: @unchecked Sendable {
                 }
             }
         do {
-            channel = try bootstrap.bind(host: host, port: port).wait()
+            channel.value = try bootstrap.bind(host: host, port: port).wait()
         } catch {
             throw WebServerError.cannotBind(host: host, port: port, reason: "\(error)")
         }
@@ -65,17 +67,17 @@ public final class WebServer: @unchecked Sendable {
 
     /// The URL actually served, e.g. http://127.0.0.1:8080/.
     public var url: String? {
-        guard let address = channel?.localAddress, let port = address.port else { return nil }
+        guard let address = channel.value?.localAddress, let port = address.port else { return nil }
         let host = address.ipAddress ?? "127.0.0.1"
         let shown = host == "0.0.0.0" || host == "::" ? ProcessInfo.processInfo.hostName : host
         return "http://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)/"
     }
 
-    public var port: Int? { channel?.localAddress?.port }
+    public var port: Int? { channel.value?.localAddress?.port }
 
     public func stop() {
-        try? channel?.close().wait()
-        channel = nil
+        try? channel.value?.close().wait()
+        channel.value = nil
     }
 }
 
@@ -98,6 +100,7 @@ public enum WebServerError: Error, CustomStringConvertible {
 }
 
 /// Collects one request and answers it from the router.
+/// @unchecked: confined to its connection's event loop, like every NIO handler.
 private final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -250,6 +253,7 @@ enum SecurityHeaders {
 }
 
 /// Connections being served, against sextant.ui.maxConnections.
+/// @unchecked: `lock` guards `count`.
 final class OpenConnections: @unchecked Sendable {
     let limit: Int
     private let lock = NSLock()

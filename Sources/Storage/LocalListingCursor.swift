@@ -157,6 +157,7 @@ final class LocalListingCursor {
 
 /// The cursors of listings in progress, by the key their next page starts after. Few and
 /// short-lived: a cursor idle for a minute is dropped (the next page then seeks afresh).
+/// @unchecked: `lock` guards `slots`.
 final class CursorCache: @unchecked Sendable {
     private struct Slot {
         var prefix: String

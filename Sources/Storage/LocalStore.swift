@@ -10,7 +10,7 @@ import Darwin
 /// A put writes a temporary file in the destination directory, fsyncs it, renames it over the
 /// final name and fsyncs the directory, so a reader on any node sees either no file or the whole
 /// one. Temporary files are named `.<name>.sextant-tmp-<random>` and never appear in listings.
-public final class LocalStore: ObjectStore, @unchecked Sendable {
+public final class LocalStore: ObjectStore, Sendable {
     public let root: String
     public let defaultPageSize: Int
     static let temporaryMarker = ".sextant-tmp-"

@@ -39,6 +39,7 @@ public enum WCSUnavailable: Error, Equatable, Sendable, CustomStringConvertible 
 /// wcslib is not thread-safe on one `wcsprm` (wcsp2s may lazily re-run wcsset), so each
 /// instance holds its own and serializes its calls; header parsing is serialized process-wide.
 /// Use one instance per image; many images convert in parallel.
+/// @unchecked: `lock` serializes the wcslib calls on `wcs`; `structCount` is touched only by init and deinit.
 public final class WorldCoordinateSystem: @unchecked Sendable {
     private let structs: UnsafeMutablePointer<wcsprm>
     private var structCount: Int32

@@ -6,6 +6,7 @@ import NIOPosix
 
 /// Talks to a master as a client: submit a job, wait for it (with progress), ask its status, cancel it.
 /// One request at a time per client; the calls block their thread.
+/// @unchecked: immutable; `lock` serializes the requests on `connection`.
 public final class ClusterClient: @unchecked Sendable {
     private let connection: PeerConnection
     private let network: NetworkSettings

@@ -5,7 +5,7 @@ import NIOPosix
 
 /// A connection to the master as seen by an executor or a client: blocking send/receive on the
 /// caller's thread, the handshake done on open. NIO does the I/O; messages wait in an inbox.
-final class PeerConnection: @unchecked Sendable {
+final class PeerConnection: Sendable {
     private let channel: Channel
     private let inbox: Inbox
 
@@ -109,6 +109,8 @@ final class PeerConnection: @unchecked Sendable {
 }
 
 /// Collects a connection's messages for a blocking reader; remembers why the connection ended.
+/// @unchecked: `condition` guards `messages`, `head` and `endReason`; `authenticator` is set
+/// once by the channel initializer and read only after the connect has been waited for.
 final class Inbox: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = Message
 

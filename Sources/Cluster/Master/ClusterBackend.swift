@@ -8,6 +8,7 @@ import Logging
 /// so the scheduler may call `launch` from inside them. Only results of attempts this backend
 /// launched are delivered, each once: a previous job's stragglers never reach this job's scheduler.
 /// Launches go through the master's `SlotArbiter`, which shares the slots among concurrent jobs by pool.
+/// @unchecked: `lock` guards `events` and `outstanding`; `counter` guards the static `created`.
 public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     enum Event {
         case added(ExecutorInfo)

@@ -8,6 +8,7 @@ import NIOCore
 /// Every change and the event it causes happen under one lock, and events go to the backend's
 /// serial queue in that order: an executor is always added before its results, and once it is
 /// declared lost nothing more from that connection is delivered.
+/// @unchecked: `lock` guards `entries`, `listeners` and `sequence`.
 final class ExecutorRegistry: @unchecked Sendable {
     private struct Entry {
         var info: ExecutorInfo

@@ -6,6 +6,8 @@ import NIOCore
 /// The job table and the queue. Up to `maxRunning` jobs run at once, each on its own thread with
 /// its own driver; the executors' slots are shared among them by the registry's `SlotArbiter`
 /// (fair-scheduler pools). Further jobs wait as `queued`, FIFO.
+/// @unchecked: `condition` guards the tables, the queue and `stopping`; `thread` is set by
+/// `start` and `onFinish` before it.
 final class JobManager: @unchecked Sendable {
     private let handler: JobHandler
     private let history: JobHistory

@@ -85,6 +85,7 @@ public protocol JobHandler: AnyObject, Sendable {
 }
 
 /// The handler's line back to the master: progress for waiting clients, and cancellation.
+/// @unchecked: `lock` guards `cancelled` and `cancellationHandlers`.
 public final class JobContext: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false

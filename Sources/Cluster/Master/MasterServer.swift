@@ -19,7 +19,7 @@ struct MasterContext: Sendable {
 
 /// The master: accepts executors and clients on one port, tracks executors by heartbeat,
 /// and runs submitted jobs through the injected `JobHandler`, several at once sharing the executors by pool.
-public final class MasterServer: @unchecked Sendable {
+public final class MasterServer: Sendable {
     public let settings: MasterSettings
     public let buildID: String
     private let requestQueue = DispatchQueue(label: "sextant.master.requests")
@@ -30,8 +30,9 @@ public final class MasterServer: @unchecked Sendable {
     private let connections = ConnectionSet()
     /// The users with tokens (`sextant users`): `sextant.master.usersFile`, else `users.list` in the history directory.
     public let users: UserDirectory?
-    private var serverChannel: Channel?
-    private var sweeper: RepeatedTask?
+    /// Set by `start`; `port` and `stop` read them from any thread.
+    private let serverChannel = Locked<Channel?>(nil)
+    private let sweeper = Locked<RepeatedTask?>(nil)
 
     /// - Parameters:
     ///   - buildID: must equal every peer's; the CLI passes its version and build hash.
@@ -91,24 +92,24 @@ public final class MasterServer: @unchecked Sendable {
                 }
             }
         do {
-            serverChannel = try bootstrap.bind(host: settings.host, port: settings.port).wait()
+            serverChannel.value = try bootstrap.bind(host: settings.host, port: settings.port).wait()
         } catch {
             jobs.stop()
             throw error
         }
         let check = max(0.01, min(network.heartbeatInterval, network.heartbeatTimeout / 2))
-        sweeper = group.next().scheduleRepeatedTask(initialDelay: .interval(check), delay: .interval(check)) {
+        sweeper.value = group.next().scheduleRepeatedTask(initialDelay: .interval(check), delay: .interval(check)) {
             [registry] _ in
             for (id, channel) in registry.expire(olderThan: .interval(network.heartbeatTimeout)) {
                 logger.warning("executor \(id) lost: no heartbeat for \(network.heartbeatTimeout) s (sextant.network.timeout)")
                 channel.close(promise: nil)
             }
         }
-        logger.info("master listening on \(serverChannel?.localAddress.map { "\($0)" } ?? "?") (build \(buildID))")
+        logger.info("master listening on \(serverChannel.value?.localAddress.map { "\($0)" } ?? "?") (build \(buildID))")
     }
 
     /// The port actually bound (useful with port 0).
-    public var port: Int? { serverChannel?.localAddress?.port }
+    public var port: Int? { serverChannel.value?.localAddress?.port }
 
     public var executors: [ExecutorInfo] { registry.executors }
 
@@ -149,20 +150,21 @@ public final class MasterServer: @unchecked Sendable {
     /// Stops listening, closes every connection and records unfinished jobs as interrupted.
     /// A handler that ignores cancellation may still be running when this returns.
     public func stop() {
-        sweeper?.cancel()
+        sweeper.value?.cancel()
         jobs.stop()
-        try? serverChannel?.close().wait()
+        try? serverChannel.value?.close().wait()
         connections.closeAll()
         logger.info("master stopped")
     }
 
     /// Blocks until the listening socket closes (`stop()` from another thread, or a fatal error).
     public func waitUntilClosed() throws {
-        try serverChannel?.closeFuture.wait()
+        try serverChannel.value?.closeFuture.wait()
     }
 }
 
 /// Open connections, for the connection caps and for closing them all on stop.
+/// @unchecked: `lock` guards `channels` and `perAddress`.
 final class ConnectionSet: @unchecked Sendable {
     private let lock = NSLock()
     private var channels: [ObjectIdentifier: Channel] = [:]

@@ -11,7 +11,7 @@ import Logging
 /// one-input tasks is within a task's time. A job holds at most one executor's cores in waiting
 /// launches per executor, so what waits here is O(jobs x slots).
 ///
-/// All state is confined to one serial queue; sends to executors happen from it.
+/// @unchecked: all state is confined to one serial queue; sends to executors happen from it.
 final class SlotArbiter: @unchecked Sendable {
     private final class JobEntry {
         let backend: ClusterBackend

@@ -9,6 +9,7 @@ import Hashing
 /// Never a key: the master derives each user's key from its secret and the principal
 /// (`UserToken`). `sextant users` edits the file; a running master rereads it when it changes,
 /// so a user added or revoked takes effect at the next connection or request.
+/// @unchecked: `lock` guards `users` and `loadedStamp`.
 public final class UserDirectory: @unchecked Sendable {
     public struct User: Sendable, Equatable {
         public var name: String

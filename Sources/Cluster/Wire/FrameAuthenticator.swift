@@ -22,6 +22,7 @@ struct SessionKeys: Sendable {
 
 /// The frame size allowed on a connection: a few KiB until the handshake succeeds (the
 /// hellos are small; a stranger cannot make us buffer megabytes), then sextant.network.maxFrameBytes.
+/// @unchecked: confined to its connection's event loop (see `bytes`).
 final class FrameLimit: @unchecked Sendable {
     /// Event-loop confined: read by the decoder, raised by the authenticator.
     private(set) var bytes: Int
@@ -44,6 +45,7 @@ final class FrameLimit: @unchecked Sendable {
 /// counting that direction's frames from 0. An injected frame lacks the key; a replayed,
 /// dropped or reordered one has the wrong sequence number; either closes the connection.
 /// Sits between the framing (length prefix) and `MessageCodec`, so it sees whole frames.
+/// @unchecked: `lock` guards the keys, the plain-frame allowances and the sequence numbers.
 final class FrameAuthenticator: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

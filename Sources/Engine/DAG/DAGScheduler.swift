@@ -9,6 +9,7 @@ import Logging
 /// fencing of stale task results work as for any job), over all of the stage's partitions,
 /// with those whose output already exists skipped. Map outputs outlive the job that made
 /// them, so a second action on the same shuffled dataset skips its map stages.
+/// @unchecked: `lock` guards `shuffleIDs` and `running`.
 public final class DAGScheduler: @unchecked Sendable {
     public let tracker = MapOutputTracker()
     let scheduler: TaskScheduler
@@ -79,6 +80,8 @@ struct StageAbort: Error {
 }
 
 /// One job with shuffles, run on its own thread: stage after stage, each waited for.
+/// @unchecked: `lock` guards `cancelled` and `current` (a cancel comes from any thread);
+/// `reports`, `attempts` and `failedAttempts` are touched only by the job's own thread.
 final class DAGJob: @unchecked Sendable {
     let jobID: String
     let source: Source

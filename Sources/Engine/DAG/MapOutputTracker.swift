@@ -5,6 +5,7 @@ import Foundation
 /// when their stage launches, and read exactly the registered attempt's output.
 ///
 /// Thread-safe: stage listeners write it on the scheduler's queue, the DAG scheduler reads it.
+/// @unchecked: `lock` guards `shuffles`.
 public final class MapOutputTracker: @unchecked Sendable {
     public struct Output: Hashable, Sendable {
         public var executor: ExecutorID

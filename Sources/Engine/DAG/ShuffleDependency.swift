@@ -3,7 +3,7 @@ import Foundation
 /// A wide dependency: the records of a parent lineage (its source and narrow steps), split
 /// by `partitioner` into map outputs. The DAG scheduler cuts stages here; the child dataset's
 /// source is this shuffle's reduce partitions.
-final class ShuffleDependency: @unchecked Sendable {
+final class ShuffleDependency: Sendable {
     let id: String
     /// The map side: the parent's source and steps up to (not including) the shuffle write.
     let parent: Source

@@ -3,14 +3,15 @@ import Foundation
 /// Watches one stage attempt's tasks: registers map outputs as they succeed (before the
 /// scheduler checks them, on its queue), marks finished result partitions, and passes every
 /// event on to the job's own listener.
+/// @unchecked: `lock` guards `done`, `records` and `bytes`.
 final class StageListener: JobListener, @unchecked Sendable {
     private let shuffleID: String?
     private let tracker: MapOutputTracker
     private let forward: (any JobListener)?
     private let lock = NSLock()
     private var done: [Bool]
-    private(set) var records = 0
-    private(set) var bytes = 0
+    private var records = 0
+    private var bytes = 0
 
     init(shuffleID: String?, tracker: MapOutputTracker, done: [Bool], forward: (any JobListener)?) {
         self.shuffleID = shuffleID
@@ -64,7 +65,7 @@ final class StageListener: JobListener, @unchecked Sendable {
 
 /// Drops the map outputs of a lost executor when they lived on its disk, so the scheduler
 /// recomputes them without waiting for a reducer to fail on them.
-final class ExecutorLossListener: JobListener, @unchecked Sendable {
+final class ExecutorLossListener: JobListener, Sendable {
     private let tracker: MapOutputTracker
     private let store: ShuffleStore
 

@@ -255,6 +255,7 @@ struct ShuffleReadUnresolved: Error, CustomStringConvertible {
 /// The location tables this process has fetched, by name (one per stage attempt, so a name
 /// never changes meaning); the last few are kept, so a stage's tasks on one executor fetch
 /// and decode its table once.
+/// @unchecked: `lock` guards `tables`.
 final class PublishedLocations: @unchecked Sendable {
     static let shared = PublishedLocations()
     private var tables: [(name: String, maps: [MapLocation])] = []
@@ -278,6 +279,7 @@ final class PublishedLocations: @unchecked Sendable {
 /// shuffle steps; when two contexts share it, a task names its context's store by token and
 /// runs against that one. A task from another process (its token unknown here) uses the store
 /// its executor registered the steps with.
+/// @unchecked: `lock` guards `stores`.
 final class InProcessShuffleStores: @unchecked Sendable {
     static let shared = InProcessShuffleStores()
     private struct Entry { weak var store: (any ShuffleStore)? }

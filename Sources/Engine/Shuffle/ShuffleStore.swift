@@ -78,7 +78,7 @@ public struct ShuffleBlobMissing: Error, CustomStringConvertible {
 }
 
 /// Blobs as files under a root directory; `put` writes a temporary file and renames it.
-public final class DirectoryBlobStore: ShuffleBlobStore, @unchecked Sendable {
+public final class DirectoryBlobStore: ShuffleBlobStore, Sendable {
     public let root: URL
 
     public init(root: URL) {
@@ -173,7 +173,7 @@ public struct ShuffleBlobTruncated: Error, CustomStringConvertible {
 /// `executorLocal` puts each executor's outputs under its own prefix and declares them lost
 /// with it (`ShuffleStores.executorLocal`); otherwise outputs are shared and survive
 /// (`ShuffleStores.shared`).
-public final class BlobShuffleStore: ShuffleStore, @unchecked Sendable {
+public final class BlobShuffleStore: ShuffleStore, Sendable {
     public let blobs: ShuffleBlobStore
     public let executorLocal: Bool
 

@@ -89,7 +89,7 @@ public struct FetchOutcome: Sendable {
 /// a temporary file, verifying its SHA-256 when given, then storing it with one atomic put.
 /// Transient failures (network errors, 5xx, 408, 429, a checksum mismatch) are retried with
 /// exponential backoff; a 4xx is reported at once.
-public final class DatasetFetcher: @unchecked Sendable {
+public final class DatasetFetcher: Sendable {
     public struct Options: Sendable {
         /// Attempts per file beyond the first.
         public var retries = 4

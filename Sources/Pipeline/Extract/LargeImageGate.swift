@@ -11,6 +11,7 @@ import Foundation
 /// pixels as float32 (width x height x 4), read from the FITS header before the image is.
 /// Both are process-wide (and shared by a local run's worker processes, `LargeImageLocks`), like SEP's pixel stack: the process's own conf sets them (a job's
 /// tasks never carry them to another process).
+/// @unchecked: `condition` guards `slots`, `threshold`, `inUse` and `peakInUse`.
 final class LargeImageGate: @unchecked Sendable {
     static let shared = LargeImageGate()
     static let defaultSlots = ExtractionKeys.largeImageSlots.defaultValue

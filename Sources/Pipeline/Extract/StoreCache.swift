@@ -3,6 +3,7 @@ import Storage
 
 /// One store per location and settings for the life of the process, so the tasks of a job
 /// share connections (and an S3 client's credentials are resolved once, not per image).
+/// @unchecked: `condition` guards `stores` and `making`.
 final class StoreCache: @unchecked Sendable {
     static let shared = StoreCache()
 

@@ -9,6 +9,7 @@ import Foundation
 /// an ETag, any field it does not know) is kept whole beside it: `set` compares the slot's
 /// expansion with the entry, so what `entry(at:)` returns is always what was set.
 /// Thread-safe: the driver's collector writes while the scheduler's lineage check reads.
+/// @unchecked: `lock` guards every var.
 final class EntryTable: @unchecked Sendable {
     private var slots: [CompactEntry]
     private var whole: [Int32: ManifestEntry] = [:]

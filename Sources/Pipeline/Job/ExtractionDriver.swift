@@ -6,6 +6,7 @@ import Storage
 /// Runs a JobSpec on any executor backend (local threads or a cluster) with the engine's
 /// scheduler, then writes the manifest and the _SUCCESS marker. The driver of `sextant run`
 /// and of a master's jobs alike.
+/// @unchecked: `cancelLock` guards `activeHandle` and `cancelled`; the public vars are set before `run`.
 public final class ExtractionDriver: @unchecked Sendable {
     public static let manifestName = "_manifest.jsonl"
     public static let successName = "_SUCCESS"
@@ -266,7 +267,7 @@ public final class ExtractionDriver: @unchecked Sendable {
 
 /// Turns each succeeded task's records into checked manifest entries in the driver's
 /// `EntryTable`, on a queue of its own so the scheduler's queue only hands them over.
-private final class EntryCollector: JobListener, @unchecked Sendable {
+private final class EntryCollector: JobListener, Sendable {
     let spec: JobSpec
     let indices: [Int]
     let plan: PartitionPlan

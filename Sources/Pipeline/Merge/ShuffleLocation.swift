@@ -27,6 +27,7 @@ public enum ShuffleLocation {
 
     private static let cache = Stores()
 
+    /// @unchecked: `lock` guards `stores`.
     private final class Stores: @unchecked Sendable {
         private var stores: [String: ShuffleStore] = [:]
         private let lock = NSLock()

@@ -10,6 +10,7 @@ import Storage
 /// shuffle, result stage `sextant.sky.write-tiles` (merge each tile, commit its file). Then it
 /// writes the partition index and `_SUCCESS`. The driver of `sextant merge` and of a master's
 /// merge jobs alike.
+/// @unchecked: `lock` guards `handle` and `cancelled`; the public vars are set before `run`.
 public final class SkyMergeDriver: @unchecked Sendable {
     public static let successName = "_SUCCESS"
     public static let framesName = "_frames.csv"

@@ -148,6 +148,7 @@ final class ChildProcess {
 }
 
 /// The process groups of running pipes, so an exit at once can leave no orphans.
+/// @unchecked: `lock` guards `groups` and `closed`.
 final class LiveGroups: @unchecked Sendable {
     private let lock = NSLock()
     private var groups: Set<pid_t> = []

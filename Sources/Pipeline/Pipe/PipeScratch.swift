@@ -73,6 +73,7 @@ struct PipeScratch {
 }
 
 /// The scratch directories in use, and whether the process has stopped making them.
+/// @unchecked: `lock` guards `state`.
 final class LiveScratch: @unchecked Sendable {
     struct State {
         var members: Set<URL> = []

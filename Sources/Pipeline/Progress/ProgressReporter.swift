@@ -2,6 +2,7 @@ import Foundation
 
 /// Running totals of a job, fed by task events and shown as a live bar on a terminal
 /// or as a plain log line every `logEvery` files when output goes to a file or a pipe.
+/// @unchecked: `lock` guards the counts and `lastDraw` (`record` changes them under it).
 public final class ProgressReporter: @unchecked Sendable {
     public private(set) var total: Int
     public private(set) var done = 0

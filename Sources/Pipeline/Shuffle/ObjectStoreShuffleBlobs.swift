@@ -6,7 +6,7 @@ import Storage
 /// `ShuffleStores.shared(ObjectStoreShuffleBlobs(store:))`, map outputs live where every
 /// executor reaches them and survive the executor that wrote them. Engine knows no S3; this
 /// adapter is where the two meet.
-public final class ObjectStoreShuffleBlobs: ShuffleBlobStore, @unchecked Sendable {
+public final class ObjectStoreShuffleBlobs: ShuffleBlobStore, Sendable {
     public let store: ObjectStore
 
     public init(store: ObjectStore) {

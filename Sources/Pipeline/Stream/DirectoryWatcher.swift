@@ -107,11 +107,13 @@ final class DirectoryWatcher {
 }
 
 /// Sleeps until a timeout, a watcher's event or `wake()`, whichever comes first.
-final class StreamWaiter: @unchecked Sendable {
-    private var pipeEnds: [Int32] = [-1, -1]
+final class StreamWaiter: Sendable {
+    private let pipeEnds: [Int32]
 
     init() {
-        _ = pipe(&pipeEnds)
+        var ends: [Int32] = [-1, -1]
+        _ = pipe(&ends)
+        pipeEnds = ends
         for end in pipeEnds { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
     }
 

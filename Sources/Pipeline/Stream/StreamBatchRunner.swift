@@ -13,6 +13,7 @@ public protocol StreamBatchRunner: AnyObject, Sendable {
 
 /// Batches run by an `ExtractionDriver` in this process on one backend kept for the whole
 /// stream (its worker processes start once, not per batch).
+/// @unchecked: `lock` guards `driver` and `cancelled`; `prepare` is set before the first batch.
 public final class LocalBatchRunner: StreamBatchRunner, @unchecked Sendable {
     private let backend: KeptBackend
     private let engineSettings: EngineSettings
@@ -54,7 +55,7 @@ public final class LocalBatchRunner: StreamBatchRunner, @unchecked Sendable {
 /// A backend that outlives the scheduler of each batch: `stop` (which a scheduler calls when
 /// its job ends) is ignored; `finish` stops the real one. Each new scheduler's `start` is
 /// passed on, and the backend reports its executors to it again.
-final class KeptBackend: ExecutorBackend, @unchecked Sendable {
+final class KeptBackend: ExecutorBackend, Sendable {
     private let backend: ExecutorBackend
 
     init(_ backend: ExecutorBackend) { self.backend = backend }

@@ -12,6 +12,8 @@ import Storage
 /// `N.json`; the checkpoint settles its files. Killed anywhere in between, the next start
 /// reruns the in-flight batch with `resume` (what it committed is kept, not made again) before
 /// listing anything new, and never takes a settled file again.
+/// @unchecked: `lock` guards `stopping`; `checkpoint` is touched only by the thread in `run`,
+/// and `onFigures` is set before it.
 public final class StreamRunner: @unchecked Sendable {
     public static let stopKey = "_stream/stop"
     public static let batchPrefix = "_stream/batches/"
@@ -26,6 +28,7 @@ public final class StreamRunner: @unchecked Sendable {
     private let waiter = StreamWaiter()
     private let stats: StreamStats
     private var checkpoint: StreamCheckpoint
+    public let streamID: String
     private let lock = NSLock()
     private var stopping = false
 
@@ -63,10 +66,10 @@ public final class StreamRunner: @unchecked Sendable {
                                           source: self.input)
             try checkpoint.save(to: output)
         }
+        streamID = checkpoint.streamID
         stats = StreamStats(streamID: checkpoint.streamID, input: self.input, output: output.location.description)
     }
 
-    public var streamID: String { checkpoint.streamID }
     /// Whether inotify wakes the stream (a directory where it works).
     public var isWatching: Bool { source.watcher != nil }
     public var figures: StreamFigures { stats.snapshot() }

@@ -27,6 +27,7 @@ public struct StreamFigures: Codable, Equatable, Sendable {
 
 /// Keeps the figures: counts, a rate over a sliding window, latency percentiles over the last
 /// `latencySamples` files (bounded memory however long the stream runs).
+/// @unchecked: `lock` guards `figures`, `latencies`, `nextLatency` and `recent`.
 final class StreamStats: @unchecked Sendable {
     static let rateWindow: TimeInterval = 30
     static let latencySamples = 4096

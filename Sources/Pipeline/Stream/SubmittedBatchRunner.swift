@@ -17,6 +17,7 @@ public protocol BatchSubmitter: AnyObject, Sendable {
 /// driver runs each batch as it runs any job (its scheduler, its executors, its manifest), so a
 /// stream never holds the master. After a restart, a cut-off batch the master still runs is
 /// waited for, not submitted twice.
+/// @unchecked: `lock` guards `current` and `cancelledHere`; `onCancelledElsewhere` is set before the first batch.
 public final class SubmittedBatchRunner: StreamBatchRunner, @unchecked Sendable {
     private let submitter: BatchSubmitter
     private let lock = NSLock()

@@ -33,6 +33,7 @@ public struct HTTPResponse: Sendable {
 /// requests, the instance metadata service, dataset downloads): the pipeline calls stores
 /// from worker threads, and URLSession runs completions on its own queue, so waiting here
 /// cannot deadlock. HTTPS uses the system CA store (libcurl on Linux).
+/// @unchecked: immutable; its one `URLSession` is thread-safe but not marked Sendable on Linux.
 public final class BlockingHTTPClient: @unchecked Sendable {
     private let session: URLSession
 
@@ -94,7 +95,7 @@ public final class BlockingHTTPClient: @unchecked Sendable {
     }
 
     /// Written by the completion handler before it signals, read after the wait (the lock makes
-    /// that ordering visible to the checker too).
+    /// that ordering visible to the checker too). @unchecked: `lock` guards `result`.
     private final class ResultBox<T>: @unchecked Sendable {
         private let lock = NSLock()
         private var result: Result<T, Error> = .failure(URLError(.unknown))

@@ -92,6 +92,7 @@ extension S3Store {
 }
 
 /// The parts of one upload, handed out to the uploading threads in order, and their ETags.
+/// @unchecked: `lock` guards `nextIndex`, `failure` and `tags`, and runs `readPart` one call at a time.
 private final class PartQueue: @unchecked Sendable {
     let count: Int
     private let size: Int

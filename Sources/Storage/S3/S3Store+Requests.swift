@@ -102,6 +102,7 @@ extension S3Store {
 }
 
 /// The difference between the server's clock and ours, learnt from a RequestTimeTooSkewed answer.
+/// @unchecked: `lock` guards `offset`.
 final class ClockOffset: @unchecked Sendable {
     private let lock = NSLock()
     private var offset: TimeInterval = 0

@@ -9,7 +9,7 @@ import FoundationNetworking
 /// Puts below `multipartThreshold` are one PUT; larger ones are a multipart upload that is
 /// aborted if any step fails, so a key never holds a partial object. Requests are retried
 /// with backoff on 5xx, SlowDown, timeouts, dropped connections and clock skew.
-public final class S3Store: ObjectStore, @unchecked Sendable {
+public final class S3Store: ObjectStore, Sendable {
     public let bucket: String
     /// Key prefix of this store inside the bucket ("" or ending in "/").
     public let prefix: String

@@ -88,6 +88,7 @@ struct SleepJobCommand: ParsableCommand {
 }
 
 /// Runs a SleepJob with the engine's scheduler over the master's executors.
+/// @unchecked: `lock` guards `lastSeconds`.
 final class SleepJobHandler: JobHandler, @unchecked Sendable {
     private let lock = NSLock()
     private var lastSeconds: Double?

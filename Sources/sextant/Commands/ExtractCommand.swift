@@ -69,6 +69,7 @@ struct ExtractCommand: ParsableCommand {
 }
 
 /// A counter threads share to take the next index.
+/// @unchecked: `lock` guards `value`.
 final class AtomicCounter: @unchecked Sendable {
     private var value = -1
     private let lock = NSLock()

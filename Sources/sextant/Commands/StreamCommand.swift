@@ -122,7 +122,7 @@ final class StreamBatches {
 
 /// `BatchSubmitter` over a `ClusterClient`, one connection per request (a batch's wait may
 /// last long; a cancel must not queue behind it).
-final class ClientSubmitter: BatchSubmitter, @unchecked Sendable {
+final class ClientSubmitter: BatchSubmitter, Sendable {
     private let configuration: Configuration
 
     init(configuration: Configuration) { self.configuration = configuration }
@@ -162,8 +162,7 @@ final class ClientSubmitter: BatchSubmitter, @unchecked Sendable {
 }
 
 /// The stream's live view in the web UI (`--ui`): rate, lag, latency percentiles.
-/// `@unchecked Sendable`: its members are constants, and `Monitor` is thread-safe.
-final class StreamMonitoring: @unchecked Sendable {
+final class StreamMonitoring: Sendable {
     private let monitor: Monitor
     private let web: WebServer?
     private let id: String

@@ -9,6 +9,7 @@ import Storage
 
 /// `sextant.master.webhook`: POSTs each ended job's record as JSON, one at a time off the job's
 /// thread, a failure logged once per job without the URL (which may hold a token).
+/// @unchecked: `encoder` is used only on `queue`; the rest are thread-safe lets.
 final class JobWebhook: @unchecked Sendable {
     private let url: URL
     private let client = BlockingHTTPClient(timeout: 10, maxConnections: 1)

@@ -7,7 +7,7 @@ import Pipeline
 
 /// The master's driver for submitted jobs: Pipeline's `ExtractionDriver.forSubmission` over
 /// the cluster's executors, one progress message per input, and the monitor told.
-final class PipelineJobHandler: JobHandler, @unchecked Sendable {
+final class PipelineJobHandler: JobHandler, Sendable {
     let configuration: Configuration
     /// Hears every job's events when the master serves a UI or keeps event logs.
     let monitor: Monitor?
@@ -51,7 +51,7 @@ final class PipelineJobHandler: JobHandler, @unchecked Sendable {
 
 /// An executor's tasks run with this executor's own host settings (HostSettings.pin): a job
 /// cannot point its S3 credentials elsewhere or widen sextant.executor.allowedRoots.
-final class HostPinnedTaskHandler: TaskHandler, @unchecked Sendable {
+final class HostPinnedTaskHandler: TaskHandler, Sendable {
     private let wrapped: TaskHandler
     private let host: [String: String]
 

@@ -74,18 +74,26 @@ enum PortalSubmission {
 }
 
 /// The master's job table, executors, cancel and portal, for the monitor.
-final class MasterMonitorHost: PortalHost, @unchecked Sendable {
-    private weak var server: MasterServer?
-    private weak var monitor: Monitor?
-    private var configuration = Configuration([:])
-    private var uploadDirectory: URL?
+/// `attach` runs after the monitor (which may already call in from its threads) holds it, so
+/// what it sets lives in a lock box.
+final class MasterMonitorHost: PortalHost, Sendable {
+    private struct Attachment {
+        weak var server: MasterServer?
+        weak var monitor: Monitor?
+        var configuration = Configuration([:])
+        var uploadDirectory: URL?
+    }
+
+    private let attached = Locked(Attachment())
+    private var server: MasterServer? { attached.value.server }
+    private var monitor: Monitor? { attached.value.monitor }
+    private var configuration: Configuration { attached.value.configuration }
+    private var uploadDirectory: URL? { attached.value.uploadDirectory }
 
     func attach(_ server: MasterServer, monitor: Monitor? = nil, configuration: Configuration = Configuration([:]),
                 uploadDirectory: URL? = nil) {
-        self.server = server
-        self.monitor = monitor
-        self.configuration = configuration
-        self.uploadDirectory = uploadDirectory
+        attached.value = Attachment(server: server, monitor: monitor, configuration: configuration,
+                                    uploadDirectory: uploadDirectory)
     }
 
     func jobTable() -> [HostJob] {
