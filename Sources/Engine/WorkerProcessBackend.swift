@@ -7,6 +7,7 @@ import Logging
 /// to `sextant.task.maxFailures` times and then reports it failed, and a fresh worker takes the
 /// dead one's place. One slot per worker means an innocent task never shares a process with a
 /// crashing one, so its attempts are never spent by another's crash.
+/// @unchecked: `lock` guards `events`, `workers`, `spawned`, `died` and `stopped`.
 public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     /// How to start a worker: a program that calls `WorkerLoop.serve` (`sextant worker`).
     public struct Launcher: Sendable {
@@ -185,6 +186,8 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
 }
 
 /// One worker process and the parent's ends of its two pipes.
+/// @unchecked: `lock` guards `inputOpen` and `outputOpen`; `process` is only started and
+/// signalled, which Foundation allows from any thread.
 private final class Worker: @unchecked Sendable {
     let id: ExecutorID
     let process = Process()

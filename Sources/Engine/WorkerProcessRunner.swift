@@ -9,6 +9,7 @@ import Logging
 /// dead one's place (WorkerProcessBackend). One worker per slot: callers run at most `slots`
 /// tasks at once (the daemon has that many threads), so a caller waits for a worker only while
 /// a dead one is being replaced.
+/// @unchecked: `condition` guards `idle`, `busy`, `workerOf`, `outcomes` and `stopped`.
 public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
     private let backend: WorkerProcessBackend
     private let condition = NSCondition()

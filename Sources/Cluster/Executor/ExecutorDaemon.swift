@@ -7,6 +7,7 @@ import NIOPosix
 /// An executor: joins a master, runs the tasks it is sent on `cores` threads, heartbeats,
 /// and rejoins with backoff whenever the master goes away. A refused handshake (version,
 /// build or secret mismatch) is fatal: the daemon stops and `wait()` throws the reason.
+/// @unchecked: `condition` guards `stopped`, `finished`, `fatalError` and `session`; the rest are lets.
 public final class ExecutorDaemon: @unchecked Sendable {
     public let settings: ExecutorSettings
     public let buildID: String

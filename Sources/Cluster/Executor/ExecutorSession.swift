@@ -4,6 +4,8 @@ import NIOCore
 
 /// One registration with the master: the connection and the id the master gave us on it.
 /// Results of tasks from a session that has ended are dropped: the master already rescheduled them.
+/// @unchecked: `lock` guards `ended` and `lastWrite`; `heartbeatInterval` is set before the
+/// session is shared (ExecutorDaemon.register).
 final class ExecutorSession: @unchecked Sendable {
     let executorID: ExecutorID
     let connection: PeerConnection

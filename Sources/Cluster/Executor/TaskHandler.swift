@@ -11,6 +11,7 @@ public protocol TaskHandler: AnyObject, Sendable {
 }
 
 /// A TaskHandler from a closure; cancellation is ignored (running tasks finish).
+/// @unchecked: immutable; only its closure is not marked `@Sendable`.
 public final class ClosureTaskHandler: TaskHandler, @unchecked Sendable {
     private let body: (TaskSpec, ExecutorID) -> TaskResult
 

@@ -3,6 +3,7 @@ import Foundation
 
 /// `cores` threads running tasks through the handler. Each task remembers the session
 /// (connection) it came on: its result goes back on that session only if it is still open.
+/// @unchecked: `condition` guards `pending`, `running` and `stopped`.
 final class WorkerPool: @unchecked Sendable {
     struct Job {
         let spec: TaskSpec
