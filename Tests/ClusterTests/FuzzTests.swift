@@ -298,7 +298,8 @@ struct FrameCorpus {
 /// A client's side of the handshake, written out by hand.
 enum FakeClient {
     /// The session after a welcome (and, as an executor, a registration); nil when turned away.
-    static func authenticate(_ peer: RawPeer, role: PeerRole, secret: ClusterSecret, serverNonce: Data) -> RawSession? {
+    static func authenticate(_ peer: RawPeer, role: PeerRole, secret: ClusterSecret, serverNonce: Data,
+                             cores: Int = 1) -> RawSession? {
         let nonce = Handshake.freshNonce()
         guard let key = secret.key(for: role) else { return nil }
         let proof = Handshake.clientProof(key: key, serverNonce: serverNonce, role: role, clientNonce: nonce)
@@ -309,7 +310,7 @@ enum FakeClient {
         guard peer.readFrame()?.type == MessageType.welcome.rawValue else { return nil }
         var session = RawSession(roleKey: key, serverNonce: serverNonce, clientNonce: nonce)
         if role == .executor {
-            guard let register = try? FrameCorpus.frame(.register(ExecutorRegistration(host: "fuzz", cores: 1, localPaths: [])))
+            guard let register = try? FrameCorpus.frame(.register(ExecutorRegistration(host: "fuzz", cores: cores, localPaths: [])))
             else { return nil }
             peer.write(session.seal(register))
             guard let reply = peer.readFrame(), reply.type == MessageType.registered.rawValue,

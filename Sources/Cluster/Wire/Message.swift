@@ -96,6 +96,10 @@ enum Message: Sendable {
     case launchTask(TaskSpec)
     case cancelTask(TaskAttemptID)
     case taskResult(TaskResult)
+    /// Every task the master has slots for on that executor, in one frame (protocol 3).
+    case launchTasks([TaskSpec])
+    /// Results an executor had ready when it wrote, in one frame (protocol 3).
+    case taskResults([TaskResult])
     /// The executor is leaving: the master launches nothing more on it.
     case draining
     // Client <-> master
@@ -120,4 +124,5 @@ enum MessageType: UInt8 {
     case cancelJob, cancelReply, requestFailed
     case submitPart = 36
     case draining = 37
+    case launchTasks = 38, taskResults
 }
