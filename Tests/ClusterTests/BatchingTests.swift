@@ -46,6 +46,43 @@ final class BatchingTests: XCTestCase {
         XCTAssertEqual(message, "boom")
     }
 
+    /// The binary batch layout refuses what does not add up, with a reason, before allocating for it.
+    func testMalformedBatchesAreRefused() throws {
+        func header(_ type: MessageType) -> ByteBuffer {
+            var buffer = ByteBuffer(bytes: WireFormat.magic)
+            buffer.writeInteger(WireFormat.protocolVersion)
+            buffer.writeInteger(type.rawValue)
+            return buffer
+        }
+        func assertMalformed(_ frame: ByteBuffer, _ reason: String, line: UInt = #line) {
+            XCTAssertThrowsError(try Message.decode(frame: frame), line: line) { error in
+                XCTAssertTrue("\(error)".contains(reason), "\(error)", line: line)
+            }
+        }
+        var huge = header(.launchTasks)
+        huge.writeInteger(UInt32.max)
+        assertMalformed(huge, "4294967295 items announced, 0 bytes left")
+
+        var valid = ByteBuffer()
+        try Message.taskResults([TaskResult(id: TaskAttemptID(jobID: "j", partition: 0, attempt: 1), executor: "e",
+                                            outcome: .failure(message: "m"), duration: 1)]).encode(into: &valid)
+        var truncated = valid
+        truncated.moveWriterIndex(to: valid.writerIndex - 3)
+        assertMalformed(truncated, "the batch ends early")
+        var trailing = valid
+        trailing.writeInteger(UInt8(0))
+        assertMalformed(trailing, "1 bytes after the batch")
+        var badOutcome = valid
+        badOutcome.setInteger(UInt8(7), at: WireFormat.headerBytes + 4 + 4 + 1 + 16 + 4 + 1)
+        assertMalformed(badOutcome, "outcome 7")
+
+        var oldVersion = valid
+        oldVersion.setInteger(UInt16(2), at: 4)
+        XCTAssertThrowsError(try Message.decode(frame: oldVersion)) { error in
+            XCTAssertEqual("\(error)", "frame of protocol version 2, this side speaks 3")
+        }
+    }
+
     /// The scheduler's launches reach the executors several to a frame, and every task still runs once.
     func testARealJobSendsFewerLaunchFramesThanTasks() throws {
         fixture = ClusterFixture()
@@ -94,15 +131,18 @@ final class BatchingTests: XCTestCase {
         let frame = try XCTUnwrap(peer.readFrame(), "no launch")
         XCTAssertEqual(frame.type, MessageType.launchTasks.rawValue, "4 free slots, 4 tasks: one frame")
         let body = try XCTUnwrap(session.open(frame), "the launch frame's MAC")
-        let specs = try JSONCoding.decoder().decode([TaskSpec].self, from: Data(body))
+        let opened = ByteBuffer(bytes: Array("SXTN".utf8) + [0, 3, frame.type] + body)
+        guard case .launchTasks(let specs) = try Message.decode(frame: opened) else { return XCTFail("not a launch batch") }
         XCTAssertEqual(specs.map(\.id.partition).sorted(), [0, 1, 2, 3])
         let results = specs.map { spec in
             TaskResult(id: spec.id, executor: "anything", outcome: spec.id.partition == 2
                        ? .failure(message: "bad input") : .success(records: [Data("\(spec.id.partition)".utf8)]),
                        duration: 0.01)
         }
+        var encoded = ByteBuffer()
+        try Message.taskResults(results).encode(into: &encoded)
         peer.write(session.seal(RawPeer.frame(type: MessageType.taskResults.rawValue,
-                                              body: Array(try JSONCoding.encoder().encode(results)))))
+                                              body: Array(encoded.readableBytesView.dropFirst(WireFormat.headerBytes)))))
 
         let result = handle.wait()
         XCTAssertEqual(result.status, .completedWithFailures)

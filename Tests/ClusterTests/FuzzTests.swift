@@ -231,6 +231,8 @@ struct FrameCorpus {
             .heartbeat,
             .taskResult(TaskResult(id: task, executor: "exec-1@x", outcome: .success(records: [Data("\"A\"".utf8)]), duration: 0.5)),
             .taskResult(TaskResult(id: task, executor: "exec-1@x", outcome: .failure(message: "boom"), duration: 0.1)),
+            .taskResults([TaskResult(id: task, executor: "exec-1@x", outcome: .success(records: [Data("\"A\"".utf8)]), duration: 0.5),
+                          TaskResult(id: task, executor: "exec-1@x", outcome: .failure(message: "boom"), duration: 0.1)]),
             .submit(SubmitRequest(jobID: nil, payload: Data("{\"steps\":1}".utf8), settings: ["k": "v"])),
             .waitJob(JobReference(jobID: "fuzz-job")),
             .status(StatusRequest(jobID: nil)),
@@ -248,6 +250,9 @@ struct FrameCorpus {
         let task = TaskAttemptID(jobID: "fuzz", partition: 1, attempt: 2)
         var frames = try [
             Message.launchTask(TaskSpec(id: task, inputs: ["x", "y"], steps: [], settings: ["a": "b"])),
+            .launchTasks([TaskSpec(id: task, inputs: ["x"], steps: [OperatorStep(name: "op", parameters: Data("{}".utf8))],
+                                   settings: ["a": "b"]),
+                          TaskSpec(id: TaskAttemptID(jobID: "fuzz", partition: 2, attempt: 3), inputs: [], steps: [])]),
             .cancelTask(task),
             .heartbeatAck,
             .registered(RegistrationAck(executorID: "exec-9@fuzz", heartbeatInterval: 0.1)),

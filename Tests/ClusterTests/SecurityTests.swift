@@ -154,7 +154,7 @@ final class SecurityTests: XCTestCase {
     private func serverHello(_ peer: RawPeer) throws -> [String: Any] {
         let frame = try XCTUnwrap(peer.readFrame())
         XCTAssertEqual(frame.type, 1)
-        XCTAssertEqual(frame.version, 2)
+        XCTAssertEqual(frame.version, 3)
         return RawPeer.decodeJSON(frame.body)
     }
 
@@ -167,7 +167,7 @@ final class SecurityTests: XCTestCase {
         let refusal = try XCTUnwrap(peer.readFrame())
         XCTAssertEqual(refusal.type, 4)
         let reason = RawPeer.decodeJSON(refusal.body)["reason"] as? String ?? ""
-        XCTAssertEqual(reason, "protocol version mismatch: master speaks 2 (build \(ClusterFixture.buildID)), executor speaks 9 (build future)")
+        XCTAssertEqual(reason, "protocol version mismatch: master speaks 3 (build \(ClusterFixture.buildID)), executor speaks 9 (build future)")
         XCTAssertTrue(peer.waitForClose())
         XCTAssertTrue(eventually { fixture.logs.contains(reason) })
     }

@@ -63,7 +63,11 @@ extension Message {
         buffer.writeBytes(WireFormat.magic)
         buffer.writeInteger(version)
         buffer.writeInteger(type.rawValue)
-        buffer.writeBytes(try encoder.encode(body))
+        switch self {
+        case .launchTasks(let specs): TaskBatchCoding.write(specs, to: &buffer)
+        case .taskResults(let results): TaskBatchCoding.write(results, to: &buffer)
+        default: buffer.writeBytes(try encoder.encode(body))
+        }
     }
 
     /// Reads one frame (without its length prefix).
@@ -76,11 +80,23 @@ extension Message {
         }
         guard magic == WireFormat.magic else { throw WireError.badMagic(magic) }
         guard let type = MessageType(rawValue: rawType) else { throw WireError.unknownType(rawType) }
-        let body = Data(frame.readableBytesView)
         // Hellos are read whatever their version, so the handshake can name both versions.
         guard version == WireFormat.protocolVersion || type == .serverHello || type == .clientHello else {
             throw WireError.versionMismatch(version)
         }
+        // The task batches are binary (TaskBatchCoding); the rest JSON.
+        switch type {
+        case .launchTasks:
+            let specs = try TaskBatchCoding.readSpecs(&frame)
+            try TaskBatchCoding.finish(frame)
+            return .launchTasks(specs)
+        case .taskResults:
+            let results = try TaskBatchCoding.readResults(&frame)
+            try TaskBatchCoding.finish(frame)
+            return .taskResults(results)
+        default: break
+        }
+        let body = Data(frame.readableBytesView)
         do {
             return try decode(type: type, body: body, decoder: decoder)
         } catch let error as DecodingError {
