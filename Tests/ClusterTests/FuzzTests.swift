@@ -96,9 +96,11 @@ final class FuzzTests: XCTestCase {
         peer.write(try FrameCorpus.frame(.launchTask(task)))
         var answer: (version: UInt16, type: UInt8, body: [UInt8])?
         while let frame = peer.readFrame(timeout: 5) {
-            if frame.type == MessageType.taskResult.rawValue { answer = frame; break }
+            if frame.type == MessageType.taskResults.rawValue { answer = frame; break }
         }
-        XCTAssertEqual(answer.map { String(decoding: $0.body, as: UTF8.self).contains("\"jobID\":\"after-fuzz\"") }, true)
+        let results = try answer.map { try Message.decode(frame: ByteBuffer(bytes: Array("SXTN".utf8) + [0, 3, $0.type] + $0.body)) }
+        guard case .taskResults(let answered)? = results else { return XCTFail("no result: \(String(describing: results))") }
+        XCTAssertEqual(answered.map(\.id), [task.id])
         let growth = FuzzTests.residentBytes() - rssBefore
         print("fuzz: \(frames) frames to an executor over 601 connections; RSS +\(growth >> 20) MiB; \(ran.value) tasks ran")
         XCTAssertLessThan(growth, 128 << 20)

@@ -49,7 +49,8 @@ final class ExecutorSession: @unchecked Sendable {
 
     private func write(_ results: [TaskResult]) -> EventLoopFuture<Void> {
         let connection = self.connection
-        let write = connection.send(results.count == 1 ? .taskResult(results[0]) : .taskResults(results))
+        // Even one result goes as a batch: its binary body is cheaper than taskResult's JSON.
+        let write = connection.send(.taskResults(results))
         write.whenFailure { [self] error in
             guard case WireError.frameTooLarge(let size, let limit) = error else { return }
             // Too large together: one frame each. Too large alone: a failure the scheduler can report.
@@ -61,7 +62,7 @@ final class ExecutorSession: @unchecked Sendable {
             let failure = TaskResult(id: result.id, executor: result.executor, outcome: .failure(
                 message: "the task's result (\(size) bytes) exceeds sextant.network.maxFrameBytes (\(limit))"),
                 duration: result.duration)
-            connection.send(.taskResult(failure))
+            connection.send(.taskResults([failure]))
         }
         return write
     }

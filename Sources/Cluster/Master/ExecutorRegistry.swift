@@ -129,8 +129,8 @@ final class ExecutorRegistry: @unchecked Sendable {
         }
         lock.unlock()
         guard let channel else { return false }
-        let message = tasks.count == 1 ? Message.launchTask(tasks[0]) : .launchTasks(tasks)
-        channel.writeAndFlush(message).whenFailure { [self] error in
+        // Even one task goes as a batch: its binary body is cheaper than launchTask's JSON.
+        channel.writeAndFlush(Message.launchTasks(tasks)).whenFailure { [self] error in
             guard case WireError.frameTooLarge(let size, let limit) = error else { return }
             guard tasks.count == 1 else {
                 for task in tasks { _ = launch([task], on: id) }

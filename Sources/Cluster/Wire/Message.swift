@@ -93,8 +93,10 @@ enum Message: Sendable {
     case registered(RegistrationAck)
     case heartbeat
     case heartbeatAck
+    /// One task, JSON; read still, but protocol 3 peers send `launchTasks` (binary) even for one.
     case launchTask(TaskSpec)
     case cancelTask(TaskAttemptID)
+    /// One result, JSON; read still, but protocol 3 peers send `taskResults` even for one.
     case taskResult(TaskResult)
     /// Every task the master has slots for on that executor, in one frame (protocol 3).
     case launchTasks([TaskSpec])
