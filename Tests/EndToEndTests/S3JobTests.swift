@@ -79,6 +79,10 @@ final class S3JobTests: XCTestCase {
         try assertSameCatalogs(local: fsOut, store: try server.store(), prefix: "\(run)/local", count: 5)
         XCTAssertNotNil(try server.store().head("\(run)/local/_manifest.jsonl"))
         XCTAssertNotNil(try server.store().head("\(run)/local/_SUCCESS"))
+        // Issue 12: how long tasks waited for their inputs' bytes, per input and in the summary.
+        XCTAssertTrue(local.stdout.contains("waited for input bytes"), local.stdout)
+        let manifest = String(decoding: try server.store().get("\(run)/local/_manifest.jsonl"), as: UTF8.self)
+        XCTAssertGreaterThan(manifest.components(separatedBy: "\"waitSeconds\"").count - 1, 0, manifest)
 
         let cluster = ClusterHarness(directory: dir)
         self.cluster = cluster
