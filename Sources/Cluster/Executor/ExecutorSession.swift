@@ -41,8 +41,9 @@ final class ExecutorSession: @unchecked Sendable {
         lock.lock()
         let results = outbox
         outbox = []
+        let live = !ended
         lock.unlock()
-        guard !results.isEmpty else { return }
+        guard live, !results.isEmpty else { return }
         let write = write(results)
         lock.lock(); lastWrite = write; lock.unlock()
     }
