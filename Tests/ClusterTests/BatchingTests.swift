@@ -108,6 +108,27 @@ final class BatchingTests: XCTestCase {
         XCTAssertLessThan(launches.frames, tasks)
     }
 
+    /// Four tasks that fit a frame each but not together: the batch goes again a task per frame, and all run.
+    func testABatchTooLargeForOneFrameIsSentATaskPerFrame() throws {
+        var network = NetworkSettings.fast()
+        network.maxFrameBytes = 64 << 10
+        fixture = ClusterFixture(network: network)
+        try fixture.startMaster()
+        fixture.startExecutor(cores: 4) { spec, executor in
+            TaskResult(id: spec.id, executor: executor, outcome: .success(records: [Data("\(spec.inputs[0].count)".utf8)]),
+                       duration: 0)
+        }
+        XCTAssertTrue(fixture.waitForExecutors(1))
+        let scheduler = TaskScheduler(backend: fixture.master.makeBackend())
+        scheduler.start()
+        defer { scheduler.stop() }
+        let result = scheduler.run(JobDescription(partitionCount: 4, inputs: { [String(repeating: "x", count: 20_000 + $0)] },
+                                                  steps: []))
+        XCTAssertEqual(result.status, .succeeded)
+        XCTAssertEqual(result.partitions.map(\.records), (0..<4).map { [Data("\(20_000 + $0)".utf8)] })
+        XCTAssertGreaterThanOrEqual(fixture.master.launchCounts.frames, 5, "the batch, then one frame a task")
+    }
+
     /// An executor (written by hand, the spec's view) answers a frame of 4 launches with one frame
     /// of 4 results, one of them failed: only that task fails, the others' records are kept.
     func testOneFailureInAResultFrameFailsOnlyItsTask() throws {
