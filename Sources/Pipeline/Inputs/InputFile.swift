@@ -25,6 +25,14 @@ public struct InputFile: Codable, Hashable, Sendable {
         }
         return relativePath
     }
+
+    /// `stem(of:)` of a path already lowercased: one case mapping an input, not two.
+    static func stem(ofLowercased lower: String) -> String {
+        for suffix in suffixesLongestFirst where lower.hasSuffix(suffix) {
+            return String(lower.dropLast(suffix.count))
+        }
+        return lower
+    }
 }
 
 public enum InputError: Error, CustomStringConvertible, Equatable {

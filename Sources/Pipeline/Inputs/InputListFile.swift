@@ -28,6 +28,10 @@ struct InputListFile {
         var number = 0
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
+            // Sized once: growing a table of 10^6 names rehashes every name several times.
+            let newlines = bytes.reduce(into: 0) { count, byte in if byte == 0x0A { count += 1 } }
+            firstLine.reserveCapacity(newlines + 1)
+            lines.reserveCapacity(newlines + 1)
             var start = 0
             while start < bytes.count {
                 var end = start
@@ -62,12 +66,13 @@ struct InputListFile {
             note(undecodable, "\(path):\(number): not a UTF-8 file name; line skipped")
             return
         }
-        if let first = firstLine[text] {
+        // One hash a name: insert, and put the first line back in the rare case of a repeat.
+        if let first = firstLine.updateValue(Int32(truncatingIfNeeded: number), forKey: text) {
+            firstLine[text] = first
             duplicates += 1
             note(duplicates, "\(path):\(number): \(text) is listed again (first on line \(first)); it runs once")
             return
         }
-        firstLine[text] = Int32(truncatingIfNeeded: number)
         lines.append(Line(number: number, text: text))
     }
 

@@ -17,7 +17,7 @@ public enum InputNames {
         seen.reserveCapacity(inputs.count)
         for input in inputs {
             try validate(input)
-            let key = InputFile.stem(of: input.relativePath.lowercased())
+            let key = InputFile.stem(ofLowercased: input.relativePath.lowercased())
             if let first = seen.updateValue(input.uri, forKey: key), first != input.uri {
                 throw InputError.duplicateName(InputFile.stem(of: input.relativePath) + ".cat.*", first: first, second: input.uri)
             }
