@@ -13,11 +13,11 @@ public enum InputNames {
     /// image suffix is dropped (`x.fits` and `x.fz`), compared case-insensitively (`X.FITS` and
     /// `x.fits` are one file on macOS and many Windows shares). The same file named twice is fine.
     public static func validate(_ inputs: [InputFile]) throws {
-        var seen: [String: String] = [:]
+        var seen: [Substring: String] = [:]
         seen.reserveCapacity(inputs.count)
         for input in inputs {
             try validate(input)
-            let key = InputFile.stem(ofLowercased: input.relativePath.lowercased())
+            let key = InputFile.collisionKey(of: input.relativePath)
             if let first = seen.updateValue(input.uri, forKey: key), first != input.uri {
                 throw InputError.duplicateName(InputFile.stem(of: input.relativePath) + ".cat.*", first: first, second: input.uri)
             }
