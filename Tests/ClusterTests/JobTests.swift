@@ -165,9 +165,10 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(finished.value?.status, .succeeded)
         XCTAssertEqual(frames.value.last, "\(steps)/\(steps)", "the final count arrives exact")
         XCTAssertGreaterThanOrEqual(frames.value.count, 1)
-        // One at once, then at most one per 100 ms of the job, and the held one before the end.
-        XCTAssertLessThanOrEqual(frames.value.count, Int(seconds / 0.1) + 3,
+        // About one per 100 ms of the job and the held one before the end (twice that, for a loaded machine's timers).
+        XCTAssertLessThanOrEqual(frames.value.count, Int(seconds / 0.1) * 2 + 5,
                                  "\(frames.value.count) frames in \(seconds) s for \(steps) reports")
+        XCTAssertLessThan(frames.value.count, steps / 1000, "far fewer frames than reports")
         let numbers = frames.value.compactMap { Int($0.split(separator: "/").first ?? "") }
         XCTAssertEqual(numbers, numbers.sorted(), "in order")
     }

@@ -47,13 +47,14 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// Redraws the bar, or logs a line each time `done` passes a multiple of `logEvery`. Holds `lock`.
     private func draw(after before: Int) {
+        let reachedTotal = done == total && before < total  // once, though totals may be shown again
         if isTerminal {
             // Redraw at most 10 times a second: a terminal is slower than a fast job.
-            if Date().timeIntervalSince(lastDraw) > 0.1 || done == total {
+            if Date().timeIntervalSince(lastDraw) > 0.1 || reachedTotal {
                 lastDraw = Date()
-                write("\r" + bar() + (done == total ? "\n" : ""))
+                write("\r" + bar() + (reachedTotal ? "\n" : ""))
             }
-        } else if done / logEvery > before / logEvery || (done == total && before < total) {
+        } else if done / logEvery > before / logEvery || reachedTotal {
             write(line() + "\n")
         }
     }
