@@ -15,7 +15,7 @@ public struct SkyMergeParameters: Codable, Sendable, Hashable {
         self.matchRadius = matchRadius
     }
 
-    func merge() throws -> TileMerge { try TileMerge(sky: HEALPix(order: order), matchRadius: matchRadius) }
+    public func merge() throws -> TileMerge { try TileMerge(sky: HEALPix(order: order), matchRadius: matchRadius) }
 }
 
 /// A detection, keyed by every tile that must see it (its own and its margin's).

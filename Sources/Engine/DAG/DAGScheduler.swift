@@ -28,8 +28,8 @@ public final class DAGScheduler: @unchecked Sendable {
         scheduler.addListener(ExecutorLossListener(tracker: tracker, store: store))
     }
 
-    func submit(source: Source, steps: [OperatorStep], settings: [String: String], options: JobOptions) -> JobHandle {
-        let jobID = JobDescription.makeJobID()
+    func submit(source: Source, steps: [OperatorStep], settings: [String: String], options: JobOptions,
+                jobID: String) -> JobHandle {
         let handle = JobHandle(jobID: jobID) { [weak self] in self?.cancel(jobID: jobID) }
         let job = DAGJob(jobID: jobID, source: source, steps: steps, settings: settings, options: options, dag: self)
         lock.lock()
@@ -220,6 +220,8 @@ final class DAGJob: @unchecked Sendable {
                                       listener: listener,
                                       preferredLocations: source.shuffle == nil ? options.preferredLocations : nil)
         stageOptions.isFatalFailure = { FetchFailure(message: $0) != nil }
+        // A map task's one kept record is its status, which the listener has registered.
+        stageOptions.retainsRecords = shuffleID == nil && options.retainsRecords
         let description = JobDescription(jobID: stageJobID, partitionCount: source.plan.count,
                                          inputs: { source.inputs(of: $0) }, steps: resolved,
                                          settings: settings, options: stageOptions)

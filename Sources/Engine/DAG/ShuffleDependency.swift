@@ -52,7 +52,7 @@ extension Source {
 
     /// How this source came about, for `Dataset.lineage`.
     var lineage: String {
-        guard let shuffle else { return "source(\(records.count) records, \(plan.count) partitions)" }
+        guard let shuffle else { return "source(\(recordCount) records, \(plan.count) partitions)" }
         let parent = ([shuffle.parent.lineage] + shuffle.mapSteps.map(\.name)).joined(separator: " -> ")
         return "\(parent) => shuffle \(shuffle.id) by \(shuffle.partitioner)"
     }

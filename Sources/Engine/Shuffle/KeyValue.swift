@@ -24,14 +24,42 @@ extension KeyValue: CustomStringConvertible {
     public var description: String { "(\(key), \(value))" }
 }
 
+/// A map stage's record when the stage also has something to tell the driver: `keyed` records
+/// go through the shuffle; each `report` comes back, in order, with the task's map status, and
+/// the job's listener sees the reports as the map task's records (`TaskEndEvent.records`).
+/// For a first stage that commits outputs of its own, such as the extraction's catalogs
+/// before a sky merge: its per-input outcomes reach the driver as the shuffle is written.
+public enum MapSideRecord<Key: Codable & Hashable, Value: Codable, Report: Codable>: Codable {
+    case keyed(KeyValue<Key, Value>)
+    case report(Report)
+}
+
+extension MapSideRecord: Sendable where Key: Sendable, Value: Sendable, Report: Sendable {}
+
+/// What the shuffle writer does with one record, without knowing its types.
+enum ShuffleEntry {
+    case keyed(key: Data, value: Data)
+    /// JSON handed back to the driver beside the map status.
+    case report(Data)
+}
+
 /// A record the shuffle writer can split into key and value bytes without knowing its types.
 protocol ShuffleWritable {
-    func shuffleBytes(_ encoder: JSONEncoder) throws -> (key: Data, value: Data)
+    func shuffleEntry(_ encoder: JSONEncoder) throws -> ShuffleEntry
 }
 
 extension KeyValue: ShuffleWritable {
-    func shuffleBytes(_ encoder: JSONEncoder) throws -> (key: Data, value: Data) {
-        (try encoder.encode(key), try encoder.encode(value))
+    func shuffleEntry(_ encoder: JSONEncoder) throws -> ShuffleEntry {
+        .keyed(key: try encoder.encode(key), value: try encoder.encode(value))
+    }
+}
+
+extension MapSideRecord: ShuffleWritable {
+    func shuffleEntry(_ encoder: JSONEncoder) throws -> ShuffleEntry {
+        switch self {
+        case .keyed(let record): return try record.shuffleEntry(encoder)
+        case .report(let report): return .report(try encoder.encode(report))
+        }
     }
 }
 
@@ -53,5 +81,5 @@ struct ShuffledRecord: ShuffleWritable {
         return json
     }
 
-    func shuffleBytes(_ encoder: JSONEncoder) throws -> (key: Data, value: Data) { (key, value) }
+    func shuffleEntry(_ encoder: JSONEncoder) throws -> ShuffleEntry { .keyed(key: key, value: value) }
 }

@@ -94,14 +94,17 @@ extension OperatorRegistry {
     /// that serves many jobs finds each job's store in its settings (Pipeline's `ShuffleLocation`).
     public func registerShuffleOperators(storeFor: @escaping @Sendable (TaskContext) throws -> ShuffleStore) {
         weak let registry = self
+        // The map status first, then the reports (`MapSideRecord.report`), already JSON.
         add(AnyOperatorRunner(name: ShuffleStep.write, inputType: Any.self, outputType: MapStatus.self,
-                              encode: { try $0.map { try JSONEncoder().encode($0 as! MapStatus) } }) {
+                              encode: { try $0.map { try ($0 as? Data) ?? JSONEncoder().encode($0 as! MapStatus) } }) {
             records, parameterData, context in
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.WriteParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.write)
             let target = try InProcessShuffleStores.shared.store(for: parameters.store) ?? storeFor(context)
             let locate = try parameters.partitioner.locator(in: registry)
-            return [try ShuffleWriter(store: target, parameters: parameters, locate: locate).write(records, context: context)]
+            let (status, reports) = try ShuffleWriter(store: target, parameters: parameters, locate: locate)
+                .write(records, context: context)
+            return [status] + reports
         })
         add(AnyOperatorRunner(name: ShuffleStep.read, inputType: String.self, outputType: ShuffledRecord.self,
                               encode: { $0.map { ($0 as! ShuffledRecord).json } }) {
@@ -130,27 +133,34 @@ struct ShuffleWriter {
     /// Key JSON to reduce partition (`Partitioner.locator`).
     let locate: (Data) throws -> Int
 
-    func write(_ records: [Any], context: TaskContext) throws -> MapStatus {
+    /// The map status, and the reports (JSON) the records carried for the driver.
+    func write(_ records: [Any], context: TaskContext) throws -> (MapStatus, [Data]) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let partitioner = parameters.partitioner
         var segments = Array(repeating: Data(), count: partitioner.partitions)
+        var reports: [Data] = []
         for record in records {
             guard let writable = record as? ShuffleWritable else {
                 throw OperatorError.inputTypeMismatch(operator: ShuffleStep.write, expected: "KeyValue records",
                                                       found: "\(type(of: record))")
             }
-            let (key, value) = try writable.shuffleBytes(encoder)
-            let reduce = try locate(key)
-            Self.append(key, to: &segments[reduce])
-            Self.append(value, to: &segments[reduce])
+            switch try writable.shuffleEntry(encoder) {
+            case let .keyed(key, value):
+                let reduce = try locate(key)
+                Self.append(key, to: &segments[reduce])
+                Self.append(value, to: &segments[reduce])
+            case .report(let report):
+                reports.append(report)
+            }
         }
         try context.checkCancellation()
         let id = MapOutputID(shuffleID: parameters.shuffleID, mapPartition: context.attemptID.partition,
                              attempt: context.attemptID.shuffleTag)
         try store.writeMapOutput(id, segments: segments, on: context.executor)
-        return MapStatus(mapPartition: id.mapPartition, attempt: id.attempt, records: records.count,
-                         bytes: segments.reduce(0) { $0 + $1.count })
+        let status = MapStatus(mapPartition: id.mapPartition, attempt: id.attempt, records: records.count - reports.count,
+                               bytes: segments.reduce(0) { $0 + $1.count })
+        return (status, reports)
     }
 
     private static func append(_ field: Data, to segment: inout Data) {

@@ -19,6 +19,8 @@ public struct JobReport: Codable, Sendable {
     public var output: String
     /// The first few failures, one line each, for the summary.
     public var failures: [String]
+    /// `--sky-order`: the merge the job ended with.
+    public var sky: SkyMergeReport?
 
     public var summary: String {
         let rate = seconds > 0 ? Double(committed) / seconds : 0
@@ -30,6 +32,7 @@ public struct JobReport: Codable, Sendable {
             + "\ncatalogs and _manifest.jsonl in \(output)"
         for failure in failures { text += "\n  failed: \(failure)" }
         if failed > failures.count { text += "\n  ... and \(failed - failures.count) more (see _manifest.jsonl)" }
+        if let sky { text += "\n" + sky.summary }
         return text
     }
 }

@@ -110,6 +110,7 @@ extension OperatorRegistry {
         registerSkyMerge()
         register(CatalogTiles.self)
         register(WriteSkyTiles.self)
+        register(ExtractSkyTiles.self)
         registerShuffleOperatorsFromSettings()
     }
 }
