@@ -68,3 +68,20 @@ extension Dataset where Element == Detection {
             .mapPartitions(MergeTiles.self, parameters)
     }
 }
+
+/// ~30 bytes through the shuffle instead of ~100 of JSON: positions and distance exact (the
+/// Doubles' bits), the frame as its UTF-8, the row as a varint.
+extension Detection: ShuffleBinaryValue {
+    public func write(to writer: inout ShuffleBinaryWriter) {
+        writer.write(ra)
+        writer.write(dec)
+        writer.write(frame)
+        writer.write(distanceToFrameCenter)
+        writer.write(row)
+    }
+
+    public init(from reader: inout ShuffleBinaryReader) throws {
+        self.init(ra: try reader.readDouble(), dec: try reader.readDouble(), frame: try reader.readString(),
+                  distanceToFrameCenter: try reader.readDouble(), row: try reader.readInt())
+    }
+}

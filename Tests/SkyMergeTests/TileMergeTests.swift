@@ -1,3 +1,4 @@
+import Engine
 import HEALPix
 import SkyMerge
 import XCTest
@@ -119,5 +120,14 @@ final class TileMergeTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// A detection through the shuffle's binary form: every field exact, a third of its JSON.
+    func testADetectionRoundTripsThroughItsBinaryForm() throws {
+        let original = detection(359.99999999, -89.123456789, "12/3", 1234.5678, row: 987_654)
+        let binary = original.shuffleBinary
+        XCTAssertEqual(try Detection(shuffleBinary: binary), original)
+        XCTAssertLessThan(binary.count * 3, try JSONEncoder().encode(original).count)
+        XCTAssertThrowsError(try Detection(shuffleBinary: binary.dropLast()))
     }
 }
