@@ -61,8 +61,6 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(try store.listAll().count, 4, "the write probe leaves nothing behind")
     }
 
-    /// A put from a FIFO, paused halfway: the final name must not exist yet, the partial bytes must
-    /// sit in a temporary file in the same directory, and afterwards only the whole file remains.
     /// Many objects at once (a sky merge task's tiles): each in place with its bytes, over many
     /// directories, no temporary file left; one that cannot be written fails the call and
     /// leaves no temporary file either.
@@ -85,6 +83,21 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertNil(try store.head("ok/one.fits"), "nothing renamed into place when the batch fails before its flush")
     }
 
+    /// `sextant.storage.fsync false` (benchmarks, scratch output) skips the flushes, not the atomic rename.
+    func testFsyncCanBeTurnedOffAndPutsStayAtomic() throws {
+        let durable = try XCTUnwrap(StoreFactory.makeStore(for: root.path) as? LocalStore)
+        XCTAssertTrue(durable.isDurable, "flushed unless asked otherwise")
+        let store = try XCTUnwrap(StoreFactory.makeStore(for: root.path, settings: ["sextant.storage.fsync": "false"]) as? LocalStore)
+        XCTAssertFalse(store.isDurable)
+        try store.put("a/b.cat", data: Data("catalog".utf8))
+        XCTAssertEqual(try store.get("a/b.cat"), Data("catalog".utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("a").path), ["b.cat"],
+                       "no temporary file left beside it")
+        XCTAssertThrowsError(try StoreFactory.makeStore(for: root.path, settings: ["sextant.storage.fsync": "sometimes"]))
+    }
+
+    /// A put from a FIFO, paused halfway: the final name must not exist yet, the partial bytes must
+    /// sit in a temporary file in the same directory, and afterwards only the whole file remains.
     func testPutIsAtomicThroughATemporaryFileInTheSameDirectory() throws {
         let store = LocalStore(root: root.path)
         let fifo = root.appendingPathComponent("source.fifo")
