@@ -58,8 +58,6 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     public func run(backend: ExecutorBackend) throws -> JobReport {
         let started = Date()
-        let sky = try spec.sky.map { try SkyRun(driver: self, stage: $0, backend: backend) }
-        defer { sky?.finish() }
         // A submitted job's inputs come from a client: their names are checked here too.
         try InputNames.validate(spec.inputs)
         // A master writes the manifest (and reads it with --resume) on the submitter's behalf.
@@ -69,6 +67,9 @@ public final class ExtractionDriver: @unchecked Sendable {
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
         _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
+        // --sky-order: the extraction is the first stage of a job that ends with the merge.
+        let sky = try spec.sky.map { try SkyRun(driver: self, stage: $0, backend: backend) }
+        defer { sky?.finish() }
 
         let catalogs = catalogIndex()
         // One typed slot an input, in input order (`EntryTable`: 152 bytes, not a ManifestEntry's ~1.2 KB).
