@@ -55,6 +55,15 @@ public final class EngineContext: @unchecked Sendable {
         return Dataset(context: self, source: source, steps: [])
     }
 
+    /// A source dataset of `plan.count` partitions whose records are made when each task
+    /// launches (`inputs(i)`: partition i's, each a `Record` as JSON, or as is for String), so the
+    /// driver never holds them all: a job over 10^6 inputs keeps its own compact form of them.
+    public func dataset<Record: Codable>(plan: PartitionPlan, of type: Record.Type = String.self,
+                                         inputs: @escaping @Sendable (Int) -> [String]) -> Dataset<Record> {
+        Dataset<Record>(context: self, source: Source(recordCount: plan.recordCount, plan: plan, inputs: inputs),
+                        steps: [])
+    }
+
     public func stop() {
         scheduler.stop()
         dagScheduler.removeShuffles()
@@ -67,20 +76,25 @@ public final class EngineContext: @unchecked Sendable {
 
 /// The records every dataset of one lineage derives from, planned once and shared.
 final class Source: Sendable {
-    let records: [String]
+    let recordCount: Int
     let plan: PartitionPlan
     /// Set when the records are a shuffle's reduce partitions: the lineage goes on through it.
     let shuffle: ShuffleDependency?
+    private let makeInputs: @Sendable (Int) -> [String]
 
-    init(records: [String], plan: PartitionPlan, shuffle: ShuffleDependency? = nil) {
-        self.records = records
+    init(recordCount: Int, plan: PartitionPlan, shuffle: ShuffleDependency? = nil,
+         inputs: @escaping @Sendable (Int) -> [String]) {
+        self.recordCount = recordCount
         self.plan = plan
         self.shuffle = shuffle
+        self.makeInputs = inputs
     }
 
-    func inputs(of partition: Int) -> [String] {
-        Array(records[plan.range(of: partition)])
+    convenience init(records: [String], plan: PartitionPlan, shuffle: ShuffleDependency? = nil) {
+        self.init(recordCount: records.count, plan: plan, shuffle: shuffle) { Array(records[plan.range(of: $0)]) }
     }
+
+    func inputs(of partition: Int) -> [String] { makeInputs(partition) }
 }
 
 /// A partitioned collection known by its lineage: the source records and the chain of
@@ -158,11 +172,14 @@ public struct Dataset<Element: Codable>: Sendable {
 
     /// Starts computing every partition and returns at once; `wait()` or `cancel()` the handle.
     /// A lineage with shuffles runs as stages (`DAGScheduler`).
-    public func submit(settings: [String: String] = [:], options: JobOptions = JobOptions()) -> JobHandle {
+    /// `jobID` names the whole job: its stage attempts are `JOB.sSTAGE.ATTEMPT`.
+    public func submit(settings: [String: String] = [:], options: JobOptions = JobOptions(),
+                       jobID: String = JobDescription.makeJobID()) -> JobHandle {
         if source.shuffle != nil {
-            return context.dagScheduler.submit(source: source, steps: steps, settings: settings, options: options)
+            return context.dagScheduler.submit(source: source, steps: steps, settings: settings, options: options,
+                                               jobID: jobID)
         }
-        return context.scheduler.submit(job(settings: settings, options: options))
+        return context.scheduler.submit(job(settings: settings, options: options, jobID: jobID))
     }
 
     /// Runs the chain whose last operator commits outputs and reports every partition:

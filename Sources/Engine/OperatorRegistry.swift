@@ -89,12 +89,19 @@ public final class OperatorRegistry: @unchecked Sendable {
         if let typed = records as? [T] { return typed }
         if let shuffled = records as? [ShuffledRecord] {
             let decoder = JSONDecoder()
+            let binaryType = T.self as? ShuffleBinaryRecord.Type
             return try shuffled.map { record in
                 do {
-                    return try decoder.decode(T.self, from: record.json)
+                    if record.binary {
+                        guard let binaryType else { throw ShuffleBinaryNotJSON() }
+                        return try binaryType.fromShuffle(key: record.key, binaryValue: record.value,
+                                                          decoder: decoder) as! T
+                    }
+                    return try decoder.decode(T.self, from: record.jsonForm)
                 } catch {
-                    throw OperatorError.inputTypeMismatch(operator: name, expected: "\(T.self)",
-                                                          found: "the shuffled record \(String(decoding: record.json, as: UTF8.self))")
+                    let found = record.binary ? "a binary shuffled record (\(error))"
+                        : "the shuffled record \(String(decoding: record.jsonForm, as: UTF8.self))"
+                    throw OperatorError.inputTypeMismatch(operator: name, expected: "\(T.self)", found: found)
                 }
             }
         }

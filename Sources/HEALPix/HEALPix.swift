@@ -26,6 +26,17 @@ public struct HEALPix: Sendable, Hashable {
         return pixel
     }
 
+    /// The pixel that contains the direction of (x, y, z) (x toward ra 0 on the equator, z toward
+    /// the north pole; any length but zero): no trig for a position already a vector.
+    public func pixel(x: Double, y: Double, z: Double) -> Int64 {
+        var pixel: Int64 = 0
+        var vector = (x, y, z)  // a tuple of Doubles is laid out as the C array; no heap allocation
+        withUnsafePointer(to: &vector) {
+            $0.withMemoryRebound(to: Double.self, capacity: 3) { vec2pix_nest64(nside, $0, &pixel) }
+        }
+        return pixel
+    }
+
     /// The centre of `pixel`, as (ra, dec).
     public func center(of pixel: Int64) -> (ra: Double, dec: Double) {
         precondition((0..<pixelCount).contains(pixel), "pixel \(pixel) out of 0..<\(pixelCount)")

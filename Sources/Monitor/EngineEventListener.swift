@@ -14,6 +14,15 @@ final class EngineEventListener: JobListener, Sendable {
         self.inputNames = inputNames
     }
 
+    /// STAGE of a stage attempt's scheduler job `\(jobID).sSTAGE.ATTEMPT`; nil for the job itself.
+    func stageNumber(_ engineJobID: String) -> Int? { Self.stage(of: engineJobID, job: jobID) }
+
+    static func stage(of engineJobID: String, job: String) -> Int? {
+        guard engineJobID.hasPrefix(job + ".s") else { return nil }
+        let rest = engineJobID.dropFirst(job.count + 2)
+        return rest.split(separator: ".").first.flatMap { Int($0) }
+    }
+
     func jobStarted(_ event: JobStartEvent) {
         // The host reports the job's start itself (it knows its inputs and output).
     }
@@ -21,6 +30,7 @@ final class EngineEventListener: JobListener, Sendable {
     func taskStarted(_ event: TaskStartEvent) {
         var record = MonitorEvent(.taskStart, job: jobID)
         record.partition = event.attempt.partition
+        record.stage = stageNumber(event.attempt.jobID)
         record.attempt = event.attempt.attempt
         record.executor = event.executor
         record.speculative = event.speculative
@@ -30,6 +40,7 @@ final class EngineEventListener: JobListener, Sendable {
     func taskEnded(_ event: TaskEndEvent) {
         var record = MonitorEvent(.taskEnd, job: jobID)
         record.partition = event.attempt.partition
+        record.stage = stageNumber(event.attempt.jobID)
         record.attempt = event.attempt.attempt
         record.executor = event.executor
         record.speculative = event.speculative

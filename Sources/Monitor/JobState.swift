@@ -130,7 +130,8 @@ public struct JobState: Sendable {
     }
 
     private static func key(_ event: MonitorEvent) -> String {
-        "\(event.partition ?? -1)/\(event.attempt ?? 0)/\(event.executor ?? "")"
+        // Partition numbers restart in each stage of a job with shuffles.
+        "\(event.stage ?? 0)/\(event.partition ?? -1)/\(event.attempt ?? 0)/\(event.executor ?? "")"
     }
 
     private mutating func keepFrames(_ rows: [FrameRecord]) {

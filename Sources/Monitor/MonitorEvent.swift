@@ -22,6 +22,8 @@ public struct MonitorEvent: Codable, Sendable, Equatable {
     public var message: String?
     // taskStart, taskEnd
     public var partition: Int?
+    /// The DAG stage a task ran in (a job with shuffles: `JOB.sSTAGE.ATTEMPT`); nil in a one-stage job.
+    public var stage: Int?
     public var attempt: Int?
     public var speculative: Bool?
     public var duration: Double?

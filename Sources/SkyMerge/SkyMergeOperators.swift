@@ -15,7 +15,7 @@ public struct SkyMergeParameters: Codable, Sendable, Hashable {
         self.matchRadius = matchRadius
     }
 
-    func merge() throws -> TileMerge { try TileMerge(sky: HEALPix(order: order), matchRadius: matchRadius) }
+    public func merge() throws -> TileMerge { try TileMerge(sky: HEALPix(order: order), matchRadius: matchRadius) }
 }
 
 /// A detection, keyed by every tile that must see it (its own and its margin's).
@@ -66,5 +66,22 @@ extension Dataset where Element == Detection {
         try flatMap(FanOutToTiles.self, parameters)
             .groupByKey(.hash(partitions: partitions))
             .mapPartitions(MergeTiles.self, parameters)
+    }
+}
+
+/// ~30 bytes through the shuffle instead of ~100 of JSON: positions and distance exact (the
+/// Doubles' bits), the frame as its UTF-8, the row as a varint.
+extension Detection: ShuffleBinaryValue {
+    public func write(to writer: inout ShuffleBinaryWriter) {
+        writer.write(ra)
+        writer.write(dec)
+        writer.write(frame)
+        writer.write(distanceToFrameCenter)
+        writer.write(row)
+    }
+
+    public init(from reader: inout ShuffleBinaryReader) throws {
+        self.init(ra: try reader.readDouble(), dec: try reader.readDouble(), frame: try reader.readString(),
+                  distanceToFrameCenter: try reader.readDouble(), row: try reader.readInt())
     }
 }

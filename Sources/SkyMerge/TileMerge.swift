@@ -63,43 +63,70 @@ public struct TileMerge: Sendable {
         }
         self.sky = sky
         self.matchRadius = matchRadius
+        let radians = matchRadius * .pi / 180
+        squaredChordRadius = pow(2 * sin(radians / 2), 2)
+        // Vertices of polygons circumscribing the circles of one and two radii, so the circles are covered.
+        samples = [(1.0, 8), (2.0, 16)].flatMap { radius, points -> [MarginSample] in
+            let reach = radius * radians / cos(.pi / Double(points))
+            return (0..<points).map { step in
+                let bearing = Double(step) * 2 * .pi / Double(points)
+                return MarginSample(cosDistance: cos(reach), sinDistance: sin(reach),
+                                    cosBearing: cos(bearing), sinBearing: sin(bearing))
+            }
+        }
+    }
+
+    /// The squared chord of the match radius on the unit sphere.
+    private let squaredChordRadius: Double
+    private let samples: [MarginSample]
+
+    /// One point of the margin's sampling: its distance from the detection and bearing (east of north).
+    private struct MarginSample: Sendable {
+        var cosDistance, sinDistance, cosBearing, sinBearing: Double
     }
 
     /// The tiles `detection` must be sent to: its own and every tile within two match radii,
     /// found by sampling the circles of one and two radii around it. Sorted.
     public func tiles(for detection: Detection) -> [Int64] {
-        var tiles: Set<Int64> = [sky.pixel(ra: detection.ra, dec: detection.dec)]
-        // Vertices of polygons circumscribing the circles, so the circles are covered.
-        for (radius, points) in [(1.0, 8), (2.0, 16)] {
-            let reach = radius * matchRadius / cos(.pi / Double(points))
-            for step in 0..<points {
-                let point = SkyGeometry.offset(ra: detection.ra, dec: detection.dec, distance: reach,
-                                               bearing: Double(step) * 360 / Double(points))
-                tiles.insert(sky.pixel(ra: point.ra, dec: point.dec))
-            }
+        let p = SkyVector(ra: detection.ra, dec: detection.dec)
+        var tiles: [Int64] = [tile(of: p)]
+        // The samples from the detection's unit vector and its east and north tangents: the
+        // circles' trig is in `samples`, once per merge, not per detection.
+        let (east, north) = p.tangents
+        for sample in samples {
+            let u = sample.cosBearing * sample.sinDistance, v = sample.sinBearing * sample.sinDistance
+            let pixel = sky.pixel(x: sample.cosDistance * p.x + u * north.x + v * east.x,
+                                  y: sample.cosDistance * p.y + u * north.y + v * east.y,
+                                  z: sample.cosDistance * p.z + u * north.z + v * east.z)
+            if !tiles.contains(pixel) { tiles.append(pixel) }  // a handful: cheaper than a Set
         }
         return tiles.sorted()
     }
+
+    /// The tile a position belongs to: the one function both the fan-out (a detection's own
+    /// tile) and the merge (which tile owns a source) use, so they can never disagree.
+    func tile(of position: SkyVector) -> Int64 { sky.pixel(x: position.x, y: position.y, z: position.z) }
 
     /// The sources owned by `tile`, from the detections sent to it (its own and its margin's),
     /// in the order of their primaries' rank. The result does not depend on input order.
     public func merge(tile: Int64, detections: [Detection]) -> [MergedSource] {
         let ranked = detections.sorted(by: Self.ranksBefore)
+        let vectors = ranked.map { SkyVector(ra: $0.ra, dec: $0.dec) }  // once each, not per pair
         let index = DeclinationStrips(ranked, width: matchRadius)
         var taken = [Bool](repeating: false, count: ranked.count)
         var sources: [MergedSource] = []
         for (i, primary) in ranked.enumerated() where !taken[i] {
             taken[i] = true
-            var nearest: [String: (index: Int, separation: Double)] = [:]
+            // Nearest by chord: the same order as by angle, without the arcsine.
+            var nearest: [String: (index: Int, chord: Double)] = [:]
             for j in index.candidates(near: primary.dec) where !taken[j] && ranked[j].frame != primary.frame {
-                let separation = SkyGeometry.separation(ra1: primary.ra, dec1: primary.dec,
-                                                        ra2: ranked[j].ra, dec2: ranked[j].dec)
-                guard separation <= matchRadius else { continue }
+                let chord = vectors[i].squaredChord(to: vectors[j])
+                guard chord <= squaredChordRadius else { continue }
                 let frame = ranked[j].frame
-                if nearest[frame].map({ separation < $0.separation }) ?? true { nearest[frame] = (j, separation) }
+                if nearest[frame].map({ chord < $0.chord }) ?? true { nearest[frame] = (j, chord) }
             }
             for member in nearest.values { taken[member.index] = true }
-            if sky.pixel(ra: primary.ra, dec: primary.dec) == tile {
+            if self.tile(of: vectors[i]) == tile {
                 sources.append(MergedSource(primary: primary, detectionCount: 1 + nearest.count, tile: tile))
             }
         }
@@ -112,6 +139,39 @@ public struct TileMerge: Sendable {
         if a.frame != b.frame { return a.frame < b.frame }
         if a.row != b.row { return a.row < b.row }
         return (a.ra, a.dec) < (b.ra, b.dec)
+    }
+}
+
+/// A position as a unit vector (x toward ra 0 on the equator, z toward the north pole).
+struct SkyVector {
+    var x, y, z: Double
+
+    init(ra: Double, dec: Double) {
+        let alpha = ra * .pi / 180, delta = dec * .pi / 180
+        let cosDelta = cos(delta)
+        x = cosDelta * cos(alpha)
+        y = cosDelta * sin(alpha)
+        z = sin(delta)
+    }
+
+    init(x: Double, y: Double, z: Double) {
+        self.x = x
+        self.y = y
+        self.z = z
+    }
+
+    /// Unit vectors east and north along the sphere here (east is the +ra direction; both
+    /// defined at the poles too, by the right ascension given).
+    var tangents: (east: SkyVector, north: SkyVector) {
+        let horizontal = (x * x + y * y).squareRoot()
+        let (cosAlpha, sinAlpha) = horizontal > 0 ? (x / horizontal, y / horizontal) : (1.0, 0.0)
+        return (SkyVector(x: -sinAlpha, y: cosAlpha, z: 0),
+                SkyVector(x: -z * cosAlpha, y: -z * sinAlpha, z: horizontal))
+    }
+
+    func squaredChord(to other: SkyVector) -> Double {
+        let dx = x - other.x, dy = y - other.y, dz = z - other.z
+        return dx * dx + dy * dy + dz * dz
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -118,6 +119,72 @@ public final class LocalStore: ObjectStore, Sendable {
                 try buffer.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<n]), path: tmp) }
             }
         }
+    }
+
+    /// Every object is written to its temporary file first, then the files are fsynced
+    /// together (concurrently, so the file system's journal commits them in a few groups rather
+    /// than once each), renamed into place, and each directory fsynced once: per tile of a sky
+    /// merge that is about a third of two fsyncs a file (measured in docs/BENCHMARKS.md).
+    public func putAll(_ objects: [(key: String, data: Data)]) throws {
+        var pending: [(fd: Int32, tmp: String, path: String)] = []
+        var renamed = 0
+        defer {
+            for (index, file) in pending.enumerated() {
+                if file.fd >= 0 { close(file.fd) }
+                if index >= renamed { unlink(file.tmp) }
+            }
+        }
+        for object in objects {
+            let path = try self.path(for: object.key)
+            let directory = (path as NSString).deletingLastPathComponent
+            try makeDirectories(directory)
+            let tmp = directory + "/." + (path as NSString).lastPathComponent + LocalStore.temporaryMarker
+                + UUID().uuidString.prefix(8)
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw StorageError.posix(path, "create temporary file in \(directory)") }
+            pending.append((fd, tmp, path))
+            try object.data.withUnsafeBytes { try writeAll(fd, $0, path: tmp) }
+        }
+        let failed = Locked<String?>(nil)
+        let files = isDurable ? pending.map { ($0.fd, $0.tmp) } : []
+        Self.concurrently(files.count) { index in
+            if fsync(files[index].0) != 0 { failed.update { $0 = $0 ?? files[index].1 } }
+        }
+        if let tmp = failed.value { throw StorageError.posix(tmp, "fsync") }
+        for index in pending.indices {
+            let fd = pending[index].fd
+            pending[index].fd = -1
+            guard close(fd) == 0 else { throw StorageError.posix(pending[index].tmp, "close") }
+        }
+        for file in pending {
+            guard rename(file.tmp, file.path) == 0 else {
+                throw StorageError.posix(file.path, "rename temporary file into place")
+            }
+            renamed += 1
+        }
+        for directory in Set(pending.map { ($0.path as NSString).deletingLastPathComponent }) where isDurable {
+            let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dirFD >= 0 {
+                _ = fsync(dirFD)
+                close(dirFD)
+            }
+        }
+    }
+
+    /// Runs `body(0..<count)` on up to 8 threads of its own: blocked in fsync, not on the CPU,
+    /// so more than the cores (Dispatch's concurrentPerform would run only as many).
+    private static func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let threads = min(8, count)
+        guard threads > 1 else { (0..<count).forEach(body); return }
+        let done = DispatchGroup()
+        for first in 0..<threads {
+            done.enter()
+            Thread.detachNewThread {
+                for index in stride(from: first, to: count, by: threads) { body(index) }
+                done.leave()
+            }
+        }
+        done.wait()
     }
 
     /// Temporary files of puts whose writer died (SIGKILL between create and rename), anywhere

@@ -68,6 +68,11 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// Stores the contents of a local file under `key`, atomically, without holding it all in memory.
     func put(_ key: String, contentsOf file: URL) throws
 
+    /// Stores many small objects, each atomically as `put` does, durable when it returns. A file
+    /// system makes them durable together (one flush of all, not two fsyncs each); a store
+    /// without a cheaper way puts them one by one.
+    func putAll(_ objects: [(key: String, data: Data)]) throws
+
     /// Removes `key`. Removing an absent key is not an error (as on S3).
     func delete(_ key: String) throws
 
@@ -77,6 +82,10 @@ public protocol ObjectStore: AnyObject, Sendable {
 }
 
 extension ObjectStore {
+    public func putAll(_ objects: [(key: String, data: Data)]) throws {
+        for object in objects { try put(object.key, data: object.data) }
+    }
+
     /// Stores whose puts are atomic on the server (S3: one PUT or a completed upload) leave nothing.
     public func removeAbandonedWrites() throws -> Int { 0 }
 

@@ -10,7 +10,8 @@ final class TestOperatorsTests: XCTestCase {
         // The extraction and the sky merge (its steps and the shuffle's, resolved from each job's settings).
         XCTAssertEqual(Set(production.names), [ExtractOperator.name, PipeOperator.name, "sextant.shuffle.write",
                                                 "sextant.shuffle.read", "sextant.sky.catalog-tiles",
-                                                "sextant.sky.write-tiles", "sextant.sky.fan-out", "sextant.sky.merge-tiles"])
+                                                "sextant.sky.write-tiles", "sextant.sky.fan-out", "sextant.sky.merge-tiles",
+                                                "sextant.sky.extract-tiles"])
         XCTAssertFalse(production.contains(SleepOperator.name))
 
         let testing = OperatorRegistry()

@@ -1,3 +1,4 @@
+import Engine
 import HEALPix
 import SkyMerge
 import XCTest
@@ -87,5 +88,46 @@ final class TileMergeTests: XCTestCase {
         print("sky merge: \(truth.positions.count) sources (\(truth.onEdges) on edges or corners), "
               + "\(detections.count) detections, \(straddling.count) straddling tiles; "
               + "merged rows \(merged.count), without margins \(naive.count)")
+    }
+
+    /// The margin from unit vectors is the margin spherical trig gives (the same 24 samples on
+    /// circumscribing polygons of one and two radii, computed the slow way), and holds every tile
+    /// within 1.3 radii (densely sampled), near the equator, at high declination, across RA 0
+    /// and at the poles. Deterministic positions: a 20x25 grid and the awkward ones.
+    func testTheMarginHoldsEveryTileWithinTwoRadii() throws {
+        let radius = 5 * arcsec
+        let merge = try TileMerge(sky: HEALPix(order: 11), matchRadius: radius)
+        var places: [(Double, Double)] = [(0.0001, 10), (359.9999, -45), (12, 90), (200, -90), (45, 41.8103)]
+        for i in 0..<20 {
+            for j in 0..<25 { places.append((Double(i) * 17.93 + 0.37, Double(j) * 7.19 - 86.3)) }
+        }
+        for (ra, dec) in places {
+            let tiles = merge.tiles(for: detection(ra, dec, "f", 0))
+            var slow: Set<Int64> = [merge.sky.pixel(ra: ra, dec: dec)]
+            for (rings, points) in [(1.0, 8), (2.0, 16)] {
+                for step in 0..<points {
+                    let point = SkyGeometry.offset(ra: ra, dec: dec, distance: rings * radius / cos(.pi / Double(points)),
+                                                   bearing: Double(step) * 360 / Double(points))
+                    slow.insert(merge.sky.pixel(ra: point.ra, dec: point.dec))
+                }
+            }
+            if abs(dec) < 90 { XCTAssertEqual(tiles, slow.sorted(), "(\(ra), \(dec))") }
+            for fraction in [0.5, 1.0, 1.3] {
+                for step in 0..<90 {
+                    let point = SkyGeometry.offset(ra: ra, dec: dec, distance: fraction * radius, bearing: Double(step) * 4)
+                    XCTAssertTrue(tiles.contains(merge.sky.pixel(ra: point.ra, dec: point.dec)),
+                                  "(\(ra), \(dec)): tile of a point \(fraction) radii away toward \(step * 4) deg")
+                }
+            }
+        }
+    }
+
+    /// A detection through the shuffle's binary form: every field exact, a third of its JSON.
+    func testADetectionRoundTripsThroughItsBinaryForm() throws {
+        let original = detection(359.99999999, -89.123456789, "12/3", 1234.5678, row: 987_654)
+        let binary = original.shuffleBinary
+        XCTAssertEqual(try Detection(shuffleBinary: binary), original)
+        XCTAssertLessThan(binary.count * 3, try JSONEncoder().encode(original).count)
+        XCTAssertThrowsError(try Detection(shuffleBinary: binary.dropLast()))
     }
 }

@@ -61,8 +61,28 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(try store.listAll().count, 4, "the write probe leaves nothing behind")
     }
 
-    /// A put from a FIFO, paused halfway: the final name must not exist yet, the partial bytes must
-    /// sit in a temporary file in the same directory, and afterwards only the whole file remains.
+    /// Many objects at once (a sky merge task's tiles): each in place with its bytes, over many
+    /// directories, no temporary file left; one that cannot be written fails the call and
+    /// leaves no temporary file either.
+    func testPutAllWritesEveryObjectAndLeavesNoTemporaries() throws {
+        let store = LocalStore(root: root.path)
+        let objects = (0..<40).map { (key: "Norder=9/Dir=\($0 % 3)/Npix=\($0).fits", data: testBytes(100 + $0, seed: UInt64($0))) }
+        try store.putAll(objects)
+        for object in objects {
+            XCTAssertEqual(try store.get(object.key), object.data, object.key)
+        }
+        XCTAssertEqual(try store.listAll().count, 40)
+        try store.putAll([])
+        let tree = FileManager.default.enumerator(atPath: root.path)?.allObjects.compactMap { $0 as? String } ?? []
+        XCTAssertFalse(tree.contains { $0.contains(LocalStore.temporaryMarker) }, "\(tree)")
+
+        try Data("a file".utf8).write(to: root.appendingPathComponent("blocker"))
+        XCTAssertThrowsError(try store.putAll([("ok/one.fits", Data([1])), ("blocker/two.fits", Data([2]))]))
+        let after = FileManager.default.enumerator(atPath: root.path)?.allObjects.compactMap { $0 as? String } ?? []
+        XCTAssertFalse(after.contains { $0.contains(LocalStore.temporaryMarker) }, "\(after)")
+        XCTAssertNil(try store.head("ok/one.fits"), "nothing renamed into place when the batch fails before its flush")
+    }
+
     /// `sextant.storage.fsync false` (benchmarks, scratch output) skips the flushes, not the atomic rename.
     func testFsyncCanBeTurnedOffAndPutsStayAtomic() throws {
         let durable = try XCTUnwrap(StoreFactory.makeStore(for: root.path) as? LocalStore)
@@ -76,6 +96,8 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertThrowsError(try StoreFactory.makeStore(for: root.path, settings: ["sextant.storage.fsync": "sometimes"]))
     }
 
+    /// A put from a FIFO, paused halfway: the final name must not exist yet, the partial bytes must
+    /// sit in a temporary file in the same directory, and afterwards only the whole file remains.
     func testPutIsAtomicThroughATemporaryFileInTheSameDirectory() throws {
         let store = LocalStore(root: root.path)
         let fifo = root.appendingPathComponent("source.fifo")

@@ -28,8 +28,8 @@ public final class DAGScheduler: @unchecked Sendable {
         scheduler.addListener(ExecutorLossListener(tracker: tracker, store: store))
     }
 
-    func submit(source: Source, steps: [OperatorStep], settings: [String: String], options: JobOptions) -> JobHandle {
-        let jobID = JobDescription.makeJobID()
+    func submit(source: Source, steps: [OperatorStep], settings: [String: String], options: JobOptions,
+                jobID: String) -> JobHandle {
         let handle = JobHandle(jobID: jobID) { [weak self] in self?.cancel(jobID: jobID) }
         let job = DAGJob(jobID: jobID, source: source, steps: steps, settings: settings, options: options, dag: self)
         lock.lock()
@@ -163,12 +163,14 @@ final class DAGJob: @unchecked Sendable {
     /// first, any missing map outputs they read).
     private func materialize(_ dependency: ShuffleDependency) throws {
         let stage = stageNumber(of: dependency)
+        let binary = binaryValues(for: dependency)
         dag.tracker.register(shuffle: dependency.id, mapPartitions: dependency.mapPartitions)
         while true {
             if let parent = dependency.parent.shuffle { try materialize(parent) }
             if dag.tracker.missing(shuffle: dependency.id).isEmpty { return }
             let outcome = try runStage(stage, kind: .shuffleMap(shuffleID: dependency.id), source: dependency.parent,
-                                       steps: try dependency.mapStageSteps(), shuffleID: dependency.id, done: nil)
+                                       steps: try dependency.mapStageSteps(binaryValues: binary),
+                                       shuffleID: dependency.id, done: nil)
             if let failed = outcome.result.partitions.first(where: {
                 $0.status == .failed && FetchFailure(message: $0.failureReasons.last ?? "") == nil
             }) {
@@ -181,6 +183,21 @@ final class DAGJob: @unchecked Sendable {
                 return
             }
             try noteFailedAttempt(stage, outcome)
+        }
+    }
+
+    /// Binary values for a shuffle when the stage that reads it decodes them in a step of its own
+    /// (a read whose records are the task's output must give JSON). Decided when the shuffle is
+    /// first written; a later job that needs JSON from binary outputs drops them, and they are
+    /// made again as JSON.
+    private func binaryValues(for dependency: ShuffleDependency) -> Bool {
+        let consumer = source.shuffle === dependency ? steps
+            : shuffles.first { $0.parent.shuffle === dependency }?.mapSteps ?? []
+        let decoded = consumer.firstIndex { $0.name == ShuffleStep.read }.map { $0 + 1 < consumer.count } ?? false
+        return dependency.binaryValues.mutate { current -> Bool in
+            if current == true && !decoded { dag.tracker.remove(shuffle: dependency.id) }
+            if current == nil || !decoded { current = decoded }
+            return current!
         }
     }
 
@@ -220,6 +237,8 @@ final class DAGJob: @unchecked Sendable {
                                       listener: listener,
                                       preferredLocations: source.shuffle == nil ? options.preferredLocations : nil)
         stageOptions.isFatalFailure = { FetchFailure(message: $0) != nil }
+        // A map task's one kept record is its status, which the listener has registered.
+        stageOptions.retainsRecords = shuffleID == nil && options.retainsRecords
         let description = JobDescription(jobID: stageJobID, partitionCount: source.plan.count,
                                          inputs: { source.inputs(of: $0) }, steps: resolved,
                                          settings: settings, options: stageOptions)

@@ -11,6 +11,8 @@ final class ShuffleDependency: Sendable {
     let partitioner: Partitioner
     /// The driver context's store token (`InProcessShuffleStores`).
     let store: String?
+    /// Whether its map outputs carry binary values (`ShuffleBinaryValue`); nil until first written.
+    let binaryValues = Locked<Bool?>(nil)
 
     init(id: String, parent: Source, mapSteps: [OperatorStep], partitioner: Partitioner, store: String?) {
         self.id = id
@@ -23,8 +25,9 @@ final class ShuffleDependency: Sendable {
     var mapPartitions: Int { parent.plan.count }
 
     /// The map stage's steps: the parent's, then the shuffle write.
-    func mapStageSteps() throws -> [OperatorStep] {
-        let write = ShuffleStep.WriteParameters(shuffleID: id, partitioner: partitioner, store: store)
+    func mapStageSteps(binaryValues: Bool) throws -> [OperatorStep] {
+        let write = ShuffleStep.WriteParameters(shuffleID: id, partitioner: partitioner, store: store,
+                                                binaryValues: binaryValues)
         return mapSteps + [OperatorStep(name: ShuffleStep.write, parameters: try JSONEncoder().encode(write))]
     }
 
@@ -52,7 +55,7 @@ extension Source {
 
     /// How this source came about, for `Dataset.lineage`.
     var lineage: String {
-        guard let shuffle else { return "source(\(records.count) records, \(plan.count) partitions)" }
+        guard let shuffle else { return "source(\(recordCount) records, \(plan.count) partitions)" }
         let parent = ([shuffle.parent.lineage] + shuffle.mapSteps.map(\.name)).joined(separator: " -> ")
         return "\(parent) => shuffle \(shuffle.id) by \(shuffle.partitioner)"
     }

@@ -32,7 +32,10 @@ final class StageListener: JobListener, @unchecked Sendable {
         return (records, bytes)
     }
 
+    /// A map task's records reach the job's listener without its map status (the DAG's own):
+    /// only the reports its records carried (`MapSideRecord.report`).
     func taskEnded(_ event: TaskEndEvent) {
+        var forwarded = event
         if case .succeeded = event.outcome {
             if let shuffleID {
                 if let data = event.records.first, let status = try? JSONDecoder().decode(MapStatus.self, from: data) {
@@ -44,13 +47,15 @@ final class StageListener: JobListener, @unchecked Sendable {
                     bytes += status.bytes
                     lock.unlock()
                 }
+                forwarded.records = Array(event.records.dropFirst())
+                forwarded.outcome = .succeeded(records: forwarded.records.count)
             } else {
                 lock.lock()
                 done[event.attempt.partition] = true
                 lock.unlock()
             }
         }
-        forward?.taskEnded(event)
+        forward?.taskEnded(forwarded)
     }
 
     func jobStarted(_ event: JobStartEvent) { forward?.jobStarted(event) }

@@ -19,6 +19,13 @@ extension Dataset {
         shuffled(by: partitioner, mapSteps: steps, grouped: true, reduceSteps: [])
     }
 
+    /// The keyed records grouped by key, as `groupByKey`; each map task's reports reach the
+    /// job's listener with its end (`MapSideRecord`).
+    public func groupByKey<Key, Value, Report>(_ partitioner: Partitioner) -> Dataset<KeyValue<Key, [Value]>>
+    where Element == MapSideRecord<Key, Value, Report> {
+        shuffled(by: partitioner, mapSteps: steps, grouped: true, reduceSteps: [])
+    }
+
     /// One record per key, its values combined by the registered `op`, on each map partition
     /// before the shuffle (so only one record per key and map partition travels) and again after.
     public func reduceByKey<Op: ReduceOperator>(_ op: Op.Type, _ parameters: Op.Parameters,

@@ -14,6 +14,9 @@ enum ShuffleStep {
         var partitioner: Partitioner
         /// The driver context's store, when the task runs in its process (`InProcessShuffleStores`).
         var store: String?
+        /// Values that are `ShuffleBinaryValue` travel as binary: set by the DAG scheduler when
+        /// the reading stage decodes them in a step of its own.
+        var binaryValues: Bool?
     }
 
     struct ReadParameters: Codable {
@@ -94,17 +97,20 @@ extension OperatorRegistry {
     /// that serves many jobs finds each job's store in its settings (Pipeline's `ShuffleLocation`).
     public func registerShuffleOperators(storeFor: @escaping @Sendable (TaskContext) throws -> ShuffleStore) {
         weak let registry = self
+        // The map status first, then the reports (`MapSideRecord.report`), already JSON.
         add(AnyOperatorRunner(name: ShuffleStep.write, inputType: Any.self, outputType: MapStatus.self,
-                              encode: { try $0.map { try JSONEncoder().encode($0 as! MapStatus) } }) {
+                              encode: { try $0.map { try ($0 as? Data) ?? JSONEncoder().encode($0 as! MapStatus) } }) {
             records, parameterData, context in
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.WriteParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.write)
             let target = try InProcessShuffleStores.shared.store(for: parameters.store) ?? storeFor(context)
             let locate = try parameters.partitioner.locator(in: registry)
-            return [try ShuffleWriter(store: target, parameters: parameters, locate: locate).write(records, context: context)]
+            let (status, reports) = try ShuffleWriter(store: target, parameters: parameters, locate: locate)
+                .write(records, context: context)
+            return [status] + reports
         })
         add(AnyOperatorRunner(name: ShuffleStep.read, inputType: String.self, outputType: ShuffledRecord.self,
-                              encode: { $0.map { ($0 as! ShuffledRecord).json } }) {
+                              encode: { try $0.map { try ($0 as! ShuffledRecord).json() } }) {
             records, parameterData, context in
             let parameters = try OperatorRegistry.decodeParameters(ShuffleStep.ReadParameters.self,
                                                                    from: parameterData, operator: ShuffleStep.read)
@@ -123,38 +129,47 @@ extension OperatorRegistry {
 }
 
 /// Segment format: per record, a little-endian UInt32 key length, the key's JSON, a UInt32
-/// value length, the value's JSON.
+/// value length whose top bit says the value is binary (`ShuffleBinaryValue`), the value.
 struct ShuffleWriter {
     let store: ShuffleStore
     let parameters: ShuffleStep.WriteParameters
     /// Key JSON to reduce partition (`Partitioner.locator`).
     let locate: (Data) throws -> Int
 
-    func write(_ records: [Any], context: TaskContext) throws -> MapStatus {
+    /// The map status, and the reports (JSON) the records carried for the driver.
+    func write(_ records: [Any], context: TaskContext) throws -> (MapStatus, [Data]) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let partitioner = parameters.partitioner
         var segments = Array(repeating: Data(), count: partitioner.partitions)
+        var reports: [Data] = []
         for record in records {
             guard let writable = record as? ShuffleWritable else {
                 throw OperatorError.inputTypeMismatch(operator: ShuffleStep.write, expected: "KeyValue records",
                                                       found: "\(type(of: record))")
             }
-            let (key, value) = try writable.shuffleBytes(encoder)
-            let reduce = try locate(key)
-            Self.append(key, to: &segments[reduce])
-            Self.append(value, to: &segments[reduce])
+            switch try writable.shuffleEntry(encoder, binary: parameters.binaryValues ?? false) {
+            case let .keyed(key, value, binary):
+                let reduce = try locate(key)
+                Self.append(key, to: &segments[reduce])
+                Self.append(value, to: &segments[reduce], flag: binary ? Self.binaryFlag : 0)
+            case .report(let report):
+                reports.append(report)
+            }
         }
         try context.checkCancellation()
         let id = MapOutputID(shuffleID: parameters.shuffleID, mapPartition: context.attemptID.partition,
                              attempt: context.attemptID.shuffleTag)
         try store.writeMapOutput(id, segments: segments, on: context.executor)
-        return MapStatus(mapPartition: id.mapPartition, attempt: id.attempt, records: records.count,
-                         bytes: segments.reduce(0) { $0 + $1.count })
+        let status = MapStatus(mapPartition: id.mapPartition, attempt: id.attempt, records: records.count - reports.count,
+                               bytes: segments.reduce(0) { $0 + $1.count })
+        return (status, reports)
     }
 
-    private static func append(_ field: Data, to segment: inout Data) {
-        withUnsafeBytes(of: UInt32(field.count).littleEndian) { segment.append(contentsOf: $0) }
+    static let binaryFlag: UInt32 = 0x8000_0000
+
+    private static func append(_ field: Data, to segment: inout Data, flag: UInt32 = 0) {
+        withUnsafeBytes(of: (UInt32(field.count) | flag).littleEndian) { segment.append(contentsOf: $0) }
         segment.append(field)
     }
 }
@@ -195,23 +210,33 @@ struct ShuffleReader {
             records[a].key == records[b].key ? a < b : records[a].key.lexicographicallyPrecedes(records[b].key)
         }
         let sorted = order.map { records[$0] }
-        return parameters.grouped ? Self.group(sorted) : sorted
+        return parameters.grouped ? try Self.group(sorted) : sorted
     }
 
-    /// Runs of one key become `{"key":K,"value":[V1,V2,…]}`.
-    static func group(_ sorted: [ShuffledRecord]) -> [ShuffledRecord] {
+    /// Runs of one key become `{"key":K,"value":[V1,V2,…]}`, or, binary, the count then the values
+    /// (an array's `ShuffleBinaryValue` form).
+    static func group(_ sorted: [ShuffledRecord]) throws -> [ShuffledRecord] {
         var groups: [ShuffledRecord] = []
         var start = 0
         while start < sorted.count {
             var end = start + 1
             while end < sorted.count && sorted[end].key == sorted[start].key { end += 1 }
-            var list = Data("[".utf8)
+            let binary = sorted[start].binary
+            var list: Data
+            if binary {
+                var count = ShuffleBinaryWriter()
+                count.write(end - start)
+                list = Data(count.bytes)
+            } else {
+                list = Data("[".utf8)
+            }
             for index in start..<end {
-                if index > start { list.append(UInt8(ascii: ",")) }
+                guard sorted[index].binary == binary else { throw ShuffleBinaryNotJSON() }
+                if index > start && !binary { list.append(UInt8(ascii: ",")) }
                 list.append(sorted[index].value)
             }
-            list.append(UInt8(ascii: "]"))
-            groups.append(ShuffledRecord(key: sorted[start].key, value: list))
+            if !binary { list.append(UInt8(ascii: "]")) }
+            groups.append(ShuffledRecord(key: sorted[start].key, value: list, binary: binary))
             start = end
         }
         return groups
@@ -221,9 +246,12 @@ struct ShuffleReader {
         let bytes = [UInt8](segment)
         var records: [ShuffledRecord] = []
         var offset = 0
+        var binary = false
         func field() throws -> Data {
             guard offset + 4 <= bytes.count else { throw ShuffleFetchError(output: id, reason: "segment is truncated") }
-            let length = (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+            let word = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << (8 * UInt32($1)) }
+            binary = word & ShuffleWriter.binaryFlag != 0
+            let length = Int(word & ~ShuffleWriter.binaryFlag)
             offset += 4
             guard offset + length <= bytes.count else {
                 throw ShuffleFetchError(output: id, reason: "segment is truncated")
@@ -233,7 +261,8 @@ struct ShuffleReader {
         }
         while offset < bytes.count {
             let key = try field()
-            records.append(ShuffledRecord(key: key, value: try field()))
+            let value = try field()
+            records.append(ShuffledRecord(key: key, value: value, binary: binary))
         }
         return records
     }

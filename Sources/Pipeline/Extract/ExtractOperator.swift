@@ -28,13 +28,19 @@ public struct ExtractOperator: PartitionOperator, Sendable {
     }
 
     public func apply(_ inputs: [InputFile], context: TaskContext) throws -> [ManifestEntry] {
+        try extract(inputs, context: context).map(\.entry)
+    }
+
+    /// Each input's manifest entry and, when its catalog was committed, the catalog's bytes
+    /// (`run --sky-order` reads the detections it shuffles from them).
+    func extract(_ inputs: [InputFile], context: TaskContext) throws -> [(entry: ManifestEntry, catalog: Data?)] {
         // SEP's stack and the large-image slots are the process's (`ExtractionDriver.applyProcessSettings`,
         // from its own conf at start): a task never sets them, so concurrent jobs cannot change each other's.
         let checksum = try ProvenanceSettings(context.settings).inputChecksum
         let stores = StoreCache.shared
         let roots = AllowedRoots(settings: context.settings)
         if let refused = refusal(output: parameters.output, inputs: inputs, roots: roots, context: context) {
-            return refused
+            return refused.map { ($0, nil) }
         }
         let output = try stores.store(for: parameters.output, settings: context.settings)
         // The next input's bytes arrive while this one is extracted (one ahead, bounded).
@@ -42,7 +48,7 @@ public struct ExtractOperator: PartitionOperator, Sendable {
         return try inputs.indices.map { index in
             let input = inputs[index]
             try context.checkCancellation()
-            if let refused = refusal(input, roots: roots, context: context) { return refused }
+            if let refused = refusal(input, roots: roots, context: context) { return (refused, nil) }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
                 try process(input, output: output, stores: stores, checksum: checksum, context: context,
@@ -52,7 +58,8 @@ public struct ExtractOperator: PartitionOperator, Sendable {
     }
 
     private func process(_ input: InputFile, output: ObjectStore, stores: StoreCache, checksum: Bool,
-                         context: TaskContext, open: () throws -> InputPrefetch.Opened) throws -> ManifestEntry {
+                         context: TaskContext, open: () throws -> InputPrefetch.Opened)
+        throws -> (entry: ManifestEntry, catalog: Data?) {
         let started = Date()
         let catalogName = parameters.format.catalogName(for: input.relativePath)
         let roots = AllowedRoots(settings: context.settings)
@@ -65,9 +72,9 @@ public struct ExtractOperator: PartitionOperator, Sendable {
         }
         switch outcome {
         case .failed(let error):
-            return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
-                                 seconds: Date().timeIntervalSince(started), executor: context.executor,
-                                 error: ManifestEntry.errorLine(input: input.uri, message: "\(error)"))
+            return (ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
+                                  seconds: Date().timeIntervalSince(started), executor: context.executor,
+                                  error: ManifestEntry.errorLine(input: input.uri, message: "\(error)")), nil)
         case .made(let made):
             // Check images first: a committed catalog (what --resume and lineage look for) has its check images.
             for check in made.checkImages { try output.put(check.name, data: check.bytes) }
@@ -85,7 +92,7 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                                                inputETag: print.etag, inputModified: print.modified,
                                                path: input.relativePath, started: Timestamp.string(started),
                                                finished: Timestamp.string())
-            return entry
+            return (entry, made.bytes)
         }
     }
 }

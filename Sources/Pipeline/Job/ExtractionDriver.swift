@@ -67,6 +67,9 @@ public final class ExtractionDriver: @unchecked Sendable {
         // One clear error now beats a failure per task later (wrong key, read-only directory).
         try output.checkWritable()
         _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
+        // --sky-order: the extraction is the first stage of a job that ends with the merge.
+        let sky = try spec.sky.map { try SkyRun(driver: self, stage: $0, backend: backend) }
+        defer { sky?.finish() }
 
         let catalogs = catalogIndex()
         // One typed slot an input, in input order (`EntryTable`: 152 bytes, not a ManifestEntry's ~1.2 KB).
@@ -93,7 +96,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         }
         try applySelection(to: entries, pending: &pending)
 
-        let scheduler = TaskScheduler(backend: backend, settings: engineSettings)
+        let scheduler = sky?.context.scheduler ?? TaskScheduler(backend: backend, settings: engineSettings)
         // Before start, so they also hear the executors the backend already knows.
         listeners.forEach(scheduler.addListener)
         scheduler.start()
@@ -102,7 +105,9 @@ public final class ExtractionDriver: @unchecked Sendable {
             try PipePreflight.check(pipe, executors: tasksLeaveThisProcess
                                         ? backend.knownExecutors() ?? scheduler.executorSnapshot().map(\.info) : nil)
         }
-        if !pending.isEmpty, !isCancelled {
+        if let sky, !isCancelled {
+            try sky.run(pending, entries: entries)  // extraction, shuffle and merge: one job
+        } else if !pending.isEmpty, !isCancelled {
             try runJob(pending, scheduler: scheduler, output: output, catalogs: catalogs, entries: entries)
         }
 
@@ -135,10 +140,11 @@ public final class ExtractionDriver: @unchecked Sendable {
         try output.put(JobProvenance.fileName, data: try JobProvenance(
             spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
             started: started, finished: Date()).encoded())
-        let report = makeReport(tally, seconds: Date().timeIntervalSince(started))
+        var report = makeReport(tally, seconds: Date().timeIntervalSince(started))
         if report.status == .succeeded || report.status == .completedWithFailures {
             try output.put(Self.successName, data: Data())  // every input ran
         }
+        if let sky { try sky.commit(into: &report, entries: entries) }
         return report
     }
 
@@ -156,8 +162,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
         let inputs = spec.inputs
         let step = try spec.operatorStep()
-        let collector = EntryCollector(spec: spec, indices: indices, plan: plan, entries: entries,
-                                       onEntry: onEntry, logger: logger)
+        let collector = EntryCollector(spec: spec, inputsOf: { plan.range(of: $0).map { indices[$0] } },
+                                       entries: entries, onEntry: onEntry, logger: logger)
         let check = OutputCheck(skipCommitted: false, listing: { [spec] in
             collector.drain()  // every success so far is in `entries`
             let present = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
@@ -185,14 +191,7 @@ public final class ExtractionDriver: @unchecked Sendable {
             steps: [step], settings: tasksLeaveThisProcess ? spec.shareableSettings : spec.settings,
             options: options)
 
-        let handle: JobHandle = {
-            cancelLock.lock(); defer { cancelLock.unlock() }
-            let handle = scheduler.submit(job)
-            activeHandle = handle
-            if cancelled { handle.cancel() }
-            return handle
-        }()
-        let result = handle.wait()
+        let result = track { scheduler.submit(job) }.wait()
         collector.drain()
         if result.status == .failed, let reason = result.failureReason,
            reason.hasPrefix("could not check the committed outputs") {
@@ -220,6 +219,15 @@ public final class ExtractionDriver: @unchecked Sendable {
                 if ran { onEntry?(entry) }
             }
         }
+    }
+
+    /// Submits a job the way `cancel()` can reach it.
+    func track(_ submit: () -> JobHandle) -> JobHandle {
+        cancelLock.lock(); defer { cancelLock.unlock() }
+        let handle = submit()
+        activeHandle = handle
+        if cancelled { handle.cancel() }
+        return handle
     }
 
     /// Finds inputs by output name, for matching listings and earlier manifests to inputs.
@@ -268,20 +276,19 @@ public final class ExtractionDriver: @unchecked Sendable {
 
 /// Turns each succeeded task's records into checked manifest entries in the driver's
 /// `EntryTable`, on a queue of its own so the scheduler's queue only hands them over.
-private final class EntryCollector: JobListener, Sendable {
+final class EntryCollector: JobListener, Sendable {
     let spec: JobSpec
-    let indices: [Int]
-    let plan: PartitionPlan
+    /// The inputs (indices into `spec.inputs`) whose entries a partition's records are, in order.
+    let inputsOf: @Sendable (Int) -> [Int]
     let entries: EntryTable
     let onEntry: (@Sendable (ManifestEntry) -> Void)?
     let logger: Logger
     private let queue = DispatchQueue(label: "sextant.driver.entries")
 
-    init(spec: JobSpec, indices: [Int], plan: PartitionPlan, entries: EntryTable,
+    init(spec: JobSpec, inputsOf: @escaping @Sendable (Int) -> [Int], entries: EntryTable,
          onEntry: (@Sendable (ManifestEntry) -> Void)?, logger: Logger) {
         self.spec = spec
-        self.indices = indices
-        self.plan = plan
+        self.inputsOf = inputsOf
         self.entries = entries
         self.onEntry = onEntry
         self.logger = logger
@@ -297,7 +304,7 @@ private final class EntryCollector: JobListener, Sendable {
     }
 
     private func collect(_ records: [Data], partition: Int, executor: ExecutorID) {
-        let indices = plan.range(of: partition).map { self.indices[$0] }
+        let indices = inputsOf(partition)
         let inputs = indices.map { spec.inputs[$0] }
         let checked: [ManifestEntry]
         do {

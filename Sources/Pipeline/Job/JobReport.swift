@@ -19,6 +19,8 @@ public struct JobReport: Codable, Sendable {
     public var output: String
     /// The first few failures, one line each, for the summary.
     public var failures: [String]
+    /// `--sky-order`: the merge the job ended with.
+    public var sky: SkyMergeReport?
     /// The inputs' extraction seconds summed, and how much of it was spent waiting for their
     /// bytes from a store (issue 12's figure; nil in reports of builds before it).
     public var taskSeconds: Double?
@@ -35,6 +37,7 @@ public struct JobReport: Codable, Sendable {
             + "\ncatalogs and _manifest.jsonl in \(output)"
         for failure in failures { text += "\n  failed: \(failure)" }
         if failed > failures.count { text += "\n  ... and \(failed - failures.count) more (see _manifest.jsonl)" }
+        if let sky { text += "\n" + sky.summary }
         return text
     }
 }

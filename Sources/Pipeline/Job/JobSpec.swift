@@ -30,10 +30,13 @@ public struct JobSpec: Codable, Equatable, Sendable {
     public var pipe: PipeJob?
     /// `--where`: only inputs whose header matches this expression run (`HeaderExpression`).
     public var selection: String?
+    /// `--sky-order`: the job goes on to merge its catalogs into one sky catalog (`SkyStage`).
+    public var sky: SkyStage?
 
     public init(jobID: String = JobDescription.makeJobID(), inputs: [InputFile], parameters: ExtractParameters,
                 resume: Bool = false, partitions: Int? = nil, partitionBytes: Int64? = nil,
-                settings: [String: String] = [:], pipe: PipeJob? = nil, selection: String? = nil) {
+                settings: [String: String] = [:], pipe: PipeJob? = nil, selection: String? = nil,
+                sky: SkyStage? = nil) {
         self.jobID = jobID
         self.inputs = inputs
         self.parameters = parameters
@@ -43,6 +46,7 @@ public struct JobSpec: Codable, Equatable, Sendable {
         self.settings = settings
         self.pipe = pipe
         self.selection = selection
+        self.sky = sky
     }
 
     /// Refuses two inputs whose outputs would have the same name (`a.fits` and `a.fz` both

@@ -7,7 +7,7 @@ import Foundation
 /// keep the array form; a decoder reads either.
 extension JobSpec {
     enum CodingKeys: String, CodingKey {
-        case jobID, inputs, inputLines, parameters, resume, partitions, partitionBytes, settings, pipe, selection
+        case jobID, inputs, inputLines, parameters, resume, partitions, partitionBytes, settings, pipe, selection, sky
     }
 
     public init(from decoder: Decoder) throws {
@@ -25,7 +25,8 @@ extension JobSpec {
                   partitionBytes: try container.decodeIfPresent(Int64.self, forKey: .partitionBytes),
                   settings: try container.decode([String: String].self, forKey: .settings),
                   pipe: try container.decodeIfPresent(PipeJob.self, forKey: .pipe),
-                  selection: try container.decodeIfPresent(String.self, forKey: .selection))
+                  selection: try container.decodeIfPresent(String.self, forKey: .selection),
+                  sky: try container.decodeIfPresent(SkyStage.self, forKey: .sky))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -43,6 +44,7 @@ extension JobSpec {
         try container.encode(settings, forKey: .settings)
         try container.encodeIfPresent(pipe, forKey: .pipe)
         try container.encodeIfPresent(selection, forKey: .selection)
+        try container.encodeIfPresent(sky, forKey: .sky)
     }
 
     /// The line form, or nil when a name holds a tab or a newline.

@@ -25,6 +25,29 @@ public enum ShuffleLocation {
         return try cache.store(location: location, executorLocal: executorLocal, settings: settings)
     }
 
+    /// `settings` with the location of a job's shuffle, unless they name one: a private temporary
+    /// directory of executor-local outputs (local mode: the executors' own disk, recomputed when
+    /// one is lost), or, `underOutput`, `SKY/_shuffle`, shared (a cluster: a place every executor
+    /// reaches, outputs that survive). Also returns the temporary directory to remove after the job.
+    static func jobSettings(_ settings: [String: String], jobID: String, skyOutput: String,
+                            underOutput: Bool) throws -> ([String: String], URL?) {
+        var settings = settings
+        if let location = try Configuration(settings).value(of: SkyMergeKeys.shuffleLocation), !location.isEmpty {
+            return (settings, nil)
+        }
+        if underOutput {
+            let location = skyOutput.hasSuffix("/") ? skyOutput + "_shuffle" : skyOutput + "/_shuffle"
+            settings.merge(Self.settings(location: location, executorLocal: false)) { $1 }
+            return (settings, nil)
+        }
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sextant-shuffle-\(jobID)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        settings.merge(Self.settings(location: directory.path, executorLocal: true)) { $1 }
+        return (settings, directory)
+    }
+
     private static let cache = Stores()
 
     /// @unchecked: `lock` guards `stores`.

@@ -74,16 +74,23 @@ public final class SkyMergeDriver: @unchecked Sendable {
         let taskSettings = tasksLeaveThisProcess ? settings.filter { ConfigurationKeys.travels($0.key) } : settings
         let job: JobHandle = {
             lock.lock(); defer { lock.unlock() }
-            let job = sky.submit(settings: taskSettings)
+            let job = sky.submit(settings: taskSettings, jobID: spec.jobID)
             handle = job
             if cancelled { job.cancel() }
             return job
         }()
         let result = job.wait()
 
+        return try Self.commit(result, frames: frames, spec: spec, to: output, started: started)
+    }
+
+    /// After the job: the partition index (when it succeeded), `_merge.json`, `_SUCCESS`, and the report.
+    /// `run --sky-order` ends its one job the same way.
+    static func commit(_ result: JobResult, frames: [FrameCatalogRef], spec: SkyMergeSpec, to output: ObjectStore,
+                       started: Date) throws -> SkyMergeReport {
         let tiles = result.status == .succeeded ? try result.records(as: SkyTileRecord.self) : []
         let written = tiles.filter { $0.problem == nil }.sorted { $0.tile < $1.tile }
-        let shuffleID = result.stages?.first.flatMap(\.shuffleID)
+        let shuffleID = result.stages?.first(where: { $0.shuffleID != nil })?.shuffleID
         var report = SkyMergeReport(
             jobID: spec.jobID, status: result.status, frames: frames.count,
             detections: written.reduce(0) { $0 + $1.detections }, sources: written.reduce(0) { $0 + $1.sources },
@@ -110,23 +117,8 @@ public final class SkyMergeDriver: @unchecked Sendable {
 
     /// The job's settings with the shuffle's location, and the temporary directory to remove.
     private func shuffleSettings() throws -> ([String: String], URL?) {
-        var settings = spec.settings
-        if let location = try Configuration(settings).value(of: SkyMergeKeys.shuffleLocation), !location.isEmpty {
-            return (settings, nil)
-        }
-        switch defaultShuffle {
-        case .temporary:
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("sextant-shuffle-\(spec.jobID)-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            settings.merge(ShuffleLocation.settings(location: directory.path, executorLocal: true)) { $1 }
-            return (settings, directory)
-        case .underOutput:
-            let location = spec.output.hasSuffix("/") ? spec.output + "_shuffle" : spec.output + "/_shuffle"
-            settings.merge(ShuffleLocation.settings(location: location, executorLocal: false)) { $1 }
-            return (settings, nil)
-        }
+        try ShuffleLocation.jobSettings(spec.settings, jobID: spec.jobID, skyOutput: spec.output,
+                                        underOutput: defaultShuffle == .underOutput)
     }
 
     /// The catalogs a finished job committed (its manifest), else every FITS catalog under the

@@ -6,7 +6,7 @@ import SkyMerge
 /// test operators (`TestOperators`), in place of the merge's own steps, which they run.
 /// `SEXTANT_CHAOS_SKY=ACTION:MARKER` does ACTION once across every process of the job (the first
 /// to create MARKER does it):
-/// - `kill-map`: map partition 3 aborts its process (a worker or executor holding map outputs dies);
+/// - `kill-map`: map partition 3 (of `merge` or of `run --sky-order`) aborts its process (a worker or executor holding map outputs dies);
 /// - `kill-reduce`: reduce partition 1 aborts its process;
 /// - `delete-map-output`: reduce partition 0 deletes map partition 0's outputs from the shuffle
 ///   directory, so later reducers cannot fetch them.
@@ -38,6 +38,23 @@ struct ChaosCatalogTiles: PartitionOperator {
     init(parameters: Parameters) throws { base = try CatalogTiles(parameters: parameters) }
 
     func apply(_ inputs: [String], context: TaskContext) throws -> [KeyValue<Int64, Detection>] {
+        if let delay = ChaosSky.delay { Thread.sleep(forTimeInterval: delay) }
+        if context.attemptID.partition == 3, ChaosSky.fire("kill-map") { abort() }
+        return try base.apply(inputs, context: context)
+    }
+}
+
+/// `run --sky-order`'s first stage, with the same `kill-map` and delay.
+struct ChaosExtractSkyTiles: PartitionOperator {
+    typealias Input = SkyFrameInput
+    typealias Output = ExtractSkyTiles.Output
+    typealias Parameters = ExtractSkyTiles.Parameters
+    static let name = ExtractSkyTiles.name
+    private let base: ExtractSkyTiles
+
+    init(parameters: Parameters) throws { base = try ExtractSkyTiles(parameters: parameters) }
+
+    func apply(_ inputs: [SkyFrameInput], context: TaskContext) throws -> [Output] {
         if let delay = ChaosSky.delay { Thread.sleep(forTimeInterval: delay) }
         if context.attemptID.partition == 3, ChaosSky.fire("kill-map") { abort() }
         return try base.apply(inputs, context: context)

@@ -18,6 +18,7 @@ public enum TestOperators {
         registry.register(CrashingExtractOperator.self)
         registry.register(ChaosCatalogTiles.self)
         registry.register(ChaosWriteSkyTiles.self)
+        registry.register(ChaosExtractSkyTiles.self)
         return true
     }
 }

@@ -49,9 +49,12 @@ struct RunCommand: ParsableCommand {
                                  master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
             return
         }
-        let spec: JobSpec
+        var spec: JobSpec
         do {
             spec = try job.makeSpec(inputs: inputs, output: output, extraction: extraction, configuration: configuration)
+            // --sky-order: the merge is the job's second stage, its tiles under OUT/sky.
+            spec.sky = try sky.order.map { try SkyStage(order: $0, matchRadius: sky.matchRadius() / 3600,
+                                                        reducePartitions: sky.skyPartitions) }
         } catch {
             Console.error("\(error)")
             throw ExitCode(ExitStatus.unusable)
@@ -64,12 +67,6 @@ struct RunCommand: ParsableCommand {
             try ClusterRun.submitAndWait(spec, master: master, configuration: configuration)
         } else {
             try LocalRun.run(spec, master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
-        }
-        // Every input has its catalog (a failed one has exited above): merge them.
-        if sky.order != nil {
-            let out = spec.parameters.output.hasSuffix("/") ? String(spec.parameters.output.dropLast()) : spec.parameters.output
-            try MergeRun.run(try sky.spec(catalogs: out, output: out + "/sky", settings: configuration.values),
-                             configuration: configuration)
         }
     }
 }
