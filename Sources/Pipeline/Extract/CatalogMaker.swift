@@ -40,9 +40,11 @@ struct CatalogMaker {
     /// `checksum` hashes the input and records it in the catalog's header; `hashOnly` hashes it
     /// without (verifying a job that did not record checksums against a published list).
     /// `checkImages` also makes the check images the parameters ask for; `isAllowed` says
-    /// whether a weight or flag image may be read (sextant.executor.allowedRoots).
+    /// whether a weight or flag image may be read (sextant.executor.allowedRoots); `open` opens the
+    /// input (a task's `InputPrefetch`), its errors classified like those of `ImageLoader.open`.
     func make(_ input: InputFile, stores: StoreCache, settings: [String: String], checksum: Bool,
               hashOnly: Bool = false, checkImages: Bool = false, isAllowed: @escaping (String) -> Bool = { _ in true },
+              open: (() throws -> ImageLoader.OpenedInput)? = nil,
               checkCancellation: () throws -> Void = {}) throws -> Outcome {
         var fields: [CatalogField] = []
         var checks: [(name: String, bytes: Data)] = []
@@ -50,7 +52,7 @@ struct CatalogMaker {
         var primary: FITSHeader?
         let configuredZeroPoint = try Configuration(settings).value(of: FrameKeys.magnitudeZeroPoint)
         do {
-            let opened = try ImageLoader.open(input, stores: stores, settings: settings)
+            let opened = try open?() ?? ImageLoader.open(input, stores: stores, settings: settings)
             fingerprint = try opened.fingerprint(checksum: checksum || hashOnly)
             let recorded = checksum ? fingerprint.sha256 : nil
             let selections = try hdus(of: opened)

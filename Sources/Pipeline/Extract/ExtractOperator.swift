@@ -37,24 +37,32 @@ public struct ExtractOperator: PartitionOperator, Sendable {
             return refused
         }
         let output = try stores.store(for: parameters.output, settings: context.settings)
-        return try inputs.map { input in
+        // The next input's bytes arrive while this one is extracted (one ahead, bounded).
+        let prefetch = try InputPrefetch(inputs: inputs, stores: stores, settings: context.settings)
+        return try inputs.indices.map { index in
+            let input = inputs[index]
             try context.checkCancellation()
             if let refused = refusal(input, roots: roots, context: context) { return refused }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
-                try process(input, output: output, stores: stores, checksum: checksum, context: context)
+                try process(input, output: output, stores: stores, checksum: checksum, context: context,
+                            open: { try prefetch.open(at: index) })
             }
         }
     }
 
     private func process(_ input: InputFile, output: ObjectStore, stores: StoreCache, checksum: Bool,
-                         context: TaskContext) throws -> ManifestEntry {
+                         context: TaskContext, open: () throws -> InputPrefetch.Opened) throws -> ManifestEntry {
         let started = Date()
         let catalogName = parameters.format.catalogName(for: input.relativePath)
         let roots = AllowedRoots(settings: context.settings)
-        let outcome = try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
-                                     checkImages: true, isAllowed: { roots.allows($0) },
-                                     checkCancellation: { try context.checkCancellation() })
+        var waited: TimeInterval?
+        let outcome = try withoutActuallyEscaping(open) { open in
+            try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
+                           checkImages: true, isAllowed: { roots.allows($0) },
+                           open: { let opened = try open(); waited = opened.waited; return opened.input },
+                           checkCancellation: { try context.checkCancellation() })
+        }
         switch outcome {
         case .failed(let error):
             return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
@@ -69,6 +77,7 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                                       sha256: Digest.sha256(made.bytes).hexString,
                                       seconds: Date().timeIntervalSince(started), executor: context.executor,
                                       hdus: made.fields.count > 1 ? made.fields.map(HDUSummary.init) : nil)
+            entry.waitSeconds = waited.flatMap { $0 > 0 ? $0 : nil }
             let keywords = try Configuration(context.settings).value(of: FrameKeys.keywords)
             entry.frames = made.fields.map { FrameMeasurement.row(of: $0, primary: made.primaryHeader, keywords: keywords) }
             let print = made.fingerprint
