@@ -200,18 +200,34 @@ struct ImageReader {
         guard kind == .floats else { return (pixels, nil) }
         var mask: [Bool]?
         pixels.withUnsafeMutableBufferPointer { pixels in
-            for index in pixels.indices {
-                let exponent = pixels[index].bitPattern & 0x7F80_0000
-                if exponent == 0x7F80_0000 {
-                    if mask == nil { mask = [Bool](repeating: false, count: count) }
-                    mask![index] = true
-                    pixels[index] = 0
-                } else if exponent == 0 {
-                    pixels[index] = 0
+            // A branch-free (vectorized) test per block; the rare block holding a special value is fixed pixel by pixel.
+            let block = 4096
+            for start in stride(from: 0, to: pixels.count, by: block) {
+                let range = start..<min(start + block, pixels.count)
+                guard Self.holdsSpecialValue(UnsafeBufferPointer(rebasing: pixels[range])) else { continue }
+                for index in range {
+                    let exponent = pixels[index].bitPattern & 0x7F80_0000
+                    if exponent == 0x7F80_0000 {
+                        if mask == nil { mask = [Bool](repeating: false, count: count) }
+                        mask![index] = true
+                        pixels[index] = 0
+                    } else if exponent == 0 {
+                        pixels[index] = 0
+                    }
                 }
             }
         }
         return (pixels, mask)
+    }
+
+    /// Whether any value has an all-zeros or all-ones exponent (the exponent field minus one,
+    /// unsigned, is then at least 0x7F7F_FFFF; for every other exponent it is below).
+    private static func holdsSpecialValue(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        var found: UInt32 = 0
+        for value in values {
+            found |= (value.bitPattern & 0x7F80_0000) &- 1 >= 0x7F7F_FFFF ? 1 : 0
+        }
+        return found != 0
     }
 
     /// Turns a failed status into the error a user understands.

@@ -103,5 +103,16 @@ final class BitpixTests: FITSTestCase {
         let clean = path("clean.fits")
         try FITSImageWriter(width: 4, height: 2, pixels: .float32([1, 2, 3, 4, 5, 6, 7, 8])).write(to: clean)
         XCTAssertNil(try FITSImage(contentsOfFile: clean).mask, "no bad pixel, no mask")
+
+        // Across the reader's blocks of 4096: specials at block edges, ordinary values around them.
+        var large = (0..<10_000).map { Float($0 % 97) + 0.25 }
+        let specials: [Int: Float] = [0: .nan, 4095: -0.0, 4096: .infinity, 5000: 1e-39, 9999: .nan]
+        for (index, value) in specials { large[index] = value }
+        let big = path("specials-large.fits")
+        try FITSImageWriter(width: 100, height: 100, pixels: .float32(large)).write(to: big)
+        let read = try FITSImage(contentsOfFile: big)
+        let bad = Set([0, 4096, 9999])
+        XCTAssertEqual(read.mask, (0..<10_000).map { bad.contains($0) })
+        XCTAssertEqual(read.pixels.map(\.bitPattern), large.indices.map { specials[$0] == nil ? large[$0].bitPattern : 0 })
     }
 }
