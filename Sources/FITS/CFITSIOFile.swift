@@ -1,5 +1,8 @@
 import CFITSIO
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open CFITSIO file handle, with the name used in errors. Not thread-safe: one reader owns it
 /// from open to close.
@@ -71,7 +74,10 @@ final class CFITSIOFile {
         guard status == 0, let pointer else {
             throw CFITSIOFile.openError(status, name: path)
         }
-        let size = signature == .fits ? (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil : nil
+        // stat, not FileManager.attributesOfItem: that reads /etc/passwd and /etc/group for the owner's
+        // names on every open, and lstats (a symlinked input would look truncated).
+        var info = stat()
+        let size = signature == .fits && stat(path, &info) == 0 ? Int(info.st_size) : nil
         return CFITSIOFile(pointer: pointer, name: path, length: size)
     }
 

@@ -17,6 +17,8 @@ public enum FITSImageSize {
     }
 
     /// The largest image (NAXISn or a tile-compressed ZNAXISn) the header blocks in `data` describe.
+    /// Cards are compared as bytes and only NAXIS cards become strings: this runs once per input
+    /// before it is read, and the 64 KiB peeked at is mostly pixels (819 "cards" of them).
     public static func float32Bytes(inHeader data: Data) -> Int? {
         var axes: [String: Int] = [:]
         var best: Int?
@@ -30,20 +32,34 @@ public enum FITSImageSize {
             }
             axes = [:]
         }
-        var offset = 0
-        let bytes = [UInt8](data)
-        while offset + 80 <= bytes.count {
-            let card = String(decoding: bytes[offset..<(offset + 80)], as: UTF8.self)
-            offset += 80
-            let keyword = card.prefix(8).trimmingCharacters(in: .whitespaces)
-            if keyword == "END" {
-                closeHeader()
-                continue
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var offset = 0
+            while offset + 80 <= bytes.count {
+                let card = UnsafeBufferPointer(rebasing: bytes[offset..<(offset + 80)])
+                offset += 80
+                let keyword = trimmed(card[0..<8])
+                if keyword.elementsEqual("END".utf8) {
+                    closeHeader()
+                    continue
+                }
+                guard keyword.starts(with: "NAXIS".utf8) || keyword.starts(with: "ZNAXIS".utf8), card[8] == UInt8(ascii: "=")
+                else { continue }
+                let field = card[10...]
+                let value = trimmed(field[..<(field.firstIndex(of: UInt8(ascii: "/")) ?? field.endIndex)])
+                if let number = Int(String(decoding: value, as: UTF8.self)) {
+                    axes[String(decoding: keyword, as: UTF8.self)] = number
+                }
             }
-            guard keyword.hasPrefix("NAXIS") || keyword.hasPrefix("ZNAXIS"), card.dropFirst(8).hasPrefix("=") else { continue }
-            let value = card.dropFirst(10).split(separator: "/").first?.trimmingCharacters(in: .whitespaces) ?? ""
-            if let number = Int(value) { axes[keyword] = number }
         }
         return best
+    }
+
+    /// `bytes` without leading and trailing blanks (space, tab).
+    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }),
+              let last = bytes.lastIndex(where: { !isBlank($0) }) else { return bytes[bytes.startIndex..<bytes.startIndex] }
+        return bytes[first...last]
     }
 }

@@ -16,7 +16,7 @@ struct ImageReader {
         try checkDataIsPresent(hdu: hdu)
         try checkCompressedTiles(hdu: hdu)
         let header = try readHeader()
-        let (pixels, mask) = try readPixels(count: count, hdu: hdu)
+        let (pixels, mask) = try readPixels(count: count, hdu: hdu, header: header)
         return FITSImage(width: axes[0], height: axes[1], pixels: pixels, mask: mask,
                          header: header, hdu: hdu, extname: header.string("EXTNAME"),
                          bitpix: try bitpix())
@@ -150,7 +150,8 @@ struct ImageReader {
 
     /// Reads every pixel as TFLOAT. ffgpf flags BLANK integer pixels and NaN float pixels;
     /// we zero their values and return the flags as the mask (nil when none is set).
-    private func readPixels(count: Int, hdu: Int) throws -> ([Float], [Bool]?) {
+    private func readPixels(count: Int, hdu: Int, header: FITSHeader) throws -> ([Float], [Bool]?) {
+        if let kind = try unflaggedKind(header) { return try readUnflagged(count: count, hdu: hdu, kind) }
         var flags = [CChar](repeating: 0, count: count)
         var anyBad: Int32 = 0
         var status: Int32 = 0
@@ -163,6 +164,70 @@ struct ImageReader {
         let mask = flags.map { $0 != 0 }
         for i in 0..<count where mask[i] { pixels[i] = 0 }
         return (pixels, mask)
+    }
+
+    /// Pixels that cannot be null, or whose nulls are found faster here than by ffgpf's flag array
+    /// (a byte per pixel, zeroed, and a NaN test per pixel inside CFITSIO: 2-4 % of an
+    /// SDSS-sized frame's positions + FLUX_APER extraction). Only plain images: an integer image
+    /// without BLANK (no pixel is null), or a float32 image without BSCALE/BZERO.
+    private enum UnflaggedKind {
+        case integers
+        case floats
+    }
+
+    private func unflaggedKind(_ header: FITSHeader) throws -> UnflaggedKind? {
+        var status: Int32 = 0
+        guard fits_is_compressed_image(file.pointer, &status) == 0, status == 0 else { return nil }
+        switch try bitpix() {
+        case 8, 16, 32, 64: return header.contains("BLANK") ? nil : .integers
+        case -32: return header.contains("BSCALE") || header.contains("BZERO") ? nil : .floats
+        default: return nil
+        }
+    }
+
+    /// ffgpv with no null value (CFITSIO checks nothing), then, for floats, CFITSIO's own rule
+    /// when it does check (fnan in fffr4r4): an all-ones exponent (NaN, ±Inf) is a bad pixel,
+    /// an all-zeros one (±0, subnormal) reads as 0. The values and mask are ffgpf's, bit for bit.
+    private func readUnflagged(count: Int, hdu: Int, _ kind: UnflaggedKind) throws -> ([Float], [Bool]?) {
+        var status: Int32 = 0
+        var noNull: Float = 0
+        var anyNull: Int32 = 0
+        var pixels = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            ffgpv(file.pointer, TFLOAT, 1, Int64(count), &noNull, buffer.baseAddress, &anyNull, &status)
+            initialized = count
+        }
+        try check(status, reading: "reading the pixels", hdu: hdu)
+        guard kind == .floats else { return (pixels, nil) }
+        var mask: [Bool]?
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            // A branch-free (vectorized) test per block; the rare block holding a special value is fixed pixel by pixel.
+            let block = 4096
+            for start in stride(from: 0, to: pixels.count, by: block) {
+                let range = start..<min(start + block, pixels.count)
+                guard Self.holdsSpecialValue(UnsafeBufferPointer(rebasing: pixels[range])) else { continue }
+                for index in range {
+                    let exponent = pixels[index].bitPattern & 0x7F80_0000
+                    if exponent == 0x7F80_0000 {
+                        if mask == nil { mask = [Bool](repeating: false, count: count) }
+                        mask![index] = true
+                        pixels[index] = 0
+                    } else if exponent == 0 {
+                        pixels[index] = 0
+                    }
+                }
+            }
+        }
+        return (pixels, mask)
+    }
+
+    /// Whether any value has an all-zeros or all-ones exponent (the exponent field minus one,
+    /// unsigned, is then at least 0x7F7F_FFFF; for every other exponent it is below).
+    private static func holdsSpecialValue(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        var found: UInt32 = 0
+        for value in values {
+            found |= (value.bitPattern & 0x7F80_0000) &- 1 >= 0x7F7F_FFFF ? 1 : 0
+        }
+        return found != 0
     }
 
     /// Turns a failed status into the error a user understands.

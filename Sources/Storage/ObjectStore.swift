@@ -79,6 +79,9 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// Removes what writers killed mid-put left behind (a file system's temporary files);
     /// returns how many. Call it only when no put can still be running (a job's end).
     func removeAbandonedWrites() throws -> Int
+
+    /// Throws unless the store accepts writes (the extension's probe, unless a store has a cheaper one).
+    func checkWritable() throws
 }
 
 extension ObjectStore {

@@ -88,4 +88,31 @@ final class BitpixTests: FITSTestCase {
             XCTAssertEqual(fromData.header, fromFile.header, name)
         }
     }
+
+    /// A plain float32 image is read without CFITSIO's flag array; its null rule still holds:
+    /// NaN and ±Inf are bad pixels (value 0), -0 and subnormals read as +0 (what ffgpf gives,
+    /// checked against it in C when this path was written).
+    func testFloatNullsAndUnderflowsReadAsCFITSIOFlagsThem() throws {
+        let values: [Float] = [1.5, .nan, .infinity, -.infinity, -0.0, 1e-40, -3, .greatestFiniteMagnitude]
+        let file = path("specials.fits")
+        try FITSImageWriter(width: 4, height: 2, pixels: .float32(values)).write(to: file)
+        let image = try FITSImage(contentsOfFile: file)
+        XCTAssertEqual(image.mask, [false, true, true, true, false, false, false, false])
+        XCTAssertEqual(image.pixels.map(\.bitPattern),
+                       [Float(1.5), 0, 0, 0, 0, 0, -3, .greatestFiniteMagnitude].map(\.bitPattern))
+        let clean = path("clean.fits")
+        try FITSImageWriter(width: 4, height: 2, pixels: .float32([1, 2, 3, 4, 5, 6, 7, 8])).write(to: clean)
+        XCTAssertNil(try FITSImage(contentsOfFile: clean).mask, "no bad pixel, no mask")
+
+        // Across the reader's blocks of 4096: specials at block edges, ordinary values around them.
+        var large = (0..<10_000).map { Float($0 % 97) + 0.25 }
+        let specials: [Int: Float] = [0: .nan, 4095: -0.0, 4096: .infinity, 5000: 1e-39, 9999: .nan]
+        for (index, value) in specials { large[index] = value }
+        let big = path("specials-large.fits")
+        try FITSImageWriter(width: 100, height: 100, pixels: .float32(large)).write(to: big)
+        let read = try FITSImage(contentsOfFile: big)
+        let bad = Set([0, 4096, 9999])
+        XCTAssertEqual(read.mask, (0..<10_000).map { bad.contains($0) })
+        XCTAssertEqual(read.pixels.map(\.bitPattern), large.indices.map { specials[$0] == nil ? large[$0].bitPattern : 0 })
+    }
 }

@@ -25,4 +25,19 @@ final class ImageSizeTests: XCTestCase {
         XCTAssertNil(FITSImageSize.float32Bytes(atPath: notFITS))
         XCTAssertNil(FITSImageSize.float32Bytes(atPath: dir.appendingPathComponent("missing.fits").path))
     }
+
+    /// The size a header declares is checked against the file's, which is the target's for a
+    /// symlink (the link itself is a few bytes: it once made every symlinked input "truncated").
+    func testASymlinkedFileReadsAsItsTarget() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("fits-symlink")
+        let target = dir.appendingPathComponent("frame.fits").path
+        let pixels = (0..<(64 * 48)).map { Float($0) }
+        try FITSImageWriter(width: 64, height: 48, pixels: .float32(pixels)).write(to: target)
+        let link = dir.appendingPathComponent("link.fits").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let image = try FITSImage(contentsOfFile: link)
+        XCTAssertEqual(image.width, 64)
+        XCTAssertEqual(image.pixels, pixels)
+        XCTAssertEqual(FITSImageSize.float32Bytes(atPath: link), 64 * 48 * 4)
+    }
 }

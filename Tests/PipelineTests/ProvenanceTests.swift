@@ -87,6 +87,16 @@ final class ProvenanceTests: XCTestCase {
                        "a bad value stops the job before any task")
     }
 
+    func testTheBuildIdentityIsTheLinkersBuildIDAsReadelfReadsIt() throws {
+        let notes = try TestSupport.run("/usr/bin/readelf", ["-n", "/proc/\(getpid())/exe"])
+        XCTAssertEqual(notes.status, 0, notes.stderr)
+        let line = try XCTUnwrap(notes.stdout.split(separator: "\n").first { $0.contains("Build ID:") },
+                                 "swift build links a GNU build ID note into every binary")
+        let buildID = try XCTUnwrap(line.split(separator: " ").last).lowercased()
+        XCTAssertGreaterThanOrEqual(buildID.count, 16)
+        XCTAssertEqual(BuildIdentity.id, "sextant-\(SextantVersion.string)-\(buildID.prefix(16))")
+    }
+
     func testCanonicalJSONSortsKeysAndFixesNumbers() throws {
         struct Sample: Encodable { var zeta = 1.0; var alpha = [0.005, 1e-5, 3.25]; var mid = "q\"\\\n"; var none: Int? = nil; var on = true }
         XCTAssertEqual(String(decoding: try CanonicalJSON.encode(Sample()), as: UTF8.self),

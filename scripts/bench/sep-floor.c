@@ -2,8 +2,10 @@
  * SEP calls of extract-c.c (the ones Sextant's Extraction wrapper makes). No engine, no
  * catalog file: the least work any tool must do per frame.
  *
- * usage: sep-floor [-a] [-j N] FRAME.fits...
+ * usage: sep-floor [-a] [-s] [-j N] FRAME.fits...
  * -a: positions + FLUX_APER only (extract-c.c's aperture_only).
+ * -s: also SHA-256 each file first, read in 4 MiB chunks as Sextant's input checksum does
+ *     (sextant.provenance.inputChecksum, on by default), so the floor does that work too.
  * With -j N, N forked processes take the next frame from a shared counter as they free up
  * (pull scheduling, like every tool measured against it). Prints one line per frame:
  * "<path> <objects> <sum of FLUX_AUTO> <seconds>".
@@ -14,8 +16,11 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
 
 static int extract_file(const char *path);
+static int hash_inputs = 0;
 
 int main(int argc, char **argv) {
     int workers = 1, first = 1;
@@ -23,12 +28,16 @@ int main(int argc, char **argv) {
         aperture_only = 1;
         first = 2;
     }
+    if (argc > first && strcmp(argv[first], "-s") == 0) {
+        hash_inputs = 1;
+        first++;
+    }
     if (argc > first + 1 && strcmp(argv[first], "-j") == 0) {
         workers = atoi(argv[first + 1]);
         first += 2;
     }
     if (argc <= first || workers < 1) {
-        fprintf(stderr, "usage: %s [-a] [-j N] FRAME.fits...\n", argv[0]);
+        fprintf(stderr, "usage: %s [-a] [-s] [-j N] FRAME.fits...\n", argv[0]);
         return 2;
     }
     int *next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -52,9 +61,28 @@ int main(int argc, char **argv) {
     return failed;
 }
 
+/* The SHA-256 of a file's bytes, read in 4 MiB chunks; returns non-zero on a read error. */
+static int hash_file(const char *path, unsigned char digest[EVP_MAX_MD_SIZE]) {
+    static unsigned char buffer[4 << 20];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { perror(path); return 1; }
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(context, EVP_sha256(), NULL);
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof buffer)) > 0) EVP_DigestUpdate(context, buffer, (size_t)n);
+    close(fd);
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(context, digest, &length);
+    EVP_MD_CTX_free(context);
+    if (n < 0) { perror(path); return 1; }
+    return 0;
+}
+
 /* Reads one FITS image with CFITSIO and extracts it; returns non-zero on a read error. */
 static int extract_file(const char *path) {
     double t0 = now(CLOCK_MONOTONIC);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    if (hash_inputs && hash_file(path, digest)) return 1;
     fitsfile *fits = NULL;
     int status = 0, naxis = 0, anynul = 0;
     long dims[2] = {0, 0};
