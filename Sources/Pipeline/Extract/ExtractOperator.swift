@@ -37,25 +37,39 @@ public struct ExtractOperator: PartitionOperator, Sendable {
             return refused
         }
         let output = try stores.store(for: parameters.output, settings: context.settings)
+        var splitting = try HDUSplitting(context: context)
         return try inputs.map { input in
             try context.checkCancellation()
             if let refused = refusal(input, roots: roots, context: context) { return refused }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
-                try process(input, output: output, stores: stores, checksum: checksum, context: context)
+                try process(input, output: output, stores: stores, checksum: checksum, splitting: &splitting,
+                            context: context)
             }
         }
     }
 
     private func process(_ input: InputFile, output: ObjectStore, stores: StoreCache, checksum: Bool,
-                         context: TaskContext) throws -> ManifestEntry {
+                         splitting: inout HDUSplitting, context: TaskContext) throws -> ManifestEntry {
         let started = Date()
-        let catalogName = parameters.format.catalogName(for: input.relativePath)
+        let catalogName = catalogName(input)
         let roots = AllowedRoots(settings: context.settings)
-        let outcome = try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
-                                     checkImages: true, isAllowed: { roots.allows($0) },
-                                     checkCancellation: { try context.checkCancellation() })
+        func make(splitAbove: Int) throws -> CatalogMaker.Outcome {
+            try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
+                           checkImages: true, isAllowed: { roots.allows($0) }, splitAbove: splitAbove,
+                           checkCancellation: { try context.checkCancellation() })
+        }
+        var outcome = try make(splitAbove: splitting.threshold)
+        if case .split(let hdus) = outcome {
+            if let entry = try splitting.handBack(input, hdus: hdus, catalog: catalogName, format: parameters.format,
+                                                   output: output, started: started, context: context) {
+                return entry
+            }
+            outcome = try make(splitAbove: 0)  // more HDUs than this task may hand back: all of them here
+        }
         switch outcome {
+        case .split:
+            preconditionFailure("made with splitAbove 0")
         case .failed(let error):
             return ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
                                  seconds: Date().timeIntervalSince(started), executor: context.executor,
@@ -68,7 +82,8 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                                       rows: made.rows, bytes: made.bytes.count,
                                       sha256: Digest.sha256(made.bytes).hexString,
                                       seconds: Date().timeIntervalSince(started), executor: context.executor,
-                                      hdus: made.fields.count > 1 ? made.fields.map(HDUSummary.init) : nil)
+                                      hdus: made.fields.count > 1 || input.hdu != nil
+                                          ? made.fields.map(HDUSummary.init) : nil)
             let keywords = try Configuration(context.settings).value(of: FrameKeys.keywords)
             entry.frames = made.fields.map { FrameMeasurement.row(of: $0, primary: made.primaryHeader, keywords: keywords) }
             let print = made.fingerprint

@@ -69,6 +69,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         _ = try ProvenanceSettings(spec.settings)  // a bad value fails once, here, not in every task
 
         let catalogs = catalogIndex()
+        let book = SplitBook()
         // One typed slot an input, in input order (`EntryTable`: 128 bytes, not a ManifestEntry's ~1.2 KB).
         let entries = EntryTable(count: spec.inputs.count)
         var pending: [Int] = []
@@ -82,7 +83,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 entries.set(skippedEntry(input, bytes: size, before: nil), at: index, input: input,
                             outputs: spec.outputNames(for: input))
             }
-            carryOverEarlierEntries(from: output, committed: existing, catalogs: catalogs, into: entries)
+            carryOverEarlierEntries(from: output, committed: existing, catalogs: catalogs, into: entries, book: book)
             if let onEntry {
                 for (index, input) in spec.inputs.enumerated() where existing[index] != nil {
                     entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)).map(onEntry)
@@ -103,7 +104,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                                         ? backend.knownExecutors() ?? scheduler.executorSnapshot().map(\.info) : nil)
         }
         if !pending.isEmpty, !isCancelled {
-            try runJob(pending, scheduler: scheduler, output: output, catalogs: catalogs, entries: entries)
+            try runJob(pending, scheduler: scheduler, output: output, catalogs: catalogs, entries: entries, book: book)
         }
 
         // Every task has ended: what an executor killed mid-commit left is garbage. (A fenced
@@ -152,20 +153,23 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// and recomputes the partitions whose committed catalog is gone (an executor-local disk
     /// died, someone deleted it), each at most `sextant.task.maxFailures` times.
     private func runJob(_ indices: [Int], scheduler: TaskScheduler, output: ObjectStore, catalogs: CatalogIndex,
-                        entries: EntryTable) throws {
+                        entries: EntryTable, book: SplitBook) throws {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
         let inputs = spec.inputs
         let step = try spec.operatorStep()
-        let collector = EntryCollector(spec: spec, indices: indices, plan: plan, entries: entries,
+        let collector = EntryCollector(spec: spec, indices: indices, plan: plan, entries: entries, book: book,
                                        onEntry: onEntry, logger: logger)
         let check = OutputCheck(skipCommitted: false, listing: { [spec] in
             collector.drain()  // every success so far is in `entries`
             let present = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
+            // A split input's HDUs are the partitions its task handed back: each must have its catalog.
+            let lost = Set(try book.committedChildren().filter { try output.head($0.catalog) == nil }.map(\.partition))
             return { partition in
+                if partition >= plan.count { return !lost.contains(partition) }
                 // An input whose entry says committed must have its catalog; a failed input has none.
-                plan.range(of: partition).allSatisfy { position in
+                return plan.range(of: partition).allSatisfy { position in
                     let index = indices[position]
-                    return entries.outcome(at: index) != .committed || present[index] != nil
+                    return book.isSplit(index) || entries.outcome(at: index) != .committed || present[index] != nil
                 }
             }
         })
@@ -174,6 +178,10 @@ public final class ExtractionDriver: @unchecked Sendable {
             plan.range(of: partition).map { inputs[indices[$0]].uri }.filter { !$0.contains("://") }
         })
         options.retainsRecords = false  // the collector keeps them compact as they come
+        // A task that opens a file with many image HDUs hands them back, one partition each (`HDUSplitting`).
+        options.maxAddedPartitionsPerTask = spec.pipe == nil ? Self.maxHandedBackHDUs : 0
+        var settings = tasksLeaveThisProcess ? spec.shareableSettings : spec.settings
+        if spec.resume { settings[HDUSplitKeys.keepCommitted.name] = "true" }
         let job = JobDescription(
             jobID: spec.jobID,
             partitionCount: plan.count,
@@ -182,8 +190,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                     String(decoding: (try? JSONEncoder().encode(inputs[indices[position]])) ?? Data(), as: UTF8.self)
                 }
             },
-            steps: [step], settings: tasksLeaveThisProcess ? spec.shareableSettings : spec.settings,
-            options: options)
+            steps: [step], settings: settings, options: options)
 
         let handle: JobHandle = {
             cancelLock.lock(); defer { cancelLock.unlock() }
@@ -200,14 +207,20 @@ public final class ExtractionDriver: @unchecked Sendable {
         }
 
         for partition in result.partitions {
+            if partition.partition >= plan.count {
+                settleHandedBack(partition, book: book, entries: entries)
+                continue
+            }
             let positions = plan.range(of: partition.partition)
             if partition.status == .succeeded {
-                for position in positions { entries.setAttempts(partition.attempts, at: indices[position]) }
+                for position in positions where !book.isSplit(indices[position]) {
+                    entries.setAttempts(partition.attempts, at: indices[position])
+                }
                 continue
             }
             let ran = partition.status == .failed
             let reason = partition.failureReasons.last ?? "not run: the job stopped"
-            for position in positions {
+            for position in positions where !book.isSplit(indices[position]) {
                 let input = inputs[indices[position]]
                 let names = spec.outputNames(for: input)
                 let entry = ManifestEntry(
@@ -220,6 +233,31 @@ public final class ExtractionDriver: @unchecked Sendable {
                 if ran { onEntry?(entry) }
             }
         }
+    }
+
+    /// At most this many HDUs a task hands back (a file with more is extracted in its one task).
+    static let maxHandedBackHDUs = 10_000
+
+    /// A handed-back partition (one HDU of a split input) as the job ended: its attempts, or why it
+    /// did not commit; sets the input's entry once every HDU is accounted for.
+    private func settleHandedBack(_ partition: PartitionResult, book: SplitBook, entries: EntryTable) {
+        guard let (index, hdu, catalog) = book.child(partition.partition) else { return }
+        let input = spec.inputs[index]
+        let merged: (index: Int, entry: ManifestEntry)?
+        if partition.status == .succeeded {
+            merged = book.setAttempts(partition.attempts, of: partition.partition)
+        } else {
+            let ran = partition.status == .failed
+            let reason = partition.failureReasons.last ?? "not run: the job stopped"
+            merged = book.finish(partition.partition, entry: ManifestEntry(
+                input: input.uri, catalog: catalog, outcome: ran ? .failed : .notRun, attempts: partition.attempts,
+                executor: partition.executor,
+                error: ManifestEntry.errorLine(input: input.uri, message: ran
+                    ? "HDU \(hdu) failed after \(partition.attempts) attempts: \(reason)" : "HDU \(hdu): \(reason)")))
+        }
+        guard let merged else { return }
+        entries.set(merged.entry, at: index, input: input, outputs: spec.outputNames(for: input))
+        if merged.entry.outcome == .failed { onEntry?(merged.entry) }
     }
 
     /// Finds inputs by output name, for matching listings and earlier manifests to inputs.
@@ -243,10 +281,18 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// recorded, reading it a range at a time (never whole: 300 MB at 10^6 inputs) straight into
     /// `entries`. A missing or unreadable manifest only loses those figures.
     private func carryOverEarlierEntries(from output: ObjectStore, committed: [Int?], catalogs: CatalogIndex,
-                                         into entries: EntryTable) {
+                                         into entries: EntryTable, book: SplitBook) {
         let decoder = JSONDecoder()
         try? ManifestLines.forEach(in: output, key: Self.manifestName) { line in
             guard let entry = try? decoder.decode(ManifestEntry.self, from: line), let catalog = entry.catalog else { return }
+            if entry.split == true, let path = entry.provenance?.path {
+                // Its HDUs' row counts and digests, for those this run keeps.
+                for index in catalogs.inputs(named: spec.parameters.format.catalogName(for: path))
+                where spec.inputs[index].uri == entry.input {
+                    book.noteEarlier(entry, at: index)
+                }
+                return
+            }
             for index in catalogs.inputs(named: catalog) {
                 let input = spec.inputs[index]
                 guard let size = committed[index], input.uri == entry.input else { continue }
@@ -272,16 +318,18 @@ private final class EntryCollector: JobListener, Sendable {
     let indices: [Int]
     let plan: PartitionPlan
     let entries: EntryTable
+    let book: SplitBook
     let onEntry: (@Sendable (ManifestEntry) -> Void)?
     let logger: Logger
     private let queue = DispatchQueue(label: "sextant.driver.entries")
 
-    init(spec: JobSpec, indices: [Int], plan: PartitionPlan, entries: EntryTable,
+    init(spec: JobSpec, indices: [Int], plan: PartitionPlan, entries: EntryTable, book: SplitBook,
          onEntry: (@Sendable (ManifestEntry) -> Void)?, logger: Logger) {
         self.spec = spec
         self.indices = indices
         self.plan = plan
         self.entries = entries
+        self.book = book
         self.onEntry = onEntry
         self.logger = logger
     }
@@ -292,10 +340,40 @@ private final class EntryCollector: JobListener, Sendable {
     func taskEnded(_ event: TaskEndEvent) {
         guard case .succeeded = event.outcome else { return }
         let partition = event.attempt.partition, records = event.records, executor = event.executor
-        queue.async { self.collect(records, partition: partition, executor: executor) }
+        let added = event.addedPartitions
+        queue.async {
+            if partition >= self.plan.count {
+                self.collectHDU(records, partition: partition, executor: executor)
+            } else {
+                self.collect(records, partition: partition, executor: executor, added: added)
+            }
+        }
     }
 
-    private func collect(_ records: [Data], partition: Int, executor: ExecutorID) {
+    /// The record of one HDU of a split input, from the partition its task handed back.
+    private func collectHDU(_ records: [Data], partition: Int, executor: ExecutorID) {
+        guard let (index, hdu, catalog) = book.child(partition) else {
+            logger.warning("a result for partition \(partition), which no task handed back")
+            return
+        }
+        let input = spec.inputs[index]
+        var part = input
+        part.hdu = hdu
+        let entry: ManifestEntry
+        do {
+            entry = try RecordValidation.entries(records, inputs: [part], outputNames: { _ in [catalog] })[0]
+        } catch {
+            let reason = "invalid result from \(executor) for HDU \(hdu): \(error)"
+            logger.warning("\(reason)")
+            entry = ManifestEntry(input: input.uri, catalog: catalog, outcome: .failed, executor: executor,
+                                  error: ManifestEntry.errorLine(input: input.uri, message: reason))
+        }
+        guard let merged = book.finish(partition, entry: entry) else { return }
+        entries.set(merged.entry, at: index, input: input, outputs: spec.outputNames(for: input))
+        onEntry?(merged.entry)
+    }
+
+    private func collect(_ records: [Data], partition: Int, executor: ExecutorID, added: Range<Int>?) {
         let indices = plan.range(of: partition).map { self.indices[$0] }
         let inputs = indices.map { spec.inputs[$0] }
         let checked: [ManifestEntry]
@@ -311,7 +389,26 @@ private final class EntryCollector: JobListener, Sendable {
                               error: ManifestEntry.errorLine(input: input.uri, message: reason))
             }
         }
+        var handedBack = ArraySlice(added.map(Array.init) ?? [])
         for ((index, input), entry) in zip(zip(indices, inputs), checked) {
+            if let parts = entry.splitParts, entry.outcome == .committed {
+                // A re-run of a partition whose file is split already: the HDUs' own tasks account for it.
+                guard !book.isSplit(index) else { continue }
+                if SplitValidation.isValid(parts, input: input, format: spec.parameters.format),
+                   book.begin(index, input: input, parts: parts, added: &handedBack) {
+                    if let merged = book.mergedIfComplete(index) {  // every HDU kept from an earlier run
+                        entries.set(merged, at: index, input: input, outputs: spec.outputNames(for: input))
+                        onEntry?(merged)
+                    }
+                    continue
+                }
+                let failed = ManifestEntry(input: input.uri, catalog: entry.catalog, outcome: .failed, executor: executor,
+                                           error: ManifestEntry.errorLine(input: input.uri,
+                                                                          message: "invalid split from \(executor)"))
+                entries.set(failed, at: index, input: input, outputs: spec.outputNames(for: input))
+                onEntry?(failed)
+                continue
+            }
             entries.set(entry, at: index, input: input, outputs: spec.outputNames(for: input))
             onEntry?(entry)
         }
