@@ -128,12 +128,36 @@ public enum TestSupport {
         var status: Int32 = 0
         while process.isRunning, Date() < deadline {
             if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
-                let signal = status & 0x7f
-                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+                return exitStatus(status)
             }
             usleep(10_000)
         }
         return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Stops a child for good: sends `signal` if it still runs, waits (reaping it, as
+    /// `awaitExit` does), and SIGKILLs it if the signal was not enough. For tearDowns: a bare
+    /// `kill` + `waitUntilExit` can hang forever under load (see `awaitExit`). Returns the exit
+    /// status, or nil if the child was not running or could not be reaped.
+    @discardableResult
+    public static func stop(_ process: Process?, signal: Int32 = SIGKILL, timeout: TimeInterval = 20) -> Int32? {
+        guard let process, process.isRunning else { return nil }
+        var status: Int32 = 0
+        switch waitpid(process.processIdentifier, &status, WNOHANG) {
+        case process.processIdentifier: return exitStatus(status)  // it had just ended
+        case -1: return nil  // reaped by an earlier `awaitExit`; Foundation may not know yet
+        default: break
+        }
+        kill(process.processIdentifier, signal)
+        if let status = awaitExit(process, timeout: timeout) { return status }
+        kill(process.processIdentifier, SIGKILL)
+        return awaitExit(process, timeout: timeout)
+    }
+
+    /// A `waitpid` status as a shell reports it: the exit code, or 128 + the signal.
+    private static func exitStatus(_ status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
     /// Debian's python3, which sees python3-sep and python3-astropy (pyenv's python3 does not).

@@ -104,14 +104,11 @@ final class BenchmarkTests: XCTestCase {
                               logTo: directory.appendingPathComponent("e\(index).log"), environment: environment)
         }
         defer {
-            for process in executors + [job] where process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
+            for process in executors + [job] { TestSupport.stop(process) }
         }
-        job.waitUntilExit()
+        let status = TestSupport.awaitExit(job, timeout: 120)
         let log = try String(contentsOf: directory.appendingPathComponent("job.log"), encoding: .utf8)
-        XCTAssertEqual(job.terminationStatus, 0, log)
+        XCTAssertEqual(status, 0, log)
         let line = try XCTUnwrap(log.split(separator: "\n").last { $0.hasPrefix("{") }, log)
         let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         XCTAssertEqual(result["tasks"] as? Int, 8)

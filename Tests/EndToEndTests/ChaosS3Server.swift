@@ -60,9 +60,7 @@ final class ChaosS3Server {
     }
 
     func kill() {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        TestSupport.stop(process)
     }
 
     func stop() { kill() }

@@ -320,7 +320,7 @@ final class DeploymentTests: XCTestCase {
             """)
 
         var processes: [Process] = []
-        addTeardownBlock { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        addTeardownBlock { for process in processes { TestSupport.stop(process) } }
         let port = ClusterHarness.freePort()
         for role in ["master", "executor"] {
             let root = dir.appendingPathComponent("root-\(role)")

@@ -10,10 +10,7 @@ final class ExampleTests: XCTestCase {
     private var processes: [Process] = []
 
     override func tearDown() {
-        for process in processes where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        for process in processes { TestSupport.stop(process) }
         super.tearDown()
     }
 

@@ -8,10 +8,7 @@ final class FrameUITests: XCTestCase {
     private var local: Process?
 
     override func tearDown() {
-        if let local, local.isRunning {
-            kill(local.processIdentifier, SIGKILL)
-            local.waitUntilExit()
-        }
+        TestSupport.stop(local)
     }
 
     func testFramesPageAndAPIShowTheJobsFrameTableAndThePlotsRender() throws {
@@ -58,8 +55,7 @@ final class FrameUITests: XCTestCase {
         let inked = try TestSupport.python(PNGInk.script, arguments: [png.path, "209,73,91"])
         XCTAssertGreaterThan(Int(inked.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 3000, "plots not rendered")
 
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        TestSupport.stop(process, signal: SIGINT)
     }
 
     // MARK: Helpers

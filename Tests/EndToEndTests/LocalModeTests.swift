@@ -72,11 +72,10 @@ final class LocalModeTests: XCTestCase {
             if done.count >= 2 { break }
             usleep(20_000)
         }
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        let status = TestSupport.stop(process, signal: SIGINT, timeout: 60)
         let log = try String(contentsOf: dir.appendingPathComponent("run.log"), encoding: .utf8)
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path)
-        XCTAssertEqual(process.terminationStatus, 130, log)
+        XCTAssertEqual(status, 130, log)
         XCTAssertFalse(names.contains("_SUCCESS"))
         XCTAssertEqual(names.filter { $0.hasPrefix(".") }, [], "no temporary files")
         let manifest = try String(contentsOf: out.appendingPathComponent("_manifest.jsonl"), encoding: .utf8)

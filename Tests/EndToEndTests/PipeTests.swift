@@ -135,8 +135,7 @@ final class PipeTests: XCTestCase {
                 kill(run.processIdentifier, SIGINT)
                 usleep(300_000)
             }
-            run.waitUntilExit()
-            XCTAssertEqual(run.terminationStatus, 130)
+            XCTAssertEqual(TestSupport.awaitExit(run, timeout: 60), 130)
             XCTAssertLessThan(Date().timeIntervalSince(interrupted), 10, "sextant stops at once, not when its programs end")
             XCTAssertEqual(TestSupport.processes(commandLineStartingWith: "sleep \(marker)"), [],
                            "no sleep outlives sextant (\(presses) Ctrl-C)")

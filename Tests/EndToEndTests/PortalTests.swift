@@ -14,10 +14,7 @@ final class PortalTests: XCTestCase {
 
     override func tearDown() {
         cluster?.shutDown()
-        if let hookReceiver, hookReceiver.isRunning {
-            hookReceiver.terminate()
-            hookReceiver.waitUntilExit()
-        }
+        TestSupport.stop(hookReceiver, signal: SIGTERM)
     }
 
     /// A tiny HTTP server that appends every POST body it gets, a line each, to `file`.

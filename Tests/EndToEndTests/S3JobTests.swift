@@ -11,7 +11,7 @@ final class S3JobTests: XCTestCase {
 
     override func tearDown() {
         cluster?.shutDown()
-        if let ownServer, ownServer.isRunning { kill(ownServer.processIdentifier, SIGKILL); ownServer.waitUntilExit() }
+        TestSupport.stop(ownServer)
         super.tearDown()
     }
 
@@ -79,6 +79,10 @@ final class S3JobTests: XCTestCase {
         try assertSameCatalogs(local: fsOut, store: try server.store(), prefix: "\(run)/local", count: 5)
         XCTAssertNotNil(try server.store().head("\(run)/local/_manifest.jsonl"))
         XCTAssertNotNil(try server.store().head("\(run)/local/_SUCCESS"))
+        // Issue 12: how long tasks waited for their inputs' bytes, per input and in the summary.
+        XCTAssertTrue(local.stdout.contains("waited for input bytes"), local.stdout)
+        let manifest = String(decoding: try server.store().get("\(run)/local/_manifest.jsonl"), as: UTF8.self)
+        XCTAssertGreaterThan(manifest.components(separatedBy: "\"waitSeconds\"").count - 1, 0, manifest)
 
         let cluster = ClusterHarness(directory: dir)
         self.cluster = cluster
@@ -180,12 +184,12 @@ final class S3JobTests: XCTestCase {
         let store = try server.store()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, ((try? store.listAll(prefix: "out/"))?.count ?? 0) < 3 { usleep(50_000) }
-        if let ownServer { kill(ownServer.processIdentifier, SIGKILL); ownServer.waitUntilExit() }
+        TestSupport.stop(ownServer)
         Thread.sleep(forTimeInterval: 1)
         try startServer()
-        job.waitUntilExit()
+        let status = TestSupport.awaitExit(job, timeout: 300)
         let log = try String(contentsOf: out, encoding: .utf8)
-        XCTAssertEqual(job.terminationStatus, 0, log)
+        XCTAssertEqual(status, 0, log)
         let catalogs = try store.listAll(prefix: "out/").filter { $0.key.hasSuffix(".cat.fits") }
         XCTAssertEqual(catalogs.count, 24, "nothing lost or duplicated:\n\(log)")
         let manifest = String(decoding: try store.get("out/_manifest.jsonl"), as: UTF8.self)

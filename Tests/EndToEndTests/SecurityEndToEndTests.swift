@@ -10,10 +10,7 @@ final class SecurityEndToEndTests: XCTestCase {
 
     override func tearDown() {
         cluster?.shutDown()
-        for process in started where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        for process in started { TestSupport.stop(process) }
     }
 
     func testAMasterRefusesToListenBeyondLoopbackWithoutAGoodSecret() throws {

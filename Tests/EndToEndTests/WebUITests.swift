@@ -9,10 +9,7 @@ final class WebUITests: XCTestCase {
 
     override func tearDown() {
         cluster?.shutDown()
-        if let local, local.isRunning {
-            kill(local.processIdentifier, SIGKILL)
-            local.waitUntilExit()
-        }
+        TestSupport.stop(local)
     }
 
     /// A master and one executor run a job with one bad input; the pages, the API and the metrics
@@ -159,9 +156,7 @@ final class WebUITests: XCTestCase {
         XCTAssertEqual(executors.first?["tasksSucceeded"] as? Int, done)
         XCTAssertFalse(try HTTP.fetch(ui + "jobs/\(jobID)").body.contains("Cancel job"), "an ended job has no button")
 
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 1, "a stopped job exits 1 (rerun with --resume)")
+        XCTAssertEqual(TestSupport.stop(process, signal: SIGINT, timeout: 60), 1, "a stopped job exits 1 (rerun with --resume)")
     }
 
     // MARK: Helpers

@@ -15,10 +15,7 @@ final class DatasetFetchTests: XCTestCase {
     }
 
     override func tearDown() {
-        if let server, server.isRunning {
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-        }
+        TestSupport.stop(server)
     }
 
     func testDownloadsVerifiesAndReportsEachFailure() throws {

@@ -22,11 +22,11 @@ final class DriverScaleTests: XCTestCase {
     }
 
     func testEntriesComeBackFromTheirSlotsExactlyAndOddOnesAreKeptWhole() {
-        let table = EntryTable(count: 6)
+        let table = EntryTable(count: 9)
         let format = ExtractParameters(output: "/out").format
         var expected: [ManifestEntry] = []
         var inputs: [InputFile] = []
-        for index in 0..<6 {
+        for index in 0..<9 {
             var (entry, input) = committedEntry(index)
             switch index {
             case 1: entry.outcome = .skipped; entry.attempts = 0; entry.provenance = nil
@@ -35,18 +35,22 @@ final class DriverScaleTests: XCTestCase {
             case 3: entry.sha256 = entry.sha256?.uppercased()  // would not come back the same from 32 bytes
             case 4: entry.provenance?.started = "2026-12-01T19:24:39Z"  // no milliseconds: not Timestamp's form
             case 5: entry.hdus = [HDUSummary(hdu: 1, extname: "CCD1", rows: 2)]
+            // An S3 input: its MD5 ETag (quoted, as S3 sends it, or bare) and its wait fit the slot.
+            case 6: entry.provenance?.inputETag = "\"0f343b0931126a20f133d67c2b018a3b\""; entry.waitSeconds = 0.0042
+            case 7: entry.provenance?.inputETag = "0f343b0931126a20f133d67c2b018a3b"
+            case 8: entry.provenance?.inputETag = "\"0f343b0931126a20f133d67c2b018a3b-2\""  // multipart: kept whole
             default: break
             }
             table.set(entry, at: index, input: input, outputs: [format.catalogName(for: input.relativePath)])
             expected.append(entry)
             inputs.append(input)
         }
-        for index in 0..<6 {
+        for index in 0..<9 {
             let names = [format.catalogName(for: inputs[index].relativePath)]
             XCTAssertEqual(table.entry(at: index, input: inputs[index], outputs: names), expected[index], "entry \(index)")
             XCTAssertEqual(table.outcome(at: index), expected[index].outcome)
         }
-        XCTAssertEqual(table.wholeCount, 4, "the error, upper-case digest, odd time and HDU list are kept whole")
+        XCTAssertEqual(table.wholeCount, 5, "the error, upper-case digest, odd time, HDU list and multipart ETag are kept whole")
         table.setAttempts(3, at: 0)
         table.setAttempts(2, at: 2)
         XCTAssertEqual(table.entry(at: 0, input: inputs[0], outputs: [expected[0].catalog!])?.attempts, 3)
@@ -71,7 +75,7 @@ final class DriverScaleTests: XCTestCase {
     /// The bytes the driver keeps per input while a job runs, by construction (issue 12's budget
     /// is 1.5 KB an input on a master at 10^6 inputs; the monitor's share is bounded by its window).
     func testTheDriversStatePerInputIsAFewHundredBytes() {
-        XCTAssertEqual(MemoryLayout<CompactEntry>.stride, 128, "the typed slot")
+        XCTAssertEqual(MemoryLayout<CompactEntry>.stride, 152, "the typed slot")
         let (entry, input) = committedEntry(1)
         let table = EntryTable(count: 1)
         table.set(entry, at: 0, input: input, outputs: [entry.catalog!])

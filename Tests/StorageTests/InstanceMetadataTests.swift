@@ -9,7 +9,7 @@ final class InstanceMetadataTests: XCTestCase {
     private var server: Process?
 
     override func tearDown() {
-        if let server, server.isRunning { server.terminate(); server.waitUntilExit() }
+        TestSupport.stop(server, signal: SIGTERM)
         super.tearDown()
     }
 

@@ -51,10 +51,7 @@ final class RetryTests: XCTestCase {
     private var countFile: URL!
 
     override func tearDown() {
-        if let process, process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        TestSupport.stop(process, signal: SIGTERM)
         if let countFile { try? FileManager.default.removeItem(at: countFile) }
     }
 

@@ -33,9 +33,7 @@ final class S3RestartTests: XCTestCase {
     }
 
     private func stopServer(signal: Int32 = SIGTERM) {
-        guard let server, server.isRunning else { return }
-        kill(server.processIdentifier, signal)
-        server.waitUntilExit()
+        TestSupport.stop(server, signal: signal)
     }
 
     func testPutRetriesUntilARestartedServerAnswers() throws {

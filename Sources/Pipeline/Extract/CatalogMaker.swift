@@ -42,19 +42,21 @@ struct CatalogMaker {
     /// `checksum` hashes the input and records it in the catalog's header; `hashOnly` hashes it
     /// without (verifying a job that did not record checksums against a published list).
     /// `checkImages` also makes the check images the parameters ask for; `isAllowed` says
-    /// whether a weight or flag image may be read (sextant.executor.allowedRoots).
+    /// whether a weight or flag image may be read (sextant.executor.allowedRoots); `open` opens the
+    /// input (a task's `InputPrefetch`), its errors classified like those of `ImageLoader.open`.
     /// A file with more image HDUs than `splitAbove` (0: never) is `.split` (not with `--hdu`, nor
     /// for LDAC); an input with `hdu` set is one HDU of such a file, made alone.
     func make(_ input: InputFile, stores: StoreCache, settings: [String: String], checksum: Bool,
               hashOnly: Bool = false, checkImages: Bool = false, isAllowed: @escaping (String) -> Bool = { _ in true },
-              splitAbove: Int = 0, checkCancellation: () throws -> Void = {}) throws -> Outcome {
+              open: (() throws -> ImageLoader.OpenedInput)? = nil, splitAbove: Int = 0,
+              checkCancellation: () throws -> Void = {}) throws -> Outcome {
         var fields: [CatalogField] = []
         var checks: [(name: String, bytes: Data)] = []
         let fingerprint: InputFingerprint
         var primary: FITSHeader?
         let configuredZeroPoint = try Configuration(settings).value(of: FrameKeys.magnitudeZeroPoint)
         do {
-            let opened = try ImageLoader.open(input, stores: stores, settings: settings)
+            let opened = try open?() ?? ImageLoader.open(input, stores: stores, settings: settings)
             if let split = try splitHDUs(of: opened, input: input, above: splitAbove) { return .split(hdus: split) }
             fingerprint = try opened.fingerprint(checksum: checksum || hashOnly)
             let recorded = checksum ? fingerprint.sha256 : nil

@@ -38,34 +38,42 @@ public struct ExtractOperator: PartitionOperator, Sendable {
         }
         let output = try stores.store(for: parameters.output, settings: context.settings)
         var splitting = try HDUSplitting(context: context)
-        return try inputs.map { input in
+        // The next input's bytes arrive while this one is extracted (one ahead, bounded).
+        let prefetch = try InputPrefetch(inputs: inputs, stores: stores, settings: context.settings)
+        return try inputs.indices.map { index in
+            let input = inputs[index]
             try context.checkCancellation()
             if let refused = refusal(input, roots: roots, context: context) { return refused }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
                 try process(input, output: output, stores: stores, checksum: checksum, splitting: &splitting,
-                            context: context)
+                            context: context, open: { try prefetch.open(at: index) })
             }
         }
     }
 
     private func process(_ input: InputFile, output: ObjectStore, stores: StoreCache, checksum: Bool,
-                         splitting: inout HDUSplitting, context: TaskContext) throws -> ManifestEntry {
+                         splitting: inout HDUSplitting, context: TaskContext,
+                         open: () throws -> InputPrefetch.Opened) throws -> ManifestEntry {
         let started = Date()
         let catalogName = catalogName(input)
         let roots = AllowedRoots(settings: context.settings)
-        func make(splitAbove: Int) throws -> CatalogMaker.Outcome {
+        var waited: TimeInterval?
+        var outcome = try withoutActuallyEscaping(open) { open in
             try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
-                           checkImages: true, isAllowed: { roots.allows($0) }, splitAbove: splitAbove,
-                           checkCancellation: { try context.checkCancellation() })
+                           checkImages: true, isAllowed: { roots.allows($0) },
+                           open: { let opened = try open(); waited = opened.waited; return opened.input },
+                           splitAbove: splitting.threshold, checkCancellation: { try context.checkCancellation() })
         }
-        var outcome = try make(splitAbove: splitting.threshold)
         if case .split(let hdus) = outcome {
             if let entry = try splitting.handBack(input, hdus: hdus, catalog: catalogName, format: parameters.format,
                                                    output: output, started: started, context: context) {
                 return entry
             }
-            outcome = try make(splitAbove: 0)  // more HDUs than this task may hand back: all of them here
+            // More HDUs than this task may hand back: all of them here (opened again: the prefetch is spent).
+            outcome = try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
+                                     checkImages: true, isAllowed: { roots.allows($0) },
+                                     checkCancellation: { try context.checkCancellation() })
         }
         switch outcome {
         case .split:
@@ -84,6 +92,7 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                                       seconds: Date().timeIntervalSince(started), executor: context.executor,
                                       hdus: made.fields.count > 1 || input.hdu != nil
                                           ? made.fields.map(HDUSummary.init) : nil)
+            entry.waitSeconds = waited.flatMap { $0 > 0 ? $0 : nil }
             let keywords = try Configuration(context.settings).value(of: FrameKeys.keywords)
             entry.frames = made.fields.map { FrameMeasurement.row(of: $0, primary: made.primaryHeader, keywords: keywords) }
             let print = made.fingerprint

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The driver's outcome of every input, in a fixed-size typed slot per input (`CompactEntry`,
-/// 128 bytes) instead of a `ManifestEntry` of a dozen heap strings (about 1.2 KB): what the input,
+/// 152 bytes) instead of a `ManifestEntry` of a dozen heap strings (about 1.2 KB): what the input,
 /// its catalog name and its relative path already say is not stored again, digests are 32 bytes,
 /// times are milliseconds and executor and software names are interned.
 ///
@@ -83,7 +83,7 @@ final class EntryTable: @unchecked Sendable {
 
     private func compact(_ entry: ManifestEntry) -> CompactEntry? {
         guard entry.error == nil, entry.hdus == nil, entry.exitStatus == nil, entry.signal == nil,
-              entry.command == nil, entry.stderr == nil, entry.provenance?.inputETag == nil,
+              entry.command == nil, entry.stderr == nil,
               let outcome = Self.outcomes.firstIndex(of: entry.outcome),
               let attempts = Int32(exactly: entry.attempts) else { return nil }
         var slot = CompactEntry(outcome: UInt8(outcome))
@@ -94,6 +94,7 @@ final class EntryTable: @unchecked Sendable {
         if let rows = entry.rows { guard let value = Int32(exactly: rows) else { return nil }; slot.rows = value; mark(.rows) }
         if let bytes = entry.bytes { slot.bytes = Int64(bytes); mark(.bytes) }
         if let seconds = entry.seconds { slot.seconds = seconds; mark(.seconds) }
+        if let wait = entry.waitSeconds { slot.waitSeconds = wait; mark(.waitSeconds) }
         if let sha = entry.sha256 { guard let digest = Digest256(hex: sha) else { return nil }; slot.sha256 = digest; mark(.sha256) }
         if let executor = entry.executor { guard let id = executors.id(of: executor) else { return nil }; slot.executor = id; mark(.executor) }
         if let provenance = entry.provenance {
@@ -104,6 +105,12 @@ final class EntryTable: @unchecked Sendable {
                 mark(.inputSHA256)
             }
             slot.inputSize = provenance.inputSize
+            if let etag = provenance.inputETag {
+                // S3's ETag of a one-part upload is its MD5 in quotes: 16 bytes; any other form is kept whole.
+                guard let md5 = ETag128(etag) else { return nil }
+                slot.inputETag = md5
+                mark(etag.hasPrefix("\"") ? .inputETag : .inputETagBare)
+            }
             if let modified = provenance.inputModified {
                 guard let ms = MillisecondTime.parse(modified) else { return nil }
                 slot.modified = ms
@@ -131,9 +138,12 @@ final class EntryTable: @unchecked Sendable {
             sha256: has.contains(.sha256) ? slot.sha256.hex : nil, seconds: has.contains(.seconds) ? slot.seconds : nil,
             executor: has.contains(.executor) ? executors.name(slot.executor) : nil,
             outputs: has.contains(.outputs) ? outputs : nil)
+        entry.waitSeconds = has.contains(.waitSeconds) ? slot.waitSeconds : nil
         if has.contains(.provenance) {
             entry.provenance = InputProvenance(
                 inputSHA256: has.contains(.inputSHA256) ? slot.inputSHA256.hex : nil, inputSize: slot.inputSize,
+                inputETag: has.contains(.inputETag) ? "\"\(slot.inputETag.hex)\""
+                    : has.contains(.inputETagBare) ? slot.inputETag.hex : nil,
                 inputModified: has.contains(.modified) ? MillisecondTime.string(slot.modified) : nil,
                 path: input.relativePath, software: software.name(slot.software),
                 started: MillisecondTime.string(slot.started),
@@ -143,7 +153,7 @@ final class EntryTable: @unchecked Sendable {
     }
 }
 
-/// One input's outcome in 128 bytes; which optional fields are set is `present`.
+/// One input's outcome in 152 bytes; which optional fields are set is `present`.
 struct CompactEntry {
     struct Field: OptionSet {
         let rawValue: UInt16
@@ -152,7 +162,8 @@ struct CompactEntry {
         static let seconds = Field(rawValue: 1 << 4), sha256 = Field(rawValue: 1 << 5)
         static let executor = Field(rawValue: 1 << 6), provenance = Field(rawValue: 1 << 7)
         static let inputSHA256 = Field(rawValue: 1 << 8), modified = Field(rawValue: 1 << 9)
-        static let finished = Field(rawValue: 1 << 10)
+        static let finished = Field(rawValue: 1 << 10), waitSeconds = Field(rawValue: 1 << 11)
+        static let inputETag = Field(rawValue: 1 << 12), inputETagBare = Field(rawValue: 1 << 13)
     }
 
     /// 0: no entry yet; an index of `EntryTable.outcomes`; 255: kept whole.
@@ -164,9 +175,11 @@ struct CompactEntry {
     var rows: Int32 = 0
     var bytes: Int64 = 0
     var seconds: Double = 0
+    var waitSeconds: Double = 0
     var sha256 = Digest256()
     var inputSHA256 = Digest256()
     var inputSize: Int64 = 0
+    var inputETag = ETag128()
     /// Milliseconds since 1970 (`MillisecondTime`).
     var started: Int64 = 0
     var finished: Int64 = 0
@@ -204,6 +217,31 @@ struct Digest256: Equatable {
 
     var hex: String {
         [words.0, words.1, words.2, words.3].map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+}
+
+/// An S3 ETag that is an MD5 (32 lower-case hex digits, in quotes or bare) as 16 bytes.
+struct ETag128: Equatable {
+    private var high: UInt64 = 0, low: UInt64 = 0
+
+    init() {}
+
+    init?(_ text: String) {
+        var digits = Substring(text)
+        if digits.hasPrefix("\""), digits.hasSuffix("\""), digits.count == 34 {
+            digits = digits.dropFirst().dropLast()
+        }
+        guard digits.count == 32, digits.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }),
+              let high = UInt64(digits.prefix(16), radix: 16), let low = UInt64(digits.suffix(16), radix: 16)
+        else { return nil }
+        (self.high, self.low) = (high, low)
+    }
+
+    var hex: String {
+        [high, low].map { word in
             let digits = String(word, radix: 16)
             return String(repeating: "0", count: 16 - digits.count) + digits
         }.joined()

@@ -70,7 +70,7 @@ public final class ExtractionDriver: @unchecked Sendable {
 
         let catalogs = catalogIndex()
         let book = SplitBook()
-        // One typed slot an input, in input order (`EntryTable`: 128 bytes, not a ManifestEntry's ~1.2 KB).
+        // One typed slot an input, in input order (`EntryTable`: 152 bytes, not a ManifestEntry's ~1.2 KB).
         let entries = EntryTable(count: spec.inputs.count)
         var pending: [Int] = []
         if spec.resume {
@@ -307,7 +307,8 @@ public final class ExtractionDriver: @unchecked Sendable {
             : tally.failed == 0 ? .succeeded : .completedWithFailures
         return JobReport(jobID: spec.jobID, status: status, inputs: tally.inputs, committed: tally.committed,
                          skipped: tally.skipped, failed: tally.failed, excluded: tally.excluded, sources: tally.sources,
-                         seconds: seconds, output: spec.parameters.output, failures: tally.firstFailures)
+                         seconds: seconds, output: spec.parameters.output, failures: tally.firstFailures,
+                         taskSeconds: tally.taskSeconds, waitSeconds: tally.waitSeconds)
     }
 }
 

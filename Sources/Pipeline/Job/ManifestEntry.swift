@@ -25,6 +25,9 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     /// SHA-256 of the committed catalog's bytes.
     public var sha256: String?
     public var seconds: Double?
+    /// Of `seconds`, how long the task waited for the input's bytes from a store (absent when it
+    /// did not wait, and for local files, which CFITSIO reads itself).
+    public var waitSeconds: Double?
     public var executor: String?
     /// Why the input failed: one line that names the input once (see `errorLine`), so the
     /// manifest, the summary and the UI show it as is.

@@ -62,6 +62,9 @@ public enum StorageKeys {
     public static let spoolThreshold = Declare.size(
         "sextant.input.spoolThreshold", .storage, .job, default: 512 << 20, shown: "`512m`",
         doc: "objects larger than this are spooled to a temporary file before reading")
+    public static let prefetchBytes = Declare.size(
+        "sextant.input.prefetchBytes", .storage, .job, default: 64 << 20, shown: "`64m`",
+        doc: "while a task extracts one input it fetches its next object from the store if it is at most this large (one input ahead, in memory); `0` turns it off. Local files get a read-ahead hint to the kernel instead")
     public static let maxPixels = Declare.size(
         "sextant.input.maxPixels", .storage, .job, default: 1 << 28, in: 1...Int64.max, shown: "`256m` (2^28)",
         doc: "pixels one image (and one compression tile) may have, checked against the header before any allocation; a larger image fails alone")
@@ -75,5 +78,5 @@ public enum StorageKeys {
     public static let all = declarations(
         s3Endpoint, s3Region, s3PathStyle, s3AccessKey, s3SecretKey, s3SessionToken, s3Profile, s3InstanceProfile,
         s3MetadataEndpoint, s3MultipartThreshold, s3PartSize, s3UploadConcurrency, s3MaxRetries, s3RetryBaseDelay,
-        s3RetryMaxDelay, s3Timeout, s3ListPageSize, listPageSize, spoolThreshold, maxPixels, maxInflatedBytes)
+        s3RetryMaxDelay, s3Timeout, s3ListPageSize, listPageSize, spoolThreshold, prefetchBytes, maxPixels, maxInflatedBytes)
 }

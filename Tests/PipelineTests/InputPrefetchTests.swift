@@ -1,0 +1,68 @@
+import Foundation
+@testable import Pipeline
+import Storage
+import TestSupport
+import XCTest
+
+/// A task's next input is fetched from the store while the current one is extracted (issue 12),
+/// one ahead and only below `sextant.input.prefetchBytes`, with the same errors as without it.
+final class InputPrefetchTests: XCTestCase {
+    func testTheNextObjectIsFetchedAheadOnlyWhenSmallAndErrorsAreThoseOfAPlainOpen() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
+              let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {
+            throw XCTSkip("no S3 server: run the suite with scripts/test, which starts SeaweedFS")
+        }
+        let settings = ["sextant.s3.endpoint": endpoint, "sextant.s3.accessKey": access, "sextant.s3.secretKey": secret,
+                        "sextant.input.prefetchBytes": "4k"]
+        let store = try StoreFactory.makeStore(for: "s3://\(bucket)", settings: settings)
+        let prefix = "prefetch-\(UUID().uuidString.prefix(8))"
+        let small = Data(repeating: 7, count: 2880), large = Data(repeating: 9, count: 5760)
+        let sizes = [small, small, large, small, small]
+        var inputs: [InputFile] = []
+        for (index, data) in sizes.enumerated() {
+            try store.put("\(prefix)/f\(index).fits", data: data)
+            inputs.append(InputFile(uri: "s3://\(bucket)/\(prefix)/f\(index).fits", relativePath: "f\(index).fits",
+                                    size: Int64(data.count)))
+        }
+        let prefetch = try InputPrefetch(inputs: inputs, stores: StoreCache(), settings: settings)
+
+        let first = try prefetch.open(at: 0)
+        XCTAssertGreaterThan(first.waited, 0, "the first object of a task is fetched while the task waits")
+        XCTAssertEqual(prefetch.prefetchedIndex, 1, "opening input 0 starts input 1's fetch")
+        prefetch.awaitPrefetch()
+        // Gone from the store now, but its bytes were already fetched ahead.
+        try store.delete("\(prefix)/f1.fits")
+        XCTAssertEqual(try prefetch.open(at: 1).input.fingerprint(checksum: false).size, Int64(small.count))
+        XCTAssertNil(prefetch.prefetchedIndex, "input 2 is larger than sextant.input.prefetchBytes: fetched in its turn")
+        XCTAssertEqual(try prefetch.open(at: 2).input.fingerprint(checksum: false).size, Int64(large.count))
+        XCTAssertEqual(prefetch.prefetchedIndex, 3)
+        prefetch.awaitPrefetch()
+
+        // Input 4 vanishes before its prefetch starts: opening it fails as a plain open would.
+        try store.delete("\(prefix)/f4.fits")
+        _ = try prefetch.open(at: 3)
+        prefetch.awaitPrefetch()
+        XCTAssertThrowsError(try prefetch.open(at: 4)) { error in
+            XCTAssertEqual((error as? StorageError)?.kind, .notFound, "\(error)")
+        }
+        let plain = InputFile(uri: inputs[4].uri, relativePath: "f4.fits", size: Int64(small.count))
+        XCTAssertThrowsError(try ImageLoader.open(plain, stores: StoreCache(), settings: settings)) { error in
+            XCTAssertEqual((error as? StorageError)?.kind, .notFound, "\(error)")
+        }
+    }
+
+    func testLocalFilesAreNotCopiedAndNoWaitIsCounted() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("prefetch-local")
+        let inputs = try (0..<3).map { index -> InputFile in
+            let url = dir.appendingPathComponent("f\(index).fits")
+            try Data(repeating: 1, count: 2880).write(to: url)
+            return InputFile(uri: url.path, relativePath: url.lastPathComponent, size: 2880)
+        }
+        let prefetch = try InputPrefetch(inputs: inputs, stores: StoreCache(), settings: [:])
+        for index in inputs.indices {
+            XCTAssertEqual(try prefetch.open(at: index).waited, 0)
+            XCTAssertNil(prefetch.prefetchedIndex, "a local file gets a read-ahead hint, not a copy in memory")
+        }
+    }
+}
