@@ -1,6 +1,7 @@
 import Engine
 import Extraction
 import FITS
+import Hashing
 import Foundation
 import Pipeline
 import Storage
@@ -84,6 +85,8 @@ final class HDUSplitTests: XCTestCase {
         XCTAssertEqual(entry.rows, entry.hdus?.compactMap(\.rows).reduce(0, +))
         XCTAssertEqual(entry.frames?.count, Self.ccds)
         XCTAssertNil(entry.splitParts)
+        // Each HDU's task records the file's digest as the file's task computed it (hashed once, not 8 times).
+        XCTAssertEqual(entry.provenance?.inputSHA256, Digest.sha256(try Data(contentsOf: URL(fileURLWithPath: mef))).hexString)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("mosaic.cat.fits").path))
 
         // Each HDU's catalog has the rows of that HDU extracted alone with --hdu N.

@@ -26,7 +26,7 @@ struct CatalogMaker {
         case made(Made)
         case failed(Error)
         /// More image HDUs than `splitAbove`: nothing extracted; these HDUs go to tasks of their own.
-        case split(hdus: [Int])
+        case split(hdus: [Int], sha256: String?)
     }
 
     let parameters: ExtractParameters
@@ -52,13 +52,19 @@ struct CatalogMaker {
               checkCancellation: () throws -> Void = {}) throws -> Outcome {
         var fields: [CatalogField] = []
         var checks: [(name: String, bytes: Data)] = []
-        let fingerprint: InputFingerprint
+        var fingerprint: InputFingerprint
         var primary: FITSHeader?
         let configuredZeroPoint = try Configuration(settings).value(of: FrameKeys.magnitudeZeroPoint)
         do {
             let opened = try open?() ?? ImageLoader.open(input, stores: stores, settings: settings)
-            if let split = try splitHDUs(of: opened, input: input, above: splitAbove) { return .split(hdus: split) }
-            fingerprint = try opened.fingerprint(checksum: checksum || hashOnly)
+            // One HDU of a split file takes the file's digest from the task that split it: hashing the
+            // whole file again in each of 60 HDU tasks would cost more than the split gains.
+            let known = hashOnly ? nil : input.sha256
+            fingerprint = try opened.fingerprint(checksum: (checksum || hashOnly) && known == nil)
+            if checksum, let known { fingerprint.sha256 = known }
+            if let split = try splitHDUs(of: opened, input: input, above: splitAbove) {
+                return .split(hdus: split, sha256: fingerprint.sha256)
+            }
             let recorded = checksum ? fingerprint.sha256 : nil
             let selections = try hdus(of: opened, input: input)
             // One HDU of a split file is still one of several: its maps and check images say which.

@@ -65,8 +65,9 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                            open: { let opened = try open(); waited = opened.waited; return opened.input },
                            splitAbove: splitting.threshold, checkCancellation: { try context.checkCancellation() })
         }
-        if case .split(let hdus) = outcome {
-            if let entry = try splitting.handBack(input, hdus: hdus, catalog: catalogName, format: parameters.format,
+        if case .split(let hdus, let sha256) = outcome {
+            if let entry = try splitting.handBack(input, hdus: hdus, sha256: sha256, catalog: catalogName,
+                                                   format: parameters.format,
                                                    output: output, started: started, context: context) {
                 return entry
             }

@@ -25,7 +25,7 @@ struct HDUSplitting {
 
     /// The split file's record (its parts, `ManifestEntry.splitParts`) after handing back the HDUs
     /// to extract; nil when they are more than this task may hand back.
-    mutating func handBack(_ input: InputFile, hdus: [Int], catalog: String, format: CatalogFormat,
+    mutating func handBack(_ input: InputFile, hdus: [Int], sha256: String?, catalog: String, format: CatalogFormat,
                            output: ObjectStore, started: Date, context: TaskContext) throws -> ManifestEntry? {
         var parts: [SplitPart] = []
         var handed: [[String]] = []
@@ -38,6 +38,7 @@ struct HDUSplitting {
             parts.append(SplitPart(hdu: hdu, catalog: name))
             var part = input
             part.hdu = hdu
+            part.sha256 = sha256
             handed.append([String(decoding: try JSONEncoder().encode(part), as: UTF8.self)])
         }
         guard handed.count <= room else { return nil }

@@ -11,6 +11,9 @@ public struct InputFile: Codable, Hashable, Sendable {
     /// Set on the task of one HDU a split file handed back (`sextant.extract.splitHDUsAbove`): that
     /// task extracts only this image HDU, into its own catalog (`CatalogFormat.catalogName(for:hdu:)`).
     public var hdu: Int?
+    /// With `hdu`: the file's SHA-256 as the task that split it computed it (when inputs are hashed),
+    /// so each HDU's task records it without hashing the whole file again.
+    public var sha256: String?
 
     public init(uri: String, relativePath: String, size: Int64 = 0, hdu: Int? = nil) {
         self.uri = uri
