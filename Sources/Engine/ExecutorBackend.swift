@@ -31,6 +31,9 @@ public protocol BackendEvents: AnyObject, Sendable {
     func executorLost(_ id: ExecutorID, reason: String)
     /// An attempt finished (success or failure); its slot is free again.
     func taskFinished(_ result: TaskResult)
+    /// Several attempts finished together (one frame of results from an executor): the same as
+    /// `taskFinished` for each in order, but a scheduler may handle them in one pass.
+    func tasksFinished(_ results: [TaskResult])
     /// The executor is leaving (SIGTERM, a spot notice): launch nothing more on it. What it
     /// runs may finish; if it leaves first, those attempts are rescheduled and never counted.
     func executorDraining(_ id: ExecutorID)
@@ -38,6 +41,7 @@ public protocol BackendEvents: AnyObject, Sendable {
 
 extension BackendEvents {
     public func executorDraining(_ id: ExecutorID) {}
+    public func tasksFinished(_ results: [TaskResult]) { results.forEach(taskFinished) }
 }
 
 /// How the scheduler reaches executors: in-process threads (LocalBackend) or
@@ -50,6 +54,9 @@ public protocol ExecutorBackend: AnyObject, Sendable {
     func start(events: BackendEvents)
     /// Run `task` on `executor`, which the scheduler knows has a free slot.
     func launch(_ task: TaskSpec, on executor: ExecutorID)
+    /// The launches of one scheduling pass, in order: the same as `launch` for each, but a
+    /// backend may send an executor all of its tasks at once (Cluster: one frame).
+    func launch(_ tasks: [TaskLaunch])
     /// Best effort: stop an attempt that is no longer needed (its twin finished, the job was cancelled).
     func cancel(_ id: TaskAttemptID, on executor: ExecutorID)
     /// The job is over; release what the backend holds for it.
@@ -61,4 +68,18 @@ public protocol ExecutorBackend: AnyObject, Sendable {
 
 extension ExecutorBackend {
     public func knownExecutors() -> [ExecutorInfo]? { nil }
+    public func launch(_ tasks: [TaskLaunch]) {
+        for launch in tasks { self.launch(launch.task, on: launch.executor) }
+    }
+}
+
+/// One task bound for one executor.
+public struct TaskLaunch: Sendable {
+    public var task: TaskSpec
+    public var executor: ExecutorID
+
+    public init(task: TaskSpec, executor: ExecutorID) {
+        self.task = task
+        self.executor = executor
+    }
 }

@@ -122,7 +122,18 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     }
 
     public func taskFinished(_ result: TaskResult) {
-        queue.async { self.handleResult(result) }
+        queue.async {
+            self.handleResult(result)
+            self.launchTasks()
+        }
+    }
+
+    /// One hop onto the queue and one launch pass for the lot (an executor's frame of results).
+    public func tasksFinished(_ results: [TaskResult]) {
+        queue.async {
+            for result in results { self.handleResult(result) }
+            self.launchTasks()
+        }
     }
 
     public func executorDraining(_ id: ExecutorID) {
@@ -153,10 +164,12 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         if !finishIfDone(job) { launchTasks() }
     }
 
-    /// Offers free slots to jobs, one slot per executor per round so work spreads out.
+    /// Offers free slots to jobs, one slot per executor per round so work spreads out. The pass's
+    /// launches go to the backend together, so it may send each executor its share in one message.
     private func launchTasks() {
         guard !jobs.isEmpty else { return }
         let usable = executorOrder.filter { executors[$0].map { !isExcluded($0) } == true }
+        var launches: [TaskLaunch] = []
         var launchedAny = true
         while launchedAny {
             launchedAny = false
@@ -165,16 +178,24 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
                 for job in jobs {
                     if let next = job.nextTask(for: id, otherExecutorsUsable: usable.count > 1,
                                                isAlive: { self.executors[$0] != nil }) {
-                        launch(job, partition: next.partition, speculative: next.speculative, on: id)
+                        launches.append(TaskLaunch(task: launch(job, partition: next.partition,
+                                                                speculative: next.speculative, on: id),
+                                                   executor: id))
                         launchedAny = true
                         break
                     }
                 }
             }
         }
+        if launches.count == 1 {
+            backend.launch(launches[0].task, on: launches[0].executor)
+        } else if !launches.isEmpty {
+            backend.launch(launches)
+        }
     }
 
-    private func launch(_ job: TaskSetManager, partition: Int, speculative: Bool, on executor: ExecutorID) {
+    /// Records the attempt and returns its spec, for `launchTasks` to hand to the backend.
+    private func launch(_ job: TaskSetManager, partition: Int, speculative: Bool, on executor: ExecutorID) -> TaskSpec {
         let id = job.makeAttempt(partition: partition)
         job.noteRunning(partition: partition, on: executor)
         attempts[id] = Attempt(job: job, partition: partition, executor: executor, launched: .now(),
@@ -187,9 +208,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         logger.debug("launching task", metadata: ["attempt": "\(id)", "executor": "\(executor)",
                                                   "speculative": "\(speculative)"])
         notify(job) { $0.taskStarted(TaskStartEvent(attempt: id, executor: executor, speculative: speculative)) }
-        backend.launch(spec, on: executor)
+        return spec
     }
 
+    /// The caller runs `launchTasks` after it (once for a batch of results).
     private func handleResult(_ result: TaskResult) {
         guard let attempt = attempts[result.id], attempt.executor == result.executor else {
             // Fenced: the attempt was superseded, lost with its executor, or never ours.
@@ -208,7 +230,6 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         let partition = attempt.partition
         let elapsed = seconds(since: attempt.launched)
         job.noteStopped(partition: partition, on: attempt.executor)
-        defer { launchTasks() }
         guard job.endStatus == nil else { return }
 
         func end(_ outcome: TaskEndEvent.Outcome, records: [Data] = [], added: Range<Int>? = nil) {

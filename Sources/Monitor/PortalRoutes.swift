@@ -38,7 +38,7 @@ struct PortalRoutes {
         if let authorization = request.authorization, authorization.hasPrefix("Bearer ") {
             tokens.append(String(authorization.dropFirst(7)))
         }
-        if let cookie = request.cookie { tokens += Self.cookies(cookie, named: Self.cookieName) }
+        if let cookie = request.cookie { tokens += CookieHeader.values(cookie, named: Self.cookieName) }
         for token in tokens where !token.isEmpty {
             if let user = portal.user(forToken: token) { return user }
             if let uiToken = monitor.settings.access.token, WebAccess.equal(token, uiToken) {
@@ -229,13 +229,6 @@ struct PortalRoutes {
         return JobRequest(inputs: inputs, output: output, jobID: field("jobID"), format: field("format"),
                           parameters: parameters.isEmpty ? nil : parameters, sexConfig: fields["sexConfig"],
                           paramFile: fields["paramFile"], pool: field("pool"), uploads: uploads.isEmpty ? nil : uploads)
-    }
-
-    static func cookies(_ header: String, named name: String) -> [String] {
-        header.split(separator: ";").compactMap { part in
-            let pair = part.trimmingCharacters(in: .whitespaces)
-            return pair.hasPrefix(name + "=") ? String(pair.dropFirst(name.count + 1)) : nil
-        }
     }
 }
 

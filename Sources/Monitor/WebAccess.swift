@@ -31,7 +31,9 @@ public struct WebAccess: Sendable, Equatable {
         if let authorization, authorization.hasPrefix("Bearer "), Self.equal(String(authorization.dropFirst(7)), token) {
             return .allowed
         }
-        if let cookie, Self.cookieValue(cookie).map({ Self.equal($0, token) }) == true { return .allowed }
+        if let cookie, CookieHeader.values(cookie, named: Self.cookieName).contains(where: { Self.equal($0, token) }) {
+            return .allowed
+        }
         if let queried = Self.queryToken(uri), Self.equal(queried, token) {
             let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
             return .setCookie(location: path.isEmpty ? "/" : path)
@@ -52,14 +54,6 @@ public struct WebAccess: Sendable, Equatable {
         let machine = ProcessInfo.processInfo.hostName.lowercased()
         return name == "localhost" || name == machine || name == machine.split(separator: ".").first.map(String.init)
             || allowedHosts.contains(name)
-    }
-
-    private static func cookieValue(_ header: String) -> String? {
-        for part in header.split(separator: ";") {
-            let pair = part.trimmingCharacters(in: .whitespaces)
-            if pair.hasPrefix(cookieName + "=") { return String(pair.dropFirst(cookieName.count + 1)) }
-        }
-        return nil
     }
 
     private static func queryToken(_ uri: String) -> String? {

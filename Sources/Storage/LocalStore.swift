@@ -13,13 +13,17 @@ import Darwin
 public final class LocalStore: ObjectStore, Sendable {
     public let root: String
     public let defaultPageSize: Int
+    /// False (`sextant.storage.fsync false`): puts stay atomic (temporary file, rename) but are
+    /// not flushed, so a machine crash can leave an empty or partial file under the final name.
+    public let isDurable: Bool
     static let temporaryMarker = ".sextant-tmp-"
     private let cursors = CursorCache()
 
     /// A store rooted at directory `root` (created on first put if missing).
-    public init(root: String, defaultPageSize: Int = 1000) {
+    public init(root: String, defaultPageSize: Int = 1000, isDurable: Bool = true) {
         self.root = StoreLocation.standardize(root)
         self.defaultPageSize = defaultPageSize
+        self.isDurable = isDurable
     }
 
     public var location: StoreLocation { .file(path: root) }
@@ -154,7 +158,7 @@ public final class LocalStore: ObjectStore, Sendable {
         defer { if !committed { unlink(tmp) } }
         do {
             try body(fd, tmp)
-            guard fsync(fd) == 0 else { throw StorageError.posix(tmp, "fsync") }
+            guard !isDurable || fsync(fd) == 0 else { throw StorageError.posix(tmp, "fsync") }
         } catch {
             close(fd)
             throw error
@@ -162,6 +166,7 @@ public final class LocalStore: ObjectStore, Sendable {
         guard close(fd) == 0 else { throw StorageError.posix(tmp, "close") }
         guard rename(tmp, path) == 0 else { throw StorageError.posix(path, "rename temporary file into place") }
         committed = true
+        guard isDurable else { return }
         // Make the rename itself durable: on a crash the directory entry must survive too.
         let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 {

@@ -12,8 +12,9 @@ public enum StoreFactory {
                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ObjectStore {
         switch location {
         case .file(let path):
-            let pageSize = try Configuration(settings).value(of: StorageKeys.listPageSize)
-            return LocalStore(root: path, defaultPageSize: pageSize)
+            let conf = Configuration(settings)
+            return LocalStore(root: path, defaultPageSize: try conf.value(of: StorageKeys.listPageSize),
+                              isDurable: try conf.value(of: StorageKeys.fsync))
         case let .s3(bucket, prefix):
             let s3 = try S3Settings(settings: settings, environment: environment)
             let credentials = try CredentialChain.resolve(settings: s3, environment: environment,

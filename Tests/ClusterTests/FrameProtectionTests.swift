@@ -37,7 +37,7 @@ final class FrameProtectionTests: XCTestCase {
         let key = RawSession.roleKey(secret: secret, role: role)
         let proof = Digest.hmacSHA256(key: key, data: serverNonce + Data(role.utf8) + clientNonce)
         peer.write(RawPeer.frame(type: 2, body: RawPeer.json([
-            "protocolVersion": 2, "buildID": ClusterFixture.buildID, "role": role,
+            "protocolVersion": Int(WireFormat.protocolVersion), "buildID": ClusterFixture.buildID, "role": role,
             "nonce": clientNonce.base64EncodedString(), "proof": Data(proof).base64EncodedString()])))
         XCTAssertEqual(peer.readFrame()?.type, MessageType.welcome.rawValue)
         return (peer, RawSession(roleKey: key, serverNonce: serverNonce, clientNonce: clientNonce))

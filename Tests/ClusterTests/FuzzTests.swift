@@ -96,9 +96,11 @@ final class FuzzTests: XCTestCase {
         peer.write(try FrameCorpus.frame(.launchTask(task)))
         var answer: (version: UInt16, type: UInt8, body: [UInt8])?
         while let frame = peer.readFrame(timeout: 5) {
-            if frame.type == MessageType.taskResult.rawValue { answer = frame; break }
+            if frame.type == MessageType.taskResults.rawValue { answer = frame; break }
         }
-        XCTAssertEqual(answer.map { String(decoding: $0.body, as: UTF8.self).contains("\"jobID\":\"after-fuzz\"") }, true)
+        let results = try answer.map { try Message.decode(frame: ByteBuffer(bytes: Array("SXTN".utf8) + [0, 3, $0.type] + $0.body)) }
+        guard case .taskResults(let answered)? = results else { return XCTFail("no result: \(String(describing: results))") }
+        XCTAssertEqual(answered.map(\.id), [task.id])
         let growth = FuzzTests.residentBytes() - rssBefore
         print("fuzz: \(frames) frames to an executor over 601 connections; RSS +\(growth >> 20) MiB; \(ran.value) tasks ran")
         XCTAssertLessThan(growth, 128 << 20)
@@ -231,6 +233,8 @@ struct FrameCorpus {
             .heartbeat,
             .taskResult(TaskResult(id: task, executor: "exec-1@x", outcome: .success(records: [Data("\"A\"".utf8)]), duration: 0.5)),
             .taskResult(TaskResult(id: task, executor: "exec-1@x", outcome: .failure(message: "boom"), duration: 0.1)),
+            .taskResults([TaskResult(id: task, executor: "exec-1@x", outcome: .success(records: [Data("\"A\"".utf8)]), duration: 0.5),
+                          TaskResult(id: task, executor: "exec-1@x", outcome: .failure(message: "boom"), duration: 0.1)]),
             .submit(SubmitRequest(jobID: nil, payload: Data("{\"steps\":1}".utf8), settings: ["k": "v"])),
             .waitJob(JobReference(jobID: "fuzz-job")),
             .status(StatusRequest(jobID: nil)),
@@ -248,6 +252,9 @@ struct FrameCorpus {
         let task = TaskAttemptID(jobID: "fuzz", partition: 1, attempt: 2)
         var frames = try [
             Message.launchTask(TaskSpec(id: task, inputs: ["x", "y"], steps: [], settings: ["a": "b"])),
+            .launchTasks([TaskSpec(id: task, inputs: ["x"], steps: [OperatorStep(name: "op", parameters: Data("{}".utf8))],
+                                   settings: ["a": "b"]),
+                          TaskSpec(id: TaskAttemptID(jobID: "fuzz", partition: 2, attempt: 3), inputs: [], steps: [])]),
             .cancelTask(task),
             .heartbeatAck,
             .registered(RegistrationAck(executorID: "exec-9@fuzz", heartbeatInterval: 0.1)),
@@ -298,7 +305,8 @@ struct FrameCorpus {
 /// A client's side of the handshake, written out by hand.
 enum FakeClient {
     /// The session after a welcome (and, as an executor, a registration); nil when turned away.
-    static func authenticate(_ peer: RawPeer, role: PeerRole, secret: ClusterSecret, serverNonce: Data) -> RawSession? {
+    static func authenticate(_ peer: RawPeer, role: PeerRole, secret: ClusterSecret, serverNonce: Data,
+                             cores: Int = 1) -> RawSession? {
         let nonce = Handshake.freshNonce()
         guard let key = secret.key(for: role) else { return nil }
         let proof = Handshake.clientProof(key: key, serverNonce: serverNonce, role: role, clientNonce: nonce)
@@ -309,7 +317,7 @@ enum FakeClient {
         guard peer.readFrame()?.type == MessageType.welcome.rawValue else { return nil }
         var session = RawSession(roleKey: key, serverNonce: serverNonce, clientNonce: nonce)
         if role == .executor {
-            guard let register = try? FrameCorpus.frame(.register(ExecutorRegistration(host: "fuzz", cores: 1, localPaths: [])))
+            guard let register = try? FrameCorpus.frame(.register(ExecutorRegistration(host: "fuzz", cores: cores, localPaths: [])))
             else { return nil }
             peer.write(session.seal(register))
             guard let reply = peer.readFrame(), reply.type == MessageType.registered.rawValue,

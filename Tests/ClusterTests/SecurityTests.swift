@@ -98,7 +98,7 @@ final class SecurityTests: XCTestCase {
             let peer = impostor.accept()
             let nonce = Data(Digest.randomBytes(32)).base64EncodedString()
             peer.write(RawPeer.frame(type: 1, body: RawPeer.json([
-                "protocolVersion": 2, "buildID": ClusterFixture.buildID, "nonce": nonce,
+                "protocolVersion": Int(WireFormat.protocolVersion), "buildID": ClusterFixture.buildID, "nonce": nonce,
                 "authenticationRequired": true])))
             _ = peer.readFrame()
             peer.write(RawPeer.frame(type: 3, body: RawPeer.json(["proof": Data(repeating: 7, count: 32).base64EncodedString()])))
@@ -154,7 +154,7 @@ final class SecurityTests: XCTestCase {
     private func serverHello(_ peer: RawPeer) throws -> [String: Any] {
         let frame = try XCTUnwrap(peer.readFrame())
         XCTAssertEqual(frame.type, 1)
-        XCTAssertEqual(frame.version, 2)
+        XCTAssertEqual(frame.version, 3)
         return RawPeer.decodeJSON(frame.body)
     }
 
@@ -167,7 +167,7 @@ final class SecurityTests: XCTestCase {
         let refusal = try XCTUnwrap(peer.readFrame())
         XCTAssertEqual(refusal.type, 4)
         let reason = RawPeer.decodeJSON(refusal.body)["reason"] as? String ?? ""
-        XCTAssertEqual(reason, "protocol version mismatch: master speaks 2 (build \(ClusterFixture.buildID)), executor speaks 9 (build future)")
+        XCTAssertEqual(reason, "protocol version mismatch: master speaks 3 (build \(ClusterFixture.buildID)), executor speaks 9 (build future)")
         XCTAssertTrue(peer.waitForClose())
         XCTAssertTrue(eventually { fixture.logs.contains(reason) })
     }
@@ -183,7 +183,7 @@ final class SecurityTests: XCTestCase {
         let roleKey = RawSession.roleKey(secret: secret, role: "client")
         let proof = Digest.hmacSHA256(key: roleKey, data: serverNonce + Data("client".utf8) + clientNonce)
         let transcript = RawPeer.frame(type: 2, body: RawPeer.json([
-            "protocolVersion": 2, "buildID": ClusterFixture.buildID, "role": "client",
+            "protocolVersion": Int(WireFormat.protocolVersion), "buildID": ClusterFixture.buildID, "role": "client",
             "nonce": clientNonce.base64EncodedString(), "proof": Data(proof).base64EncodedString()]))
         first.write(transcript)
         let welcome = try XCTUnwrap(first.readFrame())

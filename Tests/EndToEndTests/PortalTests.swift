@@ -152,6 +152,9 @@ final class PortalTests: XCTestCase {
         XCTAssertTrue(try request("api/v1/jobs", as: "carol").body.contains("rest-1"))
         let status = try cluster.client(["status"])  // the shared secret: an admin on the wire too
         XCTAssertTrue(status.stdout.contains("rest-1"), status.stdout + status.stderr)
+        let row = try XCTUnwrap(status.stdout.split(separator: "\n").first { $0.hasPrefix("rest-1 ") }, status.stdout)
+        XCTAssertEqual(row.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first, "alice",
+                       "status shows who submitted the job: \(status.stdout)")
 
         // Downloads: the manifest, one catalog (read with astropy), all as one tar, the event log.
         let manifest = try request("api/v1/jobs/rest-1/manifest", as: "alice")

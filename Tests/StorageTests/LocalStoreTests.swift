@@ -63,6 +63,19 @@ final class LocalStoreTests: XCTestCase {
 
     /// A put from a FIFO, paused halfway: the final name must not exist yet, the partial bytes must
     /// sit in a temporary file in the same directory, and afterwards only the whole file remains.
+    /// `sextant.storage.fsync false` (benchmarks, scratch output) skips the flushes, not the atomic rename.
+    func testFsyncCanBeTurnedOffAndPutsStayAtomic() throws {
+        let durable = try XCTUnwrap(StoreFactory.makeStore(for: root.path) as? LocalStore)
+        XCTAssertTrue(durable.isDurable, "flushed unless asked otherwise")
+        let store = try XCTUnwrap(StoreFactory.makeStore(for: root.path, settings: ["sextant.storage.fsync": "false"]) as? LocalStore)
+        XCTAssertFalse(store.isDurable)
+        try store.put("a/b.cat", data: Data("catalog".utf8))
+        XCTAssertEqual(try store.get("a/b.cat"), Data("catalog".utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("a").path), ["b.cat"],
+                       "no temporary file left beside it")
+        XCTAssertThrowsError(try StoreFactory.makeStore(for: root.path, settings: ["sextant.storage.fsync": "sometimes"]))
+    }
+
     func testPutIsAtomicThroughATemporaryFileInTheSameDirectory() throws {
         let store = LocalStore(root: root.path)
         let fifo = root.appendingPathComponent("source.fifo")

@@ -103,6 +103,9 @@ final class PeerConnection: Sendable {
 
     var isOpen: Bool { channel.isActive }
 
+    /// The loop the connection's I/O runs on.
+    var eventLoop: EventLoop { channel.eventLoop }
+
     func close() {
         channel.close(promise: nil)
     }

@@ -177,7 +177,8 @@ public final class ExecutorDaemon: @unchecked Sendable {
             if let message {
                 lastHeard = Date()
                 switch message {
-                case .launchTask(let spec): pool.submit(spec, session: session)
+                case .launchTask(let spec): pool.submit([spec], session: session)
+                case .launchTasks(let specs): pool.submit(specs, session: session)
                 case .cancelTask(let id): pool.cancel(id, session: session)
                 case .heartbeatAck: break
                 default: return "protocol violation: the master sent \(message.type)"

@@ -25,9 +25,9 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    func submit(_ spec: TaskSpec, session: ExecutorSession) {
+    func submit(_ specs: [TaskSpec], session: ExecutorSession) {
         condition.lock()
-        pending.append(Job(spec: spec, session: session))
+        pending.append(contentsOf: specs.map { Job(spec: $0, session: session) })
         condition.broadcast()  // a worker, and a drain watching for late launches
         condition.unlock()
     }

@@ -13,7 +13,8 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     enum Event {
         case added(ExecutorInfo)
         case lost(ExecutorID, String)
-        case finished(TaskResult)
+        /// Results from one frame (or one cancelled launch), in order.
+        case finished([TaskResult])
         case draining(ExecutorID)
     }
 
@@ -55,11 +56,15 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
     }
 
     public func launch(_ task: TaskSpec, on executor: ExecutorID) {
+        launch([TaskLaunch(task: task, executor: executor)])
+    }
+
+    public func launch(_ tasks: [TaskLaunch]) {
         lock.lock()
-        outstanding[task.id] = executor
+        for launch in tasks { outstanding[launch.task.id] = launch.executor }
         lock.unlock()
         // Waits for a slot its pool's share allows; an executor gone meanwhile is reported lost.
-        registry.slots.launch(task, on: executor, for: self)
+        registry.slots.launch(tasks, for: self)
     }
 
     public func cancel(_ id: TaskAttemptID, on executor: ExecutorID) {
@@ -83,26 +88,27 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         queue.async { [self] in
             lock.lock()
             let events = self.events
-            var wanted = true
+            var wanted: [TaskResult] = []
             switch event {
             case .added, .draining: break
             case .lost(let id, _): outstanding = outstanding.filter { $0.value != id }
-            case .finished(let result):
-                wanted = outstanding[result.id] == result.executor
-                if wanted { outstanding[result.id] = nil }
+            case .finished(let results):
+                for result in results {
+                    if outstanding[result.id] == result.executor {
+                        outstanding[result.id] = nil
+                        wanted.append(result)
+                    } else {
+                        logger.debug("dropped result of \(result.id): not launched by this job, or already reported")
+                    }
+                }
             }
             lock.unlock()
             guard let events else { return }
-            guard wanted else {
-                if case .finished(let result) = event {
-                    logger.debug("dropped result of \(result.id): not launched by this job, or already reported")
-                }
-                return
-            }
             switch event {
             case .added(let info): events.executorAdded(info)
             case .lost(let id, let reason): events.executorLost(id, reason: reason)
-            case .finished(let result): events.taskFinished(result)
+            case .finished:
+                if wanted.count == 1 { events.taskFinished(wanted[0]) } else if !wanted.isEmpty { events.tasksFinished(wanted) }
             case .draining(let id): events.executorDraining(id)
             }
         }

@@ -8,7 +8,7 @@ import NIOCore
 /// Every change and the event it causes happen under one lock, and events go to the backend's
 /// serial queue in that order: an executor is always added before its results, and once it is
 /// declared lost nothing more from that connection is delivered.
-/// @unchecked: `lock` guards `entries`, `listeners` and `sequence`.
+/// @unchecked: `lock` guards `entries`, `listeners`, `sequence` and `launchCounts`.
 final class ExecutorRegistry: @unchecked Sendable {
     private struct Entry {
         var info: ExecutorInfo
@@ -21,12 +21,13 @@ final class ExecutorRegistry: @unchecked Sendable {
     private var entries: [ExecutorID: Entry] = [:]
     private var listeners: [ClusterBackend] = []
     private var sequence = 0
+    private var launchCounts = LaunchCounts()
     /// Shares the executors' slots among the running jobs; told of every executor and result here.
     let slots: SlotArbiter
 
     init(pools: [PoolDefinition] = [], logger: Logger = Logger(label: "sextant.master")) {
         slots = SlotArbiter(pools: pools, logger: logger)
-        slots.send = { [unowned self] task, id in launch(task, on: id) }
+        slots.send = { [unowned self] tasks, id in launch(tasks, on: id) }
         slots.cancelRemote = { [unowned self] attempt, id in _ = send(.cancelTask(attempt), to: id) }
     }
 
@@ -64,16 +65,20 @@ final class ExecutorRegistry: @unchecked Sendable {
         if entries[id]?.channel === channel { entries[id]?.lastSeen = .now() }
     }
 
-    /// Passes a result on, unless its connection has already been declared lost.
+    /// Passes results (one frame of them) on, unless their connection has already been declared lost.
     @discardableResult
-    func deliver(_ result: TaskResult, from id: ExecutorID, channel: Channel) -> Bool {
+    func deliver(_ results: [TaskResult], from id: ExecutorID, channel: Channel) -> Bool {
         lock.lock(); defer { lock.unlock() }
         guard entries[id]?.channel === channel else { return false }
         entries[id]?.lastSeen = .now()
-        var result = result
-        result.executor = id  // trust the connection, not the body
-        slots.released(result.id, on: id)
-        post(.finished(result))
+        // Trust the connection, not the body.
+        let stamped = results.map { result in
+            var result = result
+            result.executor = id
+            return result
+        }
+        slots.released(stamped.map(\.id), on: id)
+        post(.finished(stamped))
         return true
     }
 
@@ -112,21 +117,34 @@ final class ExecutorRegistry: @unchecked Sendable {
         return true
     }
 
-    /// Sends a task to a live executor. A spec too large for one frame comes back as a failed
-    /// result; false when the executor is gone (its loss has then already been posted).
-    func launch(_ task: TaskSpec, on id: ExecutorID) -> Bool {
+    /// Sends tasks to a live executor, all in one frame. A batch too large for one frame goes again
+    /// a task per frame; a spec too large for one frame alone comes back as a failed result.
+    /// False when the executor is gone (its loss has then already been posted).
+    func launch(_ tasks: [TaskSpec], on id: ExecutorID) -> Bool {
         lock.lock()
         let channel = entries[id]?.channel
+        if channel != nil {
+            launchCounts.frames += 1
+            launchCounts.tasks += tasks.count
+        }
         lock.unlock()
         guard let channel else { return false }
-        channel.writeAndFlush(Message.launchTask(task)).whenFailure { [self] error in
+        // Even one task goes as a batch: its binary body is cheaper than launchTask's JSON.
+        channel.writeAndFlush(Message.launchTasks(tasks)).whenFailure { [self] error in
             guard case WireError.frameTooLarge(let size, let limit) = error else { return }
-            let failure = TaskResult(id: task.id, executor: id, outcome: .failure(
+            guard tasks.count == 1 else {
+                for task in tasks { _ = launch([task], on: id) }
+                return
+            }
+            let failure = TaskResult(id: tasks[0].id, executor: id, outcome: .failure(
                 message: "the task (\(size) bytes) exceeds sextant.network.maxFrameBytes (\(limit))"), duration: 0)
-            deliver(failure, from: id, channel: channel)
+            deliver([failure], from: id, channel: channel)
         }
         return true
     }
+
+    /// Launch frames sent and the tasks in them, since the master started (batching at work).
+    var launches: LaunchCounts { lock.withLock { launchCounts } }
 
     /// Every running job's backend hears of every executor; each keeps only the results of its own attempts.
     private func post(_ event: ClusterBackend.Event) {
@@ -156,4 +174,10 @@ final class ExecutorRegistry: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         listeners.removeAll { $0 === backend }
     }
+}
+
+/// How many launch frames the master has sent, and how many tasks they carried.
+public struct LaunchCounts: Equatable, Sendable {
+    public var frames = 0
+    public var tasks = 0
 }

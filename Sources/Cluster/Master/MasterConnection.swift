@@ -151,8 +151,12 @@ final class MasterConnection: ChannelInboundHandler {
             logger.info("executor \(id) is draining: no new tasks for it")
             master.registry.drain(id, channel: context.channel)
         case .taskResult(let result):
-            if !master.registry.deliver(result, from: id, channel: context.channel) {
+            if !master.registry.deliver([result], from: id, channel: context.channel) {
                 logger.debug("dropped result of \(result.id): executor \(id) was declared lost")
+            }
+        case .taskResults(let results):
+            if !master.registry.deliver(results, from: id, channel: context.channel) {
+                logger.debug("dropped \(results.count) results: executor \(id) was declared lost")
             }
         default:
             violation("executors may not send \(message.type)", context)

@@ -113,6 +113,9 @@ public final class MasterServer: Sendable {
 
     public var executors: [ExecutorInfo] { registry.executors }
 
+    /// Launch frames sent to executors and the tasks they carried (several per frame when batched).
+    public var launchCounts: LaunchCounts { registry.launches }
+
     /// Seconds since each executor's last heartbeat (or result), for monitoring.
     public var executorHeartbeatAges: [ExecutorID: Double] { registry.heartbeatAges }
 

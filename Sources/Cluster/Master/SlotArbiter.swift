@@ -31,8 +31,8 @@ final class SlotArbiter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "sextant.master.slots")
     private let logger: Logger
     private var pools: [String: PoolDefinition]
-    /// Sends a task; false when the executor is gone (the registry posts its loss).
-    var send: (@Sendable (TaskSpec, ExecutorID) -> Bool)?
+    /// Sends tasks to one executor (one frame); false when it is gone (the registry posts its loss).
+    var send: (@Sendable ([TaskSpec], ExecutorID) -> Bool)?
     var cancelRemote: (@Sendable (TaskAttemptID, ExecutorID) -> Void)?
 
     private var cores: [ExecutorID: Int] = [:]
@@ -75,27 +75,30 @@ final class SlotArbiter: @unchecked Sendable {
         }
     }
 
-    /// An attempt's result came back: its slot is free.
-    func released(_ attempt: TaskAttemptID, on executor: ExecutorID) {
+    /// Attempts' results came back from `executor` (one frame of them): their slots are free.
+    func released(_ attempts: [TaskAttemptID], on executor: ExecutorID) {
         queue.async { [self] in
-            guard let entry = dispatched[attempt], entry.executor == executor else { return }
-            dispatched[attempt] = nil
-            busy[executor, default: 1] -= 1
-            if let key = entry.job, let job = jobs[key] {
-                job.running -= 1
-                // Its scheduler is about to launch again into the slot it just saw free: until that launch
-                // arrives (or a short grace ends) the job competes for the slot as if it were here, so
-                // a less deserving job cannot take it meanwhile (else FIFO would not hold).
-                if jobs.count > 1, job.waiting[executor]?.isEmpty != false {
-                    job.reserved[executor, default: 0] += 1
-                    queue.asyncAfter(deadline: .now() + Self.relaunchGrace) { [self] in
-                        guard let job = jobs[key], let held = job.reserved[executor], held > 0 else { return }
-                        job.reserved[executor] = held > 1 ? held - 1 : nil
-                        pump(executor)
-                    }
-                }
-            }
+            for attempt in attempts { release(attempt, on: executor) }
             pump(executor)
+        }
+    }
+
+    private func release(_ attempt: TaskAttemptID, on executor: ExecutorID) {
+        guard let entry = dispatched[attempt], entry.executor == executor else { return }
+        dispatched[attempt] = nil
+        busy[executor, default: 1] -= 1
+        guard let key = entry.job, let job = jobs[key] else { return }
+        job.running -= 1
+        // Its scheduler is about to launch again into the slot it just saw free: until that launch
+        // arrives (or a short grace ends) the job competes for the slot as if it were here, so
+        // a less deserving job cannot take it meanwhile (else FIFO would not hold).
+        if jobs.count > 1, job.waiting[executor]?.isEmpty != false {
+            job.reserved[executor, default: 0] += 1
+            queue.asyncAfter(deadline: .now() + Self.relaunchGrace) { [self] in
+                guard let job = jobs[key], let held = job.reserved[executor], held > 0 else { return }
+                job.reserved[executor] = held > 1 ? held - 1 : nil
+                pump(executor)
+            }
         }
     }
 
@@ -119,11 +122,16 @@ final class SlotArbiter: @unchecked Sendable {
         }
     }
 
-    func launch(_ task: TaskSpec, on executor: ExecutorID, for backend: ClusterBackend) {
+    /// One scheduling pass's launches: queued in order, then each executor's free slots filled once.
+    func launch(_ tasks: [TaskLaunch], for backend: ClusterBackend) {
         queue.async { [self] in
-            guard cores[executor] != nil, let job = jobs[ObjectIdentifier(backend)] else { return }
-            job.waiting[executor, default: []].append(task)
-            pump(executor)
+            guard let job = jobs[ObjectIdentifier(backend)] else { return }
+            var touched: [ExecutorID] = []
+            for launch in tasks where cores[launch.executor] != nil {
+                if !touched.contains(launch.executor) { touched.append(launch.executor) }
+                job.waiting[launch.executor, default: []].append(launch.task)
+            }
+            touched.forEach(pump)
         }
     }
 
@@ -133,8 +141,8 @@ final class SlotArbiter: @unchecked Sendable {
             if let job = jobs[ObjectIdentifier(backend)],
                let index = job.waiting[executor]?.firstIndex(where: { $0.id == attempt }) {
                 job.waiting[executor]?.remove(at: index)
-                backend.post(.finished(TaskResult(id: attempt, executor: executor,
-                                                  outcome: .failure(message: "cancelled before it started"), duration: 0)))
+                backend.post(.finished([TaskResult(id: attempt, executor: executor,
+                                                   outcome: .failure(message: "cancelled before it started"), duration: 0)]))
                 return
             }
             if dispatched[attempt]?.executor == executor { cancelRemote?(attempt, executor) }
@@ -143,8 +151,15 @@ final class SlotArbiter: @unchecked Sendable {
 
     // MARK: Choosing
 
-    /// Fills `executor`'s free slots, one at a time, each with the most deserving job's next launch.
+    /// Fills `executor`'s free slots, one at a time, each with the most deserving job's next launch,
+    /// and sends what it chose in one frame.
     private func pump(_ executor: ExecutorID) {
+        var batch: [TaskSpec] = []
+        defer {
+            if !batch.isEmpty, send?(batch, executor) != true {
+                logger.debug("launch of \(batch.count) task(s) skipped: executor \(executor) is gone")
+            }
+        }
         var held = 0
         var holders: Set<ObjectIdentifier> = []
         while let capacity = cores[executor], busy[executor, default: 0] + held < capacity,
@@ -160,9 +175,7 @@ final class SlotArbiter: @unchecked Sendable {
             busy[executor, default: 0] += 1
             job.running += 1
             dispatched[task.id] = (executor, ObjectIdentifier(job.backend))
-            if send?(task, executor) != true {
-                logger.debug("launch of \(task.id) skipped: executor \(executor) is gone")
-            }
+            batch.append(task)
         }
     }
 

@@ -93,9 +93,15 @@ enum Message: Sendable {
     case registered(RegistrationAck)
     case heartbeat
     case heartbeatAck
+    /// One task, JSON; read still, but protocol 3 peers send `launchTasks` (binary) even for one.
     case launchTask(TaskSpec)
     case cancelTask(TaskAttemptID)
+    /// One result, JSON; read still, but protocol 3 peers send `taskResults` even for one.
     case taskResult(TaskResult)
+    /// Every task the master has slots for on that executor, in one frame (protocol 3).
+    case launchTasks([TaskSpec])
+    /// Results an executor had ready when it wrote, in one frame (protocol 3).
+    case taskResults([TaskResult])
     /// The executor is leaving: the master launches nothing more on it.
     case draining
     // Client <-> master
@@ -120,4 +126,5 @@ enum MessageType: UInt8 {
     case cancelJob, cancelReply, requestFailed
     case submitPart = 36
     case draining = 37
+    case launchTasks = 38, taskResults
 }

@@ -15,6 +15,8 @@ extension Message {
         case .launchTask: return .launchTask
         case .cancelTask: return .cancelTask
         case .taskResult: return .taskResult
+        case .launchTasks: return .launchTasks
+        case .taskResults: return .taskResults
         case .draining: return .draining
         case .submit: return .submit
         case .submitPart: return .submitPart
@@ -42,6 +44,8 @@ extension Message {
         case .launchTask(let m): return m
         case .cancelTask(let m): return m
         case .taskResult(let m): return m
+        case .launchTasks(let m): return m
+        case .taskResults(let m): return m
         case .submit(let m): return m
         case .submitPart(let m): return m
         case .submitted(let m), .jobFinished(let m), .cancelReply(let m): return m
@@ -52,16 +56,22 @@ extension Message {
         }
     }
 
-    /// Header and body; the length prefix is added by LengthFieldPrepender.
-    func encode(into buffer: inout ByteBuffer, version: UInt16 = WireFormat.protocolVersion) throws {
+    /// Header and body; the length prefix is added by LengthFieldPrepender. `encoder`: one the
+    /// caller keeps (a connection's codec), so a frame does not pay for making one.
+    func encode(into buffer: inout ByteBuffer, version: UInt16 = WireFormat.protocolVersion,
+                encoder: JSONEncoder = JSONCoding.encoder()) throws {
         buffer.writeBytes(WireFormat.magic)
         buffer.writeInteger(version)
         buffer.writeInteger(type.rawValue)
-        buffer.writeBytes(try Self.encoder.encode(body))
+        switch self {
+        case .launchTasks(let specs): TaskBatchCoding.write(specs, to: &buffer)
+        case .taskResults(let results): TaskBatchCoding.write(results, to: &buffer)
+        default: buffer.writeBytes(try encoder.encode(body))
+        }
     }
 
     /// Reads one frame (without its length prefix).
-    static func decode(frame: ByteBuffer) throws -> Message {
+    static func decode(frame: ByteBuffer, decoder: JSONDecoder = JSONCoding.decoder()) throws -> Message {
         var frame = frame
         guard let magic = frame.readBytes(length: WireFormat.magic.count),
               let version = frame.readInteger(as: UInt16.self),
@@ -70,19 +80,31 @@ extension Message {
         }
         guard magic == WireFormat.magic else { throw WireError.badMagic(magic) }
         guard let type = MessageType(rawValue: rawType) else { throw WireError.unknownType(rawType) }
-        let body = Data(frame.readBytes(length: frame.readableBytes) ?? [])
         // Hellos are read whatever their version, so the handshake can name both versions.
         guard version == WireFormat.protocolVersion || type == .serverHello || type == .clientHello else {
             throw WireError.versionMismatch(version)
         }
+        // The task batches are binary (TaskBatchCoding); the rest JSON.
+        switch type {
+        case .launchTasks:
+            let specs = try TaskBatchCoding.readSpecs(&frame)
+            try TaskBatchCoding.finish(frame)
+            return .launchTasks(specs)
+        case .taskResults:
+            let results = try TaskBatchCoding.readResults(&frame)
+            try TaskBatchCoding.finish(frame)
+            return .taskResults(results)
+        default: break
+        }
+        let body = Data(frame.readableBytesView)
         do {
-            return try decode(type: type, body: body)
+            return try decode(type: type, body: body, decoder: decoder)
         } catch let error as DecodingError {
             throw WireError.undecodableBody("\(type)", describe(error))
         }
     }
 
-    private static func decode(type: MessageType, body: Data) throws -> Message {
+    private static func decode(type: MessageType, body: Data, decoder: JSONDecoder) throws -> Message {
         func read<T: Decodable>(_: T.Type = T.self) throws -> T { try decoder.decode(T.self, from: body) }
         switch type {
         case .serverHello: return .serverHello(try read())
@@ -96,6 +118,8 @@ extension Message {
         case .launchTask: return .launchTask(try read())
         case .cancelTask: return .cancelTask(try read())
         case .taskResult: return .taskResult(try read())
+        case .launchTasks: return .launchTasks(try read())
+        case .taskResults: return .taskResults(try read())
         case .draining: return .draining
         case .submit: return .submit(try read())
         case .submitPart: return .submitPart(try read())
@@ -120,9 +144,6 @@ extension Message {
             return "\(error)"
         }
     }
-
-    private static var encoder: JSONEncoder { JSONCoding.encoder() }
-    private static var decoder: JSONDecoder { JSONCoding.decoder() }
 }
 
 /// Frames <-> messages. Inbound errors travel down the pipeline to the connection's handler,
@@ -135,6 +156,10 @@ final class MessageCodec: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     let maxFrameBytes: Int
+    /// Kept for the connection's life (the codec is confined to its event loop): making a
+    /// coder per frame cost more than the JSON of a small frame.
+    private let encoder = JSONCoding.encoder()
+    private let decoder = JSONCoding.decoder()
 
     init(maxFrameBytes: Int) {
         self.maxFrameBytes = maxFrameBytes
@@ -142,7 +167,7 @@ final class MessageCodec: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         do {
-            let message = try Message.decode(frame: unwrapInboundIn(data))
+            let message = try Message.decode(frame: unwrapInboundIn(data), decoder: decoder)
             context.fireChannelRead(wrapInboundOut(message))
         } catch {
             context.fireErrorCaught(error)
@@ -153,7 +178,7 @@ final class MessageCodec: ChannelDuplexHandler {
         let message = unwrapOutboundIn(data)
         var buffer = context.channel.allocator.buffer(capacity: 256)
         do {
-            try message.encode(into: &buffer)
+            try message.encode(into: &buffer, encoder: encoder)
             // Room for the MAC the authenticator appends, so the peer's limit holds.
             guard buffer.readableBytes + FrameAuthenticator.tagBytes <= maxFrameBytes else {
                 throw WireError.frameTooLarge(buffer.readableBytes, limit: maxFrameBytes)

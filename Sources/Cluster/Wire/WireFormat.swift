@@ -13,8 +13,8 @@ import NIOCore
 ///     mac     32 bytes after the handshake when authenticated (see FrameAuthenticator)
 public enum WireFormat {
     public static let magic: [UInt8] = Array("SXTN".utf8)
-    /// Bumped whenever a message changes shape.
-    public static let protocolVersion: UInt16 = 2
+    /// Bumped whenever a message changes shape. 3: launchTasks and taskResults (several tasks per frame).
+    public static let protocolVersion: UInt16 = 3
     /// The largest frame before the handshake has succeeded: hellos are a few hundred bytes.
     public static let maxHandshakeFrameBytes = 4096
     public static let lengthPrefixBytes = 4

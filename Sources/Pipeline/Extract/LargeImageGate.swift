@@ -11,7 +11,7 @@ import Foundation
 /// pixels as float32 (width x height x 4), read from the FITS header before the image is.
 /// Both are process-wide (and shared by a local run's worker processes, `LargeImageLocks`), like SEP's pixel stack: the process's own conf sets them (a job's
 /// tasks never carry them to another process).
-/// @unchecked: `condition` guards `slots`, `threshold`, `inUse` and `peakInUse`.
+/// @unchecked: `condition` guards `slots`, `threshold`, `inUse` and `peak`.
 final class LargeImageGate: @unchecked Sendable {
     static let shared = LargeImageGate()
     static let defaultSlots = ExtractionKeys.largeImageSlots.defaultValue
@@ -21,8 +21,9 @@ final class LargeImageGate: @unchecked Sendable {
     private var slots = LargeImageGate.defaultSlots
     private var threshold = LargeImageGate.defaultThreshold
     private var inUse = 0
+    private var peak = 0
     /// The most large images that were ever in flight at once (for tests and figures).
-    private(set) var peakInUse = 0
+    var peakInUse: Int { condition.withLock { peak } }
 
     /// The slots and threshold in force (for tests).
     var limits: (slots: Int, threshold: Int) { condition.withLock { (slots, threshold) } }
@@ -48,7 +49,7 @@ final class LargeImageGate: @unchecked Sendable {
         if large {
             while inUse >= slots { condition.wait() }
             inUse += 1
-            peakInUse = max(peakInUse, inUse)
+            peak = max(peak, inUse)
         }
         condition.unlock()
         defer {

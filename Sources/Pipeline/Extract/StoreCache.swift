@@ -32,7 +32,7 @@ final class StoreCache: @unchecked Sendable {
     /// may take seconds: credentials from the instance metadata service) happens outside the
     /// lock, so tasks that want another store, or a cached one, never wait for it.
     func store(for location: String, settings: [String: String]) throws -> ObjectStore {
-        let key = Key(location: location, settings: settings.filter { $0.key.hasPrefix("sextant.s3.") })
+        let key = Key(location: location, settings: settings.filter { $0.key.hasPrefix("sextant.s3.") || $0.key.hasPrefix("sextant.storage.") })
         condition.lock()
         while true {
             if let cached = stores[key],

@@ -4,10 +4,11 @@ import Foundation
 /// or as a plain log line every `logEvery` files when output goes to a file or a pipe.
 /// @unchecked: `lock` guards the counts and `lastDraw` (`record` changes them under it).
 public final class ProgressReporter: @unchecked Sendable {
-    public private(set) var total: Int
-    public private(set) var done = 0
-    public private(set) var failed = 0
-    public private(set) var sources = 0
+    // Guarded by `lock`; read only by `record` (and the bar and line it draws).
+    private let total: Int
+    private var done = 0
+    private var failed = 0
+    private var sources = 0
     private let started = Date()
     private var lastDraw = Date.distantPast
     private let lock = NSLock()
@@ -48,7 +49,7 @@ public final class ProgressReporter: @unchecked Sendable {
         return (rate, Self.format(seconds: remaining))
     }
 
-    func bar(width: Int = 30) -> String {
+    private func bar(width: Int = 30) -> String {
         let (rate, eta) = figures
         let fraction = total > 0 ? Double(done) / Double(total) : 1
         let filled = Int(fraction * Double(width))
@@ -57,7 +58,7 @@ public final class ProgressReporter: @unchecked Sendable {
             + String(format: "%.1f", rate) + " files/s  ETA \(eta)  \(failed) failed"
     }
 
-    func line() -> String {
+    private func line() -> String {
         let (rate, eta) = figures
         return "progress: \(done)/\(total) files, \(sources) sources, "
             + String(format: "%.1f", rate) + " files/s, ETA \(eta), \(failed) failed"

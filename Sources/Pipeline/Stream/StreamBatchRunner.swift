@@ -62,6 +62,7 @@ final class KeptBackend: ExecutorBackend, Sendable {
 
     func start(events: BackendEvents) { backend.start(events: events) }
     func launch(_ task: TaskSpec, on executor: ExecutorID) { backend.launch(task, on: executor) }
+    func launch(_ tasks: [TaskLaunch]) { backend.launch(tasks) }
     func cancel(_ id: TaskAttemptID, on executor: ExecutorID) { backend.cancel(id, on: executor) }
     func stop() {}
     func knownExecutors() -> [ExecutorInfo]? { backend.knownExecutors() }

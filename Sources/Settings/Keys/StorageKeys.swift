@@ -59,6 +59,9 @@ public enum StorageKeys {
     public static let listPageSize = Declare.int(
         "sextant.storage.listPageSize", .storage, .job, default: 1000,
         doc: "entries per page when listing a directory")
+    public static let fsync = Declare.bool(
+        "sextant.storage.fsync", .storage, .job, default: true,
+        doc: "file-system outputs are flushed to disk (file and directory) before a put returns; `false` keeps puts atomic (temporary file, rename) but a machine crash can then leave a partial catalog that `--resume` takes as committed (`sextant verify` finds it): for scratch output and benchmarks")
     public static let spoolThreshold = Declare.size(
         "sextant.input.spoolThreshold", .storage, .job, default: 512 << 20, shown: "`512m`",
         doc: "objects larger than this are spooled to a temporary file before reading")
@@ -78,5 +81,5 @@ public enum StorageKeys {
     public static let all = declarations(
         s3Endpoint, s3Region, s3PathStyle, s3AccessKey, s3SecretKey, s3SessionToken, s3Profile, s3InstanceProfile,
         s3MetadataEndpoint, s3MultipartThreshold, s3PartSize, s3UploadConcurrency, s3MaxRetries, s3RetryBaseDelay,
-        s3RetryMaxDelay, s3Timeout, s3ListPageSize, listPageSize, spoolThreshold, prefetchBytes, maxPixels, maxInflatedBytes)
+        s3RetryMaxDelay, s3Timeout, s3ListPageSize, listPageSize, fsync, spoolThreshold, prefetchBytes, maxPixels, maxInflatedBytes)
 }

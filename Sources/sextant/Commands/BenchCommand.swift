@@ -82,8 +82,10 @@ struct SleepJobCommand: ParsableCommand {
         let waves = (tasks + executors - 1) / executors
         let ideal = Double(waves * sleepMs) / 1000
         let overheadPerTask = (seconds - ideal) * Double(executors) / Double(max(tasks, 1))
-        print(String(format: #"{"executors": %d, "tasks": %d, "sleep_ms": %d, "seconds": %.4f, "ideal_seconds": %.4f, "tasks_per_s": %.1f, "overhead_ms_per_task": %.3f}"#,
-                     executors, tasks, sleepMs, seconds, ideal, Double(tasks) / seconds, overheadPerTask * 1000))
+        let launches = server.launchCounts
+        print(String(format: #"{"executors": %d, "tasks": %d, "sleep_ms": %d, "seconds": %.4f, "ideal_seconds": %.4f, "tasks_per_s": %.1f, "overhead_ms_per_task": %.3f, "launch_frames": %d}"#,
+                     executors, tasks, sleepMs, seconds, ideal, Double(tasks) / seconds, overheadPerTask * 1000,
+                     launches.frames))
     }
 }
 

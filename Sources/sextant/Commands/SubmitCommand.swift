@@ -102,10 +102,15 @@ struct StatusCommand: ParsableCommand {
         let formatter = ISO8601DateFormatter()
         // As wide as the longest id (a stream's batch ids are longer than 16), so every id can be copied.
         let width = max(16, (records.map(\.id.count).max() ?? 0) + 2)
-        print("JOB".padding(toLength: width, withPad: " ", startingAt: 0) + "STATUS       SUBMITTED             INPUTS  FAILED  SOURCES")
+        let column = { (text: String, width: Int) in text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
+        // Who submitted it and the pool it shares the cluster in (`-` on a master without users or pools).
+        let userWidth = max(6, (records.map { ($0.user ?? "-").count }.max() ?? 0) + 2)
+        let poolWidth = max(9, (records.map { ($0.pool ?? "-").count }.max() ?? 0) + 2)
+        print(column("JOB", width) + column("USER", userWidth) + column("POOL", poolWidth)
+              + "STATUS       SUBMITTED             INPUTS  FAILED  SOURCES")
         for record in records {
             let counts = record.outcome?.counts ?? [:]
-            print(record.id.padding(toLength: width, withPad: " ", startingAt: 0)
+            print(column(record.id, width) + column(record.user ?? "-", userWidth) + column(record.pool ?? "-", poolWidth)
                   + record.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
                   + formatter.string(from: record.submitted).padding(toLength: 22, withPad: " ", startingAt: 0)
                   + String(counts["inputs"] ?? 0).padding(toLength: 8, withPad: " ", startingAt: 0)

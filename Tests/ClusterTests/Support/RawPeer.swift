@@ -92,7 +92,7 @@ final class RawPeer {
     }
 
     /// A frame as the spec describes it: length, "SXTN", version, type, body.
-    static func frame(type: UInt8, version: UInt16 = 2, body: [UInt8]) -> [UInt8] {
+    static func frame(type: UInt8, version: UInt16 = 3, body: [UInt8]) -> [UInt8] {
         let length = UInt32(7 + body.count)
         return withUnsafeBytes(of: length.bigEndian, Array.init) + Array("SXTN".utf8)
             + withUnsafeBytes(of: version.bigEndian, Array.init) + [type] + body
