@@ -5,6 +5,7 @@ import Foundation
 /// with their own planning may build them directly.
 public struct JobDescription: Sendable {
     public var jobID: String
+    /// The job's own partitions; tasks may add more (`JobOptions.maxAddedPartitionsPerTask`).
     public var partitionCount: Int
     /// The source records of one partition; called when a task is launched, so the
     /// scheduler never holds copies of the inputs.
@@ -48,6 +49,10 @@ public struct JobOptions: Sendable {
     /// and keeps none, so `JobResult.partitions[i].records` is empty. For callers that keep their
     /// own compact form of the records: at 10^6 partitions the JSON is gigabytes.
     public var retainsRecords = true
+    /// How many partitions one successful task may hand back (`TaskContext.addPartitions`); more
+    /// fail that attempt. 0, the default: a job takes none, so no executor can grow a job that
+    /// did not ask for it.
+    public var maxAddedPartitionsPerTask = 0
 
     public init(failFast: Bool? = nil, outputCheck: OutputCheck? = nil, listener: (any JobListener)? = nil,
                 preferredLocations: (@Sendable (Int) -> [String])? = nil) {
@@ -120,6 +125,9 @@ public struct PartitionResult: Codable, Sendable {
     public var executor: ExecutorID?
     /// The last step's records, JSON-encoded.
     public var records: [Data]
+    /// For a partition a task handed back (`TaskContext.addPartitions`): the job's own partition it
+    /// descends from. Nil for the job's own partitions (`0..<partitionCount`).
+    public var origin: Int?
 }
 
 /// Where a job is, or how it ended: the one status the scheduler, the master's job records,

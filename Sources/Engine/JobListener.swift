@@ -57,4 +57,8 @@ public struct TaskEndEvent: Sendable {
     /// The attempt's output records when it succeeded (JSON, as in `TaskOutcome.success`),
     /// so listeners can show per-record progress before the job ends.
     public var records: [Data] = []
+    /// The partitions this success handed back (`TaskContext.addPartitions`), in the order it gave them.
+    public var addedPartitions: Range<Int>?
+    /// The job's own partition this one descends from (itself, for the job's own).
+    public var origin: Int?
 }

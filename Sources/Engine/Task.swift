@@ -44,6 +44,8 @@ public struct TaskSpec: Codable, Sendable {
     public var settings: [String: String]
     /// True when this attempt is a speculative copy of a still-running attempt.
     public var speculative: Bool
+    /// How many partitions this task may hand back (`TaskContext.addPartitions`); nil: none.
+    public var maxAddedPartitions: Int?
 
     public init(id: TaskAttemptID, inputs: [String], steps: [OperatorStep],
                 settings: [String: String] = [:], speculative: Bool = false) {
@@ -69,6 +71,8 @@ public struct TaskResult: Codable, Sendable {
     public var outcome: TaskOutcome
     /// Wall-clock seconds the attempt ran on the executor.
     public var duration: Double
+    /// New partitions a successful attempt hands back (`TaskContext.addPartitions`), each its source records.
+    public var addedPartitions: [[String]]?
 
     public init(id: TaskAttemptID, executor: ExecutorID, outcome: TaskOutcome, duration: Double) {
         self.id = id

@@ -18,12 +18,15 @@ public final class TaskRunner: @unchecked Sendable {
     /// Runs `spec` to completion on the calling thread.
     public func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult {
         let start = DispatchTime.now().uptimeNanoseconds
-        let outcome = computeOutcome(spec, executor: executor)
+        let additions = PartitionAdditions()
+        let outcome = computeOutcome(spec, executor: executor, additions: additions)
         lock.lock()
         cancelled.remove(spec.id)
         lock.unlock()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return TaskResult(id: spec.id, executor: executor, outcome: outcome, duration: seconds)
+        var result = TaskResult(id: spec.id, executor: executor, outcome: outcome, duration: seconds)
+        if case .success = outcome { result.addedPartitions = additions.added }
+        return result
     }
 
     /// Asks a running (or about to run) attempt to stop. Operators see it through
@@ -39,11 +42,12 @@ public final class TaskRunner: @unchecked Sendable {
         return cancelled.contains(id)
     }
 
-    private func computeOutcome(_ spec: TaskSpec, executor: ExecutorID) -> TaskOutcome {
+    private func computeOutcome(_ spec: TaskSpec, executor: ExecutorID, additions: PartitionAdditions) -> TaskOutcome {
         let id = spec.id
-        let context = TaskContext(attemptID: id, executor: executor, settings: spec.settings,
+        var context = TaskContext(attemptID: id, executor: executor, settings: spec.settings,
                                   isSpeculative: spec.speculative,
-                                  isCancelled: { [weak self] in self?.isCancelled(id) ?? true })
+                                  isCancelled: { [weak self] in self?.isCancelled(id) ?? true }, additions: additions)
+        context.maxAddedPartitions = spec.maxAddedPartitions ?? 0
         do {
             var records: [Any] = spec.inputs
             var encode: ([Any]) throws -> [Data] = { records in

@@ -201,8 +201,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         attempts[id] = Attempt(job: job, partition: partition, executor: executor, launched: .now(),
                                speculative: speculative)
         executors[executor]?.running.insert(id)
-        let spec = TaskSpec(id: id, inputs: job.job.inputs(partition), steps: job.job.steps,
+        var spec = TaskSpec(id: id, inputs: job.inputs(partition), steps: job.job.steps,
                             settings: job.job.settings, speculative: speculative)
+        let mayAdd = job.job.options.maxAddedPartitionsPerTask
+        spec.maxAddedPartitions = mayAdd > 0 ? mayAdd : nil
         logger.debug("launching task", metadata: ["attempt": "\(id)", "executor": "\(executor)",
                                                   "speculative": "\(speculative)"])
         notify(job) { $0.taskStarted(TaskStartEvent(attempt: id, executor: executor, speculative: speculative)) }
@@ -230,10 +232,12 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         job.noteStopped(partition: partition, on: attempt.executor)
         guard job.endStatus == nil else { return }
 
-        func end(_ outcome: TaskEndEvent.Outcome, records: [Data] = []) {
+        func end(_ outcome: TaskEndEvent.Outcome, records: [Data] = [], added: Range<Int>? = nil) {
             var event = endEvent(result.id, attempt.executor, speculative: attempt.speculative,
                                  duration: elapsed, outcome)
             event.records = records
+            event.addedPartitions = added
+            event.origin = job.origin(of: partition)
             notify(job) { $0.taskEnded(event) }
         }
 
@@ -247,12 +251,23 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             end(.discarded(reason: "partition already \(job.partitions[partition].status)"))
             return
         }
-        switch result.outcome {
+        var outcome = result.outcome
+        let handedBack = result.addedPartitions ?? []
+        if case .success = outcome, handedBack.count > job.job.options.maxAddedPartitionsPerTask {
+            outcome = .failure(message: "the task handed back \(handedBack.count) partitions; this job takes at most "
+                               + "\(job.job.options.maxAddedPartitionsPerTask)")
+        }
+        switch outcome {
         case .success(let records):
             job.attemptFinished(partition: partition)
+            let added = job.addPartitions(handedBack, from: partition)
+            if let added {
+                logger.debug("partitions added", metadata: ["job": "\(job.job.jobID)", "from": "\(partition)",
+                                                            "count": "\(added.count)"])
+            }
             job.succeeded(partition: partition, records: records, executor: attempt.executor, duration: elapsed)
             executors[attempt.executor]?.consecutiveFailures = 0
-            end(.succeeded(records: records.count), records: records)
+            end(.succeeded(records: records.count), records: records, added: added)
             cancelOtherAttempts(of: partition, in: job, reason: "twin \(result.id) won")
         case .failure(let message):
             job.attemptFinished(partition: partition)

@@ -39,6 +39,18 @@ final class TaskSetManager: @unchecked Sendable {
     private var speculatable: [Int] = []
     private var nextAttempt = 0
     private var locality: LocalityTable
+    /// Partitions tasks handed back (`TaskResult.addedPartitions`), after the job's own:
+    /// partition `job.partitionCount + i` reads `added[i]`.
+    private var added: [AddedPartition] = []
+    /// Partitions whose handed-back work was taken: a later success of theirs (a speculative
+    /// twin, a recomputation) adds nothing again.
+    private var expanded: Set<Int> = []
+
+    struct AddedPartition {
+        var inputs: [String]
+        /// The partition of the job's own that handed it back (directly or through another added one).
+        var origin: Int
+    }
     var endStatus: JobStatus?
     /// The end-of-job check of committed outputs is running (off the scheduler's queue).
     var verifying = false
@@ -54,8 +66,29 @@ final class TaskSetManager: @unchecked Sendable {
     /// Notes which partitions are local to which of `executors` (at job start, and for
     /// executors that join later: only partitions not handed out yet).
     func assignLocality(_ executors: [ExecutorInfo]) {
-        guard let inputs = job.options.preferredLocations else { return }
-        locality.assign(partitions: nextFresh..<partitions.count, inputs: inputs, executors: executors)
+        guard let inputs = job.options.preferredLocations, nextFresh < job.partitionCount else { return }
+        locality.assign(partitions: nextFresh..<job.partitionCount, inputs: inputs, executors: executors)
+    }
+
+    /// The source records of `partition`, the job's own or one handed back.
+    func inputs(_ partition: Int) -> [String] {
+        partition < job.partitionCount ? job.inputs(partition) : added[partition - job.partitionCount].inputs
+    }
+
+    /// The job's own partition that `partition` descends from (itself for the job's own).
+    func origin(of partition: Int) -> Int {
+        partition < job.partitionCount ? partition : added[partition - job.partitionCount].origin
+    }
+
+    /// Appends the partitions `parent`'s success handed back; returns their indices, or nil
+    /// when `parent` already handed back its work once (or gave none).
+    func addPartitions(_ inputs: [[String]], from parent: Int) -> Range<Int>? {
+        guard !inputs.isEmpty, expanded.insert(parent).inserted else { return nil }
+        let first = partitions.count
+        let origin = origin(of: parent)
+        added += inputs.map { AddedPartition(inputs: $0, origin: origin) }
+        partitions += Array(repeating: Partition(), count: inputs.count)
+        return first..<partitions.count
     }
 
     private func isFresh(_ index: Int) -> Bool {
@@ -258,11 +291,13 @@ final class TaskSetManager: @unchecked Sendable {
     func result(status: JobStatus, failureReason: String?) -> JobResult {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9
         let results = partitions.enumerated().map { index, state in
-            PartitionResult(partition: index,
-                            status: PartitionStatus(state.status),
-                            attempts: Int(state.attempts), failureReasons: state.failures,
-                            lostAttempts: Int(state.lost), recomputations: Int(state.recomputations),
-                            executor: state.winner, records: state.records)
+            var result = PartitionResult(partition: index,
+                                         status: PartitionStatus(state.status),
+                                         attempts: Int(state.attempts), failureReasons: state.failures,
+                                         lostAttempts: Int(state.lost), recomputations: Int(state.recomputations),
+                                         executor: state.winner, records: state.records)
+            if index >= job.partitionCount { result.origin = origin(of: index) }
+            return result
         }
         return JobResult(jobID: job.jobID, status: status, failureReason: failureReason, partitions: results,
                          duration: elapsed)

@@ -83,10 +83,13 @@ public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
     }
 
     /// Records the attempt's outcome (the lock held) and frees its worker's bookkeeping.
-    private func finish(_ attempt: TaskAttemptID, on worker: ExecutorID, _ outcome: TaskOutcome, duration: Double = 0) {
+    private func finish(_ attempt: TaskAttemptID, on worker: ExecutorID, _ outcome: TaskOutcome, duration: Double = 0,
+                        added: [[String]]? = nil) {
         busy[worker] = nil
         workerOf[attempt] = nil
-        outcomes[attempt] = TaskResult(id: attempt, executor: worker, outcome: outcome, duration: duration)
+        var result = TaskResult(id: attempt, executor: worker, outcome: outcome, duration: duration)
+        result.addedPartitions = added
+        outcomes[attempt] = result
     }
 
     // MARK: BackendEvents (from the workers' reader threads)
@@ -111,7 +114,8 @@ public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
     public func taskFinished(_ result: TaskResult) {
         condition.lock()
         if busy[result.executor] == result.id {
-            finish(result.id, on: result.executor, result.outcome, duration: result.duration)
+            finish(result.id, on: result.executor, result.outcome, duration: result.duration,
+                   added: result.addedPartitions)
             idle.append(result.executor)
         }
         condition.broadcast()

@@ -8,6 +8,7 @@ public enum ConfigurationKeys {
         + SkyMergeKeys.all
         + StreamKeys.all
         + FrameKeys.all
+        + HDUSplitKeys.all
 
     public static let names: Set<String> = Set(all.map(\.name))
     public static let secretNames: Set<String> = Set(all.filter(\.secret).map(\.name))

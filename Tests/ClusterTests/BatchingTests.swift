@@ -46,6 +46,24 @@ final class BatchingTests: XCTestCase {
         XCTAssertEqual(message, "boom")
     }
 
+    /// What a task may hand back, and what it did, cross the wire.
+    func testHandedBackPartitionsRoundTripThroughTheCodec() throws {
+        var spec = Self.spec(0)
+        spec.maxAddedPartitions = 10_000
+        var buffer = ByteBuffer()
+        try Message.launchTasks([spec, Self.spec(1)]).encode(into: &buffer)
+        guard case .launchTasks(let decoded) = try Message.decode(frame: buffer) else { return XCTFail("not a launch batch") }
+        XCTAssertEqual(decoded.map(\.maxAddedPartitions), [10_000, nil])
+
+        var result = TaskResult(id: spec.id, executor: "e", outcome: .success(records: []), duration: 1)
+        result.addedPartitions = [["a"], ["b", "c"], []]
+        buffer.clear()
+        try Message.taskResults([result, TaskResult(id: spec.id, executor: "e", outcome: .failure(message: "x"),
+                                                    duration: 0)]).encode(into: &buffer)
+        guard case .taskResults(let back) = try Message.decode(frame: buffer) else { return XCTFail("not a result batch") }
+        XCTAssertEqual(back.map(\.addedPartitions), [[["a"], ["b", "c"], []], nil])
+    }
+
     /// The binary batch layout refuses what does not add up, with a reason, before allocating for it.
     func testMalformedBatchesAreRefused() throws {
         func header(_ type: MessageType) -> ByteBuffer {

@@ -100,6 +100,6 @@ final class LDACAndMEFTests: XCTestCase {
         XCTAssertEqual(layout["names"] as? [String], ["LDAC_IMHEAD", "LDAC_OBJECTS", "LDAC_IMHEAD", "LDAC_OBJECTS",
                                                         "LDAC_IMHEAD", "LDAC_OBJECTS"])
         XCTAssertEqual(layout["extnames"] as? [String], ["CCD1", "CCD2", "CCD3"])
-        XCTAssertEqual(layout["rows"] as? [Int], all.hdus?.map(\.rows))
+        XCTAssertEqual(layout["rows"] as? [Int], all.hdus?.compactMap(\.rows))
     }
 }

@@ -7,9 +7,11 @@ import NIOCore
 ///
 ///     batch    u32 count, then count items
 ///     spec     attempt, u32 n + n strings (inputs), u32 n + n (string name, bytes parameters),
-///              u32 n + n (string key, string value) (settings), u8 speculative (0 or 1)
+///              u32 n + n (string key, string value) (settings), u8 speculative (0 or 1),
+///              i64 maxAddedPartitions (0: none)
 ///     result   attempt, string executor, u8 outcome: 0 success (u32 n + n bytes records),
-///              1 failure (string message), f64 duration (IEEE 754 bits, big-endian)
+///              1 failure (string message), f64 duration (IEEE 754 bits, big-endian),
+///              u32 n + n (u32 m + m strings) added partitions
 ///     attempt  string job id, i64 partition, i64 attempt
 ///     string   u32 byte count + UTF-8; bytes: u32 byte count + bytes. Integers big-endian.
 ///
@@ -33,6 +35,7 @@ enum TaskBatchCoding {
                 writeString(value, to: &buffer)
             }
             buffer.writeInteger(UInt8(spec.speculative ? 1 : 0))
+            buffer.writeInteger(Int64(spec.maxAddedPartitions ?? 0))
         }
     }
 
@@ -51,11 +54,17 @@ enum TaskBatchCoding {
                 writeString(message, to: &buffer)
             }
             buffer.writeInteger(result.duration.bitPattern)
+            let added = result.addedPartitions ?? []
+            buffer.writeInteger(UInt32(added.count))
+            for partition in added {
+                buffer.writeInteger(UInt32(partition.count))
+                for input in partition { writeString(input, to: &buffer) }
+            }
         }
     }
 
     static func readSpecs(_ buffer: inout ByteBuffer) throws -> [TaskSpec] {
-        try readList(&buffer, minimumItemBytes: 33) { buffer in
+        try readList(&buffer, minimumItemBytes: 41) { buffer in
             let id = try readAttempt(&buffer)
             let inputs = try readList(&buffer, minimumItemBytes: 4) { try readString(&$0) }
             let steps = try readList(&buffer, minimumItemBytes: 8) {
@@ -69,12 +78,16 @@ enum TaskBatchCoding {
             case 1: speculative = true
             case let other: throw WireError.malformed("speculative flag \(other)")
             }
-            return TaskSpec(id: id, inputs: inputs, steps: steps, settings: settings, speculative: speculative)
+            var spec = TaskSpec(id: id, inputs: inputs, steps: steps, settings: settings, speculative: speculative)
+            let mayAdd = try readInteger(&buffer, as: Int64.self)
+            guard mayAdd >= 0 else { throw WireError.malformed("maxAddedPartitions \(mayAdd)") }
+            spec.maxAddedPartitions = mayAdd > 0 ? Int(mayAdd) : nil
+            return spec
         }
     }
 
     static func readResults(_ buffer: inout ByteBuffer) throws -> [TaskResult] {
-        try readList(&buffer, minimumItemBytes: 37) { buffer in
+        try readList(&buffer, minimumItemBytes: 41) { buffer in
             let id = try readAttempt(&buffer)
             let executor = try readString(&buffer)
             let outcome: TaskOutcome
@@ -84,7 +97,12 @@ enum TaskBatchCoding {
             case let other: throw WireError.malformed("outcome \(other)")
             }
             let duration = Double(bitPattern: try readInteger(&buffer, as: UInt64.self))
-            return TaskResult(id: id, executor: executor, outcome: outcome, duration: duration)
+            var result = TaskResult(id: id, executor: executor, outcome: outcome, duration: duration)
+            let added = try readList(&buffer, minimumItemBytes: 4) { buffer in
+                try readList(&buffer, minimumItemBytes: 4) { try readString(&$0) }
+            }
+            result.addedPartitions = added.isEmpty ? nil : added
+            return result
         }
     }
 

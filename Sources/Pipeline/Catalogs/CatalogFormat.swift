@@ -19,4 +19,14 @@ public enum CatalogFormat: String, Codable, CaseIterable, Sendable {
     public func catalogName(for relativePath: String) -> String {
         InputFile.stem(of: relativePath) + suffix
     }
+
+    /// The catalog of image HDU `hdu` of a file split into one task per HDU: `f.fits` -> `f.hdu3.cat.fits`
+    /// (named as check images of a multi-HDU input are).
+    public func catalogName(for relativePath: String, hdu: Int) -> String {
+        InputFile.stem(of: relativePath) + ".hdu\(hdu)" + suffix
+    }
+
+    /// Whether a file's HDUs may go to tasks of their own, one catalog each: not LDAC, whose
+    /// one file holds every HDU of an exposure as SCAMP expects.
+    public var allowsHDUSplit: Bool { self != .ldac }
 }

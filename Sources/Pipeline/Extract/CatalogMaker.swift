@@ -25,6 +25,8 @@ struct CatalogMaker {
     enum Outcome {
         case made(Made)
         case failed(Error)
+        /// More image HDUs than `splitAbove`: nothing extracted; these HDUs go to tasks of their own.
+        case split(hdus: [Int], sha256: String?)
     }
 
     let parameters: ExtractParameters
@@ -42,32 +44,43 @@ struct CatalogMaker {
     /// `checkImages` also makes the check images the parameters ask for; `isAllowed` says
     /// whether a weight or flag image may be read (sextant.executor.allowedRoots); `open` opens the
     /// input (a task's `InputPrefetch`), its errors classified like those of `ImageLoader.open`.
+    /// A file with more image HDUs than `splitAbove` (0: never) is `.split` (not with `--hdu`, nor
+    /// for LDAC); an input with `hdu` set is one HDU of such a file, made alone.
     func make(_ input: InputFile, stores: StoreCache, settings: [String: String], checksum: Bool,
               hashOnly: Bool = false, checkImages: Bool = false, isAllowed: @escaping (String) -> Bool = { _ in true },
-              open: (() throws -> ImageLoader.OpenedInput)? = nil,
+              open: (() throws -> ImageLoader.OpenedInput)? = nil, splitAbove: Int = 0,
               checkCancellation: () throws -> Void = {}) throws -> Outcome {
         var fields: [CatalogField] = []
         var checks: [(name: String, bytes: Data)] = []
-        let fingerprint: InputFingerprint
+        var fingerprint: InputFingerprint
         var primary: FITSHeader?
         let configuredZeroPoint = try Configuration(settings).value(of: FrameKeys.magnitudeZeroPoint)
         do {
             let opened = try open?() ?? ImageLoader.open(input, stores: stores, settings: settings)
-            fingerprint = try opened.fingerprint(checksum: checksum || hashOnly)
+            // One HDU of a split file takes the file's digest from the task that split it: hashing the
+            // whole file again in each of 60 HDU tasks would cost more than the split gains.
+            let known = hashOnly ? nil : input.sha256
+            fingerprint = try opened.fingerprint(checksum: (checksum || hashOnly) && known == nil)
+            if checksum, let known { fingerprint.sha256 = known }
+            if let split = try splitHDUs(of: opened, input: input, above: splitAbove) {
+                return .split(hdus: split, sha256: fingerprint.sha256)
+            }
             let recorded = checksum ? fingerprint.sha256 : nil
-            let selections = try hdus(of: opened)
+            let selections = try hdus(of: opened, input: input)
+            // One HDU of a split file is still one of several: its maps and check images say which.
+            let paired = selections.count > 1 || input.hdu != nil
             let maps = CompanionMaps(parameters: parameters.extraction, input: input, stores: stores,
                                      settings: settings, isAllowed: isAllowed)
             for hdu in selections {
                 try checkCancellation()
                 let image = try opened.image(hdu)
                 let (field, images) = try self.field(of: image, input: input, inputSHA256: recorded, maps: maps,
-                                                     paired: selections.count > 1, checkImages: checkImages,
+                                                     paired: paired, checkImages: checkImages,
                                                      configuredZeroPoint: configuredZeroPoint)
                 fields.append(field)
                 checks += try images.map { check in
                     (CheckImageNaming.name(check.type, requests: parameters.extraction.checkImages,
-                                           relativePath: input.relativePath, hdu: selections.count > 1 ? image.hdu : nil),
+                                           relativePath: input.relativePath, hdu: paired ? image.hdu : nil),
                      try CheckImageNaming.bytes(check, label: input.uri))
                 }
             }
@@ -88,10 +101,18 @@ struct CatalogMaker {
 
     /// `--hdu` picks one; otherwise every image HDU (SExtractor's behaviour), and a file with
     /// one image (or none, which then fails as before) reads it as `.automatic` always did.
-    private func hdus(of opened: ImageLoader.OpenedInput) throws -> [HDUSelection] {
+    private func hdus(of opened: ImageLoader.OpenedInput, input: InputFile) throws -> [HDUSelection] {
+        if let part = input.hdu { return [.index(part)] }
         if !parameters.hdu.text.isEmpty { return [parameters.hdu.selection] }
         let indices = try opened.imageHDUs()
         return indices.count > 1 ? indices.map(HDUSelection.index) : [.automatic]
+    }
+
+    /// The image HDUs to hand back when `opened` has more than `above` of them; nil to extract here.
+    private func splitHDUs(of opened: ImageLoader.OpenedInput, input: InputFile, above: Int) throws -> [Int]? {
+        guard above > 0, input.hdu == nil, parameters.hdu.text.isEmpty, parameters.format.allowsHDUSplit else { return nil }
+        let indices = try opened.imageHDUs()
+        return indices.count > above ? indices : nil
     }
 
     private func field(of image: FITSImage, input: InputFile, inputSHA256: String?, maps: CompanionMaps,

@@ -43,6 +43,7 @@ public struct ExtractOperator: PartitionOperator, Sendable {
             return refused.map { ($0, nil) }
         }
         let output = try stores.store(for: parameters.output, settings: context.settings)
+        var splitting = try HDUSplitting(context: context)
         // The next input's bytes arrive while this one is extracted (one ahead, bounded).
         let prefetch = try InputPrefetch(inputs: inputs, stores: stores, settings: context.settings)
         return try inputs.indices.map { index in
@@ -51,26 +52,39 @@ public struct ExtractOperator: PartitionOperator, Sendable {
             if let refused = refusal(input, roots: roots, context: context) { return (refused, nil) }
             // Huge frames wait for one of a few slots, so many cores do not mean many huge frames in memory.
             return try LargeImageGate.shared.run(pixelBytes: ImageFootprint.pixelBytes(of: input)) {
-                try process(input, output: output, stores: stores, checksum: checksum, context: context,
-                            open: { try prefetch.open(at: index) })
+                try process(input, output: output, stores: stores, checksum: checksum, splitting: &splitting,
+                            context: context, open: { try prefetch.open(at: index) })
             }
         }
     }
 
     private func process(_ input: InputFile, output: ObjectStore, stores: StoreCache, checksum: Bool,
-                         context: TaskContext, open: () throws -> InputPrefetch.Opened)
-        throws -> (entry: ManifestEntry, catalog: Data?) {
+                         splitting: inout HDUSplitting, context: TaskContext,
+                         open: () throws -> InputPrefetch.Opened) throws -> (entry: ManifestEntry, catalog: Data?) {
         let started = Date()
-        let catalogName = parameters.format.catalogName(for: input.relativePath)
+        let catalogName = catalogName(input)
         let roots = AllowedRoots(settings: context.settings)
         var waited: TimeInterval?
-        let outcome = try withoutActuallyEscaping(open) { open in
+        var outcome = try withoutActuallyEscaping(open) { open in
             try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
                            checkImages: true, isAllowed: { roots.allows($0) },
                            open: { let opened = try open(); waited = opened.waited; return opened.input },
-                           checkCancellation: { try context.checkCancellation() })
+                           splitAbove: splitting.threshold, checkCancellation: { try context.checkCancellation() })
+        }
+        if case .split(let hdus, let sha256) = outcome {
+            if let entry = try splitting.handBack(input, hdus: hdus, sha256: sha256, catalog: catalogName,
+                                                   format: parameters.format,
+                                                   output: output, started: started, context: context) {
+                return (entry, nil)
+            }
+            // More HDUs than this task may hand back: all of them here (opened again: the prefetch is spent).
+            outcome = try maker.make(input, stores: stores, settings: context.settings, checksum: checksum,
+                                     checkImages: true, isAllowed: { roots.allows($0) },
+                                     checkCancellation: { try context.checkCancellation() })
         }
         switch outcome {
+        case .split:
+            preconditionFailure("made with splitAbove 0")
         case .failed(let error):
             return (ManifestEntry(input: input.uri, catalog: catalogName, outcome: .failed,
                                   seconds: Date().timeIntervalSince(started), executor: context.executor,
@@ -83,7 +97,8 @@ public struct ExtractOperator: PartitionOperator, Sendable {
                                       rows: made.rows, bytes: made.bytes.count,
                                       sha256: Digest.sha256(made.bytes).hexString,
                                       seconds: Date().timeIntervalSince(started), executor: context.executor,
-                                      hdus: made.fields.count > 1 ? made.fields.map(HDUSummary.init) : nil)
+                                      hdus: made.fields.count > 1 || input.hdu != nil
+                                          ? made.fields.map(HDUSummary.init) : nil)
             entry.waitSeconds = waited.flatMap { $0 > 0 ? $0 : nil }
             let keywords = try Configuration(context.settings).value(of: FrameKeys.keywords)
             entry.frames = made.fields.map { FrameMeasurement.row(of: $0, primary: made.primaryHeader, keywords: keywords) }

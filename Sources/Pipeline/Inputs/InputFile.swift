@@ -8,11 +8,18 @@ public struct InputFile: Codable, Hashable, Sendable {
     /// The path the catalog is named after, relative to the input root it was found under.
     public var relativePath: String
     public var size: Int64
+    /// Set on the task of one HDU a split file handed back (`sextant.extract.splitHDUsAbove`): that
+    /// task extracts only this image HDU, into its own catalog (`CatalogFormat.catalogName(for:hdu:)`).
+    public var hdu: Int?
+    /// With `hdu`: the file's SHA-256 as the task that split it computed it (when inputs are hashed),
+    /// so each HDU's task records it without hashing the whole file again.
+    public var sha256: String?
 
-    public init(uri: String, relativePath: String, size: Int64 = 0) {
+    public init(uri: String, relativePath: String, size: Int64 = 0, hdu: Int? = nil) {
         self.uri = uri
         self.relativePath = relativePath
         self.size = size
+        self.hdu = hdu
     }
 
     /// `relativePath` without its image suffix (`ccd3/f.fits.gz` -> `ccd3/f`): what output names build on.

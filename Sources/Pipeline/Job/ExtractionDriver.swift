@@ -72,6 +72,7 @@ public final class ExtractionDriver: @unchecked Sendable {
         defer { sky?.finish() }
 
         let catalogs = catalogIndex()
+        let book = SplitBook()
         // One typed slot an input, in input order (`EntryTable`: 152 bytes, not a ManifestEntry's ~1.2 KB).
         let entries = EntryTable(count: spec.inputs.count)
         var pending: [Int] = []
@@ -85,7 +86,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 entries.set(skippedEntry(input, bytes: size, before: nil), at: index, input: input,
                             outputs: spec.outputNames(for: input))
             }
-            carryOverEarlierEntries(from: output, committed: existing, catalogs: catalogs, into: entries)
+            carryOverEarlierEntries(from: output, committed: existing, catalogs: catalogs, into: entries, book: book)
             if let onEntry {
                 for (index, input) in spec.inputs.enumerated() where existing[index] != nil {
                     entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)).map(onEntry)
@@ -106,9 +107,9 @@ public final class ExtractionDriver: @unchecked Sendable {
                                         ? backend.knownExecutors() ?? scheduler.executorSnapshot().map(\.info) : nil)
         }
         if let sky, !isCancelled {
-            try sky.run(pending, entries: entries)  // extraction, shuffle and merge: one job
+            try sky.run(pending, entries: entries)  // extraction, shuffle and merge: one job (never split)
         } else if !pending.isEmpty, !isCancelled {
-            try runJob(pending, scheduler: scheduler, output: output, catalogs: catalogs, entries: entries)
+            try runJob(pending, scheduler: scheduler, output: output, catalogs: catalogs, entries: entries, book: book)
         }
 
         // Every task has ended: what an executor killed mid-commit left is garbage. (A fenced
@@ -158,20 +159,23 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// and recomputes the partitions whose committed catalog is gone (an executor-local disk
     /// died, someone deleted it), each at most `sextant.task.maxFailures` times.
     private func runJob(_ indices: [Int], scheduler: TaskScheduler, output: ObjectStore, catalogs: CatalogIndex,
-                        entries: EntryTable) throws {
+                        entries: EntryTable, book: SplitBook) throws {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
         let inputs = spec.inputs
         let step = try spec.operatorStep()
-        let collector = EntryCollector(spec: spec, inputsOf: { plan.range(of: $0).map { indices[$0] } },
-                                       entries: entries, onEntry: onEntry, logger: logger)
+        let collector = EntryCollector(spec: spec, partitions: plan.count, inputsOf: { plan.range(of: $0).map { indices[$0] } },
+                                       entries: entries, book: book, onEntry: onEntry, logger: logger)
         let check = OutputCheck(skipCommitted: false, listing: { [spec] in
             collector.drain()  // every success so far is in `entries`
             let present = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
+            // A split input's HDUs are the partitions its task handed back: each must have its catalog.
+            let lost = Set(try book.committedChildren().filter { try output.head($0.catalog) == nil }.map(\.partition))
             return { partition in
+                if partition >= plan.count { return !lost.contains(partition) }
                 // An input whose entry says committed must have its catalog; a failed input has none.
-                plan.range(of: partition).allSatisfy { position in
+                return plan.range(of: partition).allSatisfy { position in
                     let index = indices[position]
-                    return entries.outcome(at: index) != .committed || present[index] != nil
+                    return book.isSplit(index) || entries.outcome(at: index) != .committed || present[index] != nil
                 }
             }
         })
@@ -180,6 +184,10 @@ public final class ExtractionDriver: @unchecked Sendable {
             plan.range(of: partition).map { inputs[indices[$0]].uri }.filter { !$0.contains("://") }
         })
         options.retainsRecords = false  // the collector keeps them compact as they come
+        // A task that opens a file with many image HDUs hands them back, one partition each (`HDUSplitting`).
+        options.maxAddedPartitionsPerTask = spec.pipe == nil ? Self.maxHandedBackHDUs : 0
+        var settings = tasksLeaveThisProcess ? spec.shareableSettings : spec.settings
+        if spec.resume { settings[HDUSplitKeys.keepCommitted.name] = "true" }
         let job = JobDescription(
             jobID: spec.jobID,
             partitionCount: plan.count,
@@ -188,8 +196,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                     String(decoding: (try? JSONEncoder().encode(inputs[indices[position]])) ?? Data(), as: UTF8.self)
                 }
             },
-            steps: [step], settings: tasksLeaveThisProcess ? spec.shareableSettings : spec.settings,
-            options: options)
+            steps: [step], settings: settings, options: options)
 
         let result = track { scheduler.submit(job) }.wait()
         collector.drain()
@@ -199,14 +206,20 @@ public final class ExtractionDriver: @unchecked Sendable {
         }
 
         for partition in result.partitions {
+            if partition.partition >= plan.count {
+                settleHandedBack(partition, book: book, entries: entries)
+                continue
+            }
             let positions = plan.range(of: partition.partition)
             if partition.status == .succeeded {
-                for position in positions { entries.setAttempts(partition.attempts, at: indices[position]) }
+                for position in positions where !book.isSplit(indices[position]) {
+                    entries.setAttempts(partition.attempts, at: indices[position])
+                }
                 continue
             }
             let ran = partition.status == .failed
             let reason = partition.failureReasons.last ?? "not run: the job stopped"
-            for position in positions {
+            for position in positions where !book.isSplit(indices[position]) {
                 let input = inputs[indices[position]]
                 let names = spec.outputNames(for: input)
                 let entry = ManifestEntry(
@@ -230,6 +243,31 @@ public final class ExtractionDriver: @unchecked Sendable {
         return handle
     }
 
+    /// At most this many HDUs a task hands back (a file with more is extracted in its one task).
+    static let maxHandedBackHDUs = 10_000
+
+    /// A handed-back partition (one HDU of a split input) as the job ended: its attempts, or why it
+    /// did not commit; sets the input's entry once every HDU is accounted for.
+    private func settleHandedBack(_ partition: PartitionResult, book: SplitBook, entries: EntryTable) {
+        guard let (index, hdu, catalog) = book.child(partition.partition) else { return }
+        let input = spec.inputs[index]
+        let merged: (index: Int, entry: ManifestEntry)?
+        if partition.status == .succeeded {
+            merged = book.setAttempts(partition.attempts, of: partition.partition)
+        } else {
+            let ran = partition.status == .failed
+            let reason = partition.failureReasons.last ?? "not run: the job stopped"
+            merged = book.finish(partition.partition, entry: ManifestEntry(
+                input: input.uri, catalog: catalog, outcome: ran ? .failed : .notRun, attempts: partition.attempts,
+                executor: partition.executor,
+                error: ManifestEntry.errorLine(input: input.uri, message: ran
+                    ? "HDU \(hdu) failed after \(partition.attempts) attempts: \(reason)" : "HDU \(hdu): \(reason)")))
+        }
+        guard let merged else { return }
+        entries.set(merged.entry, at: index, input: input, outputs: spec.outputNames(for: input))
+        if merged.entry.outcome == .failed { onEntry?(merged.entry) }
+    }
+
     /// Finds inputs by output name, for matching listings and earlier manifests to inputs.
     private func catalogIndex() -> CatalogIndex {
         let inputs = spec.inputs
@@ -251,10 +289,18 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// recorded, reading it a range at a time (never whole: 300 MB at 10^6 inputs) straight into
     /// `entries`. A missing or unreadable manifest only loses those figures.
     private func carryOverEarlierEntries(from output: ObjectStore, committed: [Int?], catalogs: CatalogIndex,
-                                         into entries: EntryTable) {
+                                         into entries: EntryTable, book: SplitBook) {
         let decoder = JSONDecoder()
         try? ManifestLines.forEach(in: output, key: Self.manifestName) { line in
             guard let entry = try? decoder.decode(ManifestEntry.self, from: line), let catalog = entry.catalog else { return }
+            if entry.split == true, let path = entry.provenance?.path {
+                // Its HDUs' row counts and digests, for those this run keeps.
+                for index in catalogs.inputs(named: spec.parameters.format.catalogName(for: path))
+                where spec.inputs[index].uri == entry.input {
+                    book.noteEarlier(entry, at: index)
+                }
+                return
+            }
             for index in catalogs.inputs(named: catalog) {
                 let input = spec.inputs[index]
                 guard let size = committed[index], input.uri == entry.input else { continue }
@@ -278,18 +324,23 @@ public final class ExtractionDriver: @unchecked Sendable {
 /// `EntryTable`, on a queue of its own so the scheduler's queue only hands them over.
 final class EntryCollector: JobListener, Sendable {
     let spec: JobSpec
+    /// The job's own partitions; those numbered beyond are HDUs its tasks handed back.
+    let partitions: Int
     /// The inputs (indices into `spec.inputs`) whose entries a partition's records are, in order.
     let inputsOf: @Sendable (Int) -> [Int]
     let entries: EntryTable
+    let book: SplitBook
     let onEntry: (@Sendable (ManifestEntry) -> Void)?
     let logger: Logger
     private let queue = DispatchQueue(label: "sextant.driver.entries")
 
-    init(spec: JobSpec, inputsOf: @escaping @Sendable (Int) -> [Int], entries: EntryTable,
-         onEntry: (@Sendable (ManifestEntry) -> Void)?, logger: Logger) {
+    init(spec: JobSpec, partitions: Int, inputsOf: @escaping @Sendable (Int) -> [Int], entries: EntryTable,
+         book: SplitBook, onEntry: (@Sendable (ManifestEntry) -> Void)?, logger: Logger) {
         self.spec = spec
+        self.partitions = partitions
         self.inputsOf = inputsOf
         self.entries = entries
+        self.book = book
         self.onEntry = onEntry
         self.logger = logger
     }
@@ -300,10 +351,40 @@ final class EntryCollector: JobListener, Sendable {
     func taskEnded(_ event: TaskEndEvent) {
         guard case .succeeded = event.outcome else { return }
         let partition = event.attempt.partition, records = event.records, executor = event.executor
-        queue.async { self.collect(records, partition: partition, executor: executor) }
+        let added = event.addedPartitions
+        queue.async {
+            if partition >= self.partitions {
+                self.collectHDU(records, partition: partition, executor: executor)
+            } else {
+                self.collect(records, partition: partition, executor: executor, added: added)
+            }
+        }
     }
 
-    private func collect(_ records: [Data], partition: Int, executor: ExecutorID) {
+    /// The record of one HDU of a split input, from the partition its task handed back.
+    private func collectHDU(_ records: [Data], partition: Int, executor: ExecutorID) {
+        guard let (index, hdu, catalog) = book.child(partition) else {
+            logger.warning("a result for partition \(partition), which no task handed back")
+            return
+        }
+        let input = spec.inputs[index]
+        var part = input
+        part.hdu = hdu
+        let entry: ManifestEntry
+        do {
+            entry = try RecordValidation.entries(records, inputs: [part], outputNames: { _ in [catalog] })[0]
+        } catch {
+            let reason = "invalid result from \(executor) for HDU \(hdu): \(error)"
+            logger.warning("\(reason)")
+            entry = ManifestEntry(input: input.uri, catalog: catalog, outcome: .failed, executor: executor,
+                                  error: ManifestEntry.errorLine(input: input.uri, message: reason))
+        }
+        guard let merged = book.finish(partition, entry: entry) else { return }
+        entries.set(merged.entry, at: index, input: input, outputs: spec.outputNames(for: input))
+        onEntry?(merged.entry)
+    }
+
+    private func collect(_ records: [Data], partition: Int, executor: ExecutorID, added: Range<Int>?) {
         let indices = inputsOf(partition)
         let inputs = indices.map { spec.inputs[$0] }
         let checked: [ManifestEntry]
@@ -319,7 +400,26 @@ final class EntryCollector: JobListener, Sendable {
                               error: ManifestEntry.errorLine(input: input.uri, message: reason))
             }
         }
+        var handedBack = ArraySlice(added.map(Array.init) ?? [])
         for ((index, input), entry) in zip(zip(indices, inputs), checked) {
+            if let parts = entry.splitParts, entry.outcome == .committed {
+                // A re-run of a partition whose file is split already: the HDUs' own tasks account for it.
+                guard !book.isSplit(index) else { continue }
+                if SplitValidation.isValid(parts, input: input, format: spec.parameters.format),
+                   book.begin(index, input: input, parts: parts, added: &handedBack) {
+                    if let merged = book.mergedIfComplete(index) {  // every HDU kept from an earlier run
+                        entries.set(merged, at: index, input: input, outputs: spec.outputNames(for: input))
+                        onEntry?(merged)
+                    }
+                    continue
+                }
+                let failed = ManifestEntry(input: input.uri, catalog: entry.catalog, outcome: .failed, executor: executor,
+                                           error: ManifestEntry.errorLine(input: input.uri,
+                                                                          message: "invalid split from \(executor)"))
+                entries.set(failed, at: index, input: input, outputs: spec.outputNames(for: input))
+                onEntry?(failed)
+                continue
+            }
             entries.set(entry, at: index, input: input, outputs: spec.outputNames(for: input))
             onEntry?(entry)
         }

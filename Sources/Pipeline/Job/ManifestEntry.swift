@@ -48,6 +48,12 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
     public var frames: [FrameRow]?
     /// Why `--where` excluded the input (its header values, or why its header could not be read).
     public var reason: String?
+    /// Manifest schema 3: true when the input's image HDUs went to tasks of their own
+    /// (`sextant.extract.splitHDUsAbove`), each with its own catalog: `hdus` names them, `outputs`
+    /// lists them, `catalog` is the first. Absent otherwise.
+    public var split: Bool?
+    /// In a task's record only (never in the manifest): the HDUs the task that split the input handed back or kept.
+    public var splitParts: [SplitPart]?
 
     public init(input: String, catalog: String? = nil, outcome: Outcome, attempts: Int = 1,
                 rows: Int? = nil, bytes: Int? = nil, sha256: String? = nil, seconds: Double? = nil,
@@ -67,8 +73,23 @@ public struct ManifestEntry: Codable, Equatable, Sendable {
         self.hdus = hdus
     }
 
-    /// The manifest schema this build writes: 2 added `hdus`. Readers of schema 1 ignore it.
-    public static let schemaVersion = 2
+    /// The manifest schema this build writes: 2 added `hdus`; 3 added `split` and, in `hdus`, each
+    /// split HDU's `catalog`, `bytes` and `sha256`. Readers of schema 1 and 2 ignore them.
+    public static let schemaVersion = 3
+}
+
+/// One image HDU of a split input, as the task that opened the file reports it.
+public struct SplitPart: Codable, Equatable, Sendable {
+    public var hdu: Int
+    public var catalog: String
+    /// Its catalog's size when it was already committed (`--resume`): kept, not handed back.
+    public var keptBytes: Int?
+
+    public init(hdu: Int, catalog: String, keptBytes: Int? = nil) {
+        self.hdu = hdu
+        self.catalog = catalog
+        self.keptBytes = keptBytes
+    }
 }
 
 /// One image HDU of a multi-extension input, as its catalog file holds it.
@@ -76,12 +97,21 @@ public struct HDUSummary: Codable, Equatable, Sendable {
     /// 0 = primary.
     public var hdu: Int
     public var extname: String?
-    public var rows: Int
+    /// Nil only for a split input's HDU kept from an earlier run whose manifest did not say.
+    public var rows: Int?
+    /// Schema 3, a split input's HDU: its own catalog, that catalog's size and SHA-256.
+    public var catalog: String?
+    public var bytes: Int?
+    public var sha256: String?
 
-    public init(hdu: Int, extname: String?, rows: Int) {
+    public init(hdu: Int, extname: String?, rows: Int?, catalog: String? = nil, bytes: Int? = nil,
+                sha256: String? = nil) {
         self.hdu = hdu
         self.extname = extname
         self.rows = rows
+        self.catalog = catalog
+        self.bytes = bytes
+        self.sha256 = sha256
     }
 
     init(_ field: CatalogField) {

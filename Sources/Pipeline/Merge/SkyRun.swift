@@ -69,9 +69,10 @@ final class SkyRun: Sendable {
         let plan = try spec.partitionPlan(for: indices.map { spec.inputs[$0] })
         let inputs = spec.inputs
         // The reports are the entries of the partition's inputs it extracted (not those it read).
-        let collector = EntryCollector(spec: spec, inputsOf: { partition in
+        // The DAG takes no handed-back partitions, so its extraction tasks never split a file.
+        let collector = EntryCollector(spec: spec, partitions: plan.count, inputsOf: { partition in
             plan.range(of: partition).filter { !resumed[$0] }.map { indices[$0] }
-        }, entries: entries, onEntry: driver.onEntry, logger: Logger(label: "sextant.driver"))
+        }, entries: entries, book: SplitBook(), onEntry: driver.onEntry, logger: Logger(label: "sextant.driver"))
         let options = JobOptions(listener: FirstStageOnly(jobID: spec.jobID, listener: collector),
                                  preferredLocations: { partition in
             plan.range(of: partition).map { inputs[indices[$0]].uri }.filter { !$0.contains("://") }

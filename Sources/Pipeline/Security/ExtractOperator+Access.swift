@@ -34,7 +34,9 @@ extension ExtractOperator {
         roots.refusal(input, catalog: catalogName(input), context: context)
     }
 
-    private func catalogName(_ input: InputFile) -> String {
-        parameters.format.catalogName(for: input.relativePath)
+    /// The input's catalog, or for one HDU of a split file that HDU's.
+    func catalogName(_ input: InputFile) -> String {
+        input.hdu.map { parameters.format.catalogName(for: input.relativePath, hdu: $0) }
+            ?? parameters.format.catalogName(for: input.relativePath)
     }
 }

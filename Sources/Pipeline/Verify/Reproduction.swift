@@ -36,7 +36,7 @@ public struct Reproduction: Sendable {
         var identical = 0
         var differing: [String] = []
         for entry in reproduced {
-            if let old = recorded[entry.input]?.sha256, entry.sha256 == old { identical += 1 }
+            if let old = recorded[entry.input]?.catalogDigests, !old.isEmpty, entry.catalogDigests == old { identical += 1 }
             else { differing.append(entry.input) }
         }
         return ReproductionReport(identical: identical, differing: differing)
@@ -91,5 +91,15 @@ enum InputCheck {
             }
         }
         return found.keys.sorted().map { found[$0]! }
+    }
+}
+
+extension ManifestEntry {
+    /// The SHA-256 of each catalog the input has: its one, or each HDU's of a split input; empty
+    /// when any is unknown.
+    var catalogDigests: [String] {
+        let digests = split == true ? (hdus ?? []).map(\.sha256) : [sha256]
+        let known = digests.compactMap { $0 }
+        return known.count == digests.count ? known : []
     }
 }

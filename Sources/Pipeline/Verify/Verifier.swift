@@ -65,7 +65,24 @@ public struct Verifier: Sendable {
 
     private func check(_ input: InputFile, _ entry: ManifestEntry, maker: CatalogMaker, output: ObjectStore,
                        settings: [String: String], checksum: Bool) throws -> [VerifyFinding] {
-        guard let catalogName = entry.catalog, let recorded = entry.provenance else { return [] }
+        guard entry.split == true else {
+            return try check(input, entry, catalog: entry.catalog, maker: maker, output: output, settings: settings,
+                             checksum: checksum)
+        }
+        // A split input: every HDU's own catalog, each made alone as its task made it.
+        return try (entry.hdus ?? []).flatMap { hdu -> [VerifyFinding] in
+            var part = input
+            part.hdu = hdu.hdu
+            var one = entry
+            one.sha256 = hdu.sha256
+            return try check(part, one, catalog: hdu.catalog, maker: maker, output: output, settings: settings,
+                             checksum: checksum)
+        }
+    }
+
+    private func check(_ input: InputFile, _ entry: ManifestEntry, catalog: String?, maker: CatalogMaker,
+                       output: ObjectStore, settings: [String: String], checksum: Bool) throws -> [VerifyFinding] {
+        guard let catalogName = catalog, let recorded = entry.provenance else { return [] }
         var found: [VerifyFinding] = []
         let made: CatalogMaker.Made
         let expected = published[(input.uri as NSString).lastPathComponent]
@@ -75,6 +92,8 @@ public struct Verifier: Sendable {
             return [VerifyFinding(input: input.uri, kind: .inputUnreadable, detail: "\(error)")]
         case .made(let value):
             made = value
+        case .split:
+            preconditionFailure("verify makes catalogs without splitting")
         }
         if let was = recorded.inputSHA256, let now = made.fingerprint.sha256, was != now {
             found.append(VerifyFinding(input: input.uri, kind: .inputChanged, detail: "its bytes changed: SHA-256 was \(was), is \(now)"))

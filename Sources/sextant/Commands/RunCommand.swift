@@ -104,8 +104,12 @@ struct JobOptionsGroup: ParsableArguments {
     @Option(name: .customLong("where"), help: ArgumentHelp("Run only the inputs whose header matches, e.g. 'FILTER == \"r\" && EXPTIME >= 30' (comparisons, &&, ||, !, parentheses, string and number literals); the rest are listed in the manifest as excluded, with their values.", valueName: "expression"))
     var selection: String?
 
+    @Flag(help: "One task per image HDU for every multi-extension input, each HDU its own catalog (f.hdu3.cat.fits); sets sextant.extract.splitHDUsAbove to 1. Not with --format ldac.")
+    var hduTasks = false
+
     var flagSettings: [String: String?] {
-        ["sextant.master": master, "sextant.job.failFast": failFast ? "true" : nil]
+        ["sextant.master": master, "sextant.job.failFast": failFast ? "true" : nil,
+         HDUSplitKeys.splitAbove.name: hduTasks ? "1" : nil]
     }
 
     func makeSpec(inputs: [String], output: OutputOptions, extraction: ExtractionOptions,
@@ -114,6 +118,9 @@ struct JobOptionsGroup: ParsableArguments {
         let files = try listing.expand(inputs)
         let parameters = ExtractParameters(output: output.out, format: output.format, hdu: HDUChoice(output.hdu),
                                            extraction: try extraction.parameters())
+        if hduTasks, !output.format.allowsHDUSplit {
+            throw ValidationError("--hdu-tasks: --format ldac keeps every HDU of an input in its one file (as SCAMP reads it); use fits or csv")
+        }
         var bytes: Int64?
         if let partitionBytes {
             guard let size = ValueParsers.size(partitionBytes) else {
