@@ -51,6 +51,8 @@ final class SlotArbiter: @unchecked Sendable {
 
     // MARK: Executors (from the registry, in its order)
 
+    // `cores` here is what an executor may hold: its slots plus its queue (`ExecutorInfo.queuedTasks`).
+
     func executorAdded(_ id: ExecutorID, cores: Int) {
         queue.async { [self] in
             self.cores[id] = cores
