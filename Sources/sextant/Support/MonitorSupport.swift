@@ -30,8 +30,12 @@ enum JobMonitoring {
         let id = spec.jobID
         let output = spec.forSubmission().parameters.output
         monitor.record(.jobStart(id, inputs: spec.inputs.count, output: output, submitted: submitted))
+        // Only the input's name: decoding whole entries (frame rows and all) here cost the master
+        // about 8 % of its CPU per task at survey scale.
+        struct InputName: Decodable { var input: String }
+        let decoder = JSONDecoder()
         driver.listeners.append(monitor.listener(forJob: id, inputNames: { records in
-            records.compactMap { try? JSONDecoder().decode(ManifestEntry.self, from: $0).input }
+            records.compactMap { try? decoder.decode(InputName.self, from: $0).input }
         }))
         let previous = driver.onEntry
         driver.onEntry = { entry in
