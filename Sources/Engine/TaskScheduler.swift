@@ -374,7 +374,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     /// Ends `job` now: cancels its running attempts and reports `status`.
     private func abort(_ job: TaskSetManager, status: JobStatus, reason: String? = nil) {
         guard job.endStatus == nil else { return }
-        for (id, attempt) in attempts where attempt.job === job && !attempt.cancelled {
+        // Queued attempts first: dropped from their executor's queue before a cancelled running one frees a core.
+        let doomed = attempts.filter { $0.value.job === job && !$0.value.cancelled }
+            .sorted { ($0.value.started == nil ? 0 : 1) < ($1.value.started == nil ? 0 : 1) }
+        for (id, attempt) in doomed {
             attempts[id]?.cancelled = true
             backend.cancel(id, on: attempt.executor)
         }

@@ -56,7 +56,7 @@ final class ExecutorRegistry: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         entries[info.id] = Entry(info: info, channel: channel, lastSeen: .now())
         // What it queues counts as assigned, so pools' shares include it.
-        slots.executorAdded(info.id, cores: info.cores + (info.queuedTasks ?? 0))
+        slots.executorAdded(info.id, cores: info.cores, queued: info.queuedTasks ?? 0)
         post(.added(info))
     }
 
