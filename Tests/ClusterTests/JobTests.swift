@@ -92,7 +92,10 @@ final class JobTests: XCTestCase {
         XCTAssertTrue(eventually { fixture.master.waitingClients(for: "first") == 1 })
         handler.openGate()
         wait(for: [waited], timeout: 10)
-        XCTAssertEqual(progress.value, ["1/3", "2/3", "3/3"])
+        // Coalesced (at most one frame per 100 ms): in order, the first at once, the last exact.
+        XCTAssertEqual(progress.value.first, "1/3")
+        XCTAssertEqual(progress.value.last, "3/3")
+        XCTAssertEqual(progress.value, ["1/3", "2/3", "3/3"].filter(progress.value.contains), "in order, none twice")
         let record = try XCTUnwrap(finished.value)
         XCTAssertEqual(record.status, .succeeded)
         XCTAssertEqual(record.outcome?.counts, ["steps": 3])
@@ -131,6 +134,43 @@ final class JobTests: XCTestCase {
         let all = try client.status()
         XCTAssertEqual(all.map(\.id), ["first", failing.id, "blocker", "behind"])
         XCTAssertEqual(all.map(\.status), [.succeeded, .failed, .cancelled, .cancelled])
+    }
+
+    /// A job reporting progress for each of 200,000 inputs sends a waiting client a few frames,
+    /// not 200,000, and the last one it sends before the final record is the last reported.
+    func testProgressIsCoalescedAndItsLastFrameIsExact() throws {
+        let handler = ScriptedJobHandler()
+        let fixture = try makeFixture(handler: handler)
+        let client = try fixture.client()
+        defer { client.close() }
+        let steps = 200_000
+        _ = try client.submit(ScriptedJobHandler.payload(.init(steps: steps, gated: true)), jobID: "many")
+        let frames = Locked<[String]>([])
+        let finished = Locked<JobRecord?>(nil)
+        let waited = expectation(description: "wait returned")
+        let waiter = try fixture.client()
+        defer { waiter.close() }
+        Thread.detachNewThread {
+            let record = try? waiter.wait(for: "many", timeout: 60) { data in
+                frames.update { $0.append(String(decoding: data, as: UTF8.self)) }
+            }
+            finished.update { $0 = record }
+            waited.fulfill()
+        }
+        XCTAssertTrue(eventually { fixture.master.waitingClients(for: "many") == 1 })
+        let started = Date()
+        handler.openGate()
+        wait(for: [waited], timeout: 60)
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertEqual(finished.value?.status, .succeeded)
+        XCTAssertEqual(frames.value.last, "\(steps)/\(steps)", "the final count arrives exact")
+        XCTAssertGreaterThanOrEqual(frames.value.count, 1)
+        // About one per 100 ms of the job and the held one before the end (twice that, for a loaded machine's timers).
+        XCTAssertLessThanOrEqual(frames.value.count, Int(seconds / 0.1) * 2 + 5,
+                                 "\(frames.value.count) frames in \(seconds) s for \(steps) reports")
+        XCTAssertLessThan(frames.value.count, steps / 1000, "far fewer frames than reports")
+        let numbers = frames.value.compactMap { Int($0.split(separator: "/").first ?? "") }
+        XCTAssertEqual(numbers, numbers.sorted(), "in order")
     }
 
     func testEveryEndedJobIsReportedOnceToTheFinishHook() throws {
@@ -195,6 +235,8 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(try after.status(of: "done").first?.outcome?.counts, ["steps": 2], "finished jobs are not run again")
         XCTAssertTrue(eventually { !FileManager.default.fileExists(atPath: history.appendingPathComponent("hung.submission").path) },
                       "a finished job's submission is dropped")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: history.appendingPathComponent("hung.payload").path),
+                       "and its payload")
         assertFails(try after.submit(Data("{}".utf8), jobID: "done"), "job id 'done' already exists")
         let next = try after.submit(ScriptedJobHandler.payload(.init(steps: 1)), jobID: "next")
         XCTAssertEqual(try after.wait(for: next.id, timeout: 10).status, .succeeded)
@@ -225,6 +267,32 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(record.status, .interrupted)
         XCTAssertEqual(record.outcome?.message, "the master stopped during this job 4 times; resubmit with --resume")
         XCTAssertFalse(FileManager.default.fileExists(atPath: history.appendingPathComponent("poison.submission").path))
+    }
+
+    /// The master keeps a job's payload as the bytes it received, in `<id>.payload` beside a small
+    /// `<id>.submission`, and runs it from there after a restart; a history written when the
+    /// payload sat base64-encoded inside the `.submission` still resumes.
+    func testASubmissionIsKeptAsTheBytesReceivedAndAnOlderHistoryStillResumes() throws {
+        let history = try TestSupport.makeTemporaryDirectory("sextant-history")
+        defer { try? FileManager.default.removeItem(at: history) }
+        let crashed = try makeFixture(history: history, handler: ScriptedJobHandler())
+        let payload = ScriptedJobHandler.payload(.init(gated: true))
+        _ = try crashed.client().submit(payload, jobID: "kept")
+        XCTAssertTrue(eventually { crashed.master.jobRecords.first?.status == .running })
+        XCTAssertEqual(try Data(contentsOf: history.appendingPathComponent("kept.payload")), payload, "byte for byte")
+        let submission = history.appendingPathComponent("kept.submission")
+        let stored = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: submission)) as? [String: Any])
+        XCTAssertNil(stored["payload"], "not encoded again into the .submission")
+
+        // The older form: the payload inside the .submission, no .payload file.
+        var old = stored
+        old["payload"] = ScriptedJobHandler.payload(.init(steps: 2)).base64EncodedString()
+        try JSONSerialization.data(withJSONObject: old).write(to: submission)
+        try FileManager.default.removeItem(at: history.appendingPathComponent("kept.payload"))
+        let restarted = try makeFixture(history: history, handler: ScriptedJobHandler())
+        let resumed = try restarted.client().wait(for: "kept", timeout: 10)
+        XCTAssertEqual(resumed.outcome?.counts, ["steps": 2, "resumed": 1])
+        XCTAssertTrue(eventually { !FileManager.default.fileExists(atPath: submission.path) })
     }
 
     private func assertFails<T>(_ body: @autoclosure () throws -> T, _ message: String, line: UInt = #line) {

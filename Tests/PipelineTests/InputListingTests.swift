@@ -94,6 +94,28 @@ final class InputListingTests: XCTestCase {
         XCTAssertTrue(notices.lines.contains("\(list.path): 500 listed files cannot be read; each will be reported as failed"))
     }
 
+    /// One @list skips the table of names seen only when its lines cannot name a file twice:
+    /// a `file://` line, a directory line and a plain line naming the same file still run it once.
+    func testAListNamingAFileTwiceInOtherWordsRunsItOnce() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("inputs-same-file")
+        let sub = dir.appendingPathComponent("sub")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let file = sub.appendingPathComponent("a.fits")
+        XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: Data("1".utf8)))
+        let list = dir.appendingPathComponent("list.txt")
+        try "\(file.path)\nfile://\(file.path)\n".write(to: list, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try InputListing().expand(["@" + list.path]).map(\.uri), [file.path])
+        try "\(sub.path)\n\(file.path)\n".write(to: list, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try InputListing().expand(["@" + list.path]).map(\.uri), [file.path])
+        for (location, scheme) in [("s3://b/k.fits", true), ("a:://x", true), ("/a/b://", true), ("/a:/b.fits", false),
+                                   ("/a/b.fits", false), (":/", false)] {
+            XCTAssertEqual(InputListing.hasScheme(location), scheme, location)
+        }
+        XCTAssertEqual(InputFile.collisionKey(of: "D1/F.FITS.GZ"), "d1/f")
+        XCTAssertEqual(InputFile.collisionKey(of: "d1/f.fits"), "d1/f")
+        XCTAssertEqual(InputFile.collisionKey(of: "Ünï/x.fz"), "ünï/x")
+    }
+
     func testLastPathComponentMatchesFoundation() {
         for path in ["/a/b.fits", "b.fits", "/a/b/", "a//b.fits//", "/", "", "s3://bucket/x/y.fits.gz", "ä/ö.fits"] {
             XCTAssertEqual(InputListing.lastComponent(of: path), (path as NSString).lastPathComponent, path)

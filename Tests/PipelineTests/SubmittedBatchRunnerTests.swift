@@ -20,7 +20,7 @@ final class SubmittedBatchRunnerTests: XCTestCase {
         func status(of jobID: String) throws -> JobStatus? { lock.withLock { jobs[jobID] } }
         func submit(_ payload: Data, jobID: String, settings: [String: String]) throws {
             lock.withLock { pools.append(settings["sextant.scheduler.pool"]) }
-            let spec = try JSONDecoder().decode(JobSpec.self, from: payload)
+            let spec = try JobSpec.decodeSubmission(payload)
             XCTAssertEqual(spec.jobID, jobID)
             lock.withLock { submitted.append(jobID); jobs[jobID] = .queued }
         }

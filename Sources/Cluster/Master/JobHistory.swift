@@ -3,8 +3,10 @@ import Logging
 
 /// The job table on disk: one `<job id>.json` per job under `sextant.master.historyDir`,
 /// replaced atomically on every change so a crash leaves either the old or the new record.
-/// Beside it, `<job id>.submission` keeps the job as submitted until it ends, so a master
-/// that crashed or was stopped mid-job can run it again on restart.
+/// Beside it, `<job id>.submission` (settings, time, restarts) and `<job id>.payload` (the bytes
+/// the client sent, as received: no re-encoding, and the master need not hold them while the job
+/// waits or runs) keep the job as submitted until it ends, so a master that crashed or was
+/// stopped mid-job can run it again on restart.
 struct JobHistory {
     let directory: URL?
     let logger: Logger
@@ -18,9 +20,10 @@ struct JobHistory {
         var requeued: [SubmittedJob]
     }
 
-    /// The submission as kept on disk.
+    /// The submission as kept on disk, but for its payload (in its own file; histories written
+    /// before that kept it here, base64-encoded, and are still read).
     private struct StoredSubmission: Codable {
-        var payload: Data
+        var payload: Data?
         var settings: [String: String]
         var submitted: Date
         /// Times a restarted master has re-queued the job.
@@ -69,7 +72,7 @@ struct JobHistory {
         var stored = try Self.decoder.decode(StoredSubmission.self, from: Data(contentsOf: file))
         guard stored.resumes < maxResumes else {
             logger.warning("job \(record.id) was cut off by \(stored.resumes + 1) master restarts; not resuming it again")
-            try? FileManager.default.removeItem(at: file)
+            removeSubmission(of: record.id)
             record.status = .interrupted
             record.finished = Date()
             record.outcome = JobOutcome(status: .interrupted,
@@ -85,7 +88,8 @@ struct JobHistory {
         record.finished = nil
         record.outcome = nil
         logger.info("job \(record.id) queued again after a master restart\(started ? " (resuming)" : "")")
-        return SubmittedJob(id: record.id, payload: stored.payload, settings: stored.settings,
+        let payload: SubmittedJob.Stored = stored.payload.map { .bytes($0) } ?? .file(payloadFile(of: file))
+        return SubmittedJob(id: record.id, stored: payload, settings: stored.settings,
                             submitted: record.submitted, resumed: started, user: record.user)
     }
 
@@ -95,17 +99,27 @@ struct JobHistory {
         try Self.encoder.encode(record).write(to: file, options: .atomic)
     }
 
-    /// Keeps the job as submitted until `removeSubmission`, for a restarted master.
-    func saveSubmission(_ job: SubmittedJob) throws {
-        guard let file = submissionFile(job.id) else { return }
-        let stored = StoredSubmission(payload: job.payload, settings: job.settings, submitted: job.submitted, resumes: 0)
+    /// Keeps the job as submitted until `removeSubmission`, for a restarted master; returns the
+    /// job with its payload left on disk (the same job when there is no history directory).
+    /// The payload goes first: a `.submission` file always has its payload beside it.
+    func saveSubmission(_ job: SubmittedJob) throws -> SubmittedJob {
+        guard let file = submissionFile(job.id) else { return job }
+        let payload = payloadFile(of: file)
+        try job.loadPayload().write(to: payload, options: .atomic)
+        let stored = StoredSubmission(payload: nil, settings: job.settings, submitted: job.submitted, resumes: 0)
         try Self.encoder.encode(stored).write(to: file, options: .atomic)
+        return job.keptIn(payload)
     }
 
     /// Drops a finished job's submission (it will not run again).
     func removeSubmission(of id: String) {
         guard let file = submissionFile(id) else { return }
         try? FileManager.default.removeItem(at: file)
+        try? FileManager.default.removeItem(at: payloadFile(of: file))
+    }
+
+    private func payloadFile(of submission: URL) -> URL {
+        submission.deletingPathExtension().appendingPathExtension("payload")
     }
 
     private func submissionFile(_ id: String) -> URL? {

@@ -21,14 +21,23 @@ final class JobManager: @unchecked Sendable {
     private var waiters: [String: [Channel]] = [:]
     /// The last progress of each running job, replayed to clients that start waiting late.
     private var latestProgress: [String: Data] = [:]
+    /// When each running job's progress last went to its waiters, and the jobs whose latest
+    /// progress is held back for a flush (`forward` coalesces).
+    private var progressSent: [String: DispatchTime] = [:]
+    private var progressHeld: Set<String> = []
+    /// At most one progress frame a job per this interval goes to each waiter: a job's handler
+    /// reports cumulative progress, so the latest says everything the skipped ones did.
+    let progressInterval: TimeInterval
     private var running: [String: JobContext] = [:]
     private var stopping = false
     private var thread: Thread?
     /// Told of every job that ended (not interrupted), after its record is saved: the webhook.
     var onFinish: (@Sendable (JobRecord) -> Void)?
 
-    init(handler: JobHandler, history: JobHistory, registry: ExecutorRegistry, logger: Logger, maxRunning: Int = 16) {
+    init(handler: JobHandler, history: JobHistory, registry: ExecutorRegistry, logger: Logger, maxRunning: Int = 16,
+         progressInterval: TimeInterval = 0.1) {
         self.handler = handler
+        self.progressInterval = progressInterval
         self.maxRunning = max(1, maxRunning)
         self.history = history
         self.registry = registry
@@ -74,7 +83,7 @@ final class JobManager: @unchecked Sendable {
         let id = request.jobID ?? Self.makeJobID()
         try Self.validate(jobID: id)
         let pool = try Self.pool(of: request.settings)
-        let job = SubmittedJob(id: id, payload: request.payload, settings: request.settings, user: principal.name)
+        var job = SubmittedJob(id: id, payload: request.payload, settings: request.settings, user: principal.name)
         let record = JobRecord(id: id, submitted: job.submitted, status: .queued, user: principal.name, pool: pool)
         try condition.withLock {
             guard !stopping else { throw ClusterError.requestFailed("the master is stopping") }
@@ -82,7 +91,7 @@ final class JobManager: @unchecked Sendable {
             records[id] = record
         }
         do {
-            try history.saveSubmission(job)
+            job = try history.saveSubmission(job)
             try history.save(record)
         } catch {
             condition.withLock { records[id] = nil }
@@ -218,12 +227,40 @@ final class JobManager: @unchecked Sendable {
         return record
     }
 
+    /// Passes a job's progress on to its waiters, coalesced: at most one frame per
+    /// `progressInterval`, the latest, so a job of 10^6 inputs does not push 10^6 frames at a
+    /// client (nor queue them unbounded on its channel). A report held back goes out when the
+    /// interval ends, and before the job's final record in any case.
     private func forward(_ data: Data, of id: String) {
-        condition.lock()
-        let channels = waiters[id] ?? []
+        condition.lock(); defer { condition.unlock() }
         latestProgress[id] = data
-        condition.unlock()
-        for channel in channels {
+        let now = DispatchTime.now()
+        if let last = progressSent[id], now.uptimeNanoseconds - last.uptimeNanoseconds < intervalNanoseconds {
+            if progressHeld.insert(id).inserted {
+                DispatchQueue.global().asyncAfter(deadline: last + progressInterval) { [weak self] in
+                    self?.flushProgress(of: id)
+                }
+            }
+            return
+        }
+        progressSent[id] = now
+        send(data, of: id)
+    }
+
+    /// Sends the progress held back for `id`, if the job still runs and something is held.
+    private func flushProgress(of id: String) {
+        condition.lock(); defer { condition.unlock() }
+        guard progressHeld.remove(id) != nil, let data = latestProgress[id] else { return }
+        progressSent[id] = DispatchTime.now()
+        send(data, of: id)
+    }
+
+    private var intervalNanoseconds: UInt64 { UInt64(max(0, progressInterval) * 1e9) }
+
+    /// Queues the frame on each waiter's channel. Holds `condition`, so frames leave in the order
+    /// they were taken and none after the job's final record.
+    private func send(_ data: Data, of id: String) {
+        for channel in waiters[id] ?? [] {
             channel.writeAndFlush(Message.jobProgress(JobProgress(jobID: id, data: data)), promise: nil)
         }
     }
@@ -232,7 +269,10 @@ final class JobManager: @unchecked Sendable {
     private func finish(_ record: JobRecord) {
         condition.lock()
         records[record.id] = record
+        // The last report held back goes first, so a waiter's final progress is exact.
+        if progressHeld.remove(record.id) != nil, let held = latestProgress[record.id] { send(held, of: record.id) }
         latestProgress[record.id] = nil
+        progressSent[record.id] = nil
         let channels = waiters.removeValue(forKey: record.id) ?? []
         condition.unlock()
         do { try history.save(record) } catch { logger.error("cannot save job \(record.id): \(error)") }

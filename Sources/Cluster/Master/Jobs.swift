@@ -4,7 +4,12 @@ import Foundation
 /// A job as the master received it. The payload (the pipeline's JobSpec JSON) is opaque here.
 public struct SubmittedJob: Sendable {
     public var id: String
-    public var payload: Data
+    /// The job as the client sent it. A master with a history keeps it in the job's payload
+    /// file, not in memory: `loadPayload()` reads it when the job starts.
+    public var payload: Data {
+        get { (try? loadPayload()) ?? Data() }
+        set { stored = .bytes(newValue) }
+    }
     public var settings: [String: String]
     public var submitted: Date
     /// True when a restarted master re-queued this job after it was cut off mid-run: the
@@ -13,14 +18,42 @@ public struct SubmittedJob: Sendable {
     /// Who submitted it (`Principal.name`).
     public var user: String?
 
+    enum Stored: Sendable {
+        case bytes(Data)
+        case file(URL)
+    }
+    private(set) var stored: Stored
+
     public init(id: String, payload: Data, settings: [String: String] = [:], submitted: Date = Date(),
                 resumed: Bool = false, user: String? = nil) {
+        self.init(id: id, stored: .bytes(payload), settings: settings, submitted: submitted, resumed: resumed, user: user)
+    }
+
+    init(id: String, stored: Stored, settings: [String: String], submitted: Date, resumed: Bool, user: String?) {
         self.id = id
         self.user = user
-        self.payload = payload
+        self.stored = stored
         self.settings = settings
         self.submitted = submitted
         self.resumed = resumed
+    }
+
+    /// The payload, read from the history when that is where it is kept.
+    public func loadPayload() throws -> Data {
+        switch stored {
+        case .bytes(let data): return data
+        case .file(let url):
+            do { return try Data(contentsOf: url) } catch {
+                throw ClusterError.requestFailed("job \(id): cannot read its submission \(url.path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// This job with its payload kept at `file` instead of in memory.
+    func keptIn(_ file: URL) -> SubmittedJob {
+        var job = self
+        job.stored = .file(file)
+        return job
     }
 }
 

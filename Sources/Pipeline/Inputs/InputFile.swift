@@ -25,6 +25,17 @@ public struct InputFile: Codable, Hashable, Sendable {
         }
         return relativePath
     }
+
+    /// What two catalogs collide on: `stem(of:)` of the path lowercased. A slice of the path
+    /// itself when it has no uppercase ASCII and no other script (most do not): no copy an input.
+    static func collisionKey(of relativePath: String) -> Substring {
+        let plain = relativePath.utf8.allSatisfy { $0 < 0x80 && !(0x41...0x5A).contains($0) }
+        let lower = plain ? relativePath : relativePath.lowercased()
+        for suffix in suffixesLongestFirst where lower.hasSuffix(suffix) {
+            return lower.dropLast(suffix.count)
+        }
+        return lower[...]
+    }
 }
 
 public enum InputError: Error, CustomStringConvertible, Equatable {

@@ -24,10 +24,13 @@ struct InputListFile {
     init(path: String) throws {
         self.path = path
         guard let data = FileManager.default.contents(atPath: path) else { throw InputError.notFound(path) }
-        var firstLine: [String: Int32] = [:]
         var number = 0
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
+            // Sized once: growing a table of 10^6 names rehashes every name several times.
+            let newlines = bytes.reduce(into: 0) { count, byte in if byte == 0x0A { count += 1 } }
+            var firstLine = NameTable(capacity: newlines + 1)
+            lines.reserveCapacity(newlines + 1)
             var start = 0
             while start < bytes.count {
                 var end = start
@@ -50,7 +53,8 @@ struct InputListFile {
         return parts.isEmpty ? nil : "\(path): \(lines.count) inputs; " + parts.joined(separator: ", ")
     }
 
-    private mutating func take(_ raw: UnsafeBufferPointer<UInt8>, number: Int, firstLine: inout [String: Int32]) {
+    /// `firstLine` holds, for each name kept, its index in `lines`.
+    private mutating func take(_ raw: UnsafeBufferPointer<UInt8>, number: Int, firstLine: inout NameTable) {
         var low = raw.startIndex, high = raw.endIndex
         while low < high, Self.isSpace(raw[low]) { low += 1 }
         while high > low, Self.isSpace(raw[high - 1]) { high -= 1 }
@@ -62,12 +66,12 @@ struct InputListFile {
             note(undecodable, "\(path):\(number): not a UTF-8 file name; line skipped")
             return
         }
-        if let first = firstLine[text] {
+        if let first = firstLine.insert(text, index: Int32(truncatingIfNeeded: lines.count),
+                                        isSame: { lines[Int($0)].text == text }) {
             duplicates += 1
-            note(duplicates, "\(path):\(number): \(text) is listed again (first on line \(first)); it runs once")
+            note(duplicates, "\(path):\(number): \(text) is listed again (first on line \(lines[Int(first)].number)); it runs once")
             return
         }
-        firstLine[text] = Int32(truncatingIfNeeded: number)
         lines.append(Line(number: number, text: text))
     }
 

@@ -13,12 +13,13 @@ public enum InputNames {
     /// image suffix is dropped (`x.fits` and `x.fz`), compared case-insensitively (`X.FITS` and
     /// `x.fits` are one file on macOS and many Windows shares). The same file named twice is fine.
     public static func validate(_ inputs: [InputFile]) throws {
-        var seen: [String: String] = [:]
-        seen.reserveCapacity(inputs.count)
-        for input in inputs {
+        var seen = NameTable(capacity: inputs.count)
+        for (index, input) in inputs.enumerated() {
             try validate(input)
-            let key = InputFile.stem(of: input.relativePath.lowercased())
-            if let first = seen.updateValue(input.uri, forKey: key), first != input.uri {
+            let key = InputFile.collisionKey(of: input.relativePath)
+            if let first = seen.insert(key, index: Int32(truncatingIfNeeded: index), isSame: {
+                InputFile.collisionKey(of: inputs[Int($0)].relativePath) == key
+            }).map({ inputs[Int($0)].uri }), first != input.uri {
                 throw InputError.duplicateName(InputFile.stem(of: input.relativePath) + ".cat.*", first: first, second: input.uri)
             }
         }

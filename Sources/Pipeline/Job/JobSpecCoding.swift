@@ -47,36 +47,72 @@ extension JobSpec {
 
     /// The line form, or nil when a name holds a tab or a newline.
     static func lines(of inputs: [InputFile]) -> String? {
-        var text = ""
-        text.reserveCapacity(inputs.reduce(0) { $0 + $1.uri.utf8.count + $1.relativePath.utf8.count + 12 })
+        lineBytes(of: inputs).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The inputs as bytes, `uri TAB relativePath TAB size` a line; nil when a name holds a tab
+    /// or a newline (those keep the JSON array form).
+    static func lineBytes(of inputs: [InputFile]) -> Data? {
+        var bytes = Data()
+        bytes.reserveCapacity(inputs.reduce(0) { $0 + $1.uri.utf8.count + $1.relativePath.utf8.count + 12 })
         for input in inputs {
-            for name in [input.uri, input.relativePath] where name.utf8.contains(where: { $0 == 9 || $0 == 10 }) {
-                return nil
-            }
-            text += input.uri
-            text += "\t"
-            text += input.relativePath
-            text += "\t"
-            text += String(input.size)
-            text += "\n"
+            guard append(input.uri, to: &bytes), append(input.relativePath, to: &bytes) else { return nil }
+            bytes.append(contentsOf: String(input.size).utf8)
+            bytes.append(10)
         }
-        return text
+        return bytes
+    }
+
+    /// Appends `name` and a tab; false when the name holds a tab or a newline.
+    private static func append(_ name: String, to bytes: inout Data) -> Bool {
+        var name = name
+        return name.withUTF8 { utf8 in
+            guard !utf8.contains(where: { $0 == 9 || $0 == 10 }) else { return false }
+            bytes.append(utf8)
+            bytes.append(9)
+            return true
+        }
     }
 
     static func inputs(fromLines text: String) throws -> [InputFile] {
+        var text = text
+        return try text.withUTF8 { try inputs(fromLineBytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses the line form straight from its bytes: two strings an input, no JSON.
+    static func inputs(fromLineBytes bytes: UnsafeRawBufferPointer) throws -> [InputFile] {
         var inputs: [InputFile] = []
-        var utf8 = Substring(text).utf8[...]
-        while !utf8.isEmpty {
-            let end = utf8.firstIndex(of: 10) ?? utf8.endIndex
-            let fields = utf8[utf8.startIndex..<end].split(separator: 9, omittingEmptySubsequences: false)
-            guard fields.count == 3, let size = Int64(String(decoding: fields[2], as: UTF8.self)) else {
+        var start = 0
+        let count = bytes.count
+        while start < count {
+            var end = start
+            while end < count, bytes[end] != 10 { end += 1 }
+            guard let input = input(in: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.inputLines],
                     debugDescription: "input \(inputs.count + 1): not 'uri TAB relativePath TAB size'"))
             }
-            inputs.append(InputFile(uri: String(decoding: fields[0], as: UTF8.self),
-                                    relativePath: String(decoding: fields[1], as: UTF8.self), size: size))
-            utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
+            inputs.append(input)
+            start = end + 1
         }
         return inputs
+    }
+
+    private static func input(in line: UnsafeRawBufferPointer) -> InputFile? {
+        guard let firstTab = line.firstIndex(of: 9),
+              let secondTab = line[(firstTab + 1)...].firstIndex(of: 9) else { return nil }
+        let sizeBytes = line[(secondTab + 1)...]
+        guard !sizeBytes.isEmpty else { return nil }
+        var size: Int64 = 0
+        for byte in sizeBytes {
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            let (times10, over1) = size.multipliedReportingOverflow(by: 10)
+            let (sum, over2) = times10.addingReportingOverflow(Int64(byte - 0x30))
+            guard !over1, !over2 else { return nil }
+            size = sum
+        }
+        return InputFile(uri: String(decoding: UnsafeRawBufferPointer(rebasing: line[..<firstTab]), as: UTF8.self),
+                         relativePath: String(decoding: UnsafeRawBufferPointer(rebasing: line[(firstTab + 1)..<secondTab]),
+                                              as: UTF8.self),
+                         size: size)
     }
 }

@@ -27,16 +27,34 @@ public final class ProgressReporter: @unchecked Sendable {
     /// Records one finished input (committed, skipped or failed).
     public func record(succeeded: Bool, sources: Int) {
         lock.lock(); defer { lock.unlock() }
+        let before = done
         done += 1
         if !succeeded { failed += 1 }
         self.sources += sources
+        draw(after: before)
+    }
+
+    /// Shows totals counted elsewhere (a master's progress for a submitted job), which may
+    /// advance by many inputs at once.
+    public func show(done: Int, failed: Int, sources: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let before = self.done
+        self.done = done
+        self.failed = failed
+        self.sources = sources
+        draw(after: before)
+    }
+
+    /// Redraws the bar, or logs a line each time `done` passes a multiple of `logEvery`. Holds `lock`.
+    private func draw(after before: Int) {
+        let reachedTotal = done == total && before < total  // once, though totals may be shown again
         if isTerminal {
             // Redraw at most 10 times a second: a terminal is slower than a fast job.
-            if Date().timeIntervalSince(lastDraw) > 0.1 || done == total {
+            if Date().timeIntervalSince(lastDraw) > 0.1 || reachedTotal {
                 lastDraw = Date()
-                write("\r" + bar() + (done == total ? "\n" : ""))
+                write("\r" + bar() + (reachedTotal ? "\n" : ""))
             }
-        } else if done % logEvery == 0 || done == total {
+        } else if done / logEvery > before / logEvery || reachedTotal {
             write(line() + "\n")
         }
     }

@@ -55,14 +55,13 @@ enum ClusterRun {
         guard wait else { return }
 
         let progress = ProgressReporter(total: spec.inputs.count)
-        let decoder = JSONDecoder()
         let interrupt = InterruptHandler(message: "\nsextant: cancelling job \(record.id)") {
             _ = try? connect(c).cancel(record.id)
         }
         defer { interrupt.remove() }
         let final = try client.wait(for: record.id) { data in
-            if let entry = try? decoder.decode(ManifestEntry.self, from: data) {
-                progress.record(succeeded: entry.outcome != .failed, sources: entry.rows ?? 0)
+            if let totals = JobProgressTotals.Counts.decode(data) {
+                progress.show(done: totals.done, failed: totals.failed, sources: totals.sources)
             }
         }
         print(final.outcome?.message ?? "job \(final.id): \(final.status.rawValue)")

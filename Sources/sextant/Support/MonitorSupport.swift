@@ -28,7 +28,7 @@ enum JobMonitoring {
     /// `onEntry` is chained, so set the driver's own progress first.
     static func attach(_ monitor: Monitor, to driver: ExtractionDriver, spec: JobSpec, submitted: Date? = nil) {
         let id = spec.jobID
-        let output = spec.forSubmission().parameters.output
+        let output = spec.absoluteOutput  // not forSubmission(): that copies every input (half a master's CPU at 10^6)
         monitor.record(.jobStart(id, inputs: spec.inputs.count, output: output, submitted: submitted))
         // Only the input's name: decoding whole entries (frame rows and all) here cost the master
         // about 8 % of its CPU per task at survey scale.

@@ -6,7 +6,7 @@ import Monitor
 import Pipeline
 
 /// The master's driver for submitted jobs: Pipeline's `ExtractionDriver.forSubmission` over
-/// the cluster's executors, one progress message per input, and the monitor told.
+/// the cluster's executors, the job's running totals as its progress, and the monitor told.
 final class PipelineJobHandler: JobHandler, Sendable {
     let configuration: Configuration
     /// Hears every job's events when the master serves a UI or keeps event logs.
@@ -22,15 +22,15 @@ final class PipelineJobHandler: JobHandler, Sendable {
         if let merge = SkyMergeSpec.submitted(job.payload) {
             return try runMerge(merge, job: job, backend: backend, context: context)
         }
-        let (driver, ignored) = try ExtractionDriver.forSubmission(payload: job.payload, jobID: job.id,
+        let (driver, ignored) = try ExtractionDriver.forSubmission(payload: job.loadPayload(), jobID: job.id,
                                                                    resumed: job.resumed, masterSettings: configuration.values)
         if !ignored.isEmpty {
             logger.warning("job \(job.id): ignored settings only the master's own conf may set: \(ignored.joined(separator: ", "))")
         }
         let encoder = JSONEncoder()
-        driver.onEntry = { entry in
-            if let data = try? encoder.encode(entry) { context.progress(data) }
-        }
+        // Totals, not entries: the master coalesces progress frames, and the latest must say it all.
+        let totals = JobProgressTotals()
+        driver.onEntry = { entry in context.progress(totals.add(entry).encoded) }
         if let monitor { JobMonitoring.attach(monitor, to: driver, spec: driver.spec, submitted: job.submitted) }
         // Weak: the driver's onEntry holds the context, so a strong capture here kept every job's
         // driver (its inputs and entries) alive after the job ended.
