@@ -5,6 +5,9 @@ public struct ExecutorInfo: Codable, Sendable, Hashable {
     public var id: ExecutorID
     public var host: String
     public var cores: Int
+    /// Tasks it holds beyond `cores`, queued to start the moment a slot frees (no round trip to
+    /// the master); nil or 0: none. The scheduler may launch up to `cores + queuedTasks` on it.
+    public var queuedTasks: Int?
     /// Path prefixes on this executor's own disk (not shared), for locality preferences.
     public var localPaths: [String]
     /// What the executor declares about itself from its own configuration (e.g. the commands
@@ -12,8 +15,9 @@ public struct ExecutorInfo: Codable, Sendable, Hashable {
     public var attributes: [String: String]?
 
     public init(id: ExecutorID, host: String, cores: Int, localPaths: [String] = [],
-                attributes: [String: String]? = nil) {
+                attributes: [String: String]? = nil, queuedTasks: Int? = nil) {
         self.id = id
+        self.queuedTasks = queuedTasks
         self.host = host
         self.cores = cores
         self.localPaths = localPaths
@@ -24,7 +28,7 @@ public struct ExecutorInfo: Codable, Sendable, Hashable {
 /// What a backend reports to the scheduler. Calls may arrive on any thread;
 /// the scheduler serializes them itself.
 public protocol BackendEvents: AnyObject, Sendable {
-    /// A new executor with free slots: the scheduler may launch up to `info.cores` tasks on it.
+    /// A new executor with free slots: the scheduler may launch up to `info.cores` (+ `queuedTasks`) tasks on it.
     func executorAdded(_ info: ExecutorInfo)
     /// The executor is gone (process died, heartbeats missed, link cut). Its running
     /// attempts are lost and will be rescheduled; any result from them that arrives later is discarded.
@@ -37,10 +41,14 @@ public protocol BackendEvents: AnyObject, Sendable {
     /// The executor is leaving (SIGTERM, a spot notice): launch nothing more on it. What it
     /// runs may finish; if it leaves first, those attempts are rescheduled and never counted.
     func executorDraining(_ id: ExecutorID)
+    /// The executor handed back attempts it had queued and never started (it is draining):
+    /// they are rescheduled elsewhere and never counted as failures.
+    func tasksReturned(_ ids: [TaskAttemptID], by executor: ExecutorID)
 }
 
 extension BackendEvents {
     public func executorDraining(_ id: ExecutorID) {}
+    public func tasksReturned(_ ids: [TaskAttemptID], by executor: ExecutorID) {}
     public func tasksFinished(_ results: [TaskResult]) { results.forEach(taskFinished) }
 }
 

@@ -29,14 +29,18 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         var excludedUntil: DispatchTime?
         /// Leaving: offered no new tasks, and its attempts lost when it goes are not counted.
         var draining = false
-        var freeSlots: Int { draining ? 0 : info.cores - running.count }
+        /// Attempts launched beyond its cores (`ExecutorInfo.queuedTasks`), oldest first: they wait in
+        /// its queue, not running, and start in this order as its running ones end.
+        var queued: [TaskAttemptID] = []
+        var freeSlots: Int { draining ? 0 : info.cores + (info.queuedTasks ?? 0) - running.count }
     }
 
     struct Attempt {
         let job: TaskSetManager
         let partition: Int
         let executor: ExecutorID
-        let launched: DispatchTime
+        /// When it left its executor's queue and began to run (as the scheduler infers it); nil while queued.
+        var started: DispatchTime?
         let speculative: Bool
         var cancelled = false
     }
@@ -145,6 +149,27 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         }
     }
 
+    public func tasksReturned(_ ids: [TaskAttemptID], by executor: ExecutorID) {
+        queue.async {
+            for id in ids { self.handleReturned(id, by: executor) }
+            self.launchTasks()
+        }
+    }
+
+    /// A queued attempt its executor never started: it goes back to pending, counted neither lost nor failed.
+    private func handleReturned(_ id: TaskAttemptID, by executor: ExecutorID) {
+        guard let attempt = attempts[id], attempt.executor == executor else { return }
+        attempts[id] = nil
+        noteEnded(id, on: executor)
+        let job = attempt.job
+        job.noteStopped(partition: attempt.partition, on: executor)
+        guard job.endStatus == nil else { return }
+        _ = job.attemptEnded(partition: attempt.partition, lost: false)
+        notify(job) { $0.taskEnded(self.endEvent(id, executor, speculative: attempt.speculative, duration: 0,
+                                                 attempt.cancelled ? .cancelled : .lost(reason: "handed back unstarted by a draining executor"))) }
+        _ = finishIfDone(job)
+    }
+
     // MARK: Jobs
 
     private func begin(_ description: JobDescription, handle: JobHandle) {
@@ -198,8 +223,9 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     private func launch(_ job: TaskSetManager, partition: Int, speculative: Bool, on executor: ExecutorID) -> TaskSpec {
         let id = job.makeAttempt(partition: partition)
         job.noteRunning(partition: partition, on: executor)
-        attempts[id] = Attempt(job: job, partition: partition, executor: executor, launched: .now(),
-                               speculative: speculative)
+        let waits = executors[executor].map { $0.running.count - $0.queued.count >= $0.info.cores } ?? false
+        attempts[id] = Attempt(job: job, partition: partition, executor: executor,
+                               started: waits ? nil : .now(), speculative: speculative)
         executors[executor]?.running.insert(id)
         var spec = TaskSpec(id: id, inputs: job.inputs(partition), steps: job.job.steps,
                             settings: job.job.settings, speculative: speculative)
@@ -207,8 +233,33 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         spec.maxAddedPartitions = mayAdd > 0 ? mayAdd : nil
         logger.debug("launching task", metadata: ["attempt": "\(id)", "executor": "\(executor)",
                                                   "speculative": "\(speculative)"])
-        notify(job) { $0.taskStarted(TaskStartEvent(attempt: id, executor: executor, speculative: speculative)) }
+        if waits {
+            executors[executor]?.queued.append(id)
+        } else {
+            notify(job) { $0.taskStarted(TaskStartEvent(attempt: id, executor: executor, speculative: speculative)) }
+        }
         return spec
+    }
+
+    /// `id` left `executor`: a queued attempt simply leaves the queue; a running one's core goes to the
+    /// oldest queued attempt, which the executor starts at once (a queued task is not running until then).
+    /// A draining executor starts nothing more: it hands its queue back.
+    private func noteEnded(_ id: TaskAttemptID, on executor: ExecutorID) {
+        guard var state = executors[executor] else { return }
+        state.running.remove(id)
+        if let index = state.queued.firstIndex(of: id) { state.queued.remove(at: index) }
+        var starting: [TaskAttemptID] = []
+        while !state.draining, !state.queued.isEmpty, state.running.count - state.queued.count < state.info.cores {
+            starting.append(state.queued.removeFirst())
+        }
+        executors[executor] = state
+        for next in starting {
+            attempts[next]?.started = .now()
+            guard let attempt = attempts[next] else { continue }
+            notify(attempt.job) {
+                $0.taskStarted(TaskStartEvent(attempt: next, executor: executor, speculative: attempt.speculative))
+            }
+        }
     }
 
     /// The caller runs `launchTasks` after it (once for a batch of results).
@@ -225,10 +276,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             return
         }
         attempts[result.id] = nil
-        executors[attempt.executor]?.running.remove(result.id)
+        noteEnded(result.id, on: attempt.executor)
         let job = attempt.job
         let partition = attempt.partition
-        let elapsed = seconds(since: attempt.launched)
+        let elapsed = attempt.started.map(seconds(since:)) ?? 0
         job.noteStopped(partition: partition, on: attempt.executor)
         guard job.endStatus == nil else { return }
 
@@ -303,7 +354,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled && !state.draining,
                                              reason: reason)
             notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
-                                                     duration: self.seconds(since: attempt.launched),
+                                                     duration: attempt.started.map(self.seconds(since:)) ?? 0,
                                                      attempt.cancelled ? .cancelled : .lost(reason: reason))) }
             if exhausted {
                 logger.warning("partition failed: lost with its executor \(job.maxLostAttempts) times",
@@ -338,7 +389,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     /// Ends `job` now: cancels its running attempts and reports `status`.
     private func abort(_ job: TaskSetManager, status: JobStatus, reason: String? = nil) {
         guard job.endStatus == nil else { return }
-        for (id, attempt) in attempts where attempt.job === job && !attempt.cancelled {
+        // Queued attempts first: dropped from their executor's queue before a cancelled running one frees a core.
+        let doomed = attempts.filter { $0.value.job === job && !$0.value.cancelled }
+            .sorted { ($0.value.started == nil ? 0 : 1) < ($1.value.started == nil ? 0 : 1) }
+        for (id, attempt) in doomed {
             attempts[id]?.cancelled = true
             backend.cancel(id, on: attempt.executor)
         }
@@ -462,7 +516,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             for job in jobs {
                 guard let threshold = job.speculationThreshold(settings) else { continue }
                 for attempt in attempts.values where attempt.job === job && !attempt.cancelled && !attempt.speculative
-                && seconds(since: attempt.launched) > threshold {
+                && attempt.started.map({ seconds(since: $0) > threshold }) == true {
                     job.markSpeculatable(attempt.partition)
                 }
             }

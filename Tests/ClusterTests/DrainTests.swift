@@ -84,7 +84,7 @@ final class DrainTests: XCTestCase {
         XCTAssertEqual(result.partitions.flatMap(\.failureReasons), [])
         // What it started, it finished; at most the launch already on the wire started after the drain.
         let started = handler.events.starts(on: leavingID)
-        XCTAssertEqual(handler.events.ends(on: leavingID).filter { $0 == .succeeded(records: 1) }.count, started.count)
+        XCTAssertEqual(handler.events.ends(on: leavingID).filter { $0 == .succeeded(records: 1) }.count, started.count, "\(handler.events.ends(on: leavingID))")
         XCTAssertLessThanOrEqual(started.filter { $0 > drainStarted }.count, 1)
         XCTAssertTrue(fixture.logs.contains("is draining"), fixture.logs.all.joined(separator: "\n"))
     }

@@ -45,7 +45,8 @@ final class FairSchedulingTests: XCTestCase {
         fixture?.tearDown()
     }
 
-    /// Two executors of two cores: four slots; every task sleeps `taskSeconds`.
+    /// Two executors of two cores: four slots, and (sextant.executor.queuedTasksPerSlot's default of 1)
+    /// four queued tasks, eight assigned in all; every task sleeps `taskSeconds`.
     private func startCluster(pools: [PoolDefinition] = [], taskSeconds: TimeInterval) throws -> ClusterClient {
         fixture = ClusterFixture(jobHandler: TaskCountJobHandler())
         try fixture.startMaster(pools: pools)
@@ -114,8 +115,9 @@ final class FairSchedulingTests: XCTestCase {
         XCTAssertEqual(share.fraction, 0.75, accuracy: 0.12, "weight 3 to 1: the heavy pool took \(share.fraction)")
     }
 
+    /// Shares count queued tasks as assigned: minShare 6 of the 8 tasks the executors hold.
     func testAPoolGetsItsMinimumShareFirst() throws {
-        let client = try startCluster(pools: [PoolDefinition(name: "stream", weight: 1, minShare: 3)], taskSeconds: 0.02)
+        let client = try startCluster(pools: [PoolDefinition(name: "stream", weight: 1, minShare: 6)], taskSeconds: 0.02)
         defer { client.close() }
         try submit(client, "batch", tasks: 200)
         Thread.sleep(forTimeInterval: 0.2)
@@ -124,7 +126,7 @@ final class FairSchedulingTests: XCTestCase {
         _ = try finished(client, "batch")
         let share = overlapShare(of: "micro", with: "batch")
         XCTAssertGreaterThan(share.count, 40, "too little overlap to judge")
-        XCTAssertEqual(share.fraction, 0.75, accuracy: 0.12, "minShare 3 of 4 slots: the stream pool took \(share.fraction)")
+        XCTAssertEqual(share.fraction, 0.75, accuracy: 0.12, "minShare 6 of 8 assigned: the stream pool took \(share.fraction)")
     }
 
     func testJobsInAFIFOPoolRunOneAfterAnother() throws {

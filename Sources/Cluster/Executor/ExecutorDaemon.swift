@@ -68,6 +68,7 @@ public final class ExecutorDaemon: @unchecked Sendable {
         let current = session
         condition.unlock()
         current?.sendDraining()
+        pool.drain()
         logger.info("draining: finishing the tasks held, for at most \(timeout) s (sextant.executor.drainTimeout)")
         let finished = pool.waitUntilIdle(deadline: Date(timeIntervalSinceNow: timeout), quiet: min(0.5, timeout / 2))
         if !finished { logger.warning("drain timeout: leaving with tasks still running; the master reschedules them") }
@@ -139,6 +140,7 @@ public final class ExecutorDaemon: @unchecked Sendable {
         let connection = try PeerConnection.open(to: settings.master, role: .executor, buildID: buildID,
                                                  network: network, group: group, logger: logger)
         connection.send(.register(ExecutorRegistration(host: settings.host, cores: settings.cores,
+                                                       queuedTasks: settings.cores * settings.queuedTasksPerSlot,
                                                        localPaths: settings.localPaths,
                                                        attributes: settings.attributes)))
         guard case .registered(let ack) = try connection.receive(timeout: network.handshakeTimeout) else {

@@ -68,6 +68,13 @@ final class ExecutorSession: @unchecked Sendable {
         return write
     }
 
+    /// Hands queued tasks that never started back to the master, to be run elsewhere.
+    func handBack(_ ids: [TaskAttemptID]) {
+        guard !ids.isEmpty, lock.withLock({ !ended }) else { return }
+        let write = connection.send(.returnedTasks(ids))
+        lock.withLock { if lastWrite == nil { lastWrite = write } }
+    }
+
     /// Tells the master this executor is leaving.
     func sendDraining() {
         connection.send(.draining)

@@ -3,7 +3,9 @@ import Foundation
 
 /// `cores` threads running tasks through the handler. Each task remembers the session
 /// (connection) it came on: its result goes back on that session only if it is still open.
-/// @unchecked: `condition` guards `pending`, `running` and `stopped`.
+/// What the master sends beyond `cores` (`sextant.executor.queuedTasksPerSlot`) waits in
+/// `pending` and starts the moment a thread frees, with no round trip to the master.
+/// @unchecked: `condition` guards `pending`, `running`, `stopped` and `draining`.
 final class WorkerPool: @unchecked Sendable {
     struct Job {
         let spec: TaskSpec
@@ -11,13 +13,17 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private let handler: TaskHandler
+    private let cores: Int
     private let condition = NSCondition()
     private var pending: [Job] = []
     private var running: [TaskAttemptID: ExecutorSession] = [:]
     private var stopped = false
+    /// Leaving: queued tasks, and any launch still on the wire, go back to the master unstarted.
+    private var draining = false
 
     init(cores: Int, handler: TaskHandler) {
         self.handler = handler
+        self.cores = cores
         for index in 0..<cores {
             let thread = Thread { [self] in work() }
             thread.name = "sextant-executor-worker-\(index)"
@@ -28,8 +34,10 @@ final class WorkerPool: @unchecked Sendable {
     func submit(_ specs: [TaskSpec], session: ExecutorSession) {
         condition.lock()
         pending.append(contentsOf: specs.map { Job(spec: $0, session: session) })
+        let extra = draining ? takeQueued() : []
         condition.broadcast()  // a worker, and a drain watching for late launches
         condition.unlock()
+        handBack(extra)
     }
 
     /// A task not yet started is answered at once as failed (so its slot frees);
@@ -56,6 +64,34 @@ final class WorkerPool: @unchecked Sendable {
         let orphans = running.filter { $0.value === session }.map(\.key)
         condition.unlock()
         orphans.forEach(handler.cancel)
+    }
+
+    /// The executor is leaving: hands every task not yet started back to the master at once (they are
+    /// not failures: the master runs them elsewhere), and so too any launch that arrives later.
+    func drain() {
+        condition.lock()
+        draining = true
+        let unstarted = takeQueued()
+        condition.broadcast()
+        condition.unlock()
+        handBack(unstarted)
+    }
+
+    /// Under `condition`: the pending tasks no idle thread is about to start (those it keeps, as before queues).
+    private func takeQueued() -> [Job] {
+        let starting = max(0, cores - running.count)
+        guard pending.count > starting else { return [] }
+        let queued = Array(pending[starting...])
+        pending.removeLast(pending.count - starting)
+        return queued
+    }
+
+    private func handBack(_ unstarted: [Job]) {
+        var bySession: [ObjectIdentifier: (ExecutorSession, [TaskAttemptID])] = [:]
+        for job in unstarted {
+            bySession[ObjectIdentifier(job.session), default: (job.session, [])].1.append(job.spec.id)
+        }
+        for (session, ids) in bySession.values { session.handBack(ids) }
     }
 
     /// Waits until no task has been queued or running for `quiet` seconds (a launch the master

@@ -16,6 +16,8 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
         /// Results from one frame (or one cancelled launch), in order.
         case finished([TaskResult])
         case draining(ExecutorID)
+        /// Queued attempts the (draining) executor handed back unstarted.
+        case returned([TaskAttemptID], ExecutorID)
     }
 
     private let registry: ExecutorRegistry
@@ -89,8 +91,12 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
             lock.lock()
             let events = self.events
             var wanted: [TaskResult] = []
+            var returned: [TaskAttemptID] = []
             switch event {
             case .added, .draining: break
+            case .returned(let ids, let executor):
+                returned = ids.filter { outstanding[$0] == executor }
+                returned.forEach { outstanding[$0] = nil }
             case .lost(let id, _): outstanding = outstanding.filter { $0.value != id }
             case .finished(let results):
                 for result in results {
@@ -110,6 +116,7 @@ public final class ClusterBackend: ExecutorBackend, @unchecked Sendable {
             case .finished:
                 if wanted.count == 1 { events.taskFinished(wanted[0]) } else if !wanted.isEmpty { events.tasksFinished(wanted) }
             case .draining(let id): events.executorDraining(id)
+            case .returned(_, let executor): if !returned.isEmpty { events.tasksReturned(returned, by: executor) }
             }
         }
     }

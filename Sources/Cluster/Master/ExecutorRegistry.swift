@@ -55,7 +55,8 @@ final class ExecutorRegistry: @unchecked Sendable {
     func add(_ info: ExecutorInfo, channel: Channel) {
         lock.lock(); defer { lock.unlock() }
         entries[info.id] = Entry(info: info, channel: channel, lastSeen: .now())
-        slots.executorAdded(info.id, cores: info.cores)
+        // What it queues counts as assigned, so pools' shares include it.
+        slots.executorAdded(info.id, cores: info.cores, queued: info.queuedTasks ?? 0)
         post(.added(info))
     }
 
@@ -80,6 +81,15 @@ final class ExecutorRegistry: @unchecked Sendable {
         slots.released(stamped.map(\.id), on: id)
         post(.finished(stamped))
         return true
+    }
+
+    /// Queued attempts a draining executor never started: their slots free, and their jobs run them elsewhere.
+    func handBack(_ ids: [TaskAttemptID], from id: ExecutorID, channel: Channel) {
+        lock.lock(); defer { lock.unlock() }
+        guard entries[id]?.channel === channel else { return }
+        entries[id]?.lastSeen = .now()
+        slots.released(ids, on: id)
+        post(.returned(ids, id))
     }
 
     /// Forgets an executor whose connection ended. False when it was already gone.
@@ -126,6 +136,7 @@ final class ExecutorRegistry: @unchecked Sendable {
         if channel != nil {
             launchCounts.frames += 1
             launchCounts.tasks += tasks.count
+            launchCounts.largestFrame = max(launchCounts.largestFrame, tasks.count)
         }
         lock.unlock()
         guard let channel else { return false }
@@ -180,4 +191,6 @@ final class ExecutorRegistry: @unchecked Sendable {
 public struct LaunchCounts: Equatable, Sendable {
     public var frames = 0
     public var tasks = 0
+    /// The most tasks one frame carried (more than an executor's cores: its queue was filled too).
+    public var largestFrame = 0
 }

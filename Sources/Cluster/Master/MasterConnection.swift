@@ -133,11 +133,12 @@ final class MasterConnection: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.registered(RegistrationAck(
             executorID: id, heartbeatInterval: master.settings.network.heartbeatInterval))), promise: nil)
         let info = ExecutorInfo(id: id, host: registration.host, cores: registration.cores,
-                                localPaths: registration.localPaths, attributes: registration.attributes)
+                                localPaths: registration.localPaths, attributes: registration.attributes,
+                                queuedTasks: registration.queuedTasks)
         state = .executor(id)
         logger[metadataKey: "executor"] = "\(id)"
         master.registry.add(info, channel: context.channel)
-        logger.info("executor \(id) registered: \(info.cores) cores on \(info.host)")
+        logger.info("executor \(id) registered: \(info.cores) cores, \(info.queuedTasks ?? 0) queued tasks, on \(info.host)")
     }
 
     // MARK: Established connections
@@ -150,6 +151,8 @@ final class MasterConnection: ChannelInboundHandler {
         case .draining:
             logger.info("executor \(id) is draining: no new tasks for it")
             master.registry.drain(id, channel: context.channel)
+        case .returnedTasks(let ids):
+            master.registry.handBack(ids, from: id, channel: context.channel)
         case .taskResult(let result):
             if !master.registry.deliver([result], from: id, channel: context.channel) {
                 logger.debug("dropped result of \(result.id): executor \(id) was declared lost")

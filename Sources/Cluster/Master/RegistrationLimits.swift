@@ -6,6 +6,8 @@ extension ExecutorRegistration {
     static let maxHostBytes = 253
     static let maxLocalPaths = 64
     static let maxAttributes = 64
+    /// Queued tasks per core at most: enough to hide a round trip, not a hoard of the job's tasks.
+    static let maxQueuedPerCore = 16
 
     /// What an executor may claim, whatever it sent: cores capped, a printable host name of
     /// DNS length, bounded lists of local paths and attributes. Identity comes from the connection, not the body.
@@ -17,6 +19,7 @@ extension ExecutorRegistration {
         let host = printable(host, limit: Self.maxHostBytes)
         return ExecutorRegistration(host: host.isEmpty ? "unnamed" : host,
                                     cores: min(cores, Self.maxCores),
+                                    queuedTasks: queuedTasks.map { min(max(0, $0), min(cores, Self.maxCores) * Self.maxQueuedPerCore) },
                                     localPaths: localPaths.prefix(Self.maxLocalPaths).map { printable($0, limit: 4096) },
                                     attributes: attributes.map { attributes in
                                         Dictionary(attributes.sorted { $0.key < $1.key }.prefix(Self.maxAttributes).map {

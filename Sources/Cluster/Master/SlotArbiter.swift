@@ -37,6 +37,8 @@ final class SlotArbiter: @unchecked Sendable {
 
     private var cores: [ExecutorID: Int] = [:]
     private var busy: [ExecutorID: Int] = [:]
+    /// Each executor's queue length: it is refilled only once half its queue has run (see `pump`).
+    private var queued: [ExecutorID: Int] = [:]
     /// Attempts sent and not yet finished, with the job they count for (nil once the job left).
     private var dispatched: [TaskAttemptID: (executor: ExecutorID, job: ObjectIdentifier?)] = [:]
     private var jobs: [ObjectIdentifier: JobEntry] = [:]
@@ -51,9 +53,12 @@ final class SlotArbiter: @unchecked Sendable {
 
     // MARK: Executors (from the registry, in its order)
 
-    func executorAdded(_ id: ExecutorID, cores: Int) {
+    // `cores` here is what an executor may hold: its slots plus its queue (`ExecutorInfo.queuedTasks`).
+
+    func executorAdded(_ id: ExecutorID, cores: Int, queued: Int = 0) {
         queue.async { [self] in
-            self.cores[id] = cores
+            self.cores[id] = cores + queued
+            self.queued[id] = queued
             busy[id] = busy[id] ?? 0
             pump(id)
         }
@@ -64,6 +69,7 @@ final class SlotArbiter: @unchecked Sendable {
         queue.async { [self] in
             cores[id] = nil
             busy[id] = nil
+            queued[id] = nil
             for job in jobs.values {
                 job.waiting[id] = nil
                 job.reserved[id] = nil
@@ -160,6 +166,10 @@ final class SlotArbiter: @unchecked Sendable {
                 logger.debug("launch of \(batch.count) task(s) skipped: executor \(executor) is gone")
             }
         }
+        // An executor with a queue is refilled once half of it has run: a frame then carries at least half
+        // a queue, not the one or two tasks a result frame freed, and the other half covers the round trip.
+        if let capacity = cores[executor], let queued = queued[executor], queued > 0,
+           capacity - busy[executor, default: 0] < (queued + 1) / 2 { return }
         var held = 0
         var holders: Set<ObjectIdentifier> = []
         while let capacity = cores[executor], busy[executor, default: 0] + held < capacity,

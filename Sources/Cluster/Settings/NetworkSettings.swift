@@ -96,6 +96,9 @@ public struct ExecutorSettings: Sendable {
     public var localPaths: [String]
     /// `sextant.executor.drainTimeout`: how long a draining executor lets its tasks finish. Default 25 s.
     public var drainTimeout: TimeInterval = 25
+    /// `sextant.executor.queuedTasksPerSlot`: tasks held per core beyond those running, started as a
+    /// core frees with no round trip to the master. Default 1; 0: a task per core only.
+    public var queuedTasksPerSlot = 1
     /// Declared to the master at registration (`ExecutorInfo.attributes`), e.g. the commands `--pipe` may run here.
     public var attributes: [String: String] = [:]
     /// First delay before reconnecting to a master that went away; doubles up to `reconnectMaxDelay`,

@@ -53,5 +53,6 @@ extension ExecutorSettings {
         if let cores = try c.value(of: ClusterKeys.executorCores) { self.cores = cores }
         localPaths = try c.value(of: ClusterKeys.executorLocalPaths)
         drainTimeout = try c.value(of: ClusterKeys.drainTimeout)
+        queuedTasksPerSlot = try c.value(of: ClusterKeys.queuedTasksPerSlot)
     }
 }

@@ -40,6 +40,8 @@ struct Refusal: Codable, Sendable {
 struct ExecutorRegistration: Codable, Sendable {
     var host: String
     var cores: Int
+    /// Tasks it queues beyond `cores` (`sextant.executor.queuedTasksPerSlot` x cores); nil: none (older executors).
+    var queuedTasks: Int? = nil
     var localPaths: [String]
     /// The executor's declared attributes (`ExecutorInfo.attributes`).
     var attributes: [String: String]?
@@ -104,6 +106,8 @@ enum Message: Sendable {
     case taskResults([TaskResult])
     /// The executor is leaving: the master launches nothing more on it.
     case draining
+    /// Queued tasks a draining executor never started, handed back to be run elsewhere (not failures).
+    case returnedTasks([TaskAttemptID])
     // Client <-> master
     case submit(SubmitRequest)
     case submitPart(SubmitPart)
@@ -127,4 +131,5 @@ enum MessageType: UInt8 {
     case submitPart = 36
     case draining = 37
     case launchTasks = 38, taskResults
+    case returnedTasks = 40
 }

@@ -18,6 +18,7 @@ extension Message {
         case .launchTasks: return .launchTasks
         case .taskResults: return .taskResults
         case .draining: return .draining
+        case .returnedTasks: return .returnedTasks
         case .submit: return .submit
         case .submitPart: return .submitPart
         case .submitted: return .submitted
@@ -46,6 +47,7 @@ extension Message {
         case .taskResult(let m): return m
         case .launchTasks(let m): return m
         case .taskResults(let m): return m
+        case .returnedTasks(let m): return m
         case .submit(let m): return m
         case .submitPart(let m): return m
         case .submitted(let m), .jobFinished(let m), .cancelReply(let m): return m
@@ -121,6 +123,7 @@ extension Message {
         case .launchTasks: return .launchTasks(try read())
         case .taskResults: return .taskResults(try read())
         case .draining: return .draining
+        case .returnedTasks: return .returnedTasks(try read())
         case .submit: return .submit(try read())
         case .submitPart: return .submitPart(try read())
         case .submitted: return .submitted(try read())

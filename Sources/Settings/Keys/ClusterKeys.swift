@@ -48,6 +48,9 @@ public enum ClusterKeys {
     public static let drainTimeout = Declare.duration(
         "sextant.executor.drainTimeout", .cluster, .local, default: 25, shown: "`25s`",
         doc: "on SIGTERM (Slurm walltime or `scancel`, a spot notice) an executor takes no new task and finishes what it holds for at most this long, then leaves; what is left is rescheduled and never counted as a failure. Keep it under Slurm's KillWait (30 s)")
+    public static let queuedTasksPerSlot = Declare.int(
+        "sextant.executor.queuedTasksPerSlot", .cluster, .local, default: 1, in: 0...16,
+        doc: "tasks an executor holds per core beyond those it runs, each started the moment a core frees (no round trip to the master, so launches and results go in larger frames); they count against their pool's share, and a draining executor hands them back unstarted (not failures); `0`: a task per core only")
     public static let requestTimeout = Declare.duration(
         "sextant.network.requestTimeout", .cluster, .local, default: 120, shown: "`120s`",
         doc: "time a client (`submit`, `status`, `cancel`) waits for the master to take a request and answer it; then it fails with a message naming this key")
@@ -80,6 +83,6 @@ public enum ClusterKeys {
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
-        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, secretFile, secret, executorIsolation, pools,
+        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, queuedTasksPerSlot, secretFile, secret, executorIsolation, pools,
         maxRunningJobs, usersFile, uploadDirectory, webhook)
 }

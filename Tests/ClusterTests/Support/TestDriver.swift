@@ -30,7 +30,7 @@ final class TestDriver: BackendEvents, @unchecked Sendable {
     func executorAdded(_ info: ExecutorInfo) {
         condition.lock(); defer { condition.unlock() }
         added.append(info)
-        freeSlots[info.id] = info.cores
+        freeSlots[info.id] = info.cores + (info.queuedTasks ?? 0)  // as TaskScheduler: its queue too
         dispatch()
         condition.broadcast()
     }
