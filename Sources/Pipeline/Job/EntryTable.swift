@@ -215,8 +215,13 @@ struct Digest256: Equatable {
 
     static func == (a: Digest256, b: Digest256) -> Bool { a.words == b.words }
 
-    var hex: String {
-        [words.0, words.1, words.2, words.3].map { word in
+    var hex: String { HexWords.string([words.0, words.1, words.2, words.3]) }
+}
+
+/// 64-bit words as their 16 lower-case hex digits each, zero-padded (digests and ETags in slots).
+enum HexWords {
+    static func string(_ words: [UInt64]) -> String {
+        words.map { word in
             let digits = String(word, radix: 16)
             return String(repeating: "0", count: 16 - digits.count) + digits
         }.joined()
@@ -240,12 +245,7 @@ struct ETag128: Equatable {
         (self.high, self.low) = (high, low)
     }
 
-    var hex: String {
-        [high, low].map { word in
-            let digits = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }.joined()
-    }
+    var hex: String { HexWords.string([high, low]) }
 }
 
 /// `Timestamp.string`'s form (`2026-12-01T19:24:39.123Z`) as milliseconds since 1970, and back.
