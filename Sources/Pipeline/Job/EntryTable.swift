@@ -28,9 +28,11 @@ final class EntryTable: @unchecked Sendable {
     /// Entries kept whole (for the bytes-per-input figure and tests).
     var wholeCount: Int { lock.withLock { whole.count } }
 
-    func set(_ entry: ManifestEntry, at index: Int, input: InputFile, outputs: [String]) {
+    /// `framesJSON`: the entry's frame rows as the JSON they arrived in, kept as is (then
+    /// `entry.frames` is ignored); without it, `entry.frames` is encoded.
+    func set(_ entry: ManifestEntry, at index: Int, input: InputFile, outputs: [String], framesJSON: Data? = nil) {
         var entry = entry
-        let rows = entry.frames.flatMap { try? JSONEncoder().encode($0) }
+        let rows = framesJSON ?? entry.frames.flatMap { try? ManifestEntry.lineEncoder().encode($0) }
         let reason = entry.reason
         entry.frames = nil
         entry.reason = nil
@@ -49,6 +51,13 @@ final class EntryTable: @unchecked Sendable {
 
     /// The entry set at `index`, or nil when none was.
     func entry(at index: Int, input: InputFile, outputs: [String]) -> ManifestEntry? {
+        guard var (entry, rows) = entryAndFrames(at: index, input: input, outputs: outputs) else { return nil }
+        entry.frames = rows.flatMap { try? FrameRow.scanList($0) }
+        return entry
+    }
+
+    /// The entry set at `index` without its frame rows, and those rows as JSON; nil when none was.
+    func entryAndFrames(at index: Int, input: InputFile, outputs: [String]) -> (entry: ManifestEntry, frames: Data?)? {
         let (found, rows, reason): (ManifestEntry?, Data?, String?) = lock.withLock {
             let slot = slots[index]
             let rows = frames[Int32(index)], reason = reasons[Int32(index)]
@@ -56,9 +65,8 @@ final class EntryTable: @unchecked Sendable {
             return (slot.outcome == 0 ? nil : expand(slot, input: input, outputs: outputs), rows, reason)
         }
         guard var entry = found else { return nil }
-        entry.frames = rows.flatMap { try? JSONDecoder().decode([FrameRow].self, from: $0) }
         entry.reason = reason
-        return entry
+        return (entry, rows)
     }
 
     func outcome(at index: Int) -> ManifestEntry.Outcome? {

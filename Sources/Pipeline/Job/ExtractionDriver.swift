@@ -121,20 +121,26 @@ public final class ExtractionDriver: @unchecked Sendable {
         // Written as a stream through a temporary file: a line at a time, never the whole manifest in memory.
         let manifest = try ManifestEntry.LineWriter()
         defer { manifest.discard() }
-        let finalEntry = { [spec] (index: Int) -> ManifestEntry in
+        // Frame rows stay the JSON they arrived in: the manifest copies them, only the frame table decodes them.
+        let finalEntry = { [spec] (index: Int) -> (entry: ManifestEntry, frames: Data?) in
             let input = spec.inputs[index]
-            return entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)) ?? ManifestEntry(
+            return entries.entryAndFrames(at: index, input: input, outputs: spec.outputNames(for: input)) ?? (ManifestEntry(
                 input: input.uri, outcome: .notRun, attempts: 0,
-                error: ManifestEntry.errorLine(input: input.uri, message: "not run: the job stopped"))
+                error: ManifestEntry.errorLine(input: input.uri, message: "not run: the job stopped")), nil)
         }
-        let frames = try frameTable(count: spec.inputs.count, entry: finalEntry)
+        let withFrames = { (found: (entry: ManifestEntry, frames: Data?)) -> ManifestEntry in
+            var entry = found.entry
+            entry.frames = found.frames.flatMap { try? FrameRow.scanList($0) }
+            return entry
+        }
+        let frames = try frameTable(count: spec.inputs.count) { withFrames(finalEntry($0)) }
         defer { frames?.discard() }
         var tally = JobReport.Tally()
         for index in spec.inputs.indices {
-            let entry = finalEntry(index)
-            try manifest.append(entry)
-            try frames?.append(entry)
-            tally.add(entry)
+            let found = finalEntry(index)
+            try manifest.append(found.entry, frames: found.frames)
+            try frames?.append(withFrames(found))
+            tally.add(found.entry)
         }
         try output.put(Self.manifestName, contentsOf: try manifest.finish())
         try frames?.finish(into: output)
@@ -274,7 +280,8 @@ public final class ExtractionDriver: @unchecked Sendable {
         return CatalogIndex(count: inputs.count) { [spec] in spec.outputNames(for: inputs[$0]) }
     }
 
-    /// An input whose catalog an earlier run committed; `before` is that run's entry, when known.
+    /// An input whose catalog an earlier run committed; `before` is that run's entry, when known
+    /// (its frame rows, if any, travel beside it as JSON).
     private func skippedEntry(_ input: InputFile, bytes: Int, before: ManifestEntry?) -> ManifestEntry {
         let names = spec.outputNames(for: input)
         var entry = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped, attempts: 0,
@@ -287,13 +294,15 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     /// Gives the skipped inputs the row counts, digests and provenance the previous run's manifest
     /// recorded, reading it a range at a time (never whole: 300 MB at 10^6 inputs) straight into
-    /// `entries`. A missing or unreadable manifest only loses those figures.
+    /// `entries`, each line scanned once (`ManifestEntry.scan`; frame rows kept as their JSON).
+    /// A missing or unreadable manifest, or line, only loses those figures.
     private func carryOverEarlierEntries(from output: ObjectStore, committed: [Int?], catalogs: CatalogIndex,
                                          into entries: EntryTable, book: SplitBook) {
-        let decoder = JSONDecoder()
         try? ManifestLines.forEach(in: output, key: Self.manifestName) { line in
-            guard let entry = try? decoder.decode(ManifestEntry.self, from: line), let catalog = entry.catalog else { return }
+            guard let scanned = try? ManifestEntry.scan(line), let catalog = scanned.entry.catalog else { return }
+            var entry = scanned.entry
             if entry.split == true, let path = entry.provenance?.path {
+                entry.frames = scanned.frames.flatMap { try? FrameRow.scanList($0) }
                 // Its HDUs' row counts and digests, for those this run keeps.
                 for index in catalogs.inputs(named: spec.parameters.format.catalogName(for: path))
                 where spec.inputs[index].uri == entry.input {
@@ -305,7 +314,7 @@ public final class ExtractionDriver: @unchecked Sendable {
                 let input = spec.inputs[index]
                 guard let size = committed[index], input.uri == entry.input else { continue }
                 entries.set(skippedEntry(input, bytes: size, before: entry), at: index, input: input,
-                            outputs: spec.outputNames(for: input))
+                            outputs: spec.outputNames(for: input), framesJSON: scanned.frames)
             }
         }
     }
@@ -387,21 +396,22 @@ final class EntryCollector: JobListener, Sendable {
     private func collect(_ records: [Data], partition: Int, executor: ExecutorID, added: Range<Int>?) {
         let indices = inputsOf(partition)
         let inputs = indices.map { spec.inputs[$0] }
-        let checked: [ManifestEntry]
+        let checked: [RecordValidation.Checked]
         do {
-            checked = try RecordValidation.entries(records, inputs: inputs, outputNames: spec.outputNames(for:))
+            checked = try RecordValidation.checked(records, inputs: inputs, outputNames: spec.outputNames(for:))
         } catch {
             // A broken or hostile executor fails its partition's inputs, nothing more.
             let reason = "invalid result from \(executor): \(error)"
             logger.warning("\(reason)")
             checked = inputs.map { input in
-                ManifestEntry(input: input.uri, catalog: spec.outputNames(for: input).first, outcome: .failed,
-                              executor: executor,
-                              error: ManifestEntry.errorLine(input: input.uri, message: reason))
+                RecordValidation.Checked(entry: ManifestEntry(
+                    input: input.uri, catalog: spec.outputNames(for: input).first, outcome: .failed, executor: executor,
+                    error: ManifestEntry.errorLine(input: input.uri, message: reason)))
             }
         }
         var handedBack = ArraySlice(added.map(Array.init) ?? [])
-        for ((index, input), entry) in zip(zip(indices, inputs), checked) {
+        for ((index, input), record) in zip(zip(indices, inputs), checked) {
+            let entry = record.entry
             if let parts = entry.splitParts, entry.outcome == .committed {
                 // A re-run of a partition whose file is split already: the HDUs' own tasks account for it.
                 guard !book.isSplit(index) else { continue }
@@ -420,7 +430,7 @@ final class EntryCollector: JobListener, Sendable {
                 onEntry?(failed)
                 continue
             }
-            entries.set(entry, at: index, input: input, outputs: spec.outputNames(for: input))
+            entries.set(entry, at: index, input: input, outputs: spec.outputNames(for: input), framesJSON: record.framesJSON)
             onEntry?(entry)
         }
     }

@@ -131,13 +131,12 @@ extension ManifestEntry {
 
     /// JSON lines with sorted keys, so a manifest diffs cleanly between runs.
     public static func encodeLines(_ entries: [ManifestEntry]) throws -> Data {
-        let encoder = lineEncoder()
-        var data = Data()
+        var line: [UInt8] = []
         for entry in entries {
-            data.append(try encoder.encode(entry))
-            data.append(UInt8(ascii: "\n"))
+            try entry.appendJSON(to: &line)
+            line.append(UInt8(ascii: "\n"))
         }
-        return data
+        return Data(line)
     }
 
     static func lineEncoder() -> JSONEncoder {
@@ -158,8 +157,7 @@ extension ManifestEntry {
     final class LineWriter {
         private let url: URL
         private let handle: FileHandle
-        private var buffer = Data()
-        private let encoder = ManifestEntry.lineEncoder()
+        private var buffer: [UInt8] = []
         private let hasher = SHA256Hasher()
         /// SHA-256 of every line written, once `finish` has run.
         private(set) var sha256 = ""
@@ -173,8 +171,9 @@ extension ManifestEntry {
             buffer.reserveCapacity(1 << 20)
         }
 
-        func append(_ entry: ManifestEntry) throws {
-            buffer.append(try encoder.encode(entry))
+        /// `frames`: the entry's frame rows as JSON, when the caller holds them so (`EntryTable`).
+        func append(_ entry: ManifestEntry, frames: Data? = nil) throws {
+            try entry.appendJSON(to: &buffer, frames: frames)
             buffer.append(UInt8(ascii: "\n"))
             if buffer.count >= 1 << 20 { try flush() }
         }

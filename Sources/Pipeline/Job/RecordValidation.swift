@@ -16,20 +16,37 @@ enum RecordValidation {
         var description: String { reason }
     }
 
+    /// One input's checked record: `entry.frames` decoded (progress, split inputs), and the same
+    /// rows as the JSON they arrived in (what the driver keeps and the manifest writes).
+    struct Checked {
+        var entry: ManifestEntry
+        var framesJSON: Data?
+    }
+
     /// The entries of `records`, checked against the `inputs` of their partition and the output
     /// names the driver expects for each (`JobSpec.outputNames`: a catalog, or a pipe's outputs).
     static func entries(_ records: [Data], inputs: [InputFile],
                         outputNames: (InputFile) -> [String]) throws -> [ManifestEntry] {
+        try checked(records, inputs: inputs, outputNames: outputNames).map(\.entry)
+    }
+
+    static func checked(_ records: [Data], inputs: [InputFile],
+                        outputNames: (InputFile) -> [String]) throws -> [Checked] {
         guard records.count == inputs.count else {
             throw Invalid(reason: "\(records.count) records for \(inputs.count) inputs")
         }
-        let decoder = JSONDecoder()
         return try zip(records, inputs).map { data, input in
-            guard let entry = try? decoder.decode(ManifestEntry.self, from: data) else {
-                throw Invalid(reason: "an undecodable record for \(input.uri)")
+            let scanned: ManifestEntry.Scanned
+            var entry: ManifestEntry
+            do {
+                scanned = try ManifestEntry.scan(data)
+                entry = scanned.entry
+                entry.frames = try scanned.frames.map(FrameRow.scanList)
+            } catch {
+                throw Invalid(reason: "an undecodable record for \(input.uri): \(String("\(error)".prefix(200)))")
             }
             try check(entry, input: input, outputs: outputNames(input))
-            return entry.bounded()
+            return Checked(entry: entry.bounded(), framesJSON: scanned.frames)
         }
     }
 
