@@ -158,3 +158,14 @@ final class ManifestEntryCodingTests: XCTestCase {
         }
     }
 }
+
+final class TaskInputJSONTests: XCTestCase {
+    /// A task's source record decodes, as the executor's first step decodes it, to the input itself.
+    func testATasksInputRecordDecodesToTheInput() throws {
+        var split = InputFile(uri: "s3://b/d/f \"\u{e9}\\.fits", relativePath: "d/f.fits", size: 1 << 40, hdu: 3)
+        split.sha256 = String(repeating: "ab", count: 32)
+        for input in [split, InputFile(uri: "/d/f.fits", relativePath: "f.fits")] {
+            XCTAssertEqual(try JSONDecoder().decode(InputFile.self, from: Data(input.taskRecord.utf8)), input)
+        }
+    }
+}

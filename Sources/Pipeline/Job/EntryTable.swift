@@ -229,10 +229,15 @@ struct Digest256: Equatable {
 /// 64-bit words as their 16 lower-case hex digits each, zero-padded (digests and ETags in slots).
 enum HexWords {
     static func string(_ words: [UInt64]) -> String {
-        words.map { word in
-            let digits = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }.joined()
+        String(unsafeUninitializedCapacity: words.count * 16) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            for (position, word) in words.enumerated() {
+                for nibble in 0..<16 {
+                    buffer[position * 16 + nibble] = digits.utf8Start[Int(word >> (60 - 4 * UInt64(nibble)) & 0xF)]
+                }
+            }
+            return words.count * 16
+        }
     }
 }
 
@@ -282,6 +287,29 @@ enum MillisecondTime {
     static func string(_ milliseconds: Int64) -> String {
         let (dayCount, inDay) = floorDivide(milliseconds, 86_400_000)
         let (year, month, day) = civil(fromDays: dayCount)
+        guard (0...9999).contains(year) else { return paddedString(year: year, month: month, day: day, inDay: inDay) }
+        // Written into 24 bytes directly: this runs twice an input when the manifest is written.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            func put(_ value: Int64, at start: Int, width: Int) {
+                var value = value
+                for position in stride(from: start + width - 1, through: start, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, at: 0, width: 4); buffer[4] = UInt8(ascii: "-")
+            put(month, at: 5, width: 2); buffer[7] = UInt8(ascii: "-")
+            put(day, at: 8, width: 2); buffer[10] = UInt8(ascii: "T")
+            put(inDay / 3_600_000, at: 11, width: 2); buffer[13] = UInt8(ascii: ":")
+            put(inDay / 60_000 % 60, at: 14, width: 2); buffer[16] = UInt8(ascii: ":")
+            put(inDay / 1000 % 60, at: 17, width: 2); buffer[19] = UInt8(ascii: ".")
+            put(inDay % 1000, at: 20, width: 3); buffer[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// Years outside 0...9999 (never from `Timestamp`), as before.
+    private static func paddedString(year: Int64, month: Int64, day: Int64, inDay: Int64) -> String {
         func pad(_ value: Int64, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits

@@ -198,9 +198,7 @@ public final class ExtractionDriver: @unchecked Sendable {
             jobID: spec.jobID,
             partitionCount: plan.count,
             inputs: { partition in
-                plan.range(of: partition).map { position in
-                    String(decoding: (try? JSONEncoder().encode(inputs[indices[position]])) ?? Data(), as: UTF8.self)
-                }
+                plan.range(of: partition).map { inputs[indices[$0]].taskRecord }
             },
             steps: [step], settings: settings, options: options)
 
