@@ -107,7 +107,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         let worker = workers[executor]
         lock.unlock()
         // A worker that is gone has its loss on the way; the scheduler reschedules its tasks.
-        guard let worker, let body = try? JSONEncoder().encode(request) else { return }
+        guard let worker, let body = try? WorkerFrameBody.frame(request) else { return }
         worker.send(body)
     }
 
@@ -118,7 +118,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         let id: ExecutorID = "worker-\(spawned)"
         lock.unlock()
         let worker = try Worker(id: id, launcher: launcher)
-        if let body = try? JSONEncoder().encode(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
+        if let body = try? WorkerFrameBody.frame(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
         return worker
     }
 
@@ -136,7 +136,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     private func readResults(of worker: Worker) {
         let frames = PipeFrames(descriptor: worker.output)
         while let frame = frames.read() {
-            guard case .finished(var result)? = try? JSONDecoder().decode(WorkerReply.self, from: frame) else {
+            guard case .finished(var result)? = try? WorkerFrameBody.reply(frame) else {
                 logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
                 break
             }
@@ -236,7 +236,7 @@ private final class Worker: @unchecked Sendable {
     func awaitReady(timeout: TimeInterval) throws {
         let frames = PipeFrames(descriptor: output)
         if frames.waitReadable(timeout: timeout), let frame = frames.read(),
-           case .ready? = try? JSONDecoder().decode(WorkerReply.self, from: frame) {
+           case .ready? = try? WorkerFrameBody.reply(frame) {
             return
         }
         kill()
@@ -250,7 +250,7 @@ private final class Worker: @unchecked Sendable {
         closeAll()
     }
 
-    func send(_ body: Data) {
+    func send(_ body: [UInt8]) {
         lock.lock(); defer { lock.unlock() }
         guard inputOpen else { return }
         PipeFrames(descriptor: input).write(body)

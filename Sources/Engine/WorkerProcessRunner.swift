@@ -9,7 +9,9 @@ import Logging
 /// dead one's place (WorkerProcessBackend). One worker per slot: callers run at most `slots`
 /// tasks at once (the daemon has that many threads), so a caller waits for a worker only while
 /// a dead one is being replaced.
-/// @unchecked: `condition` guards `idle`, `busy`, `workerOf`, `outcomes` and `stopped`.
+/// Each caller waits on a semaphore of its own, signalled with its outcome (a broadcast per
+/// result woke every waiting caller), and a freed worker wakes one caller waiting for a worker.
+/// @unchecked: `condition` guards `idle`, `busy`, `workerOf`, `outcomes`, `arrivals` and `stopped`.
 public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
     private let backend: WorkerProcessBackend
     private let condition = NSCondition()
@@ -18,6 +20,8 @@ public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
     private var busy: [ExecutorID: TaskAttemptID] = [:]
     private var workerOf: [TaskAttemptID: ExecutorID] = [:]
     private var outcomes: [TaskAttemptID: TaskResult] = [:]
+    /// Signalled when the attempt's outcome is in `outcomes`.
+    private var arrivals: [TaskAttemptID: DispatchSemaphore] = [:]
     private var stopped = false
 
     /// Longest a task waits for a worker (every replacement of a dead one failing takes 3 tries of
@@ -42,9 +46,16 @@ public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
                 message: "no worker process is available on this executor (none could be started: see its log)"),
                 duration: 0)
         }
-        backend.launch(spec, on: worker, as: executor)
+        let arrived = DispatchSemaphore(value: 0)
         condition.lock()
-        while outcomes[spec.id] == nil { condition.wait() }
+        let early = outcomes[spec.id] != nil  // only if the executor stopped meanwhile
+        if !early { arrivals[spec.id] = arrived }
+        condition.unlock()
+        if !early {
+            backend.launch(spec, on: worker, as: executor)
+            arrived.wait()
+        }
+        condition.lock()
         var result = outcomes.removeValue(forKey: spec.id)!
         condition.unlock()
         result.executor = executor
@@ -90,6 +101,7 @@ public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
         var result = TaskResult(id: attempt, executor: worker, outcome: outcome, duration: duration)
         result.addedPartitions = added
         outcomes[attempt] = result
+        arrivals.removeValue(forKey: attempt)?.signal()
     }
 
     // MARK: BackendEvents (from the workers' reader threads)
@@ -117,8 +129,8 @@ public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
             finish(result.id, on: result.executor, result.outcome, duration: result.duration,
                    added: result.addedPartitions)
             idle.append(result.executor)
+            condition.signal()  // one caller waiting for a worker
         }
-        condition.broadcast()
         condition.unlock()
     }
 }

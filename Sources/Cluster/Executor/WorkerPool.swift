@@ -5,7 +5,9 @@ import Foundation
 /// (connection) it came on: its result goes back on that session only if it is still open.
 /// What the master sends beyond `cores` (`sextant.executor.queuedTasksPerSlot`) waits in
 /// `pending` and starts the moment a thread frees, with no round trip to the master.
-/// @unchecked: `condition` guards `pending`, `running`, `stopped` and `draining`.
+/// Wakes one thread per task it queues and the drain's waiter only when there is one: a broadcast
+/// per task and per result woke every idle thread only for all but one to sleep again.
+/// @unchecked: `condition` guards `pending`, `running`, `stopped`, `draining` and `idleWaiters`.
 final class WorkerPool: @unchecked Sendable {
     struct Job {
         let spec: TaskSpec
@@ -20,6 +22,8 @@ final class WorkerPool: @unchecked Sendable {
     private var stopped = false
     /// Leaving: queued tasks, and any launch still on the wire, go back to the master unstarted.
     private var draining = false
+    /// Callers in `waitUntilIdle`, which must hear of every task that ends or arrives.
+    private var idleWaiters = 0
 
     init(cores: Int, handler: TaskHandler) {
         self.handler = handler
@@ -35,7 +39,7 @@ final class WorkerPool: @unchecked Sendable {
         condition.lock()
         pending.append(contentsOf: specs.map { Job(spec: $0, session: session) })
         let extra = draining ? takeQueued() : []
-        condition.broadcast()  // a worker, and a drain watching for late launches
+        wake(tasks: specs.count)  // a worker each, and a drain watching for late launches
         condition.unlock()
         handBack(extra)
     }
@@ -97,7 +101,12 @@ final class WorkerPool: @unchecked Sendable {
     /// Waits until no task has been queued or running for `quiet` seconds (a launch the master
     /// sent before it heard of a drain may still be on the wire), or `deadline` passes; true when idle.
     func waitUntilIdle(deadline: Date, quiet: TimeInterval) -> Bool {
-        condition.lock(); defer { condition.unlock() }
+        condition.lock()
+        idleWaiters += 1
+        defer {
+            idleWaiters -= 1
+            condition.unlock()
+        }
         while true {
             while !(pending.isEmpty && running.isEmpty) {
                 guard condition.wait(until: deadline) else { return pending.isEmpty && running.isEmpty }
@@ -123,9 +132,15 @@ final class WorkerPool: @unchecked Sendable {
             job.session.send(result)
             condition.lock()
             running[job.spec.id] = nil
-            condition.broadcast()  // a drain may be waiting for the last one
+            wake(tasks: 0)  // a drain may be waiting for the last one
             condition.unlock()
         }
+    }
+
+    /// Under `condition`: a thread for each of `tasks` new tasks; everyone when a drain waits.
+    private func wake(tasks: Int) {
+        if idleWaiters > 0 { return condition.broadcast() }
+        for _ in 0..<min(tasks, cores) { condition.signal() }
     }
 
     private func next() -> Job? {
