@@ -128,13 +128,36 @@ final class WorkerPool: @unchecked Sendable {
 
     private func work() {
         while let job = next() {
-            let result = handler.run(job.spec, executor: job.session.executorID)
-            job.session.send(result)
-            condition.lock()
-            running[job.spec.id] = nil
-            wake(tasks: 0)  // a drain may be waiting for the last one
-            condition.unlock()
+            // A handler that can start it without blocking (worker processes) lets this thread take the
+            // next task; the result comes back through `ended`, on the handler's thread.
+            if handler.start(job.spec, executor: job.session.executorID, done: { [self] in ended(job, $0) }) { continue }
+            ended(job, handler.run(job.spec, executor: job.session.executorID), chaining: false)
         }
+    }
+
+    /// A task's result is in: it goes to its session, and the thread that brought it starts the next
+    /// queued task if the handler lets it start without blocking (the worker just freed is idle), so no
+    /// pool thread wakes for it.
+    private func ended(_ job: Job, _ result: TaskResult, chaining: Bool = true) {
+        job.session.send(result)
+        condition.lock()
+        running[job.spec.id] = nil
+        var following: Job?
+        if chaining, !stopped, running.count < cores, !pending.isEmpty {
+            following = pending.removeFirst()
+            running[following!.spec.id] = following!.session
+        }
+        wake(tasks: 0)  // a drain may be waiting for the last one
+        condition.unlock()
+        guard let following else { return }
+        if handler.start(following.spec, executor: following.session.executorID,
+                         done: { [self] in ended(following, $0) }) { return }
+        // No worker idle after all (a caller waiting in `run` took it): a pool thread runs it.
+        condition.lock()
+        running[following.spec.id] = nil
+        pending.insert(following, at: 0)
+        wake(tasks: 1)
+        condition.unlock()
     }
 
     /// Under `condition`: a thread for each of `tasks` new tasks; everyone when a drain waits.
@@ -145,7 +168,9 @@ final class WorkerPool: @unchecked Sendable {
 
     private func next() -> Job? {
         condition.lock(); defer { condition.unlock() }
-        while pending.isEmpty && !stopped { condition.wait() }
+        // At most `cores` at once, also when the handler starts tasks without blocking: the rest stay
+        // queued here, where a cancel or a drain finds them.
+        while (pending.isEmpty || running.count >= cores) && !stopped { condition.wait() }
         guard !stopped else { return nil }
         let job = pending.removeFirst()
         running[job.spec.id] = job.session
