@@ -142,8 +142,11 @@ struct ObjectPixels {
 
     /// Which detection each object was deblended from: objects whose pixels touch (8-connected)
     /// came from one detection, as deblending splits a connected region. `groups[i]` is the same
-    /// for siblings and differs otherwise.
-    func detectionGroups(segmentation: SparseSegmentation, width: Int, height: Int) -> [Int] {
+    /// for siblings and differs otherwise. Only deblended objects (`deblended(i)`: SEP_OBJ_MERGED,
+    /// which SEP sets on every piece of a split detection) can touch another, so only their
+    /// pixels are looked at: an undeblended object's detection was a region of its own.
+    func detectionGroups(segmentation: SparseSegmentation, width: Int, height: Int,
+                         deblended: (Int) -> Bool) -> [Int] {
         var parent = Array(0..<(starts.count - 1))
         func root(_ i: Int) -> Int {
             var i = i
@@ -157,7 +160,7 @@ struct ObjectPixels {
                 let a = root(object), b = root(other)
                 if a != b { parent[a] = b }
             }
-            for object in 0..<(starts.count - 1) {
+            for object in 0..<(starts.count - 1) where deblended(object) {
                 for index in of(object) {
                     let index = Int(index), x = index % width, y = index / width
                     // Right, and the three below: every touching pair is seen from one side.

@@ -113,13 +113,14 @@ public struct Extractor: Sendable {
         let neighbourhood = crowding ? {
             let sparse = SparseSegmentation(detection.pixels, width: image.width, height: image.height)
             return SExtractorFlags.Neighbourhood(segmentation: sparse, groups: detection.pixels.detectionGroups(
-                segmentation: sparse, width: image.width, height: image.height))
+                segmentation: sparse, width: image.width, height: image.height,
+                deblended: { objects[$0].flag & SExtractorFlags.sepMerged != 0 }), image: image)
         }() : nil
         for index in sources.indices {
             let object = sources[index].object
-            let crowded = crowding && SExtractorFlags.isCrowded(
+            let crowded = neighbourhood.map { SExtractorFlags.isCrowded(
                 object, number: Int32(index + 1), photometry: sources[index].photometry, parameters: parameters,
-                segmentation: neighbourhood, image: image)
+                segmentation: $0, image: image) } ?? false
             sources[index].sextractorFlags = detection.sharedFlags | SExtractorFlags.flags(
                 of: object, photometry: sources[index].photometry,
                 backgroundAtCentroid: model.value(x: Int(object.x + 0.5), y: Int(object.y + 0.5)),

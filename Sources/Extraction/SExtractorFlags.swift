@@ -22,7 +22,8 @@ enum SExtractorFlags {
 
     /// Over this fraction of bad or foreign pixels, the photometry is flagged as crowded.
     static let crowdThreshold = 0.1
-    private static let sepMerged: Int16 = 0x0001, sepTruncated: Int16 = 0x0002, sepApertureTruncated: Int16 = 0x0010
+    static let sepMerged: Int16 = 0x0001
+    private static let sepTruncated: Int16 = 0x0002, sepApertureTruncated: Int16 = 0x0010
 
     static func flags(of object: SEPObject, photometry: SourcePhotometry, backgroundAtCentroid: Float,
                       saturationLevel: Double, crowded: Bool) -> Int {
@@ -42,6 +43,45 @@ enum SExtractorFlags {
         var segmentation: SparseSegmentation
         /// Per object: which detection it came from (see `ObjectPixels.detectionGroups`).
         var groups: [Int]
+        /// Per image row: whether any pixel is bad (NaN, <= -1e30 or masked). Most rows have
+        /// none, and then the apertures' pixels need not be read at all: reading them was
+        /// most of this flag's cost (cache misses around every object).
+        var rowHasBadPixels: [Bool]
+
+        init(segmentation: SparseSegmentation, groups: [Int], image: SkyImage) {
+            self.segmentation = segmentation
+            self.groups = groups
+            rowHasBadPixels = Self.badRows(image)
+        }
+
+        /// Whether every value is > -1e30 (NaN is not), 16 at a time.
+        private static func allAboveBlank(_ values: UnsafeBufferPointer<Float>) -> Bool {
+            let blank = SIMD16<Float>(repeating: -1e30), raw = UnsafeRawPointer(values.baseAddress!)
+            var index = 0
+            while index + 16 <= values.count {
+                let chunk = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+                guard all(chunk .> blank) else { return false }
+                index += 16
+            }
+            while index < values.count {
+                guard values[index] > -1e30 else { return false }
+                index += 1
+            }
+            return true
+        }
+
+        private static func badRows(_ image: SkyImage) -> [Bool] {
+            let width = image.width
+            return image.pixels.withUnsafeBufferPointer { pixels in
+                withMaskBytes(image.mask) { mask in
+                    (0..<image.height).map { y in
+                        let start = y * width
+                        if let mask, mask[start..<(start + width)].contains(where: { $0 != 0 }) { return true }
+                        return !allAboveBlank(UnsafeBufferPointer(rebasing: pixels[start..<(start + width)]))
+                    }
+                }
+            }
+        }
 
         func isForeign(label other: Int32, to owner: Int32) -> Bool {
             other != 0 && other != owner && groups[Int(other) - 1] != groups[Int(owner) - 1]
@@ -49,7 +89,7 @@ enum SExtractorFlags {
     }
 
     static func isCrowded(_ object: SEPObject, number: Int32, photometry: SourcePhotometry,
-                          parameters: ExtractionParameters, segmentation: Neighbourhood?,
+                          parameters: ExtractionParameters, segmentation: Neighbourhood,
                           image: SkyImage) -> Bool {
         let a = Double(object.a), b = Double(object.b), theta = Double(object.theta)
         let (cxx, cyy, cxy) = coefficients(a: a, b: b, theta: theta)
@@ -72,7 +112,7 @@ enum SExtractorFlags {
     }
 
     private static func foreignFraction(x mx: Double, y my: Double, cxx: Double, cyy: Double, cxy: Double,
-                                        radius: Double, owner: Int32, segmentation: Neighbourhood?, image: SkyImage) -> Double {
+                                        radius: Double, owner: Int32, segmentation: Neighbourhood, image: SkyImage) -> Double {
         guard mx.isFinite, my.isFinite, radius > 0, cxx.isFinite, cyy.isFinite, cxy.isFinite else { return 0 }
         let xReach = cxx - cxy * cxy / (4 * cyy), yReach = cyy - cxy * cxy / (4 * cxx)
         let dxlim = xReach > 0 ? radius / xReach.squareRoot() : 0, dylim = yReach > 0 ? radius / yReach.squareRoot() : 0
@@ -82,28 +122,23 @@ enum SExtractorFlags {
         let limit = radius * radius
         var area = 0, foreign = 0
         let width = image.width
+        let span = EllipseRows(mx: mx, my: my, cxx: cxx, cyy: cyy, cxy: cxy, limit: limit)
         // Unsafe buffers and the mask's case decided once: this runs over every object's apertures.
-        func inside(_ x: Int, _ dy: Double) -> Bool {
-            let dx = Double(x) - mx
-            return cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit
-        }
         image.pixels.withUnsafeBufferPointer { pixels in
             withMaskBytes(image.mask) { mask in
+                func isBad(_ index: Int) -> Bool {
+                    let value = pixels[index]
+                    return value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false)
+                }
                 for y in ymin..<ymax {
-                    let dy = Double(y) - my
-                    for x in xmin..<xmax where inside(x, dy) {
-                        area += 1
-                        let index = y * width + x
-                        let value = pixels[index]
-                        if value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false) { foreign += 1 }
-                    }
+                    let columns = span.columns(row: y, within: xmin..<xmax)
+                    guard !columns.isEmpty else { continue }
+                    area += columns.count
+                    let rowStart = y * width, anyBad = segmentation.rowHasBadPixels[y]
+                    if anyBad { for x in columns where isBad(rowStart + x) { foreign += 1 } }
                     // Good pixels another detection owns: the row's labelled pixels in the ellipse.
-                    segmentation?.segmentation.forEachLabel(row: y, in: xmin..<xmax) { x, label in
-                        guard segmentation!.isForeign(label: label, to: owner), inside(x, dy) else { return }
-                        let index = y * width + x
-                        let value = pixels[index]
-                        let bad = value.isNaN || value <= -1e30 || (mask.map { $0[index] != 0 } ?? false)
-                        if !bad { foreign += 1 }
+                    segmentation.segmentation.forEachLabel(row: y, in: columns) { x, label in
+                        if segmentation.isForeign(label: label, to: owner), !anyBad || !isBad(rowStart + x) { foreign += 1 }
                     }
                 }
             }
@@ -157,5 +192,54 @@ private func withMaskBytes<T>(_ mask: SkyImage.Mask?, _ body: (UnsafeBufferPoint
     case .bytes(let bytes): return bytes.withUnsafeBufferPointer { body($0) }
     case .booleans(let flags):
         return flags.withUnsafeBytes { raw in body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)) }
+    }
+}
+
+/// The pixels of each row whose centres lie in the ellipse cxx dx² + cyy dy² + cxy dx dy <= limit
+/// (dx, dy from the centre): an interval per row, since the form is convex in dx. Its ends come
+/// from the quadratic's roots and are then settled by the same test a pixel-by-pixel scan makes,
+/// so the pixels are exactly those that scan would count.
+struct EllipseRows {
+    let mx: Double, my: Double, cxx: Double, cyy: Double, cxy: Double, limit: Double
+
+    func contains(x: Int, y: Int) -> Bool {
+        let dx = Double(x) - mx, dy = Double(y) - my
+        return cxx * dx * dx + cyy * dy * dy + cxy * dx * dy <= limit
+    }
+
+    /// The columns of row `y` inside the ellipse, clipped to `bounds`.
+    func columns(row y: Int, within bounds: Range<Int>) -> Range<Int> {
+        guard !bounds.isEmpty else { return bounds }
+        // Convexity holds by a margin of 2 cxx between neighbours; far below that, rounding could
+        // break the interval, so scan then (never for a real aperture).
+        guard cxx > 1e-9, cxx.isFinite else { return scanned(row: y, within: bounds) }
+        let dy = Double(y) - my
+        let b = cxy * dy, c = cyy * dy * dy - limit
+        let discriminant = b * b - 4 * cxx * c
+        guard discriminant.isFinite else { return scanned(row: y, within: bounds) }
+        let root = max(discriminant, 0).squareRoot()
+        let low = mx + (-b - root) / (2 * cxx), high = mx + (-b + root) / (2 * cxx)
+        guard low.isFinite, high.isFinite else { return scanned(row: y, within: bounds) }
+        // No real root: only the two pixels beside the vertex can be inside, by rounding.
+        let estimate = discriminant < 0 ? (low.rounded(.down), low.rounded(.up)) : (low.rounded(.up), high.rounded(.down))
+        let lower = Double(bounds.lowerBound), upper = Double(bounds.upperBound - 1)
+        var first = Int(min(max(estimate.0, lower), upper + 1)), last = Int(min(max(estimate.1, lower - 1), upper))
+        if first > last + 1 { first = last + 1 }  // clipped away: empty, beside the bounds
+        // Settle the ends with the exact test: out while the next pixel is inside, in while the
+        // end pixel is outside.
+        while first > bounds.lowerBound, contains(x: first - 1, y: y) { first -= 1 }
+        while first <= last, !contains(x: first, y: y) { first += 1 }
+        if first > last { last = first - 1 }
+        while last + 1 < bounds.upperBound, contains(x: last + 1, y: y) { last += 1 }
+        while last >= first, !contains(x: last, y: y) { last -= 1 }
+        return first..<max(first, last + 1)
+    }
+
+    /// Every pixel tested: the fallback for near-degenerate forms (semi-axes of ~10^4 pixels and
+    /// more). Returns the run from the first inside pixel to the last: the form is convex in dx.
+    private func scanned(row y: Int, within bounds: Range<Int>) -> Range<Int> {
+        guard let first = bounds.first(where: { contains(x: $0, y: y) }),
+              let last = bounds.last(where: { contains(x: $0, y: y) }) else { return bounds.lowerBound..<bounds.lowerBound }
+        return first..<(last + 1)
     }
 }

@@ -132,7 +132,7 @@ final class ColumnsBenchmarkTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         struct Row: Decodable { var recipe: String; var tool: String; var seconds: Double; var objects: Int }
         let rows = try JSONDecoder().decode([Row].self, from: Data(contentsOf: json))
-        XCTAssertEqual(rows.count, 8, "C, C + SHA-256 (as Sextant hashes inputs), Python sep and Sextant, two recipes: \(rows)")
+        XCTAssertEqual(rows.count, 10, "C, C + SHA-256 (as Sextant hashes inputs), Python sep, Sextant with and without its checksum, two recipes: \(rows)")
         for recipe in ["apertures", "full"] {
             let counts = Set(rows.filter { $0.recipe == recipe }.map(\.objects))
             XCTAssertEqual(counts.count, 1, "C, Python sep and Sextant find the same sources: \(rows)")

@@ -1,0 +1,49 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `sextant run --master local[N]` starts its worker processes before it lists its inputs and
+/// plans: a run refused before its job still says why in its own words, and leaves no worker.
+final class PrestartedWorkersTests: XCTestCase {
+    /// Processes (alive, not zombies) whose environment carries `tag`: the run and its workers.
+    private func processes(tagged tag: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  !stat.split(separator: ")").last!.trimmingCharacters(in: .whitespaces).hasPrefix("Z") else { return false }
+            return environ.split(separator: 0).contains { $0.elementsEqual("SEXTANT_TEST_TAG=\(tag)".utf8) }
+        }
+    }
+
+    func testARunRefusedBeforeItsJobSaysWhyAndLeavesNoWorker() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("prestart-refused")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tag = UUID().uuidString
+        let run = try Sextant.run(["run", "@" + dir.appendingPathComponent("missing.txt").path,
+                                   "--out", dir.appendingPathComponent("out").path, "--master", "local[2]"],
+                                  environment: ["SEXTANT_TEST_TAG": tag])
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertTrue(run.stderr.contains("missing.txt"), "the input list's own error: \(run.stderr)")
+        XCTAssertFalse(run.stderr.contains("worker"), run.stderr)
+        XCTAssertEqual(processes(tagged: tag), [], "no worker outlives the refused run")
+    }
+
+    func testAJobRunsOnThePrestartedWorkersAndNoneOutlivesIt() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("prestart-job")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let frames = dir.appendingPathComponent("frames")
+        try Sextant.generate("small", count: 3, into: frames)
+        let tag = UUID().uuidString
+        let out = dir.appendingPathComponent("out")
+        let run = try Sextant.run(["run", frames.path, "--out", out.path, "--master", "local[2]"],
+                                  environment: ["SEXTANT_TEST_TAG": tag])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let manifest = try ChaosCheck.manifest(in: out)
+        XCTAssertEqual(manifest.count, 3)
+        // Two workers served the job, named as the prestarted ones are.
+        XCTAssertEqual(Set(manifest.compactMap { $0["executor"] as? String }).isSubset(of: ["worker-1", "worker-2"]), true,
+                       "\(manifest.map { $0["executor"] ?? "-" })")
+        XCTAssertEqual(processes(tagged: tag), [], "the workers exit with the run")
+    }
+}
