@@ -15,13 +15,79 @@ public enum WorkerReply: Codable, Sendable {
     case finished(TaskResult)
 }
 
-/// Length-prefixed frames over a pipe: a 4-byte big-endian length, then that many bytes of JSON.
+/// How requests and replies travel: a tag byte, then the task (`run`, `finished`: Engine's binary
+/// layout, `TaskBinaryCoding`: JSON was 40 % of an executor's CPU per task) or JSON (the rest).
+/// Both ends are the same program (the worker is `sextant worker` of the daemon's own binary).
+enum WorkerFrameBody {
+    private static let json: UInt8 = 0, run: UInt8 = 1, finished: UInt8 = 2
+
+    static func frame(_ request: WorkerRequest) throws -> [UInt8] {
+        guard case .run(let spec, let executor) = request else { return try jsonFrame(request) }
+        return frame(tag: run) { out in
+            out.writeTaskString(executor)
+            TaskBinaryCoding.write(spec, to: &out)
+        }
+    }
+
+    static func frame(_ reply: WorkerReply) throws -> [UInt8] {
+        guard case .finished(let result) = reply else { return try jsonFrame(reply) }
+        return frame(tag: finished) { TaskBinaryCoding.write(result, to: &$0) }
+    }
+
+    private static func jsonFrame<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let body = try JSONEncoder().encode(value)
+        return frame(tag: json) { $0.appendRaw(body) }
+    }
+
+    private static func frame(tag: UInt8, _ body: (inout TaskBytes) -> Void) -> [UInt8] {
+        var out = PipeFrames.startFrame()
+        out.writeTaskU8(tag)
+        body(&out)
+        return PipeFrames.finishFrame(out)
+    }
+
+    static func request(_ body: [UInt8]) throws -> WorkerRequest {
+        var input = TaskBytes(reading: body, from: 1)
+        switch body.first {
+        case run?:
+            let executor = try TaskBinaryCoding.readString(&input)
+            return .run(try TaskBinaryCoding.readSpec(&input), executor: executor)
+        case json?: return try JSONDecoder().decode(WorkerRequest.self, from: Data(body.dropFirst()))
+        default: throw TaskCodingError("a request of kind \(body.first.map(String.init) ?? "none")")
+        }
+    }
+
+    static func reply(_ body: [UInt8]) throws -> WorkerReply {
+        var input = TaskBytes(reading: body, from: 1)
+        switch body.first {
+        case finished?: return .finished(try TaskBinaryCoding.readResult(&input))
+        case json?: return try JSONDecoder().decode(WorkerReply.self, from: Data(body.dropFirst()))
+        default: throw TaskCodingError("a reply of kind \(body.first.map(String.init) ?? "none")")
+        }
+    }
+}
+
+/// Length-prefixed frames over a pipe: a 4-byte big-endian length, then that many bytes.
 /// Blocking reads and writes on a file descriptor; one writer at a time (callers lock).
 struct PipeFrames {
     /// A frame claiming more is garbage (a worker that went wrong): the reader stops.
     static let maxFrameBytes = 1 << 30
 
     let descriptor: Int32
+
+    /// A frame's bytes so far: room for its length, filled in by `finishFrame`, so it goes in one write.
+    static func startFrame() -> TaskBytes {
+        var out = TaskBytes()
+        out.writeTaskU32(0)
+        return out
+    }
+
+    static func finishFrame(_ out: TaskBytes) -> [UInt8] {
+        var bytes = out.bytes
+        let length = UInt32(bytes.count - 4)
+        for index in 0..<4 { bytes[index] = UInt8(truncatingIfNeeded: length >> (24 - 8 * index)) }
+        return bytes
+    }
 
     /// Waits up to `timeout` seconds for something to read (or end of file); false on timeout.
     func waitReadable(timeout: TimeInterval) -> Bool {
@@ -35,21 +101,18 @@ struct PipeFrames {
         }
     }
 
-    /// The next frame, or nil at end of file, on a read error or on a bad length.
-    func read() -> Data? {
+    /// The next frame's body, or nil at end of file, on a read error or on a bad length.
+    func read() -> [UInt8]? {
         guard let prefix = readExactly(4) else { return nil }
         let length = prefix.reduce(0) { $0 << 8 | Int($1) }
         guard length <= Self.maxFrameBytes else { return nil }
         return readExactly(length)
     }
 
-    /// False when the other end is gone (EPIPE; SIGPIPE must be ignored).
+    /// Writes a whole frame (`finishFrame`'s). False when the other end is gone (EPIPE; SIGPIPE must be ignored).
     @discardableResult
-    func write(_ body: Data) -> Bool {
-        let length = UInt32(body.count)
-        var frame = Data([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)])
-        frame.append(body)
-        return frame.withUnsafeBytes { buffer in
+    func write(_ frame: [UInt8]) -> Bool {
+        frame.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
@@ -61,19 +124,20 @@ struct PipeFrames {
         }
     }
 
-    private func readExactly(_ count: Int) -> Data? {
-        var data = Data(count: count)
-        let complete = data.withUnsafeMutableBytes { buffer -> Bool in
+    private func readExactly(_ count: Int) -> [UInt8]? {
+        guard count > 0 else { return [] }
+        var complete = true
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var offset = 0
             while offset < count {
                 let got = Foundation.read(descriptor, buffer.baseAddress! + offset, count - offset)
                 if got < 0, errno == EINTR { continue }
-                guard got > 0 else { return false }
+                guard got > 0 else { complete = false; break }
                 offset += got
             }
-            return true
+            initialized = complete ? count : 0
         }
-        return complete ? data : nil
+        return complete ? bytes : nil
     }
 }
 
@@ -100,7 +164,7 @@ public enum WorkerLoop {
         let tasks = DispatchQueue(label: "sextant.worker.tasks", qos: .userInitiated, attributes: .concurrent)
         var runner: TaskRunner?
         serving: while let frame = input.read() {
-            guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: frame) else { break }
+            guard let request = try? WorkerFrameBody.request(frame) else { break }
             switch request {
             case .configure(let settings):
                 do {
@@ -110,14 +174,14 @@ public enum WorkerLoop {
                     beforeExit()
                     exit(2)
                 }
-                if let body = try? JSONEncoder().encode(WorkerReply.ready) {
+                if let body = try? WorkerFrameBody.frame(WorkerReply.ready) {
                     lock.lock(); output.write(body); lock.unlock()
                 }
             case .run(let spec, let executor):
                 guard let runner else { break serving }  // never configured: a driver that went wrong
                 tasks.async {
                     let result = runner.run(spec, executor: executor)
-                    guard let body = try? JSONEncoder().encode(WorkerReply.finished(result)) else { return }
+                    guard let body = try? WorkerFrameBody.frame(WorkerReply.finished(result)) else { return }
                     lock.lock(); defer { lock.unlock() }
                     output.write(body)
                 }

@@ -134,7 +134,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         let worker = workers[executor]
         lock.unlock()
         // A worker that is gone has its loss on the way; the scheduler reschedules its tasks.
-        guard let worker, let body = try? JSONEncoder().encode(request) else { return }
+        guard let worker, let body = try? WorkerFrameBody.frame(request) else { return }
         worker.send(body)
     }
 
@@ -149,7 +149,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
 
     private static func launch(id: ExecutorID, launcher: Launcher) throws -> Worker {
         let worker = try Worker(id: id, launcher: launcher)
-        if let body = try? JSONEncoder().encode(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
+        if let body = try? WorkerFrameBody.frame(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
         return worker
     }
 
@@ -167,7 +167,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     private func readResults(of worker: Worker) {
         let frames = PipeFrames(descriptor: worker.output)
         while let frame = frames.read() {
-            guard case .finished(var result)? = try? JSONDecoder().decode(WorkerReply.self, from: frame) else {
+            guard case .finished(var result)? = try? WorkerFrameBody.reply(frame) else {
                 logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
                 break
             }
@@ -267,7 +267,7 @@ fileprivate final class Worker: @unchecked Sendable {
     func awaitReady(timeout: TimeInterval) throws {
         let frames = PipeFrames(descriptor: output)
         if frames.waitReadable(timeout: timeout), let frame = frames.read(),
-           case .ready? = try? JSONDecoder().decode(WorkerReply.self, from: frame) {
+           case .ready? = try? WorkerFrameBody.reply(frame) {
             return
         }
         kill()
@@ -281,7 +281,7 @@ fileprivate final class Worker: @unchecked Sendable {
         closeAll()
     }
 
-    func send(_ body: Data) {
+    func send(_ body: [UInt8]) {
         lock.lock(); defer { lock.unlock() }
         guard inputOpen else { return }
         PipeFrames(descriptor: input).write(body)

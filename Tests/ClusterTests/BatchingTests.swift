@@ -126,6 +126,26 @@ final class BatchingTests: XCTestCase {
         XCTAssertLessThan(launches.frames, tasks)
     }
 
+    /// Results that finish within `sextant.executor.resultWindow` of each other travel in one frame:
+    /// three (fewer than the executor holds) when the window ends, four (all it holds) at once.
+    func testResultsFinishingTogetherShareOneFrame() throws {
+        fixture = ClusterFixture()
+        try fixture.startMaster()
+        fixture.startExecutor(cores: 4, queuedPerSlot: 0, resultWindow: 0.2) { spec, executor in
+            TaskResult(id: spec.id, executor: executor, outcome: .success(records: []), duration: 0)
+        }
+        XCTAssertTrue(fixture.waitForExecutors(1))
+        let scheduler = TaskScheduler(backend: fixture.master.makeBackend())
+        scheduler.start()
+        defer { scheduler.stop() }
+        XCTAssertEqual(scheduler.run(JobDescription(partitionCount: 3, inputs: { ["\($0)"] }, steps: [])).status, .succeeded)
+        XCTAssertEqual(fixture.master.launchCounts.resultFrames, 1, "the window gathered the three")
+        XCTAssertEqual(fixture.master.launchCounts.results, 3)
+        XCTAssertEqual(scheduler.run(JobDescription(partitionCount: 4, inputs: { ["\($0)"] }, steps: [])).status, .succeeded)
+        XCTAssertEqual(fixture.master.launchCounts.resultFrames, 2, "four results: as many as it holds, sent together")
+        XCTAssertEqual(fixture.master.launchCounts.results, 7)
+    }
+
     /// Four tasks that fit a frame each but not together: the batch goes again a task per frame, and all run.
     func testABatchTooLargeForOneFrameIsSentATaskPerFrame() throws {
         var network = NetworkSettings.fast()

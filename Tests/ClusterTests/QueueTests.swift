@@ -190,3 +190,77 @@ final class QueueTests: XCTestCase {
                        3, "\(ends)")
     }
 }
+
+/// A handler whose tasks run elsewhere, as worker processes do: `start` takes a free slot of its own
+/// and answers later on another thread; with none free it declines and the pool falls back to `run`.
+final class StartingHandler: TaskHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private let slots: Int
+    private let elsewhere = DispatchQueue(label: "test.elsewhere", attributes: .concurrent)
+    private var active = 0
+    private(set) var peak = 0
+    private(set) var started = 0
+    private(set) var ranBlocking = 0
+    private var runs: [String: Int] = [:]
+
+    init(slots: Int) { self.slots = slots }
+
+    var runCounts: [String: Int] { lock.withLock { runs } }
+
+    private func result(_ spec: TaskSpec, _ executor: ExecutorID) -> TaskResult {
+        TaskResult(id: spec.id, executor: executor, outcome: .success(records: [Data(spec.inputs[0].utf8)]), duration: 0)
+    }
+
+    func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult {
+        lock.withLock {
+            ranBlocking += 1
+            runs[spec.inputs[0], default: 0] += 1
+        }
+        return result(spec, executor)
+    }
+
+    func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool {
+        let free: Bool = lock.withLock {
+            guard active < slots else { return false }
+            active += 1
+            peak = max(peak, active)
+            started += 1
+            runs[spec.inputs[0], default: 0] += 1
+            return true
+        }
+        guard free else { return false }
+        let answer = result(spec, executor)
+        elsewhere.asyncAfter(deadline: .now() + .microseconds(300)) { [self] in
+            lock.withLock { active -= 1 }  // free before the result, as a worker is idle before its reader reports
+            done(answer)
+        }
+        return true
+    }
+
+    func cancel(_ id: TaskAttemptID) {}
+}
+
+extension QueueTests {
+    /// Tasks a handler starts without blocking (worker processes) run each once, never more at once
+    /// than the executor's cores, and the next queued one is started as each result comes back.
+    func testAHandlerThatStartsTasksWithoutBlockingRunsEachOnceAndNoMoreThanItsCores() throws {
+        let fixture = ClusterFixture()
+        defer { fixture.tearDown() }
+        try fixture.startMaster()
+        let handler = StartingHandler(slots: 2)
+        fixture.startExecutor(cores: 2, queuedPerSlot: 2, handler: handler)
+        XCTAssertTrue(fixture.waitForExecutors(1))
+        let scheduler = TaskScheduler(backend: fixture.master.makeBackend())
+        scheduler.start()
+        defer { scheduler.stop() }
+        let tasks = 300
+        let result = scheduler.run(JobDescription(partitionCount: tasks, inputs: { ["in-\($0)"] }, steps: []))
+        XCTAssertEqual(result.status, .succeeded)
+        XCTAssertEqual(result.partitions[123].records, [Data("in-123".utf8)])
+        XCTAssertEqual(handler.runCounts.count, tasks)
+        XCTAssertEqual(Set(handler.runCounts.values), [1], "each task ran once")
+        XCTAssertLessThanOrEqual(handler.peak, 2, "no more at once than the cores")
+        XCTAssertGreaterThan(handler.started, tasks / 2, "most were started without a blocking call")
+        XCTAssertEqual(handler.started + handler.ranBlocking, tasks)
+    }
+}

@@ -65,6 +65,12 @@ final class SurveyScaleTests: XCTestCase {
         XCTAssertGreaterThan(number("resume_s"), 0)
         let noOp = try XCTUnwrap(result["no_op"] as? [String: Any])
         XCTAssertGreaterThan((noOp["tasks_per_s"] as? NSNumber)?.doubleValue ?? 0, 10)
+        // The executors' CPU includes their worker processes', so it is at least the daemons' own.
+        let daemons = (noOp["executor_daemons_cpu_us_per_task"] as? NSNumber)?.doubleValue ?? 0
+        XCTAssertGreaterThan(daemons, 0, "\(noOp)")
+        XCTAssertGreaterThanOrEqual((noOp["executors_cpu_us_per_task"] as? NSNumber)?.doubleValue ?? 0, daemons)
+        let resultFrames = (noOp["result_frames"] as? NSNumber)?.intValue ?? 0
+        XCTAssertTrue((1...2_000).contains(resultFrames), "every result arrived in some frame, none twice: \(noOp)")
         let names = try XCTUnwrap(result["submit_names"] as? [String: Any], "submit + plan of names")
         XCTAssertEqual((names["names"] as? NSNumber)?.intValue, 10_000)
         let submitted = (names["submit_s"] as? NSNumber)?.doubleValue ?? 0

@@ -147,7 +147,9 @@ public final class ExecutorDaemon: @unchecked Sendable {
             connection.close()
             throw ClusterError.protocolViolation("the master did not acknowledge the registration")
         }
-        let session = ExecutorSession(executorID: ack.executorID, connection: connection)
+        let session = ExecutorSession(executorID: ack.executorID, connection: connection,
+                                      resultWindow: settings.resultWindow,
+                                      fullFrame: settings.cores * (1 + settings.queuedTasksPerSlot))
         session.heartbeatInterval = min(network.heartbeatInterval, ack.heartbeatInterval ?? .infinity)
         condition.lock()
         let cancelled = stopped

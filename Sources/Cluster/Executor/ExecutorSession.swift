@@ -17,23 +17,40 @@ final class ExecutorSession: @unchecked Sendable {
     private var lastWrite: EventLoopFuture<Void>?
     /// Results waiting for the write the first of them scheduled.
     private var outbox: [TaskResult] = []
+    /// How long the first result in the outbox waits for others (`sextant.executor.resultWindow`).
+    private let resultWindow: TimeAmount
+    /// As many results as the executor can hold tasks: no more can join, so they go at once.
+    private let fullFrame: Int
 
-    init(executorID: ExecutorID, connection: PeerConnection) {
+    init(executorID: ExecutorID, connection: PeerConnection, resultWindow: TimeInterval = 0, fullFrame: Int = 1) {
         self.executorID = executorID
         self.connection = connection
+        self.resultWindow = .interval(resultWindow)
+        self.fullFrame = max(1, fullFrame)
     }
 
-    /// Queues a result for the master. Results that finish while a write is on its way to the
-    /// event loop go together, in one frame (the first schedules the write, the rest join it).
+    /// Queues a result for the master. Results that finish within `resultWindow` of the first, or
+    /// while its write is on its way to the event loop, go together in one frame: each frame costs
+    /// the master a wakeup, a MAC and a scheduling pass, whatever it carries.
     func send(_ result: TaskResult) {
         var stamped = result
         stamped.executor = executorID
         lock.lock()
         guard !ended else { return lock.unlock() }
         outbox.append(stamped)
-        let schedule = outbox.count == 1
+        let first = outbox.count == 1
+        let full = outbox.count == fullFrame
         lock.unlock()
-        if schedule { connection.eventLoop.execute { [self] in flush() } }
+        let loop = connection.eventLoop
+        if full {
+            loop.execute { [self] in flush() }
+        } else if first {
+            if resultWindow.nanoseconds > 0 {
+                loop.scheduleTask(in: resultWindow) { [self] in flush() }
+            } else {
+                loop.execute { [self] in flush() }
+            }
+        }
     }
 
     /// On the event loop: writes what the outbox holds.
@@ -82,10 +99,12 @@ final class ExecutorSession: @unchecked Sendable {
 
     /// Waits (at most until `deadline`) for the latest result to be written.
     func waitForWrites(until deadline: Date) {
-        // Behind any flush already scheduled on the loop, so the results queued so far are written.
+        // Flushes on the loop what the outbox holds (a flush may be waiting out the result window),
+        // so the results queued so far are written.
         let loop = connection.eventLoop
         let write = loop.flatSubmit { [self] in
-            lock.withLock { lastWrite } ?? loop.makeSucceededVoidFuture()
+            flush()
+            return lock.withLock { lastWrite } ?? loop.makeSucceededVoidFuture()
         }
         let done = DispatchSemaphore(value: 0)
         write.whenComplete { _ in done.signal() }

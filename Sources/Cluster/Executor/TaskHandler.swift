@@ -8,6 +8,16 @@ public protocol TaskHandler: AnyObject, Sendable {
     func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult
     /// Best effort: asks a running attempt to stop early.
     func cancel(_ id: TaskAttemptID)
+    /// Starts `spec` without blocking and returns true when the handler can (its tasks run elsewhere:
+    /// worker processes); `done` then gets the result later, on another thread. False, and nothing
+    /// started: the caller runs it with `run`. Default: false.
+    func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool
+}
+
+extension TaskHandler {
+    public func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool {
+        false
+    }
 }
 
 /// A TaskHandler from a closure; cancellation is ignored (running tasks finish).

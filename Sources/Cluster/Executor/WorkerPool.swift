@@ -5,7 +5,9 @@ import Foundation
 /// (connection) it came on: its result goes back on that session only if it is still open.
 /// What the master sends beyond `cores` (`sextant.executor.queuedTasksPerSlot`) waits in
 /// `pending` and starts the moment a thread frees, with no round trip to the master.
-/// @unchecked: `condition` guards `pending`, `running`, `stopped` and `draining`.
+/// Wakes one thread per task it queues and the drain's waiter only when there is one: a broadcast
+/// per task and per result woke every idle thread only for all but one to sleep again.
+/// @unchecked: `condition` guards `pending`, `running`, `stopped`, `draining` and `idleWaiters`.
 final class WorkerPool: @unchecked Sendable {
     struct Job {
         let spec: TaskSpec
@@ -20,6 +22,8 @@ final class WorkerPool: @unchecked Sendable {
     private var stopped = false
     /// Leaving: queued tasks, and any launch still on the wire, go back to the master unstarted.
     private var draining = false
+    /// Callers in `waitUntilIdle`, which must hear of every task that ends or arrives.
+    private var idleWaiters = 0
 
     init(cores: Int, handler: TaskHandler) {
         self.handler = handler
@@ -35,7 +39,7 @@ final class WorkerPool: @unchecked Sendable {
         condition.lock()
         pending.append(contentsOf: specs.map { Job(spec: $0, session: session) })
         let extra = draining ? takeQueued() : []
-        condition.broadcast()  // a worker, and a drain watching for late launches
+        wake(tasks: specs.count)  // a worker each, and a drain watching for late launches
         condition.unlock()
         handBack(extra)
     }
@@ -97,7 +101,12 @@ final class WorkerPool: @unchecked Sendable {
     /// Waits until no task has been queued or running for `quiet` seconds (a launch the master
     /// sent before it heard of a drain may still be on the wire), or `deadline` passes; true when idle.
     func waitUntilIdle(deadline: Date, quiet: TimeInterval) -> Bool {
-        condition.lock(); defer { condition.unlock() }
+        condition.lock()
+        idleWaiters += 1
+        defer {
+            idleWaiters -= 1
+            condition.unlock()
+        }
         while true {
             while !(pending.isEmpty && running.isEmpty) {
                 guard condition.wait(until: deadline) else { return pending.isEmpty && running.isEmpty }
@@ -119,18 +128,49 @@ final class WorkerPool: @unchecked Sendable {
 
     private func work() {
         while let job = next() {
-            let result = handler.run(job.spec, executor: job.session.executorID)
-            job.session.send(result)
-            condition.lock()
-            running[job.spec.id] = nil
-            condition.broadcast()  // a drain may be waiting for the last one
-            condition.unlock()
+            // A handler that can start it without blocking (worker processes) lets this thread take the
+            // next task; the result comes back through `ended`, on the handler's thread.
+            if handler.start(job.spec, executor: job.session.executorID, done: { [self] in ended(job, $0) }) { continue }
+            ended(job, handler.run(job.spec, executor: job.session.executorID), chaining: false)
         }
+    }
+
+    /// A task's result is in: it goes to its session, and the thread that brought it starts the next
+    /// queued task if the handler lets it start without blocking (the worker just freed is idle), so no
+    /// pool thread wakes for it.
+    private func ended(_ job: Job, _ result: TaskResult, chaining: Bool = true) {
+        job.session.send(result)
+        condition.lock()
+        running[job.spec.id] = nil
+        var following: Job?
+        if chaining, !stopped, running.count < cores, !pending.isEmpty {
+            following = pending.removeFirst()
+            running[following!.spec.id] = following!.session
+        }
+        wake(tasks: 0)  // a drain may be waiting for the last one
+        condition.unlock()
+        guard let following else { return }
+        if handler.start(following.spec, executor: following.session.executorID,
+                         done: { [self] in ended(following, $0) }) { return }
+        // No worker idle after all (a caller waiting in `run` took it): a pool thread runs it.
+        condition.lock()
+        running[following.spec.id] = nil
+        pending.insert(following, at: 0)
+        wake(tasks: 1)
+        condition.unlock()
+    }
+
+    /// Under `condition`: a thread for each of `tasks` new tasks; everyone when a drain waits.
+    private func wake(tasks: Int) {
+        if idleWaiters > 0 { return condition.broadcast() }
+        for _ in 0..<min(tasks, cores) { condition.signal() }
     }
 
     private func next() -> Job? {
         condition.lock(); defer { condition.unlock() }
-        while pending.isEmpty && !stopped { condition.wait() }
+        // At most `cores` at once, also when the handler starts tasks without blocking: the rest stay
+        // queued here, where a cancel or a drain finds them.
+        while (pending.isEmpty || running.count >= cores) && !stopped { condition.wait() }
         guard !stopped else { return nil }
         let job = pending.removeFirst()
         running[job.spec.id] = job.session

@@ -72,6 +72,8 @@ final class ExecutorRegistry: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard entries[id]?.channel === channel else { return false }
         entries[id]?.lastSeen = .now()
+        launchCounts.resultFrames += 1
+        launchCounts.results += results.count
         // Trust the connection, not the body.
         let stamped = results.map { result in
             var result = result
@@ -187,10 +189,13 @@ final class ExecutorRegistry: @unchecked Sendable {
     }
 }
 
-/// How many launch frames the master has sent, and how many tasks they carried.
+/// How many launch frames the master has sent, and how many tasks they carried; and the result frames it received.
 public struct LaunchCounts: Equatable, Sendable {
     public var frames = 0
     public var tasks = 0
     /// The most tasks one frame carried (more than an executor's cores: its queue was filled too).
     public var largestFrame = 0
+    /// Frames of results delivered from live executors, and the results in them.
+    public var resultFrames = 0
+    public var results = 0
 }

@@ -190,6 +190,11 @@ final class SlotArbiter: @unchecked Sendable {
     }
 
     private func nextJob(for executor: ExecutorID, excluding holders: Set<ObjectIdentifier>) -> JobEntry? {
+        // One job (the common case) needs no shares: it is the choice if it wants the slot. This runs per task.
+        if jobs.count == 1, let only = jobs.values.first {
+            let wants = only.waiting[executor]?.isEmpty == false || only.reserved[executor] != nil
+            return wants && !holders.contains(ObjectIdentifier(only.backend)) ? only : nil
+        }
         let candidates = jobs.values.filter {
             !holders.contains(ObjectIdentifier($0.backend))
                 && ($0.waiting[executor]?.isEmpty == false || $0.reserved[executor] != nil)

@@ -54,5 +54,6 @@ extension ExecutorSettings {
         localPaths = try c.value(of: ClusterKeys.executorLocalPaths)
         drainTimeout = try c.value(of: ClusterKeys.drainTimeout)
         queuedTasksPerSlot = try c.value(of: ClusterKeys.queuedTasksPerSlot)
+        resultWindow = try c.value(of: ClusterKeys.resultWindow)
     }
 }

@@ -14,6 +14,7 @@ final class IdleTimeout: ChannelDuplexHandler {
     let seconds: TimeInterval
     private var timer: Scheduled<Void>?
     private var waiting = 0
+    private var lastActivity = NIODeadline.now()
 
     init(seconds: TimeInterval) { self.seconds = seconds }
 
@@ -28,6 +29,7 @@ final class IdleTimeout: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        timer = nil
         context.fireChannelInactive()
     }
 
@@ -49,11 +51,21 @@ final class IdleTimeout: ChannelDuplexHandler {
         context.write(data, promise: promise)
     }
 
+    /// Notes activity now. One timer runs at a time and is moved only when it fires (to the
+    /// last activity plus `seconds`): re-arming on every frame cost a cancel and a schedule each.
     private func arm(_ context: ChannelHandlerContext) {
-        timer?.cancel()
+        lastActivity = .now()
+        if timer == nil { schedule(context, at: lastActivity + .interval(seconds)) }
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
         let seconds = self.seconds
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .interval(seconds)) { [weak self] in
-            guard let self, self.waiting == 0 else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            guard self.waiting == 0 else { return }  // armed again when the job's end is sent
+            let due = self.lastActivity + .interval(seconds)
+            if due > .now() { return self.schedule(context, at: due) }
             context.fireErrorCaught(WireError.idle(seconds: seconds))
         }
     }

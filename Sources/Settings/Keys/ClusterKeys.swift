@@ -51,6 +51,9 @@ public enum ClusterKeys {
     public static let queuedTasksPerSlot = Declare.int(
         "sextant.executor.queuedTasksPerSlot", .cluster, .local, default: 1, in: 0...16,
         doc: "tasks an executor holds per core beyond those it runs, each started the moment a core frees (no round trip to the master, so launches and results go in larger frames); they count against their pool's share, and a draining executor hands them back unstarted (not failures); `0`: a task per core only")
+    public static let resultWindow = Declare.duration(
+        "sextant.executor.resultWindow", .cluster, .local, default: 0.0005, positive: false, shown: "`500us`",
+        doc: "how long an executor holds a finished task's result for others to join it in one frame (sooner once it holds as many as it has cores and queued tasks); fewer, larger frames cost the master less per task; `0`: each result as soon as the connection can take it")
     public static let requestTimeout = Declare.duration(
         "sextant.network.requestTimeout", .cluster, .local, default: 120, shown: "`120s`",
         doc: "time a client (`submit`, `status`, `cancel`) waits for the master to take a request and answer it; then it fails with a message naming this key")
@@ -83,6 +86,6 @@ public enum ClusterKeys {
     public static let all = declarations(
         masterHost, masterPort, historyDirectory, executorCores, executorLocalPaths, heartbeatInterval,
         networkTimeout, maxFrameBytes, maxConnections, maxConnectionsPerAddress, idleTimeout, allowedRoots,
-        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, queuedTasksPerSlot, secretFile, secret, executorIsolation, pools,
+        handshakeTimeout, requestTimeout, maxJobBytes, drainTimeout, queuedTasksPerSlot, resultWindow, secretFile, secret, executorIsolation, pools,
         maxRunningJobs, usersFile, uploadDirectory, webhook)
 }

@@ -83,9 +83,9 @@ struct SleepJobCommand: ParsableCommand {
         let ideal = Double(waves * sleepMs) / 1000
         let overheadPerTask = (seconds - ideal) * Double(executors) / Double(max(tasks, 1))
         let launches = server.launchCounts
-        print(String(format: #"{"executors": %d, "tasks": %d, "sleep_ms": %d, "seconds": %.4f, "ideal_seconds": %.4f, "tasks_per_s": %.1f, "overhead_ms_per_task": %.3f, "launch_frames": %d, "largest_launch_frame": %d}"#,
+        print(String(format: #"{"executors": %d, "tasks": %d, "sleep_ms": %d, "seconds": %.4f, "ideal_seconds": %.4f, "tasks_per_s": %.1f, "overhead_ms_per_task": %.3f, "launch_frames": %d, "largest_launch_frame": %d, "result_frames": %d}"#,
                      executors, tasks, sleepMs, seconds, ideal, Double(tasks) / seconds, overheadPerTask * 1000,
-                     launches.frames, launches.largestFrame))
+                     launches.frames, launches.largestFrame, launches.resultFrames))
     }
 }
 

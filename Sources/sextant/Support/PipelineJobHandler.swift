@@ -66,6 +66,12 @@ final class HostPinnedTaskHandler: TaskHandler, Sendable {
         return wrapped.run(spec, executor: executor)
     }
 
+    func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool {
+        var spec = spec
+        spec.settings = HostSettings.pin(spec.settings, host: host)
+        return wrapped.start(spec, executor: executor, done: done)
+    }
+
     func cancel(_ id: TaskAttemptID) { wrapped.cancel(id) }
 }
 

@@ -64,20 +64,22 @@ final class ClusterFixture {
     var address: MasterAddress { MasterAddress(host: "127.0.0.1", port: master.port!) }
 
     @discardableResult
-    func startExecutor(cores: Int = 2, queuedPerSlot: Int? = nil, network: NetworkSettings? = nil,
-                       buildID: String = ClusterFixture.buildID,
+    func startExecutor(cores: Int = 2, queuedPerSlot: Int? = nil, resultWindow: TimeInterval? = nil,
+                       network: NetworkSettings? = nil, buildID: String = ClusterFixture.buildID,
                        work: @escaping (TaskSpec, ExecutorID) -> TaskResult = upperCasing()) -> ExecutorDaemon {
-        startExecutor(cores: cores, queuedPerSlot: queuedPerSlot, network: network, buildID: buildID,
-                      handler: ClosureTaskHandler(work))
+        startExecutor(cores: cores, queuedPerSlot: queuedPerSlot, resultWindow: resultWindow, network: network,
+                      buildID: buildID, handler: ClosureTaskHandler(work))
     }
 
     @discardableResult
-    func startExecutor(cores: Int = 2, queuedPerSlot: Int? = nil, network: NetworkSettings? = nil,
-                       buildID: String = ClusterFixture.buildID, handler: TaskHandler) -> ExecutorDaemon {
+    func startExecutor(cores: Int = 2, queuedPerSlot: Int? = nil, resultWindow: TimeInterval? = nil,
+                       network: NetworkSettings? = nil, buildID: String = ClusterFixture.buildID,
+                       handler: TaskHandler) -> ExecutorDaemon {
         var settings = ExecutorSettings(master: address, cores: cores, host: "127.0.0.1",
                                         reconnectInitialDelay: 0.05, reconnectMaxDelay: 0.2,
                                         network: network ?? self.network)
         if let queuedPerSlot { settings.queuedTasksPerSlot = queuedPerSlot }
+        if let resultWindow { settings.resultWindow = resultWindow }
         let daemon = ExecutorDaemon(settings: settings, buildID: buildID,
                                     handler: handler, logger: logs.logger("executor-\(executors.count)"))
         daemon.start()
