@@ -51,8 +51,9 @@ final class EntryTable: @unchecked Sendable {
 
     /// The entry set at `index`, or nil when none was.
     func entry(at index: Int, input: InputFile, outputs: [String]) -> ManifestEntry? {
-        guard var (entry, rows) = entryAndFrames(at: index, input: input, outputs: outputs) else { return nil }
-        entry.frames = rows.flatMap { try? FrameRow.scanList($0) }
+        guard let found = entryAndFrames(at: index, input: input, outputs: outputs) else { return nil }
+        var entry = found.entry
+        entry.frames = found.frames.flatMap { try? FrameRow.scanList($0) }
         return entry
     }
 
