@@ -35,49 +35,22 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     private var died = 0
     private var stopped = false
 
-    /// Worker processes started and sent their configuration, not yet known to be ready: a run
-    /// starts them before it plans, so their start-up overlaps the driver's own.
-    public struct Prestarted: @unchecked Sendable {
-        fileprivate let workers: [Worker]
-        fileprivate let launcher: Launcher
-
-        /// Kills the workers (for a run that ends before it uses them).
-        public func discard() { for worker in workers { worker.kill() } }
-    }
-
-    /// Starts `slots` workers and returns at once; `init(prestarted:)` waits for them.
-    public static func prestart(slots: Int, launcher: Launcher) throws -> Prestarted {
+    /// Starts the `slots` workers now, so a worker that cannot start is an error before the job.
+    public init(slots: Int, launcher: Launcher, logger: Logger = Logger(label: "sextant.engine.workers")) throws {
+        self.slots = max(1, slots)
+        self.launcher = launcher
+        self.logger = logger
         // A write to a dead worker's pipe must fail with EPIPE, not kill the driver.
         signal(SIGPIPE, SIG_IGN)
-        var workers: [Worker] = []
+        // Started together, then each waits to say it is ready: start-up costs one worker's, not N.
+        let started = try (0..<self.slots).map { _ in try launchWorker() }
         do {
-            for index in 1...max(1, slots) { workers.append(try launch(id: "worker-\(index)", launcher: launcher)) }
+            for worker in started { try worker.awaitReady(timeout: Self.startTimeout) }
         } catch {
-            for worker in workers { worker.kill() }
+            for worker in started { worker.kill() }
             throw error
         }
-        return Prestarted(workers: workers, launcher: launcher)
-    }
-
-    /// Starts the `slots` workers now, so a worker that cannot start is an error before the job.
-    public convenience init(slots: Int, launcher: Launcher, logger: Logger = Logger(label: "sextant.engine.workers")) throws {
-        try self.init(prestarted: Self.prestart(slots: slots, launcher: launcher), logger: logger)
-    }
-
-    /// Waits for prestarted workers to say they are ready (they start together, so start-up
-    /// costs one worker's, not N); an error if one cannot, with every worker stopped.
-    public init(prestarted: Prestarted, logger: Logger = Logger(label: "sextant.engine.workers")) throws {
-        slots = prestarted.workers.count
-        launcher = prestarted.launcher
-        self.logger = logger
-        spawned = prestarted.workers.count
-        do {
-            for worker in prestarted.workers { try worker.awaitReady(timeout: Self.startTimeout) }
-        } catch {
-            prestarted.discard()
-            throw error
-        }
-        for worker in prestarted.workers { serve(worker) }
+        for worker in started { serve(worker) }
     }
 
     /// How long a new worker has to start and apply the configuration.
@@ -144,10 +117,6 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         spawned += 1
         let id: ExecutorID = "worker-\(spawned)"
         lock.unlock()
-        return try Self.launch(id: id, launcher: launcher)
-    }
-
-    private static func launch(id: ExecutorID, launcher: Launcher) throws -> Worker {
         let worker = try Worker(id: id, launcher: launcher)
         if let body = try? WorkerFrameBody.frame(WorkerRequest.configure(launcher.settings)) { worker.send(body) }
         return worker
@@ -219,7 +188,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
 /// One worker process and the parent's ends of its two pipes.
 /// @unchecked: `lock` guards `inputOpen` and `outputOpen`; `process` is only started and
 /// signalled, which Foundation allows from any thread.
-fileprivate final class Worker: @unchecked Sendable {
+private final class Worker: @unchecked Sendable {
     let id: ExecutorID
     let process = Process()
     /// Where requests go (the worker's standard input).

@@ -7,11 +7,10 @@ import Pipeline
 /// `sextant run --master local[N]`: the driver and N task slots in this process.
 enum LocalRun {
     static func run(_ spec: JobSpec, master: String, configuration: Configuration, logEvery: Int,
-                    ui: UIOptions = UIOptions(), prestarted: PrestartedWorkers? = nil) throws {
+                    ui: UIOptions = UIOptions()) throws {
         // On your own machine a pipe may run anything you could, unless your conf restricts it.
         PipePolicy.current = .local(configuration.values)
-        let (engineSettings, isolation) = try LocalIsolation.start(master: master, configuration: configuration,
-                                                                   prestarted: prestarted)
+        let (engineSettings, isolation) = try LocalIsolation.start(master: master, configuration: configuration)
         defer { isolation.finish() }
         let backend = isolation.backend
 
@@ -62,20 +61,17 @@ final class LocalIsolation {
     private let workers: WorkerProcessBackend?
     private let processes: WorkerProcesses?
 
-    init(slots: Int, isolated: Bool, configuration: Configuration, prestarted: PrestartedWorkers? = nil) throws {
+    init(slots: Int, isolated: Bool, configuration: Configuration) throws {
         guard isolated else {
             backend = LocalBackend(registry: LocalOperators.registry(), slots: slots)
             workers = nil
             processes = nil
             return
         }
-        let (processes, launched) = try prestarted?.take(slots: slots) ?? {
-            let processes = try WorkerProcesses(configuration: configuration.values, forExecutor: false)
-            return (processes, Result { try WorkerProcessBackend.prestart(slots: slots, launcher: processes.launcher) })
-        }()
+        let processes = try WorkerProcesses(configuration: configuration.values, forExecutor: false)
         let workers: WorkerProcessBackend
         do {
-            workers = try WorkerProcessBackend(prestarted: launched.get())
+            workers = try WorkerProcessBackend(slots: slots, launcher: processes.launcher)
         } catch {
             processes.finish()
             throw error
@@ -85,24 +81,18 @@ final class LocalIsolation {
         backend = workers
     }
 
-    /// The slot count of a local master (`local[N]`: N slots; `local[*]`: `sextant.local.slots`,
-    /// else one per core).
-    static func slots(master: String, engineSettings: EngineSettings) throws -> Int {
-        try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots ?? ProcessInfo.processInfo.activeProcessorCount
-    }
-
-    /// The engine settings and backend of a local master, with the workers `prestarted` if the
-    /// run started them early. A failure to start workers is the unusable exit.
-    static func start(master: String, configuration: Configuration,
-                      prestarted: PrestartedWorkers? = nil) throws -> (EngineSettings, LocalIsolation) {
+    /// The engine settings and backend of a local master (`local[N]`: N slots; `local[*]`:
+    /// `sextant.local.slots`, else one per core). A failure to start workers is the unusable exit.
+    static func start(master: String, configuration: Configuration) throws -> (EngineSettings, LocalIsolation) {
         // In-process slots (sextant.local.isolation=false) extract here: this run's conf sets SEP's limits.
         try ExtractionDriver.applyProcessSettings(configuration.values)
         var engineSettings = try EngineSettings(configuration)
-        let slots = try Self.slots(master: master, engineSettings: engineSettings)
+        let slots = try LocalBackend.slots(forMaster: master) ?? engineSettings.localSlots
+            ?? ProcessInfo.processInfo.activeProcessorCount
         engineSettings.localSlots = slots
         do {
             return (engineSettings, try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
-                                                       configuration: configuration, prestarted: prestarted))
+                                                       configuration: configuration))
         } catch {
             Console.error("cannot start the local workers: \(error)")
             throw ExitCode(ExitStatus.unusable)
@@ -116,42 +106,6 @@ final class LocalIsolation {
         if let deaths = workers?.deaths, deaths > 0 {
             Console.info("sextant: \(deaths) worker process\(deaths == 1 ? "" : "es") died during the job (their inputs were retried, then reported failed)")
         }
-    }
-}
-
-/// A local run's worker processes, started before it lists its inputs and plans, so that their
-/// start-up (loading the binary, a configuration frame, "ready") overlaps the driver's instead of
-/// adding to it. A start error is kept for the moment the run would have started them, so a bad
-/// input list is still reported first. Unused (a run that fails before its job), they are killed.
-/// @unchecked: `lock` guards `launched`.
-final class PrestartedWorkers: @unchecked Sendable {
-    let slots: Int
-    private let lock = NSLock()
-    private var launched: (WorkerProcesses, Result<WorkerProcessBackend.Prestarted, Error>)?
-
-    /// nil where there is nothing to start early: not a local master, threads, or a conf the
-    /// run will refuse with its own message.
-    init?(master: String, configuration: Configuration) {
-        guard master.hasPrefix("local"), let settings = try? EngineSettings(configuration), settings.localIsolation,
-              let slots = try? LocalIsolation.slots(master: master, engineSettings: settings),
-              let processes = try? WorkerProcesses(configuration: configuration.values, forExecutor: false) else { return nil }
-        self.slots = slots
-        launched = (processes, Result { try WorkerProcessBackend.prestart(slots: slots, launcher: processes.launcher) })
-    }
-
-    /// The workers, once, if they were started for `slots` slots.
-    func take(slots: Int) -> (WorkerProcesses, Result<WorkerProcessBackend.Prestarted, Error>)? {
-        lock.lock(); defer { lock.unlock() }
-        guard slots == self.slots, let taken = launched else { return nil }
-        launched = nil
-        return taken
-    }
-
-    /// Kills the workers if nobody took them.
-    func discard() {
-        guard let (processes, result) = take(slots: slots) else { return }
-        if case .success(let workers) = result { workers.discard() }
-        processes.finish()
     }
 }
 

@@ -49,9 +49,6 @@ struct RunCommand: ParsableCommand {
                                  master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
             return
         }
-        // Local workers start now, while the inputs are listed and the job planned.
-        let prestarted = job.dryRun ? nil : PrestartedWorkers(master: master, configuration: configuration)
-        defer { prestarted?.discard() }
         var spec: JobSpec
         do {
             spec = try job.makeSpec(inputs: inputs, output: output, extraction: extraction, configuration: configuration)
@@ -69,8 +66,7 @@ struct RunCommand: ParsableCommand {
         if master.hasPrefix("sextant://") {
             try ClusterRun.submitAndWait(spec, master: master, configuration: configuration)
         } else {
-            try LocalRun.run(spec, master: master, configuration: configuration, logEvery: job.logEvery, ui: ui,
-                             prestarted: prestarted)
+            try LocalRun.run(spec, master: master, configuration: configuration, logEvery: job.logEvery, ui: ui)
         }
     }
 }

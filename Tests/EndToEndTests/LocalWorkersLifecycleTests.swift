@@ -2,9 +2,9 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `sextant run --master local[N]` starts its worker processes before it lists its inputs and
-/// plans: a run refused before its job still says why in its own words, and leaves no worker.
-final class PrestartedWorkersTests: XCTestCase {
+/// `sextant run --master local[N]` and its worker processes: a run refused before its job says
+/// why in its own words and leaves no worker; a job's workers exit with it.
+final class LocalWorkersLifecycleTests: XCTestCase {
     /// Processes (alive, not zombies) whose environment carries `tag`: the run and its workers.
     private func processes(tagged tag: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -29,7 +29,7 @@ final class PrestartedWorkersTests: XCTestCase {
         XCTAssertEqual(processes(tagged: tag), [], "no worker outlives the refused run")
     }
 
-    func testAJobRunsOnThePrestartedWorkersAndNoneOutlivesIt() throws {
+    func testAJobRunsOnItsWorkersAndNoneOutlivesIt() throws {
         let dir = try TestSupport.makeTemporaryDirectory("prestart-job")
         defer { try? FileManager.default.removeItem(at: dir) }
         let frames = dir.appendingPathComponent("frames")
@@ -41,7 +41,7 @@ final class PrestartedWorkersTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         let manifest = try ChaosCheck.manifest(in: out)
         XCTAssertEqual(manifest.count, 3)
-        // Two workers served the job, named as the prestarted ones are.
+        // Two workers served the job.
         XCTAssertEqual(Set(manifest.compactMap { $0["executor"] as? String }).isSubset(of: ["worker-1", "worker-2"]), true,
                        "\(manifest.map { $0["executor"] ?? "-" })")
         XCTAssertEqual(processes(tagged: tag), [], "the workers exit with the run")
