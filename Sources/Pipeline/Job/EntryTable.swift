@@ -1,13 +1,14 @@
 import Foundation
 
 /// The driver's outcome of every input, in a fixed-size typed slot per input (`CompactEntry`,
-/// 152 bytes) instead of a `ManifestEntry` of a dozen heap strings (about 1.2 KB): what the input,
+/// 168 bytes) instead of a `ManifestEntry` of a dozen heap strings (about 1.2 KB): what the input,
 /// its catalog name and its relative path already say is not stored again, digests are 32 bytes,
 /// times are milliseconds and executor and software names are interned.
 ///
 /// An entry the slot cannot hold exactly (an error text, a multi-HDU list, a pipe's exit status,
-/// an ETag, any field it does not know) is kept whole beside it: `set` compares the slot's
-/// expansion with the entry, so what `entry(at:)` returns is always what was set.
+/// an ETag, any field it does not know) is kept whole beside it: `compact` takes only what its
+/// fields give back unchanged (and debug builds compare the slot's expansion with the entry), so
+/// what `entry(at:)` returns is always what was set.
 /// Thread-safe: the driver's collector writes while the scheduler's lineage check reads.
 /// @unchecked: `lock` guards every var.
 final class EntryTable: @unchecked Sendable {
@@ -15,10 +16,12 @@ final class EntryTable: @unchecked Sendable {
     private var whole: [Int32: ManifestEntry] = [:]
     private var executors = InternTable()
     private var software = InternTable()
-    /// Frame-table rows (`ManifestEntry.frames`) beside the slot, as their JSON: about 400 bytes an HDU.
-    private var frames: [Int32: Data] = [:]
+    /// Frame-table rows (`ManifestEntry.frames`) as their JSON (about 150-400 bytes an HDU), at the slot's `frames` span.
+    private var frames = ByteArena()
     /// Why `--where` excluded an input (`ManifestEntry.reason`), beside its slot.
     private var reasons: [Int32: String] = [:]
+    /// Frame rows longer than a span holds (4 GB: never from a real task; kept so nothing is lost).
+    private var oversizedFrames: [Int32: Data] = [:]
     private let lock = NSLock()
 
     init(count: Int) {
@@ -27,6 +30,9 @@ final class EntryTable: @unchecked Sendable {
 
     /// Entries kept whole (for the bytes-per-input figure and tests).
     var wholeCount: Int { lock.withLock { whole.count } }
+
+    /// Bytes of frame rows held (for the bytes-per-input figure and tests).
+    var frameBytes: Int { lock.withLock { frames.byteCount } }
 
     /// `framesJSON`: the entry's frame rows as the JSON they arrived in, kept as is (then
     /// `entry.frames` is ignored); without it, `entry.frames` is encoded.
@@ -37,15 +43,23 @@ final class EntryTable: @unchecked Sendable {
         entry.frames = nil
         entry.reason = nil
         lock.withLock {
-            frames[Int32(index)] = rows
             reasons[Int32(index)] = reason
-            if let slot = compact(entry), expand(slot, input: input, outputs: outputs) == entry {
-                slots[index] = slot
+            var slot: CompactEntry
+            if let compacted = compact(entry, input: input, outputs: outputs) {
+                assert(expand(compacted, input: input, outputs: outputs) == entry, "a slot that changes its entry")
+                slot = compacted
                 whole[Int32(index)] = nil
             } else {
-                slots[index] = CompactEntry(outcome: Self.wholeMarker)
+                slot = CompactEntry(outcome: Self.wholeMarker)
                 whole[Int32(index)] = entry
             }
+            let span = rows.flatMap { frames.append($0) }
+            if let span {
+                slot.frames = span
+                slot.present.insert(.frames)
+            }
+            oversizedFrames[Int32(index)] = span == nil ? rows : nil
+            slots[index] = slot
         }
     }
 
@@ -61,7 +75,8 @@ final class EntryTable: @unchecked Sendable {
     func entryAndFrames(at index: Int, input: InputFile, outputs: [String]) -> (entry: ManifestEntry, frames: Data?)? {
         let (found, rows, reason): (ManifestEntry?, Data?, String?) = lock.withLock {
             let slot = slots[index]
-            let rows = frames[Int32(index)], reason = reasons[Int32(index)]
+            let rows = slot.present.contains(.frames) ? frames.data(slot.frames) : oversizedFrames[Int32(index)]
+            let reason = reasons[Int32(index)]
             if slot.outcome == Self.wholeMarker { return (whole[Int32(index)], rows, reason) }
             return (slot.outcome == 0 ? nil : expand(slot, input: input, outputs: outputs), rows, reason)
         }
@@ -90,9 +105,17 @@ final class EntryTable: @unchecked Sendable {
     private static let outcomes: [ManifestEntry.Outcome?] = [nil, .committed, .skipped, .failed, .notRun, .excluded]
     private static let wholeMarker: UInt8 = 255
 
-    private func compact(_ entry: ManifestEntry) -> CompactEntry? {
+    /// The slot of `entry`, or nil unless `expand` gives exactly `entry` back: the names it takes
+    /// from the input must be the input's, and every field it converts must convert back unchanged
+    /// (digests in lower-case hex, times in `Timestamp`'s form, finite seconds). Allocates nothing.
+    private func compact(_ entry: ManifestEntry, input: InputFile, outputs: [String]) -> CompactEntry? {
         guard entry.error == nil, entry.hdus == nil, entry.exitStatus == nil, entry.signal == nil,
-              entry.command == nil, entry.stderr == nil,
+              entry.command == nil, entry.stderr == nil, entry.split == nil, entry.splitParts == nil,
+              entry.frames == nil, entry.reason == nil, entry.input == input.uri,
+              entry.catalog == nil || entry.catalog == outputs.first,
+              entry.outputs == nil || entry.outputs == outputs,
+              entry.provenance == nil || entry.provenance?.path == input.relativePath,
+              entry.seconds?.isFinite != false, entry.waitSeconds?.isFinite != false,
               let outcome = Self.outcomes.firstIndex(of: entry.outcome),
               let attempts = Int32(exactly: entry.attempts) else { return nil }
         var slot = CompactEntry(outcome: UInt8(outcome))
@@ -162,7 +185,7 @@ final class EntryTable: @unchecked Sendable {
     }
 }
 
-/// One input's outcome in 152 bytes; which optional fields are set is `present`.
+/// One input's outcome in 168 bytes (164 and alignment); which optional fields are set is `present`.
 struct CompactEntry {
     struct Field: OptionSet {
         let rawValue: UInt16
@@ -173,6 +196,8 @@ struct CompactEntry {
         static let inputSHA256 = Field(rawValue: 1 << 8), modified = Field(rawValue: 1 << 9)
         static let finished = Field(rawValue: 1 << 10), waitSeconds = Field(rawValue: 1 << 11)
         static let inputETag = Field(rawValue: 1 << 12), inputETagBare = Field(rawValue: 1 << 13)
+        /// Frame rows in the table's arena (a whole entry's too).
+        static let frames = Field(rawValue: 1 << 14)
     }
 
     /// 0: no entry yet; an index of `EntryTable.outcomes`; 255: kept whole.
@@ -193,6 +218,7 @@ struct CompactEntry {
     var started: Int64 = 0
     var finished: Int64 = 0
     var modified: Int64 = 0
+    var frames = ByteArena.Span()
 }
 
 /// A SHA-256 as 32 bytes, from and to its 64 lower-case hex digits.
@@ -202,24 +228,13 @@ struct Digest256: Equatable {
     init() {}
 
     init?(hex: String) {
-        var parsed: [UInt64] = []
-        var utf8 = hex.utf8[...]
-        guard utf8.count == 64 else { return nil }
-        for _ in 0..<4 {
-            var word: UInt64 = 0
-            for byte in utf8.prefix(16) {
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                default: return nil  // upper case would not come back the same
-                }
-                word = word << 4 | UInt64(digit)
-            }
-            parsed.append(word)
-            utf8 = utf8.dropFirst(16)
-        }
-        words = (parsed[0], parsed[1], parsed[2], parsed[3])
+        var text = hex
+        guard let words = text.withUTF8({ utf8 -> (UInt64, UInt64, UInt64, UInt64)? in
+            guard utf8.count == 64, let a = HexWords.word(utf8, at: 0), let b = HexWords.word(utf8, at: 16),
+                  let c = HexWords.word(utf8, at: 32), let d = HexWords.word(utf8, at: 48) else { return nil }
+            return (a, b, c, d)
+        }) else { return nil }
+        self.words = words
     }
 
     static func == (a: Digest256, b: Digest256) -> Bool { a.words == b.words }
@@ -229,6 +244,22 @@ struct Digest256: Equatable {
 
 /// 64-bit words as their 16 lower-case hex digits each, zero-padded (digests and ETags in slots).
 enum HexWords {
+    /// The 16 lower-case hex digits at `start` as a word; nil at any other byte (upper case
+    /// would not come back the same).
+    static func word(_ utf8: UnsafeBufferPointer<UInt8>, at start: Int) -> UInt64? {
+        var word: UInt64 = 0
+        for byte in utf8[start..<start + 16] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            word = word << 4 | UInt64(digit)
+        }
+        return word
+    }
+
     static func string(_ words: [UInt64]) -> String {
         String(unsafeUninitializedCapacity: words.count * 16) { buffer in
             let digits: StaticString = "0123456789abcdef"
@@ -265,7 +296,11 @@ struct ETag128: Equatable {
 /// `Timestamp.string`'s form (`2026-12-01T19:24:39.123Z`) as milliseconds since 1970, and back.
 enum MillisecondTime {
     static func parse(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8(parse)
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
               bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z") else { return nil }
@@ -279,10 +314,19 @@ enum MillisecondTime {
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              let ms = number(20..<23), (1...12).contains(month), (1...31).contains(day),
+              let ms = number(20..<23), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
               hour < 24, minute < 60, second < 60 else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms
+    }
+
+    /// February 30 would parse to March 2 and not come back the same.
+    private static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     static func string(_ milliseconds: Int64) -> String {

@@ -73,20 +73,23 @@ public final class ExtractionDriver: @unchecked Sendable {
 
         let catalogs = catalogIndex()
         let book = SplitBook()
-        // One typed slot an input, in input order (`EntryTable`: 152 bytes, not a ManifestEntry's ~1.2 KB).
+        // One typed slot an input, in input order (`EntryTable`: 168 bytes, not a ManifestEntry's ~1.2 KB).
         let entries = EntryTable(count: spec.inputs.count)
         var pending: [Int] = []
         if spec.resume {
             let existing = try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
+            carryOverEarlierEntries(from: output, committed: existing, catalogs: catalogs, into: entries, book: book)
             for (index, input) in spec.inputs.enumerated() {
                 guard let size = existing[index] else {
                     pending.append(index)
                     continue
                 }
-                entries.set(skippedEntry(input, bytes: size, before: nil), at: index, input: input,
-                            outputs: spec.outputNames(for: input))
+                // Committed, but the earlier manifest had no line for it (or none it could read).
+                guard entries.outcome(at: index) == nil else { continue }
+                let names = spec.outputNames(for: input)
+                entries.set(skippedEntry(input, names: names, bytes: size, before: nil), at: index, input: input,
+                            outputs: names)
             }
-            carryOverEarlierEntries(from: output, committed: existing, catalogs: catalogs, into: entries, book: book)
             if let onEntry {
                 for (index, input) in spec.inputs.enumerated() where existing[index] != nil {
                     entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)).map(onEntry)
@@ -280,8 +283,7 @@ public final class ExtractionDriver: @unchecked Sendable {
 
     /// An input whose catalog an earlier run committed; `before` is that run's entry, when known
     /// (its frame rows, if any, travel beside it as JSON).
-    private func skippedEntry(_ input: InputFile, bytes: Int, before: ManifestEntry?) -> ManifestEntry {
-        let names = spec.outputNames(for: input)
+    private func skippedEntry(_ input: InputFile, names: [String], bytes: Int, before: ManifestEntry?) -> ManifestEntry {
         var entry = ManifestEntry(input: input.uri, catalog: names.first, outcome: .skipped, attempts: 0,
                                   rows: before?.rows, bytes: bytes, sha256: before?.sha256,
                                   executor: before?.executor, outputs: names.count > 1 ? names : nil)
@@ -297,7 +299,7 @@ public final class ExtractionDriver: @unchecked Sendable {
     private func carryOverEarlierEntries(from output: ObjectStore, committed: [Int?], catalogs: CatalogIndex,
                                          into entries: EntryTable, book: SplitBook) {
         try? ManifestLines.forEach(in: output, key: Self.manifestName) { line in
-            guard let scanned = try? ManifestEntry.scan(line), let catalog = scanned.entry.catalog else { return }
+            guard let scanned = try? ManifestEntry.scan(bytes: line), let catalog = scanned.entry.catalog else { return }
             var entry = scanned.entry
             if entry.split == true, let path = entry.provenance?.path {
                 entry.frames = scanned.frames.flatMap { try? FrameRow.scanList($0) }
@@ -311,8 +313,9 @@ public final class ExtractionDriver: @unchecked Sendable {
             for index in catalogs.inputs(named: catalog) {
                 let input = spec.inputs[index]
                 guard let size = committed[index], input.uri == entry.input else { continue }
-                entries.set(skippedEntry(input, bytes: size, before: entry), at: index, input: input,
-                            outputs: spec.outputNames(for: input), framesJSON: scanned.frames)
+                let names = spec.outputNames(for: input)
+                entries.set(skippedEntry(input, names: names, bytes: size, before: entry), at: index, input: input,
+                            outputs: names, framesJSON: scanned.frames)
             }
         }
     }

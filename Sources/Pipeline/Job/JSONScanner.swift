@@ -21,13 +21,16 @@ struct JSONScanner {
 
     /// Runs `body` on a scanner over `data`; it must consume one value and nothing but spaces may follow.
     static func scan<T>(_ data: Data, _ body: (inout JSONScanner) throws -> T) throws -> T {
-        try data.withUnsafeBytes { raw in
-            var scanner = JSONScanner(raw)
-            let value = try body(&scanner)
-            scanner.skipSpace()
-            guard scanner.offset == raw.count else { throw scanner.malformed("text after the value") }
-            return value
-        }
+        try data.withUnsafeBytes { try scan(bytes: $0, body) }
+    }
+
+    /// `scan` over bytes the caller holds (a line of a manifest range, read in place).
+    static func scan<T>(bytes: UnsafeRawBufferPointer, _ body: (inout JSONScanner) throws -> T) throws -> T {
+        var scanner = JSONScanner(bytes)
+        let value = try body(&scanner)
+        scanner.skipSpace()
+        guard scanner.offset == bytes.count else { throw scanner.malformed("text after the value") }
+        return value
     }
 
     func malformed(_ reason: String) -> Malformed { Malformed(reason: reason, offset: offset) }

@@ -13,7 +13,12 @@ extension ManifestEntry {
     /// The entry in `json`; throws `JSONScanner.Malformed` (or a decoding error for `hdus`) when
     /// it is not one, with what and where.
     static func scan(_ json: Data) throws -> Scanned {
-        try JSONScanner.scan(json) { scanner in
+        try json.withUnsafeBytes { try scan(bytes: $0) }
+    }
+
+    /// `scan` of bytes read in place (a manifest line inside the range `ManifestLines` holds).
+    static func scan(bytes json: UnsafeRawBufferPointer) throws -> Scanned {
+        try JSONScanner.scan(bytes: json) { scanner in
             var input: String?, outcome: Outcome?, attempts: Int?
             var entry = ManifestEntry(input: "", outcome: .failed)
             var frames: Data?
