@@ -56,7 +56,8 @@ public final class FITSTableStream {
     private let handle: FileHandle
     private let path: String
     private var written = 0
-    private var buffer = Data()
+    /// Bytes, not `Data`: a cell is a few appends, and each of `Data`'s pays an exclusivity check.
+    private var buffer: [UInt8] = []
 
     /// Creates (or truncates) `path` and writes both headers.
     public init(path: String, columns: [Column], rows: Int, extname: String, comments: [String] = []) throws {
@@ -88,8 +89,8 @@ public final class FITSTableStream {
         }
         table.add("EXTNAME", text: extname)
         for comment in comments { table.comment(comment) }
-        buffer.append(primary.finished())
-        buffer.append(table.finished())
+        buffer.append(contentsOf: primary.finished())
+        buffer.append(contentsOf: table.finished())
     }
 
     /// One row, a cell per column in order; a cell of the wrong kind is written as missing.
@@ -97,8 +98,8 @@ public final class FITSTableStream {
         guard written < rows else {
             throw FITSError(file: path, reason: .invalidInput("more than the \(rows) rows announced"))
         }
-        for (column, cell) in zip(columns, cells + Array(repeating: .null, count: max(0, columns.count - cells.count))) {
-            encode(cell, as: column)
+        for (index, column) in columns.enumerated() {
+            encode(index < cells.count ? cells[index] : .null, as: column)
         }
         written += 1
         if buffer.count >= 1 << 20 { try flush() }
@@ -111,7 +112,7 @@ public final class FITSTableStream {
         }
         let dataBytes = rows * columns.reduce(0) { $0 + $1.width }
         let padding = (2880 - dataBytes % 2880) % 2880
-        buffer.append(Data(count: padding))
+        buffer.append(contentsOf: repeatElement(0, count: padding))
         try flush()
         try handle.close()
     }
@@ -126,11 +127,15 @@ public final class FITSTableStream {
     private func encode(_ cell: Cell, as column: Column) {
         switch column.type {
         case .text(let width):
-            var text: String = ""
-            if case .text(let value) = cell { text = value }
-            let bytes = Array(text.utf8.map { $0 < 0x20 || $0 > 0x7E ? UInt8(ascii: "?") : $0 }.prefix(max(width, 1)))
-            buffer.append(contentsOf: bytes)
-            buffer.append(contentsOf: [UInt8](repeating: 0x20, count: max(width, 1) - bytes.count))
+            let width = max(width, 1)
+            var count = 0
+            if case .text(let value) = cell {
+                for byte in value.utf8 where count < width {
+                    buffer.append(byte < 0x20 || byte > 0x7E ? UInt8(ascii: "?") : byte)
+                    count += 1
+                }
+            }
+            buffer.append(contentsOf: repeatElement(0x20, count: width - count))
         case .double:
             let value: Double
             switch cell {

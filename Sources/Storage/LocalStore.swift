@@ -103,6 +103,31 @@ public final class LocalStore: ObjectStore, Sendable {
         }
     }
 
+    /// Flushed where it is and renamed into place when `file` is on the same file system, else copied.
+    public func put(_ key: String, movingFrom file: URL) throws {
+        let path = try self.path(for: key)
+        let directory = (path as NSString).deletingLastPathComponent
+        try makeDirectories(directory)
+        if isDurable {
+            let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw StorageError.posix(file.path, "open for reading") }
+            defer { close(fd) }
+            guard fsync(fd) == 0 else { throw StorageError.posix(file.path, "fsync") }
+        }
+        guard rename(file.path, path) == 0 else {
+            guard errno == EXDEV else { throw StorageError.posix(path, "rename \(file.path) into place") }
+            try put(key, contentsOf: file)
+            unlink(file.path)
+            return
+        }
+        guard isDurable else { return }
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            _ = fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
     public func put(_ key: String, contentsOf file: URL) throws {
         let source = open(file.path, O_RDONLY | O_CLOEXEC)
         guard source >= 0 else { throw StorageError.posix(file.path, "open for reading") }

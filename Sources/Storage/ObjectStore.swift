@@ -68,6 +68,10 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// Stores the contents of a local file under `key`, atomically, without holding it all in memory.
     func put(_ key: String, contentsOf file: URL) throws
 
+    /// `put(_:contentsOf:)` of a temporary file the caller is done with, which is gone afterwards:
+    /// a file system renames it into place when it can (a manifest of 10^6 lines is 690 MB not copied).
+    func put(_ key: String, movingFrom file: URL) throws
+
     /// Stores many small objects, each atomically as `put` does, durable when it returns. A file
     /// system makes them durable together (one flush of all, not two fsyncs each); a store
     /// without a cheaper way puts them one by one.
@@ -85,6 +89,11 @@ public protocol ObjectStore: AnyObject, Sendable {
 }
 
 extension ObjectStore {
+    public func put(_ key: String, movingFrom file: URL) throws {
+        try put(key, contentsOf: file)
+        try? FileManager.default.removeItem(at: file)
+    }
+
     public func putAll(_ objects: [(key: String, data: Data)]) throws {
         for object in objects { try put(object.key, data: object.data) }
     }

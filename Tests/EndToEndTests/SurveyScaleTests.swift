@@ -49,7 +49,7 @@ final class SurveyScaleTests: XCTestCase {
     func testQuickSurveyScaleBenchmarkRunsEndToEnd() throws {
         let script = TestSupport.repoRoot.appendingPathComponent("scripts/bench/survey-scale").path
         let work = try TestSupport.makeTemporaryDirectory("bench-survey-quick")
-        let run = try TestSupport.run(script, ["--quick", "--sextant", Sextant.binary, "--work", work.path])
+        let run = try TestSupport.run(script, ["--quick", "--sextant", Sextant.binary, "--work", work.path, "--keep"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
         func number(_ key: String) -> Double { (result[key] as? NSNumber)?.doubleValue ?? .nan }
@@ -79,5 +79,19 @@ final class SurveyScaleTests: XCTestCase {
                                     "the master planned the job (its scheduler started it)")
         let dryRun = try XCTUnwrap(result["dry_run"] as? [String: Any])
         XCTAssertTrue((dryRun["report"] as? String ?? "").hasPrefix("dry run: 2000 inputs"), "\(dryRun)")
+
+        // --resume-only: the resume step alone, a fresh master over the job just kept.
+        let kept = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: work.path)
+            .first { $0.hasPrefix("sextant-survey-") }, "the kept job")
+        let again = try TestSupport.run(script, ["--resume-only", work.appendingPathComponent(kept).path,
+                                                 "--sextant", Sextant.binary])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let resumed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any], again.stdout)
+        XCTAssertGreaterThan((resumed["resume_s"] as? NSNumber)?.doubleValue ?? 0, 0)
+        XCTAssertGreaterThan((resumed["master_peak_mb"] as? NSNumber)?.doubleValue ?? 0, 5)
+        XCTAssertTrue((resumed["resume_summary"] as? String ?? "").contains("0 catalogs committed, 2000 skipped"), "\(resumed)")
+        let missing = try TestSupport.run(script, ["--resume-only", work.path, "--sextant", Sextant.binary])
+        XCTAssertNotEqual(missing.status, 0, "a directory that is not a kept job is refused")
+        XCTAssertTrue(missing.stderr.contains("not a kept survey-scale job"), missing.stderr)
     }
 }

@@ -70,6 +70,19 @@ final class FrameTableTests: XCTestCase {
             URL(fileURLWithPath: $0.input).deletingPathExtension().lastPathComponent }), ["f1", "f2", "f3", "f5"])
     }
 
+    /// RFC 4180 quoting by bytes: a CR LF pair (one Swift Character) is quoted too, quotes are
+    /// doubled, and the bytes appended are the quoted string's.
+    func testCSVFieldsAreQuotedByTheirBytes() {
+        let cases = ["plain/path.fits": "plain/path.fits", "a,b": "\"a,b\"", "say \"hi\"": "\"say \"\"hi\"\"\"",
+                     "line\r\nbreak": "\"line\r\nbreak\"", "cr\ronly": "\"cr\ronly\"", "é,ü": "\"é,ü\""]
+        for (text, quoted) in cases {
+            XCTAssertEqual(CSVField.quoted(text), quoted, text)
+            var line: [UInt8] = [UInt8(ascii: "x")]
+            CSVField.append(text, to: &line)
+            XCTAssertEqual(String(decoding: line, as: UTF8.self), "x" + quoted, text)
+        }
+    }
+
     /// Frame rows and exclusion reasons sit beside the driver's compact slots: an entry with
     /// them stays compact and comes back exactly as it was set.
     func testEntryTableKeepsFramesAndReasonsCompactly() throws {

@@ -203,6 +203,30 @@ final class LocalStoreTests: XCTestCase {
         XCTAssertEqual(try store.removeAbandonedWrites(), 0)
     }
 
+    /// A finished temporary file is renamed into place (same file system): the object holds its
+    /// bytes, the file is gone, nothing temporary is left; the default (other stores) copies, then removes it.
+    func testPutMovingFromRenamesTheFileIntoPlace() throws {
+        let store = LocalStore(root: root.path)
+        let bytes = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        let file = root.appendingPathComponent("staged.tmp")
+        try bytes.write(to: file)
+        try store.put("deep/er/_manifest.jsonl", movingFrom: file)
+        XCTAssertEqual(try store.get("deep/er/_manifest.jsonl"), bytes)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file.path), "moved, not copied")
+        try Data("older".utf8).write(to: file)
+        try store.put("deep/er/_manifest.jsonl", movingFrom: file)
+        XCTAssertEqual(try store.get("deep/er/_manifest.jsonl"), Data("older".utf8), "replaces what was there")
+        let left = FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []
+        XCTAssertEqual(left.filter { $0.contains(".sextant-tmp-") }, [])
+
+        let copied = CopyingStore(base: store)
+        try bytes.write(to: file)
+        try copied.put("copied.jsonl", movingFrom: file)
+        XCTAssertEqual(try store.get("copied.jsonl"), bytes)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file.path))
+        XCTAssertThrowsError(try store.put("x.jsonl", movingFrom: root.appendingPathComponent("missing")))
+    }
+
     func testFailedPutLeavesNothing() throws {
         let store = LocalStore(root: root.path)
         XCTAssertThrowsError(try store.put("x.fits", contentsOf: root.appendingPathComponent("missing"))) { error in
@@ -247,4 +271,19 @@ final class LocalStoreTests: XCTestCase {
             XCTAssertEqual(($0 as? StorageError)?.kind, .notFound)
         }
     }
+}
+
+/// A store that only forwards the protocol's requirements it must (the default `put(_:movingFrom:)`).
+private final class CopyingStore: ObjectStore, @unchecked Sendable {
+    let base: LocalStore
+    init(base: LocalStore) { self.base = base }
+    var location: StoreLocation { base.location }
+    func list(prefix: String, maxKeys: Int?, continuationToken: String?) throws -> ObjectListing {
+        try base.list(prefix: prefix, maxKeys: maxKeys, continuationToken: continuationToken)
+    }
+    func head(_ key: String) throws -> ObjectMetadata? { try base.head(key) }
+    func get(_ key: String, range: Range<Int>?) throws -> Data { try base.get(key, range: range) }
+    func put(_ key: String, data: Data) throws { try base.put(key, data: data) }
+    func put(_ key: String, contentsOf file: URL) throws { try base.put(key, contentsOf: file) }
+    func delete(_ key: String) throws { try base.delete(key) }
 }

@@ -36,7 +36,7 @@ final class FrameTable {
     private let fitsURL: URL
     private let csvURL: URL
     private let csv: FileHandle
-    private var csvBuffer = Data()
+    private var csvBuffer: [UInt8] = []
 
     /// `entry(i)` is the manifest entry the driver will write for input i (of `count`).
     init(count: Int, entry: (Int) -> ManifestEntry, keywords: [String]) throws {
@@ -111,21 +111,26 @@ final class FrameTable {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: csvURL.path])
         }
         csv = try FileHandle(forWritingTo: csvURL)
-        csvBuffer.append(Data((fields.map { CSVField.quoted(Self.columnName($0.name)) }.joined(separator: ",") + "\n").utf8))
+        csvBuffer.append(contentsOf: (fields.map { CSVField.quoted(Self.columnName($0.name)) }.joined(separator: ",") + "\n").utf8)
     }
 
     /// The entry's rows, in order (call once per input, in manifest order).
+    /// Each cell goes to both files as it is made: no line of strings joined (10^6 rows at a resume).
     func append(_ entry: ManifestEntry) throws {
         let frames = entry.frames ?? []
-        for frame in frames.isEmpty ? [nil] : frames.map(Optional.some) {
-            let row = Row(entry: entry, frame: frame)
-            var line: [String] = []
-            try fits.append(fields.map { field in
+        var cells: [FITSTableStream.Cell] = []
+        cells.reserveCapacity(fields.count)
+        for position in 0..<max(frames.count, 1) {
+            let row = Row(entry: entry, frame: frames.isEmpty ? nil : frames[position])
+            cells.removeAll(keepingCapacity: true)
+            for (column, field) in fields.enumerated() {
                 let cell = Self.cell(field, row)
-                line.append(Self.csvText(cell))
-                return cell
-            })
-            csvBuffer.append(Data((line.joined(separator: ",") + "\n").utf8))
+                if column > 0 { csvBuffer.append(UInt8(ascii: ",")) }
+                Self.appendCSV(cell, to: &csvBuffer)
+                cells.append(cell)
+            }
+            try fits.append(cells)
+            csvBuffer.append(UInt8(ascii: "\n"))
             if csvBuffer.count >= 1 << 20 { try flushCSV() }
         }
     }
@@ -135,8 +140,8 @@ final class FrameTable {
         try fits.finish()
         try flushCSV()
         try csv.close()
-        try output.put(Self.fitsName, contentsOf: fitsURL)
-        try output.put(Self.csvName, contentsOf: csvURL)
+        try output.put(Self.fitsName, movingFrom: fitsURL)
+        try output.put(Self.csvName, movingFrom: csvURL)
     }
 
     func discard() {
@@ -174,13 +179,13 @@ final class FrameTable {
         }
     }
 
-    private static func csvText(_ cell: FITSTableStream.Cell) -> String {
+    private static func appendCSV(_ cell: FITSTableStream.Cell, to line: inout [UInt8]) {
         switch cell {
-        case .text(let text): return CSVField.quoted(text)
-        case .double(let number): return number.isFinite ? "\(number)" : ""
-        case .int(let number): return String(number)
-        case .bool(let flag): return flag ? "true" : "false"
-        case .null: return ""
+        case .text(let text): CSVField.append(text, to: &line)
+        case .double(let number): if number.isFinite { line.append(contentsOf: number.description.utf8) }
+        case .int(let number): line.append(contentsOf: String(number).utf8)
+        case .bool(let flag): line.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .null: break
         }
     }
 }
@@ -188,7 +193,23 @@ final class FrameTable {
 /// RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled.
 enum CSVField {
     static func quoted(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard needsQuotes(text) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// `quoted(text)`'s bytes appended to `line`.
+    static func append(_ text: String, to line: inout [UInt8]) {
+        guard needsQuotes(text) else { return line.append(contentsOf: text.utf8) }
+        line.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\"") { line.append(byte) }
+            line.append(byte)
+        }
+        line.append(UInt8(ascii: "\""))
+    }
+
+    /// By bytes, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+    private static func needsQuotes(_ text: String) -> Bool {
+        text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
     }
 }

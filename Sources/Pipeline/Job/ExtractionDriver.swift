@@ -145,7 +145,7 @@ public final class ExtractionDriver: @unchecked Sendable {
             try frames?.append(withFrames(found))
             tally.add(found.entry)
         }
-        try output.put(Self.manifestName, contentsOf: try manifest.finish())
+        try output.put(Self.manifestName, movingFrom: try manifest.finish())
         try frames?.finish(into: output)
         try output.put(JobProvenance.fileName, data: try JobProvenance(
             spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
