@@ -53,6 +53,12 @@ final class LocalJobTests: XCTestCase {
         let lost = out.appendingPathComponent(try XCTUnwrap(first[2].catalog))
         let original = try Data(contentsOf: lost)
         try FileManager.default.removeItem(at: lost)
+        // A kept catalog that changed size since: its entry's bytes are what the listing says now.
+        let grown = out.appendingPathComponent(try XCTUnwrap(first[1].catalog))
+        let handle = try FileHandle(forWritingTo: grown)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("#".utf8))
+        try handle.close()
 
         var resumed = spec
         resumed.resume = true
@@ -62,7 +68,18 @@ final class LocalJobTests: XCTestCase {
         let second = try PipelineFixtures.manifest(in: out)
         XCTAssertEqual(second.map(\.outcome), [.skipped, .skipped, .committed, .skipped])
         XCTAssertEqual(second[0].sha256, first[0].sha256, "a skipped entry keeps the earlier checksum")
+        XCTAssertEqual(second[0].rows, first[0].rows)
+        XCTAssertEqual(second[1].bytes, try XCTUnwrap(first[1].bytes) + 1, "the listed size, not the earlier manifest's")
         XCTAssertEqual(try Data(contentsOf: lost), original, "the recomputed catalog is byte for byte the same")
+
+        // A resume of a finished job writes the manifest and the frame table it found, byte for byte
+        // (only the committed input of the run before becomes skipped, with attempts 0).
+        _ = try PipelineFixtures.runLocal(resumed)
+        let files = ["_manifest.jsonl", "_frames.csv", "_frames.fits"]
+        let before = try files.map { try Data(contentsOf: out.appendingPathComponent($0)) }
+        let again = try PipelineFixtures.runLocal(resumed)
+        XCTAssertEqual(again.skipped, 4)
+        XCTAssertEqual(try files.map { try Data(contentsOf: out.appendingPathComponent($0)) }, before)
     }
 
     func testCatalogsAreTheSameWithOneSlotOrManyAndWithBigPartitions() throws {

@@ -100,6 +100,29 @@ final class EntryTable: @unchecked Sendable {
         }
     }
 
+    /// Sets the entry at `index`'s `bytes` (a resume's listed size of a catalog whose entry came
+    /// from the earlier manifest).
+    func setBytes(_ bytes: Int, at index: Int) {
+        lock.withLock {
+            if slots[index].outcome == Self.wholeMarker { whole[Int32(index)]?.bytes = bytes }
+            else if slots[index].outcome != 0 {
+                slots[index].bytes = Int64(bytes)
+                slots[index].present.insert(.bytes)
+            }
+        }
+    }
+
+    /// No entry at `index` any more (its frame rows' bytes stay in the arena until the table goes).
+    func clear(at index: Int) {
+        lock.withLock {
+            guard slots[index].outcome != 0 else { return }
+            slots[index] = CompactEntry()
+            whole[Int32(index)] = nil
+            reasons[Int32(index)] = nil
+            oversizedFrames[Int32(index)] = nil
+        }
+    }
+
     // MARK: The slot
 
     private static let outcomes: [ManifestEntry.Outcome?] = [nil, .committed, .skipped, .failed, .notRun, .excluded]
