@@ -46,7 +46,10 @@ final class EntryTable: @unchecked Sendable {
             reasons[Int32(index)] = reason
             var slot: CompactEntry
             if let compacted = compact(entry, input: input, outputs: outputs) {
-                assert(expand(compacted, input: input, outputs: outputs) == entry, "a slot that changes its entry")
+                assert(expand(compacted, input: input, outputs: outputs,
+                              executor: compacted.present.contains(.executor) ? executors.name(compacted.executor) : nil,
+                              software: compacted.present.contains(.provenance) ? software.name(compacted.software) : nil)
+                       == entry, "a slot that changes its entry")
                 slot = compacted
                 whole[Int32(index)] = nil
             } else {
@@ -72,17 +75,55 @@ final class EntryTable: @unchecked Sendable {
     }
 
     /// The entry set at `index` without its frame rows, and those rows as JSON; nil when none was.
+    /// The slot is expanded after the lock is released: the manifest's and the frame table's
+    /// writers read the table at once.
     func entryAndFrames(at index: Int, input: InputFile, outputs: [String]) -> (entry: ManifestEntry, frames: Data?)? {
-        let (found, rows, reason): (ManifestEntry?, Data?, String?) = lock.withLock {
-            let slot = slots[index]
-            let rows = slot.present.contains(.frames) ? frames.data(slot.frames) : oversizedFrames[Int32(index)]
-            let reason = reasons[Int32(index)]
-            if slot.outcome == Self.wholeMarker { return (whole[Int32(index)], rows, reason) }
-            return (slot.outcome == 0 ? nil : expand(slot, input: input, outputs: outputs), rows, reason)
+        guard let found = stored(at: index) else { return nil }
+        var entry = found.whole ?? expand(found.slot, input: input, outputs: outputs,
+                                          executor: found.executor, software: found.software)
+        entry.reason = found.reason
+        return (entry, found.rows)
+    }
+
+    /// Only what the frame table's first pass reads (input, catalog, outcome, reason or error),
+    /// and the frame rows as JSON: no digests, times or provenance made.
+    func frameSizing(at index: Int, input: InputFile, outputs: [String]) -> (entry: ManifestEntry, frames: Data?)? {
+        guard let found = stored(at: index) else { return nil }
+        if var entry = found.whole {
+            entry.reason = found.reason
+            return (entry, found.rows)
         }
-        guard var entry = found else { return nil }
-        entry.reason = reason
-        return (entry, rows)
+        let slot = found.slot
+        var entry = ManifestEntry(input: input.uri, catalog: slot.present.contains(.catalog) ? outputs.first : nil,
+                                  outcome: Self.outcomes[Int(slot.outcome)] ?? .notRun, attempts: Int(slot.attempts))
+        entry.reason = found.reason
+        return (entry, found.rows)
+    }
+
+    private struct Stored {
+        var slot: CompactEntry
+        var whole: ManifestEntry?
+        var rows: Data?
+        var reason: String?
+        var executor: String?
+        var software: String?
+    }
+
+    /// Input `index`'s slot and what sits beside it, copied under the lock; nil when none was set.
+    private func stored(at index: Int) -> Stored? {
+        lock.withLock {
+            let slot = slots[index]
+            guard slot.outcome != 0 else { return nil }
+            let key = Int32(index)
+            let rows = slot.present.contains(.frames) ? frames.data(slot.frames) : oversizedFrames[key]
+            if slot.outcome == Self.wholeMarker {
+                guard let entry = whole[key] else { return nil }
+                return Stored(slot: slot, whole: entry, rows: rows, reason: reasons[key])
+            }
+            return Stored(slot: slot, rows: rows, reason: reasons[key],
+                          executor: slot.present.contains(.executor) ? executors.name(slot.executor) : nil,
+                          software: slot.present.contains(.provenance) ? software.name(slot.software) : nil)
+        }
     }
 
     func outcome(at index: Int) -> ManifestEntry.Outcome? {
@@ -184,14 +225,16 @@ final class EntryTable: @unchecked Sendable {
         return slot
     }
 
-    private func expand(_ slot: CompactEntry, input: InputFile, outputs: [String]) -> ManifestEntry {
+    /// `executor` and `software`: the slot's interned names (looked up under the lock).
+    private func expand(_ slot: CompactEntry, input: InputFile, outputs: [String], executor: String?,
+                        software: String?) -> ManifestEntry {
         let has = slot.present
         var entry = ManifestEntry(
             input: input.uri, catalog: has.contains(.catalog) ? outputs.first : nil,
             outcome: Self.outcomes[Int(slot.outcome)] ?? .notRun, attempts: Int(slot.attempts),
             rows: has.contains(.rows) ? Int(slot.rows) : nil, bytes: has.contains(.bytes) ? Int(slot.bytes) : nil,
             sha256: has.contains(.sha256) ? slot.sha256.hex : nil, seconds: has.contains(.seconds) ? slot.seconds : nil,
-            executor: has.contains(.executor) ? executors.name(slot.executor) : nil,
+            executor: has.contains(.executor) ? executor : nil,
             outputs: has.contains(.outputs) ? outputs : nil)
         entry.waitSeconds = has.contains(.waitSeconds) ? slot.waitSeconds : nil
         if has.contains(.provenance) {
@@ -200,7 +243,7 @@ final class EntryTable: @unchecked Sendable {
                 inputETag: has.contains(.inputETag) ? "\"\(slot.inputETag.hex)\""
                     : has.contains(.inputETagBare) ? slot.inputETag.hex : nil,
                 inputModified: has.contains(.modified) ? MillisecondTime.string(slot.modified) : nil,
-                path: input.relativePath, software: software.name(slot.software),
+                path: input.relativePath, software: software ?? "",
                 started: MillisecondTime.string(slot.started),
                 finished: has.contains(.finished) ? MillisecondTime.string(slot.finished) : nil)
         }

@@ -134,7 +134,11 @@ public final class ExtractionDriver: @unchecked Sendable {
         // The frame table on a thread of its own while this one writes the manifest: two passes over
         // every entry, on two cores at once. Each is put in place below, the manifest first.
         let (table, counted) = Concurrently.run({ [self] in
-            let frames = try self.frameTable(count: self.spec.inputs.count) { Self.withFrames(self.finalEntry($0, in: entries)) }
+            let frames = try self.frameTable(count: self.spec.inputs.count) { index in
+                let input = self.spec.inputs[index]
+                return Self.withFrames(entries.frameSizing(at: index, input: input, outputs: self.spec.outputNames(for: input))
+                    ?? self.finalEntry(index, in: entries))
+            }
             do {
                 for index in self.spec.inputs.indices { try frames?.append(Self.withFrames(self.finalEntry(index, in: entries))) }
             } catch {
