@@ -84,6 +84,14 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         send(.cancel(id), to: executor)
     }
 
+    /// Asks `worker` to give back those of `ids` it has not started; its answer goes to `withdrawn`.
+    public func withdraw(_ ids: [TaskAttemptID], on worker: ExecutorID) {
+        send(.withdraw(ids), to: worker)
+    }
+
+    /// Hears a worker's answer to `withdraw`: the tasks it gave back unstarted. Set before tasks are sent.
+    public var withdrawn: (@Sendable (ExecutorID, [TaskAttemptID]) -> Void)?
+
     /// Closes every worker's input (it exits when it has read all), killing those that linger.
     public func stop() {
         lock.lock()
@@ -135,16 +143,21 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     /// Delivers the worker's results until its output ends, then reports it lost and replaces it.
     private func readResults(of worker: Worker) {
         let frames = PipeFrames(descriptor: worker.output)
-        while let frame = frames.read() {
-            guard case .finished(var result)? = try? WorkerFrameBody.reply(frame) else {
-                logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
-                break
-            }
-            result.executor = worker.id
+        reading: while let frame = frames.read() {
+            let reply = try? WorkerFrameBody.reply(frame)
             lock.lock()
             let events = workers[worker.id] == nil ? nil : self.events
             lock.unlock()
-            events?.taskFinished(result)
+            switch reply {
+            case .finished(var result)?:
+                result.executor = worker.id
+                events?.taskFinished(result)
+            case .withdrawn(let ids)?:
+                if events != nil { withdrawn?(worker.id, ids) }
+            default:
+                logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
+                break reading
+            }
         }
         if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
         worker.process.waitUntilExit()

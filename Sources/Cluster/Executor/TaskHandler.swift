@@ -12,9 +12,18 @@ public protocol TaskHandler: AnyObject, Sendable {
     /// worker processes); `done` then gets the result later, on another thread. False, and nothing
     /// started: the caller runs it with `run`. Default: false.
     func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool
+    /// Tasks `start` may take beyond the cores, to hold until a core frees (a worker process's next
+    /// task, its input fetched meanwhile). Default: 0.
+    var tasksAhead: Int { get }
+    /// Takes back the tasks `start` holds unstarted; their `done` is never called. Default: none.
+    func withdrawQueued(timeout: TimeInterval) -> [TaskAttemptID]
 }
 
 extension TaskHandler {
+    public var tasksAhead: Int { 0 }
+
+    public func withdrawQueued(timeout: TimeInterval) -> [TaskAttemptID] { [] }
+
     public func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool {
         false
     }
