@@ -106,7 +106,7 @@ final class AheadInputsTests: XCTestCase {
         XCTAssertNotNil(inFlight)
         ahead.discard(try spec(1).id)
         XCTAssertEqual(ahead.attempts, [])
-        XCTAssertTrue(eventually(timeout: 10) { inFlight == nil }, "the fetch's bytes are released when it lands")
+        XCTAssertTrue(TestSupport.eventually(10) { inFlight == nil }, "the fetch's bytes are released when it lands")
 
         // Bounded: a third held input drops the oldest; and a task whose job says prefetchBytes 0 fetches nothing.
         for index in 1...3 { ahead.fetch(try spec(index)) }
@@ -115,14 +115,5 @@ final class AheadInputsTests: XCTestCase {
         XCTAssertEqual(ahead.attempts.map(\.partition), [2, 3])
         for index in 2...3 { ahead.discard(try spec(index).id) }
         XCTAssertEqual(ahead.attempts, [])
-    }
-
-    private func eventually(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(10_000)
-        }
-        return condition()
     }
 }
