@@ -75,7 +75,7 @@ enum WorkerFrameBody {
 }
 
 /// Length-prefixed frames over a pipe: a 4-byte big-endian length, then that many bytes.
-/// Blocking reads and writes on a file descriptor; one writer at a time (callers lock).
+/// Blocking writes on a file descriptor, one writer at a time (callers lock); reads go through `PipeReader`.
 struct PipeFrames {
     /// A frame claiming more is garbage (a worker that went wrong): the reader stops.
     static let maxFrameBytes = 1 << 30
@@ -108,14 +108,6 @@ struct PipeFrames {
         }
     }
 
-    /// The next frame's body, or nil at end of file, on a read error or on a bad length.
-    func read() -> [UInt8]? {
-        guard let prefix = readExactly(4) else { return nil }
-        let length = prefix.reduce(0) { $0 << 8 | Int($1) }
-        guard length <= Self.maxFrameBytes else { return nil }
-        return readExactly(length)
-    }
-
     /// Writes a whole frame (`finishFrame`'s). False when the other end is gone (EPIPE; SIGPIPE must be ignored).
     @discardableResult
     func write(_ frame: [UInt8]) -> Bool {
@@ -130,21 +122,55 @@ struct PipeFrames {
             return true
         }
     }
+}
 
-    private func readExactly(_ count: Int) -> [UInt8]? {
-        guard count > 0 else { return [] }
-        var complete = true
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var offset = 0
-            while offset < count {
-                let got = Foundation.read(descriptor, buffer.baseAddress! + offset, count - offset)
-                if got < 0, errno == EINTR { continue }
-                guard got > 0 else { complete = false; break }
-                offset += got
+/// Frames read through a buffer: one `read` brings in whatever the writer has written (several
+/// frames when results or tasks come back to back), where unbuffered reading took two per frame.
+/// One reader per descriptor, on one thread.
+final class PipeReader {
+    let descriptor: Int32
+    private var buffer: [UInt8]
+    private var start = 0, end = 0
+
+    init(descriptor: Int32, capacity: Int = 64 << 10) {
+        self.descriptor = descriptor
+        buffer = [UInt8](repeating: 0, count: capacity)
+    }
+
+    /// The next frame's body, or nil at end of file, on a read error or on a bad length.
+    func read() -> [UInt8]? {
+        guard fill(4) else { return nil }
+        let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
+        guard length <= PipeFrames.maxFrameBytes, fill(4 + length) else { return nil }
+        let body = Array(buffer[start + 4..<start + 4 + length])
+        start += 4 + length
+        return body
+    }
+
+    /// Waits up to `timeout` seconds for a frame to start arriving (or end of file); false on timeout.
+    func waitReadable(timeout: TimeInterval) -> Bool {
+        end > start || PipeFrames(descriptor: descriptor).waitReadable(timeout: timeout)
+    }
+
+    /// Makes `count` bytes available from `start`, reading as much as the pipe holds; false at end of file.
+    private func fill(_ count: Int) -> Bool {
+        while end - start < count {
+            if start > 0 {  // what is left goes to the front
+                buffer.withUnsafeMutableBufferPointer { bytes in
+                    _ = memmove(bytes.baseAddress!, bytes.baseAddress! + start, end - start)
+                }
+                end -= start
+                start = 0
             }
-            initialized = complete ? count : 0
+            if buffer.count < count { buffer += [UInt8](repeating: 0, count: count - buffer.count) }
+            let got = buffer.withUnsafeMutableBufferPointer { bytes in
+                Foundation.read(descriptor, bytes.baseAddress! + end, bytes.count - end)
+            }
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else { return false }
+            end += got
         }
-        return complete ? bytes : nil
+        return true
     }
 }
 
@@ -180,7 +206,7 @@ public enum WorkerLoop {
         let results = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         let output = PipeFrames(descriptor: results)
-        let input = PipeFrames(descriptor: STDIN_FILENO)
+        let input = PipeReader(descriptor: STDIN_FILENO)
         let lock = NSLock()
         let reply: @Sendable (WorkerReply) -> Void = { reply in
             guard let body = try? WorkerFrameBody.frame(reply) else { return }

@@ -142,7 +142,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
 
     /// Delivers the worker's results until its output ends, then reports it lost and replaces it.
     private func readResults(of worker: Worker) {
-        let frames = PipeFrames(descriptor: worker.output)
+        let frames = worker.reader
         reading: while let frame = frames.read() {
             let reply = try? WorkerFrameBody.reply(frame)
             lock.lock()
@@ -206,8 +206,9 @@ private final class Worker: @unchecked Sendable {
     let process = Process()
     /// Where requests go (the worker's standard input).
     let input: Int32
-    /// Where results come from (the worker's original standard output).
+    /// Where results come from (the worker's original standard output), and its one reader.
     let output: Int32
+    let reader: PipeReader
     private let lock = NSLock()
     private var inputOpen = true
     private var outputOpen = true
@@ -230,6 +231,7 @@ private final class Worker: @unchecked Sendable {
         for descriptor in toWorker + fromWorker { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         input = toWorker[1]
         output = fromWorker[0]
+        reader = PipeReader(descriptor: fromWorker[0])
         process.executableURL = launcher.executable
         process.arguments = launcher.arguments
         process.environment = launcher.environment
@@ -247,7 +249,7 @@ private final class Worker: @unchecked Sendable {
 
     /// Waits for the worker's ready frame; throws why it never came (it exited, or timed out).
     func awaitReady(timeout: TimeInterval) throws {
-        let frames = PipeFrames(descriptor: output)
+        let frames = reader
         if frames.waitReadable(timeout: timeout), let frame = frames.read(),
            case .ready? = try? WorkerFrameBody.reply(frame) {
             return
