@@ -115,7 +115,9 @@ extension ColumnDefinition {
                          needs: MeasurementPlan(imageFlags: true), shape: .integer { $0.imageFlags?.value ?? 0 }),
         ColumnDefinition(name: "NIMAFLAGS_ISO", unit: "", text: "Number of flagged pixels entering IMAFLAGS_ISO",
                          needs: MeasurementPlan(imageFlags: true), shape: .integer { $0.imageFlags?.count ?? 0 }),
-        real("FWHM_IMAGE", "pixel", "FWHM assuming a gaussian core") { Double($0.object.fwhm) },
+        real("FWHM_IMAGE", "pixel", "FWHM assuming a gaussian core", needs: MeasurementPlan(fwhm: true)) {
+            Double($0.object.fwhm)
+        },
         ColumnDefinition(name: "VIGNET", unit: "count", text: "Pixel data around detection (background subtracted)",
                          needs: detection, shape: .stamp),
     ]

@@ -154,6 +154,8 @@ public struct MeasurementPlan: Hashable, Sendable {
     public var windowedFlux = false
     /// IMAFLAGS_ISO and NIMAFLAGS_ISO.
     public var imageFlags = false
+    /// FWHM_IMAGE for every object (else only for `FWHMEstimate.isSeeingStar` objects).
+    public var fwhm = false
     /// VIGNET's size, width x height.
     public var vignet: (width: Int, height: Int)? { vignetSize.map { ($0[0], $0[1]) } }
     var vignetSize: [Int]?
@@ -164,7 +166,7 @@ public struct MeasurementPlan: Hashable, Sendable {
 
     public init(apertures: Bool = false, auto: Bool = false, fluxRadius: Bool = false, windowed: Bool = false,
                 localBackground: Bool = false, sextractorFlags: Bool = false, windowedFlux: Bool = false,
-                imageFlags: Bool = false) {
+                imageFlags: Bool = false, fwhm: Bool = false) {
         self.apertures = apertures
         self.auto = auto || fluxRadius || windowed || windowedFlux
         self.fluxRadius = fluxRadius || windowed || windowedFlux
@@ -173,6 +175,7 @@ public struct MeasurementPlan: Hashable, Sendable {
         self.sextractorFlags = sextractorFlags
         self.windowedFlux = windowedFlux
         self.imageFlags = imageFlags
+        self.fwhm = fwhm
     }
 
     mutating func formUnion(_ other: MeasurementPlan) {
@@ -180,7 +183,8 @@ public struct MeasurementPlan: Hashable, Sendable {
                                fluxRadius: fluxRadius || other.fluxRadius, windowed: windowed || other.windowed,
                                localBackground: localBackground || other.localBackground,
                                sextractorFlags: sextractorFlags || other.sextractorFlags,
-                               windowedFlux: windowedFlux || other.windowedFlux, imageFlags: imageFlags || other.imageFlags)
+                               windowedFlux: windowedFlux || other.windowedFlux, imageFlags: imageFlags || other.imageFlags,
+                               fwhm: fwhm || other.fwhm)
         vignetSize = other.vignetSize ?? vignetSize
     }
 }

@@ -76,19 +76,7 @@ enum Detection {
         defer { if let catalog { sep_catalog_free(catalog) } }
         try check(status, "\(image.label): sep_extract")
         guard let catalog else { return DetectionResult(objects: [], pixels: ObjectPixels(starts: [0], indices: [])) }
-        var objects = SEPObject.objects(in: catalog.pointee)
-        let pixels = ObjectPixels(catalog.pointee)
-        measureFWHM(&objects, pixels: pixels, data: data, width: image.width)
-        return DetectionResult(objects: objects, pixels: pixels)
-    }
-
-    /// FWHM_IMAGE from each object's own pixels.
-    private static func measureFWHM(_ objects: inout [SEPObject], pixels: ObjectPixels, data: [Float], width: Int) {
-        data.withUnsafeBufferPointer { data in
-            for index in objects.indices {
-                objects[index].fwhm = FWHMEstimate.fwhm(of: objects[index], pixels: pixels.of(index), data: data, width: width)
-            }
-        }
+        return DetectionResult(objects: SEPObject.objects(in: catalog.pointee), pixels: ObjectPixels(catalog.pointee))
     }
 
     private static func withKernelPointer<T>(_ kernel: FilterKernel?,
@@ -143,34 +131,20 @@ struct ObjectPixels {
     /// Which detection each object was deblended from: objects whose pixels touch (8-connected)
     /// came from one detection, as deblending splits a connected region. `groups[i]` is the same
     /// for siblings and differs otherwise. Only deblended objects (`deblended(i)`: SEP_OBJ_MERGED,
-    /// which SEP sets on every piece of a split detection) can touch another, so only their
-    /// pixels are looked at: an undeblended object's detection was a region of its own.
-    func detectionGroups(segmentation: SparseSegmentation, width: Int, height: Int,
-                         deblended: (Int) -> Bool) -> [Int] {
+    /// which SEP sets on every piece of a split detection) can touch another, so only pairs with
+    /// a deblended side join: an undeblended object's detection was a region of its own.
+    func detectionGroups(segmentation: SparseSegmentation, deblended: (Int) -> Bool) -> [Int] {
         var parent = Array(0..<(starts.count - 1))
         func root(_ i: Int) -> Int {
             var i = i
             while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
             return i
         }
-        do {
-            func join(_ object: Int, _ neighbour: Int) {
-                let other = Int(segmentation.label(at: neighbour)) - 1
-                guard other >= 0, other != object else { return }
-                let a = root(object), b = root(other)
-                if a != b { parent[a] = b }
-            }
-            for object in 0..<(starts.count - 1) where deblended(object) {
-                for index in of(object) {
-                    let index = Int(index), x = index % width, y = index / width
-                    // Right, and the three below: every touching pair is seen from one side.
-                    if x + 1 < width { join(object, index + 1) }
-                    guard y + 1 < height else { continue }
-                    if x > 0 { join(object, index + width - 1) }
-                    join(object, index + width)
-                    if x + 1 < width { join(object, index + width + 1) }
-                }
-            }
+        segmentation.forEachTouchingPair { first, second in
+            let a = Int(first) - 1, b = Int(second) - 1
+            guard deblended(a) || deblended(b) else { return }
+            let ra = root(a), rb = root(b)
+            if ra != rb { parent[ra] = rb }
         }
         return parent.indices.map(root)
     }

@@ -110,12 +110,9 @@ public struct Extractor: Sendable {
             data: subtracted, mask: image.mask, width: image.width, height: image.height, noise: noise,
             inverseGain: (parameters.gain ?? 0) > 0 ? 1 / parameters.gain! : 0,
             gainScalesWithWeight: parameters.weight?.scalesGain ?? false, backgroundVariance: backgroundVariance)
-        let neighbourhood = crowding ? {
-            let sparse = SparseSegmentation(detection.pixels, width: image.width, height: image.height)
-            return SExtractorFlags.Neighbourhood(segmentation: sparse, groups: detection.pixels.detectionGroups(
-                segmentation: sparse, width: image.width, height: image.height,
-                deblended: { objects[$0].flag & SExtractorFlags.sepMerged != 0 }), image: image)
-        }() : nil
+        let neighbourhood = crowding ? SExtractorFlags.Neighbourhood(
+            pixels: detection.pixels, image: image, deblended: { objects[$0].flag & SExtractorFlags.sepMerged != 0 }) : nil
+        let globalRMS = model.rms
         for index in sources.indices {
             let object = sources[index].object
             let crowded = neighbourhood.map { SExtractorFlags.isCrowded(
@@ -125,6 +122,11 @@ public struct Extractor: Sendable {
                 of: object, photometry: sources[index].photometry,
                 backgroundAtCentroid: model.value(x: Int(object.x + 0.5), y: Int(object.y + 0.5)),
                 saturationLevel: parameters.saturationLevel, crowded: crowded)
+            if plan.fwhm || FWHMEstimate.isSeeingStar(object, flags: sources[index].sextractorFlags, backgroundRMS: globalRMS) {
+                sources[index].object.fwhm = subtracted.withUnsafeBufferPointer {
+                    FWHMEstimate.fwhm(of: object, pixels: detection.pixels.of(index), data: $0, width: image.width)
+                }
+            }
             if plan.windowedFlux {
                 let measured = sources[index].photometry
                 sources[index].windowedFlux = WindowedFlux.measure(

@@ -5,7 +5,19 @@ import Foundation
 /// as a line in the squared distance to the barycenter, weighted by value squared; the slope b
 /// gives FWHM = 1.6651 / sqrt(b) (2 sqrt(ln 2 / b)), capped at about 6 sigma of the object's
 /// A and B, less SExtractor's undersampling correction 1 / (4 FWHM). 0 when no fit is possible.
-enum FWHMEstimate {
+public enum FWHMEstimate {
+    /// The objects a frame's seeing is the median FWHM of (the frame table's FWHM): unflagged,
+    /// round (A/B at most `seeingMaximumElongation`) and bright (peak at least
+    /// `seeingMinimumPeakSigmas` x the background rms). Without FWHM_IMAGE among the columns,
+    /// only these are measured: the fit reads every pixel of an object and takes a log of most.
+    public static let seeingMaximumElongation = 1.5
+    public static let seeingMinimumPeakSigmas = 20.0
+
+    public static func isSeeingStar(_ object: SEPObject, flags: Int, backgroundRMS: Float) -> Bool {
+        flags == 0 && object.b > 0 && Double(object.a / object.b) <= seeingMaximumElongation
+            && Double(object.peak) >= seeingMinimumPeakSigmas * Double(backgroundRMS)
+    }
+
     /// `pixels` are linear indices (y * width + x) into `data`, the background-subtracted image.
     static func fwhm(of object: SEPObject, pixels: ArraySlice<Int32>, data: UnsafeBufferPointer<Float>,
                      width: Int) -> Float {

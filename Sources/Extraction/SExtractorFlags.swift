@@ -47,11 +47,33 @@ enum SExtractorFlags {
         /// none, and then the apertures' pixels need not be read at all: reading them was
         /// most of this flag's cost (cache misses around every object).
         var rowHasBadPixels: [Bool]
+        /// Rows with a bad pixel before each row (`height + 1` counts): any in a range, at once.
+        private var badRowsBefore: [Int32]
+        /// The objects' boxes: whether another detection can own a pixel of an aperture at all.
+        private var grid: ObjectGrid
 
-        init(segmentation: SparseSegmentation, groups: [Int], image: SkyImage) {
+        init(pixels: ObjectPixels, image: SkyImage, deblended: (Int) -> Bool) {
+            let segmentation = SparseSegmentation(pixels, width: image.width, height: image.height)
+            self.init(segmentation: segmentation, groups: pixels.detectionGroups(segmentation: segmentation, deblended: deblended),
+                      grid: ObjectGrid(pixels, width: image.width, height: image.height), image: image)
+        }
+
+        init(segmentation: SparseSegmentation, groups: [Int], grid: ObjectGrid, image: SkyImage) {
             self.segmentation = segmentation
             self.groups = groups
+            self.grid = grid
             rowHasBadPixels = Self.badRows(image)
+            var before = [Int32](repeating: 0, count: rowHasBadPixels.count + 1)
+            for (row, bad) in rowHasBadPixels.enumerated() { before[row + 1] = before[row] + (bad ? 1 : 0) }
+            badRowsBefore = before
+        }
+
+        /// False when no pixel of the box `x` by `y` can count against `owner`: no bad pixel in
+        /// its rows and no other detection's box meets it. Exact, as a foreign pixel lies in its
+        /// owner's box; most apertures end here.
+        func mayHaveForeignPixels(x: Range<Int>, y: Range<Int>, owner: Int32) -> Bool {
+            badRowsBefore[y.upperBound] > badRowsBefore[y.lowerBound]
+                || grid.anyObject(meeting: x, y) { isForeign(label: Int32($0 + 1), to: owner) }
         }
 
         /// Whether every value is > -1e30 (NaN is not), 16 at a time.
@@ -118,7 +140,8 @@ enum SExtractorFlags {
         let dxlim = xReach > 0 ? radius / xReach.squareRoot() : 0, dylim = yReach > 0 ? radius / yReach.squareRoot() : 0
         let xmin = max(Int((mx - dxlim).rounded()), 0), xmax = min(Int((mx + dxlim).rounded()) + 1, image.width)
         let ymin = max(Int((my - dylim).rounded()), 0), ymax = min(Int((my + dylim).rounded()) + 1, image.height)
-        guard xmin < xmax, ymin < ymax else { return 0 }
+        guard xmin < xmax, ymin < ymax,
+              segmentation.mayHaveForeignPixels(x: xmin..<xmax, y: ymin..<ymax, owner: owner) else { return 0 }
         let limit = radius * radius
         var area = 0, foreign = 0
         let width = image.width

@@ -36,12 +36,16 @@ struct SparseSegmentation {
     }
 
     /// Sorts one row's entries by column: insertion sort for the usual handful (often already in
-    /// order: SEP lists an object's pixels row by row), the library's sort for long rows.
+    /// order: SEP lists an object's pixels row by row), else the library's sort of plain
+    /// integers, each column and label packed in one (no closure, no pairs).
     private static func sortRow(columns: inout [Int32], labels: inout [Int32], _ range: Range<Int>) {
         guard range.count <= 32 else {
-            let sorted = zip(columns[range], labels[range]).sorted { $0.0 < $1.0 }
-            columns.replaceSubrange(range, with: sorted.map(\.0))
-            labels.replaceSubrange(range, with: sorted.map(\.1))
+            var packed = range.map { UInt64(UInt32(bitPattern: columns[$0])) << 32 | UInt64(UInt32(bitPattern: labels[$0])) }
+            packed.sort()
+            for (slot, value) in zip(range, packed) {
+                columns[slot] = Int32(bitPattern: UInt32(value >> 32))
+                labels[slot] = Int32(bitPattern: UInt32(truncatingIfNeeded: value))
+            }
             return
         }
         for i in (range.lowerBound + 1)..<range.upperBound {
@@ -66,6 +70,33 @@ struct SparseSegmentation {
             if columns[middle] < column { low = middle + 1 } else { high = middle }
         }
         return low < rowStarts[row + 1] && columns[low] == column ? labels[low] : 0
+    }
+
+    /// Calls `body(a, b)` for each two 8-connected pixels with different labels, seen once from
+    /// the upper or left one: a merge of each row with itself and with the row below, linear in
+    /// the detected pixels (no lookup per neighbour).
+    func forEachTouchingPair(_ body: (Int32, Int32) -> Void) {
+        let height = rowStarts.count - 1
+        for row in 0..<height {
+            let start = rowStarts[row], end = rowStarts[row + 1]
+            guard start < end else { continue }
+            for k in start..<(end - 1) where columns[k + 1] == columns[k] + 1 && labels[k + 1] != labels[k] {
+                body(labels[k], labels[k + 1])
+            }
+            guard row + 1 < height else { continue }
+            // Below: the pixels of the next row within one column, by a pointer that only advances.
+            var below = rowStarts[row + 1]
+            let belowEnd = rowStarts[row + 2]
+            for k in start..<end {
+                let column = columns[k]
+                while below < belowEnd, columns[below] < column - 1 { below += 1 }
+                var m = below
+                while m < belowEnd, columns[m] <= column + 1 {
+                    if labels[m] != labels[k] { body(labels[k], labels[m]) }
+                    m += 1
+                }
+            }
+        }
     }
 
     /// Calls `body(x, label)` for each labelled pixel of row `row` with `x` in `xRange`, in order.

@@ -54,4 +54,26 @@ final class SelectedColumnsTests: XCTestCase {
         }
         XCTAssertGreaterThan(catalog.count, 30)
     }
+
+    /// FWHM_IMAGE's fit runs over every object only when the column is chosen; otherwise only the
+    /// seeing stars (the frame table's FWHM) are fitted, to the same values.
+    func testFWHMIsFittedOnlyWhereItIsUsed() throws {
+        let image = try readFITSWithAstropy(try XCTUnwrap(TestSupport.dataFile("image.fits")))
+        let extractor = try Extractor()
+        let asked = try extractor.extract(image, columns: try ColumnSelection(list: "NUMBER,FWHM_IMAGE,FLAGS"))
+        let plain = try extractor.extract(image)
+        XCTAssertEqual(asked.count, plain.count)
+        var stars = 0, others = 0
+        for (withColumn, without) in zip(asked.sources, plain.sources) {
+            if FWHMEstimate.isSeeingStar(without.object, flags: without.sextractorFlags, backgroundRMS: plain.backgroundRMS) {
+                XCTAssertEqual(without.object.fwhm, withColumn.object.fwhm)
+                stars += 1
+            } else {
+                XCTAssertEqual(without.object.fwhm, 0, "object \(without.number) was not fitted")
+                if withColumn.object.fwhm > 0 { others += 1 }
+            }
+        }
+        XCTAssertGreaterThan(stars, 0)
+        XCTAssertGreaterThan(others, stars, "the column fits the other objects too")
+    }
 }

@@ -6,11 +6,6 @@ import WCS
 /// Turns one extracted HDU into its frame-table row: the background SEP measured, the sources'
 /// FWHM, depth and flags, the WCS centre and corners, and the chosen header values.
 enum FrameMeasurement {
-    /// A source counts as point-like for the FWHM when it is unflagged, has a fitted FWHM,
-    /// is round (A/B at most this) and bright (peak at least `minimumPeakSigmas` x rms).
-    static let maximumElongation = 1.5
-    static let minimumPeakSigmas = 20.0
-
     static func row(of field: CatalogField, primary: FITSHeader?, keywords: [String]) -> FrameRow {
         let catalog = field.catalog
         let header = field.imageHeader
@@ -49,13 +44,12 @@ enum FrameMeasurement {
         return (b + (b * b + 100 * variance).squareRoot()) / 2
     }
 
+    /// The median FWHM of the point-like sources (`FWHMEstimate.isSeeingStar`) with a fitted FWHM.
     static func medianPointSourceFWHM(_ catalog: Catalog) -> Double? {
-        let floor = minimumPeakSigmas * Double(catalog.backgroundRMS)
         let widths = catalog.sources.compactMap { source -> Double? in
-            let object = source.object
-            guard source.sextractorFlags == 0, object.fwhm > 0, object.b > 0,
-                  Double(object.a / object.b) <= maximumElongation, Double(object.peak) >= floor else { return nil }
-            return Double(object.fwhm)
+            guard source.object.fwhm > 0, FWHMEstimate.isSeeingStar(
+                source.object, flags: source.sextractorFlags, backgroundRMS: catalog.backgroundRMS) else { return nil }
+            return Double(source.object.fwhm)
         }.sorted()
         guard !widths.isEmpty else { return nil }
         let middle = widths.count / 2
