@@ -41,9 +41,17 @@ final class WorkerPool: @unchecked Sendable {
         condition.lock()
         pending.append(contentsOf: specs.map { Job(spec: $0, session: session) })
         let extra = draining ? takeQueued() : []
-        wake(tasks: specs.count)  // a worker each, and a drain watching for late launches
+        // A handler that starts tasks without blocking gets them from this thread, with no pool thread woken.
+        var direct: [Job] = []
+        while handler.startsWithoutBlocking, !stopped, running.count < capacity, !pending.isEmpty {
+            let job = pending.removeFirst()
+            running[job.spec.id] = job.session
+            direct.append(job)
+        }
+        wake(tasks: direct.isEmpty ? specs.count : 0)  // a thread per task (none when started here), and a drain watching
         condition.unlock()
         handBack(extra.map { ($0.spec.id, $0.session) })
+        direct.forEach(startOrRequeue)
     }
 
     /// A task not yet started is answered at once as failed (so its slot frees);
@@ -162,13 +170,16 @@ final class WorkerPool: @unchecked Sendable {
         }
         wake(tasks: 0)  // a drain may be waiting for the last one
         condition.unlock()
-        guard let following else { return }
-        if handler.start(following.spec, executor: following.session.executorID,
-                         done: { [self] in ended(following, $0) }) { return }
-        // No worker idle after all (a caller waiting in `run` took it): a pool thread runs it.
+        if let following { startOrRequeue(following) }
+    }
+
+    /// Starts a job counted as running with the handler's `start`; if the handler has no room after all
+    /// (a caller waiting in `run` took its worker), it goes back to the front of the queue for a pool thread.
+    private func startOrRequeue(_ job: Job) {
+        if handler.start(job.spec, executor: job.session.executorID, done: { [self] in ended(job, $0) }) { return }
         condition.lock()
-        running[following.spec.id] = nil
-        pending.insert(following, at: 0)
+        running[job.spec.id] = nil
+        pending.insert(job, at: 0)
         wake(tasks: 1)
         condition.unlock()
     }
