@@ -64,6 +64,12 @@ public final class WorkerProcessRunner: BackendEvents, @unchecked Sendable {
     /// Worker processes that died while serving (a crashing task, a kill from outside).
     public var deaths: Int { backend.deaths }
 
+    /// Attempts waiting in workers behind a running one, or for a worker.
+    public var waiting: Int {
+        condition.lock(); defer { condition.unlock() }
+        return assigned.values.reduce(orphans.count) { $0 + max(0, $1.count - 1) }
+    }
+
     /// Runs `spec` in a worker and waits for its result; a worker that dies under it makes a failure.
     public func run(_ spec: TaskSpec, executor: ExecutorID) -> TaskResult {
         let started = Date()

@@ -60,7 +60,7 @@ final class WorkerAheadDrainTests: XCTestCase {
         defer { client.close() }
         _ = try client.submit(Data("{}".utf8), jobID: "ahead-drain")
         XCTAssertTrue(eventually(timeout: 10) { handler.events.starts(on: leavingID).count >= 2 })
-        usleep(200_000)  // the launches beyond the slots are in the workers by now
+        XCTAssertTrue(eventually(timeout: 5) { runner.waiting == 2 }, "the launches beyond the slots wait in the workers")
         fixture.startExecutor(cores: 2, work: upperCasing(delay: 0.05))
 
         let drainStarted = Date()
