@@ -206,7 +206,35 @@ public struct TaskBytes: TaskBytesOut, TaskBytesIn {
     }
 
     /// Bytes as they are, without a count (a JSON body after a tag).
-    public mutating func appendRaw(_ data: Data) { bytes.append(contentsOf: data) }
+    public mutating func appendRaw<Bytes: Sequence>(_ data: Bytes) where Bytes.Element == UInt8 {
+        bytes.append(contentsOf: data)
+    }
+
+    /// Seven bits a byte, low first, the high bit set on all but the last (the shuffle's integers).
+    public mutating func writeVarint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7f) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    /// A `writeVarint` value; nil when the bytes end first or it runs past 64 bits.
+    public mutating func readVarint() -> UInt64? {
+        var value: UInt64 = 0, shift: UInt64 = 0, index = offset
+        while index < bytes.count, shift < 64 {
+            let byte = bytes[index]
+            value |= UInt64(byte & 0x7f) << shift
+            index += 1
+            if byte < 0x80 {
+                offset = index
+                return value
+            }
+            shift += 7
+        }
+        return nil
+    }
 
     private mutating func append<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }

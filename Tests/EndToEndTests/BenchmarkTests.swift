@@ -132,12 +132,23 @@ final class ColumnsBenchmarkTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         struct Row: Decodable { var recipe: String; var tool: String; var seconds: Double; var objects: Int }
         let rows = try JSONDecoder().decode([Row].self, from: Data(contentsOf: json))
-        XCTAssertEqual(rows.count, 10, "C, C + SHA-256 (as Sextant hashes inputs), Python sep, Sextant with and without its checksum, two recipes: \(rows)")
+        XCTAssertEqual(rows.count, 12, "C, C + SHA-256 (as Sextant hashes inputs), C writing catalogs, Python sep, Sextant with and without its checksum, two recipes: \(rows)")
         for recipe in ["apertures", "full"] {
             let counts = Set(rows.filter { $0.recipe == recipe }.map(\.objects))
             XCTAssertEqual(counts.count, 1, "C, Python sep and Sextant find the same sources: \(rows)")
             XCTAssertGreaterThan(counts.first ?? 0, 100)
         }
         XCTAssertTrue(rows.allSatisfy { $0.seconds > 0 })
+        // The C floor's own catalogs (sep-floor -w): one committed FITS table per frame, no temporaries.
+        let runs = out.appendingPathComponent("runs")
+        let floorRuns = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter {
+            !FileManager.default.fileExists(atPath: runs.appendingPathComponent("\($0)/_manifest.jsonl").path)
+        }
+        XCTAssertEqual(floorRuns.count, 2, "one -w run per recipe")
+        for run in floorRuns {
+            let names = try FileManager.default.contentsOfDirectory(atPath: runs.appendingPathComponent(run).path)
+            XCTAssertEqual(names.filter { $0.hasSuffix(".cat.fits") }.count, 3, "\(run): \(names)")
+            XCTAssertEqual(names.count, 3, "\(run): \(names)")
+        }
     }
 }

@@ -21,7 +21,10 @@ final class ShuffleBinaryTests: XCTestCase {
         let bytes = "hello".shuffleBinary
         XCTAssertThrowsError(try String(shuffleBinary: bytes.dropLast())) { XCTAssertTrue("\($0)".contains("truncated")) }
         XCTAssertThrowsError(try String(shuffleBinary: bytes + Data([0]))) { XCTAssertTrue("\($0)".contains("after its end")) }
-        XCTAssertThrowsError(try Int64(shuffleBinary: Data(repeating: 0xff, count: 11)))
+        XCTAssertThrowsError(try Int64(shuffleBinary: Data(repeating: 0xff, count: 11))) {
+            XCTAssertTrue("\($0)".contains("malformed"))
+        }
+        XCTAssertThrowsError(try Int64(shuffleBinary: Data([0x80, 0x80]))) { XCTAssertTrue("\($0)".contains("truncated")) }
     }
 
     /// A value with no binary form, for comparison: the same numbers as JSON.

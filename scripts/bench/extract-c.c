@@ -37,6 +37,24 @@ static void check(int status, const char *what) {
 /* Set by sep-floor -a: FLUX_APER only, no Kron, AUTO, flux radius or windowed positions. */
 static int aperture_only = 0;
 
+/* Set by sep-floor -w: each object's catalog values are kept in `rows`, row after row, in the
+ * order of Sextant's default columns (FULL_COLUMNS) or of -a's (APERTURE_COLUMNS). */
+#define FULL_COLUMNS 28
+#define APERTURE_COLUMNS 5
+static int keep_rows = 0;
+static double *rows = NULL;
+static size_t row_capacity = 0;
+
+static double *row_at(int i) {
+    size_t need = (size_t)(i + 1) * FULL_COLUMNS;
+    if (need > row_capacity) {
+        row_capacity = need * 2;
+        rows = realloc(rows, row_capacity * sizeof(double));
+        if (!rows) { fprintf(stderr, "out of memory\n"); exit(1); }
+    }
+    return rows + (size_t)i * (aperture_only ? APERTURE_COLUMNS : FULL_COLUMNS);
+}
+
 /* One extraction: background, subtraction into `sub`, detection, then the photometry of
  * every object. Returns the object count; *flux_auto_sum gets the sum of FLUX_AUTO. */
 static int extract_frame(float *pixels, float *sub, int w, int h, double *flux_auto_sum) {
@@ -66,7 +84,15 @@ static int extract_frame(float *pixels, float *sub, int w, int h, double *flux_a
         short flag, kflag, frflag, wflag;
         int niter;
         check(sep_sum_circle(&noisy, x, y, 3.0, 0, 5, 0, &sum, &err, &area, &flag), "sep_sum_circle");
-        if (aperture_only) { total += sum; continue; }
+        double aper = sum, aper_err = err;
+        if (aperture_only) {
+            total += sum;
+            if (keep_rows) {
+                double *row = row_at(i);
+                row[0] = i + 1; row[1] = x + 1; row[2] = y + 1; row[3] = aper; row[4] = aper_err;
+            }
+            continue;
+        }
         sep_ellipse_coeffs(a, b, theta, &cxx, &cyy, &cxy);
         check(sep_kron_radius(&plain, x, y, cxx, cyy, cxy, 6.0, 0, &kr, &kflag), "sep_kron_radius");
         if (kr * sqrt(a * b) < 3.5)
@@ -79,6 +105,15 @@ static int extract_frame(float *pixels, float *sub, int w, int h, double *flux_a
         double sig = 2.0 / 2.35 * fr;
         if (sig < 2.0 / 2.35 * 0.5) sig = 2.0 / 2.35 * 0.5;
         check(sep_windowed(&plain, x, y, sig, 11, 0, &xw, &yw, &niter, &wflag), "sep_windowed");
+        if (keep_rows) {
+            double *row = row_at(i);
+            double values[FULL_COLUMNS] = {
+                i + 1, x + 1, y + 1, cat->x2[i], cat->y2[i], cat->xy[i], a, b, theta,
+                cat->cxx[i], cat->cyy[i], cat->cxy[i], cat->npix[i], cat->flux[i], cat->peak[i],
+                cat->xmin[i] + 1, cat->ymin[i] + 1, cat->xmax[i] + 1, cat->ymax[i] + 1, aper, aper_err,
+                kr, sum, err, fr, xw + 1, yw + 1, cat->flag[i] | flag};
+            memcpy(row, values, sizeof values);
+        }
     }
     int nobj = cat->nobj;
     sep_catalog_free(cat);

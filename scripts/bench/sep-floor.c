@@ -2,10 +2,13 @@
  * SEP calls of extract-c.c (the ones Sextant's Extraction wrapper makes). No engine, no
  * catalog file: the least work any tool must do per frame.
  *
- * usage: sep-floor [-a] [-s] [-j N] FRAME.fits...
+ * usage: sep-floor [-a] [-s] [-w DIR] [-j N] FRAME.fits...
  * -a: positions + FLUX_APER only (extract-c.c's aperture_only).
  * -s: also SHA-256 each file first, read in 4 MiB chunks as Sextant's input checksum does
  *     (sextant.provenance.inputChecksum, on by default), so the floor does that work too.
+ * -w DIR: also write each frame's catalog as Sextant's default output does: a FITS binary
+ *     table (the default columns, or -a's five) written with CFITSIO to a temporary name in
+ *     DIR, fsync'd and renamed to NAME.cat.fits: the catalog work a tool cannot skip.
  * With -j N, N forked processes take the next frame from a shared counter as they free up
  * (pull scheduling, like every tool measured against it). Prints one line per frame:
  * "<path> <objects> <sum of FLUX_AUTO> <seconds>".
@@ -21,6 +24,7 @@
 
 static int extract_file(const char *path);
 static int hash_inputs = 0;
+static const char *catalog_dir = NULL;
 
 int main(int argc, char **argv) {
     int workers = 1, first = 1;
@@ -32,12 +36,17 @@ int main(int argc, char **argv) {
         hash_inputs = 1;
         first++;
     }
+    if (argc > first + 1 && strcmp(argv[first], "-w") == 0) {
+        catalog_dir = argv[first + 1];
+        keep_rows = 1;
+        first += 2;
+    }
     if (argc > first + 1 && strcmp(argv[first], "-j") == 0) {
         workers = atoi(argv[first + 1]);
         first += 2;
     }
     if (argc <= first || workers < 1) {
-        fprintf(stderr, "usage: %s [-a] [-s] [-j N] FRAME.fits...\n", argv[0]);
+        fprintf(stderr, "usage: %s [-a] [-s] [-w DIR] [-j N] FRAME.fits...\n", argv[0]);
         return 2;
     }
     int *next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -78,6 +87,45 @@ static int hash_file(const char *path, unsigned char digest[EVP_MAX_MD_SIZE]) {
     return 0;
 }
 
+/* Writes `rows` (nobj objects) as DIR/<frame name without .fits>.cat.fits, through a
+ * temporary file that is fsync'd and renamed, as Sextant commits a catalog. */
+static int write_catalog(const char *path, int nobj) {
+    static char *full[FULL_COLUMNS] = {
+        "NUMBER", "X_IMAGE", "Y_IMAGE", "X2_IMAGE", "Y2_IMAGE", "XY_IMAGE", "A_IMAGE", "B_IMAGE",
+        "THETA_IMAGE", "CXX_IMAGE", "CYY_IMAGE", "CXY_IMAGE", "ISOAREA_IMAGE", "FLUX_ISO", "FLUX_MAX",
+        "XMIN_IMAGE", "YMIN_IMAGE", "XMAX_IMAGE", "YMAX_IMAGE", "FLUX_APER", "FLUXERR_APER",
+        "KRON_RADIUS", "FLUX_AUTO", "FLUXERR_AUTO", "FLUX_RADIUS", "XWIN_IMAGE", "YWIN_IMAGE", "FLAGS"};
+    static char *aperture[APERTURE_COLUMNS] = {"NUMBER", "X_IMAGE", "Y_IMAGE", "FLUX_APER", "FLUXERR_APER"};
+    static char *formats[FULL_COLUMNS] = {"1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D",
+        "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D"};
+    int ncols = aperture_only ? APERTURE_COLUMNS : FULL_COLUMNS;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t stem = strlen(base) > 5 && strcmp(base + strlen(base) - 5, ".fits") == 0 ? strlen(base) - 5 : strlen(base);
+    char final[4096], temporary[4096 + 8];
+    snprintf(final, sizeof final, "%s/%.*s.cat.fits", catalog_dir, (int)stem, base);
+    snprintf(temporary, sizeof temporary, "!%s.tmp", final);
+    fitsfile *out = NULL;
+    int status = 0;
+    double *column = malloc((nobj > 0 ? nobj : 1) * sizeof(double));
+    ffinit(&out, temporary, &status);
+    ffcrtb(out, BINARY_TBL, nobj, ncols, aperture_only ? aperture : full, formats, NULL, "OBJECTS", &status);
+    for (int c = 0; c < ncols && !status; c++) {
+        for (int i = 0; i < nobj; i++) column[i] = rows[(size_t)i * ncols + c];
+        if (nobj > 0) ffpcld(out, c + 1, 1, 1, nobj, column, &status);
+    }
+    ffclos(out, &status);
+    free(column);
+    if (status) {
+        char text[31];
+        ffgerr(status, text);
+        fprintf(stderr, "%s: cannot write its catalog (%s)\n", path, text);
+        return 1;
+    }
+    int fd = open(temporary + 1, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) || close(fd) || rename(temporary + 1, final)) { perror(final); return 1; }
+    return 0;
+}
+
 /* Reads one FITS image with CFITSIO and extracts it; returns non-zero on a read error. */
 static int extract_file(const char *path) {
     double t0 = now(CLOCK_MONOTONIC);
@@ -105,6 +153,7 @@ static int extract_file(const char *path) {
     ffclos(fits, &status);
     double total = 0;
     int nobj = extract_frame(pixels, sub, w, h, &total);
+    if (catalog_dir && write_catalog(path, nobj)) return 1;
     printf("%s %d %.17g %.6f\n", path, nobj, total, now(CLOCK_MONOTONIC) - t0);
     free(pixels);
     free(sub);

@@ -11,63 +11,46 @@ public protocol ShuffleBinaryValue {
     init(from reader: inout ShuffleBinaryReader) throws
 }
 
-/// Little-endian fixed-width floats, zigzag varints for integers, varint-length UTF-8 strings.
+/// Fixed-width floats (their bits, as `TaskBytes` writes integers), zigzag varints for integers,
+/// varint-length UTF-8 strings: the shuffle's integers are mostly small (rows, counts), so they
+/// take a byte or two. One byte buffer (`TaskBytes`) serves this and the task wire format.
 public struct ShuffleBinaryWriter {
-    public private(set) var bytes: [UInt8] = []
+    private var buffer = TaskBytes()
 
     public init() {}
 
-    public mutating func write(_ value: Double) {
-        withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
-    }
+    public var bytes: [UInt8] { buffer.bytes }
 
-    public mutating func write(_ value: Int64) {
-        var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
-        while zigzag >= 0x80 {
-            bytes.append(UInt8(zigzag & 0x7f) | 0x80)
-            zigzag >>= 7
-        }
-        bytes.append(UInt8(zigzag))
-    }
+    public mutating func write(_ value: Double) { buffer.writeTaskU64(value.bitPattern) }
+
+    public mutating func write(_ value: Int64) { buffer.writeVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
 
     public mutating func write(_ value: Int) { write(Int64(value)) }
 
     public mutating func write(_ value: String) {
-        let utf8 = Array(value.utf8)
-        write(utf8.count)
-        bytes.append(contentsOf: utf8)
+        write(value.utf8.count)
+        buffer.appendRaw(value.utf8)
     }
 
-    public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    public mutating func write(_ value: Bool) { buffer.writeTaskU8(value ? 1 : 0) }
 }
 
 public struct ShuffleBinaryReader {
-    private let bytes: [UInt8]
-    private var offset = 0
+    private var buffer: TaskBytes
 
-    public init(_ data: Data) { bytes = [UInt8](data) }
+    public init(_ data: Data) { buffer = TaskBytes(reading: [UInt8](data)) }
 
-    public var isAtEnd: Bool { offset == bytes.count }
-
-    private mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
-        guard count >= 0, offset + count <= bytes.count else { throw ShuffleBinaryError.truncated }
-        defer { offset += count }
-        return bytes[offset..<(offset + count)]
-    }
+    public var isAtEnd: Bool { buffer.readableBytes == 0 }
 
     public mutating func readDouble() throws -> Double {
-        let raw = try take(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return Double(bitPattern: raw)
+        guard let bits: UInt64 = buffer.readTaskInteger() else { throw ShuffleBinaryError.truncated }
+        return Double(bitPattern: bits)
     }
 
     public mutating func readInt64() throws -> Int64 {
-        var zigzag: UInt64 = 0, shift: UInt64 = 0
-        while true {
-            guard shift < 64 else { throw ShuffleBinaryError.badVarint }
-            let byte = try take(1).first!
-            zigzag |= UInt64(byte & 0x7f) << shift
-            if byte < 0x80 { break }
-            shift += 7
+        guard let zigzag = buffer.readVarint() else {
+            // Ten bytes hold any 64-bit varint: with as many left and no end, it is malformed.
+            throw buffer.readableBytes >= 10 ? ShuffleBinaryError.badVarint : ShuffleBinaryError.truncated
         }
         return Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
     }
@@ -79,10 +62,14 @@ public struct ShuffleBinaryReader {
     }
 
     public mutating func readString() throws -> String {
-        String(decoding: try take(try readInt()), as: UTF8.self)
+        guard let string = buffer.readTaskString(count: try readInt()) else { throw ShuffleBinaryError.truncated }
+        return string
     }
 
-    public mutating func readBool() throws -> Bool { try take(1).first! != 0 }
+    public mutating func readBool() throws -> Bool {
+        guard let byte: UInt8 = buffer.readTaskInteger() else { throw ShuffleBinaryError.truncated }
+        return byte != 0
+    }
 }
 
 public enum ShuffleBinaryError: Error, CustomStringConvertible {

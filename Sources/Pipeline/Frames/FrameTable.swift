@@ -132,6 +132,7 @@ final class FrameTable {
 
     /// Puts both files into `output` (and removes the temporaries).
     func finish(into output: ObjectStore) throws {
+        defer { discard() }
         try fits.finish()
         try flushCSV()
         try csv.close()

@@ -69,8 +69,12 @@ public final class BlockingHTTPClient: @unchecked Sendable {
                 if let error { return finish(.failure(error)) }
                 guard let http = response as? HTTPURLResponse else { return finish(.failure(URLError(.badServerResponse))) }
                 let answer = HTTPResponse(http, body: Data())
-                guard (200..<300).contains(http.statusCode), let location else { return finish(.success((answer, nil))) }
-                // The session deletes its file when this handler returns: keep it.
+                guard (200..<300).contains(http.statusCode), let location else {
+                    // The error page's file is left behind on Linux: remove it.
+                    if let location { try? FileManager.default.removeItem(at: location) }
+                    return finish(.success((answer, nil)))
+                }
+                // The file may be deleted when this handler returns: keep it.
                 let kept = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-download-\(UUID().uuidString)")
                 do {
                     try FileManager.default.moveItem(at: location, to: kept)
