@@ -5,14 +5,21 @@ public enum WorkerRequest: Codable, Sendable {
     /// First, once: the driver's own configuration, for what a process sets from its conf (the
     /// pipe policy, SEP's and the large-image gate's limits). A pipe keeps it off command lines.
     case configure([String: String])
+    /// A worker runs its tasks one at a time, in order: one sent while another runs waits (its
+    /// input fetched meanwhile: `WorkerLoop.Ahead`) and starts when the running one ends.
     case run(TaskSpec, executor: ExecutorID)
+    /// A waiting task is answered at once as failed ("cancelled before it started"); a running one is asked to stop.
     case cancel(TaskAttemptID)
+    /// Waiting tasks taken back unstarted (a draining executor hands them to its master); answered by `withdrawn`.
+    case withdraw([TaskAttemptID])
 }
 
 /// What a worker sends back: once ready (configured), then one result per task.
 public enum WorkerReply: Codable, Sendable {
     case ready
     case finished(TaskResult)
+    /// Of a `withdraw`'s tasks, those that had not started (the rest run and answer with `finished`).
+    case withdrawn([TaskAttemptID])
 }
 
 /// How requests and replies travel: a tag byte, then the task (`run`, `finished`: Engine's binary
@@ -68,7 +75,7 @@ enum WorkerFrameBody {
 }
 
 /// Length-prefixed frames over a pipe: a 4-byte big-endian length, then that many bytes.
-/// Blocking reads and writes on a file descriptor; one writer at a time (callers lock).
+/// Blocking writes on a file descriptor, one writer at a time (callers lock); reads go through `PipeReader`.
 struct PipeFrames {
     /// A frame claiming more is garbage (a worker that went wrong): the reader stops.
     static let maxFrameBytes = 1 << 30
@@ -101,14 +108,6 @@ struct PipeFrames {
         }
     }
 
-    /// The next frame's body, or nil at end of file, on a read error or on a bad length.
-    func read() -> [UInt8]? {
-        guard let prefix = readExactly(4) else { return nil }
-        let length = prefix.reduce(0) { $0 << 8 | Int($1) }
-        guard length <= Self.maxFrameBytes else { return nil }
-        return readExactly(length)
-    }
-
     /// Writes a whole frame (`finishFrame`'s). False when the other end is gone (EPIPE; SIGPIPE must be ignored).
     @discardableResult
     func write(_ frame: [UInt8]) -> Bool {
@@ -123,21 +122,55 @@ struct PipeFrames {
             return true
         }
     }
+}
 
-    private func readExactly(_ count: Int) -> [UInt8]? {
-        guard count > 0 else { return [] }
-        var complete = true
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var offset = 0
-            while offset < count {
-                let got = Foundation.read(descriptor, buffer.baseAddress! + offset, count - offset)
-                if got < 0, errno == EINTR { continue }
-                guard got > 0 else { complete = false; break }
-                offset += got
+/// Frames read through a buffer: one `read` brings in whatever the writer has written (several
+/// frames when results or tasks come back to back), where unbuffered reading took two per frame.
+/// One reader per descriptor, on one thread.
+final class PipeReader {
+    let descriptor: Int32
+    private var buffer: [UInt8]
+    private var start = 0, end = 0
+
+    init(descriptor: Int32, capacity: Int = 64 << 10) {
+        self.descriptor = descriptor
+        buffer = [UInt8](repeating: 0, count: capacity)
+    }
+
+    /// The next frame's body, or nil at end of file, on a read error or on a bad length.
+    func read() -> [UInt8]? {
+        guard fill(4) else { return nil }
+        let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
+        guard length <= PipeFrames.maxFrameBytes, fill(4 + length) else { return nil }
+        let body = Array(buffer[start + 4..<start + 4 + length])
+        start += 4 + length
+        return body
+    }
+
+    /// Waits up to `timeout` seconds for a frame to start arriving (or end of file); false on timeout.
+    func waitReadable(timeout: TimeInterval) -> Bool {
+        end > start || PipeFrames(descriptor: descriptor).waitReadable(timeout: timeout)
+    }
+
+    /// Makes `count` bytes available from `start`, reading as much as the pipe holds; false at end of file.
+    private func fill(_ count: Int) -> Bool {
+        while end - start < count {
+            if start > 0 {  // what is left goes to the front
+                buffer.withUnsafeMutableBufferPointer { bytes in
+                    _ = memmove(bytes.baseAddress!, bytes.baseAddress! + start, end - start)
+                }
+                end -= start
+                start = 0
             }
-            initialized = complete ? count : 0
+            if buffer.count < count { buffer += [UInt8](repeating: 0, count: count - buffer.count) }
+            let got = buffer.withUnsafeMutableBufferPointer { bytes in
+                Foundation.read(descriptor, bytes.baseAddress! + end, bytes.count - end)
+            }
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else { return false }
+            end += got
         }
-        return complete ? bytes : nil
+        return true
     }
 }
 
@@ -145,12 +178,26 @@ struct PipeFrames {
 /// standard output it was started with. Anything else the process prints goes to standard
 /// error, so a stray print cannot corrupt a frame.
 public enum WorkerLoop {
+    /// What a worker does for a task it holds while another runs: fetch its input ahead, and drop
+    /// that fetch if the task is cancelled or withdrawn unstarted (or when it has run).
+    public struct Ahead: Sendable {
+        public var fetch: @Sendable (TaskSpec) -> Void
+        public var discard: @Sendable (TaskAttemptID) -> Void
+
+        public init(fetch: @escaping @Sendable (TaskSpec) -> Void, discard: @escaping @Sendable (TaskAttemptID) -> Void) {
+            self.fetch = fetch
+            self.discard = discard
+        }
+
+        public static let none = Ahead(fetch: { _ in }, discard: { _ in })
+    }
+
     /// Serves until standard input closes (the driver is done or gone), then exits.
     /// `configure` applies the driver's configuration and returns the runner of the tasks (its
     /// operators may depend on that configuration); if it throws, the worker exits.
     /// `beforeExit` runs as the worker leaves with tasks possibly still running (it kills the
     /// programs of `--pipe` tasks, which live in process groups of their own).
-    public static func serve(configure: ([String: String]) throws -> TaskRunner,
+    public static func serve(configure: ([String: String]) throws -> TaskRunner, ahead: Ahead = .none,
                              beforeExit: () -> Void = {}) -> Never {
         // Ctrl-C reaches the whole process group, and SIGTERM the whole cgroup (systemd, Slurm's
         // scancel): the driver or daemon stops cleanly (an executor drains) and closes our input.
@@ -159,9 +206,16 @@ public enum WorkerLoop {
         let results = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         let output = PipeFrames(descriptor: results)
-        let input = PipeFrames(descriptor: STDIN_FILENO)
+        let input = PipeReader(descriptor: STDIN_FILENO)
         let lock = NSLock()
-        let tasks = DispatchQueue(label: "sextant.worker.tasks", qos: .userInitiated, attributes: .concurrent)
+        let reply: @Sendable (WorkerReply) -> Void = { reply in
+            guard let body = try? WorkerFrameBody.frame(reply) else { return }
+            lock.lock(); output.write(body); lock.unlock()
+        }
+        // One at a time, in the order sent; `queue` says which were sent and not yet started, so a
+        // cancel or withdraw finds them.
+        let tasks = DispatchQueue(label: "sextant.worker.tasks", qos: .userInitiated)
+        let queue = WorkerQueue()
         var runner: TaskRunner?
         serving: while let frame = input.read() {
             guard let request = try? WorkerFrameBody.request(frame) else { break }
@@ -174,22 +228,67 @@ public enum WorkerLoop {
                     beforeExit()
                     exit(2)
                 }
-                if let body = try? WorkerFrameBody.frame(WorkerReply.ready) {
-                    lock.lock(); output.write(body); lock.unlock()
-                }
+                reply(.ready)
             case .run(let spec, let executor):
                 guard let runner else { break serving }  // never configured: a driver that went wrong
+                if queue.add(spec.id) { ahead.fetch(spec) }  // the first of a queue fetches its own (InputPrefetch)
                 tasks.async {
+                    guard queue.start(spec.id) else { return }  // cancelled or withdrawn: already answered
                     let result = runner.run(spec, executor: executor)
-                    guard let body = try? WorkerFrameBody.frame(WorkerReply.finished(result)) else { return }
-                    lock.lock(); defer { lock.unlock() }
-                    output.write(body)
+                    ahead.discard(spec.id)
+                    queue.end()
+                    reply(.finished(result))
                 }
             case .cancel(let id):
-                runner?.cancel(id)
+                guard queue.take([id]) == [id] else {
+                    runner?.cancel(id)
+                    continue
+                }
+                ahead.discard(id)
+                reply(.finished(TaskResult(id: id, executor: "", outcome: .failure(message: "cancelled before it started"),
+                                           duration: 0)))
+            case .withdraw(let ids):
+                let unstarted = queue.take(ids)
+                unstarted.forEach(ahead.discard)
+                reply(.withdrawn(unstarted))
             }
         }
         beforeExit()
         exit(0)
+    }
+}
+
+/// A worker's tasks sent and not yet finished: which have not started, and how many are unfinished.
+/// @unchecked: `lock` guards both.
+private final class WorkerQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: Set<TaskAttemptID> = []
+    private var unfinished = 0
+
+    /// Records a task sent; true when it waits behind another.
+    func add(_ id: TaskAttemptID) -> Bool {
+        lock.withLock {
+            waiting.insert(id)
+            unfinished += 1
+            return unfinished > 1
+        }
+    }
+
+    /// Its turn: true when it is still to run (not cancelled or withdrawn meanwhile).
+    func start(_ id: TaskAttemptID) -> Bool {
+        lock.withLock { waiting.remove(id) != nil }
+    }
+
+    func end() {
+        lock.withLock { unfinished -= 1 }
+    }
+
+    /// Of `ids`, those not started, which now never will.
+    func take(_ ids: [TaskAttemptID]) -> [TaskAttemptID] {
+        lock.withLock {
+            let taken = ids.filter { waiting.remove($0) != nil }
+            unfinished -= taken.count
+            return taken
+        }
     }
 }

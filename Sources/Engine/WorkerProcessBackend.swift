@@ -84,6 +84,14 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         send(.cancel(id), to: executor)
     }
 
+    /// Asks `worker` to give back those of `ids` it has not started; its answer goes to `withdrawn`.
+    public func withdraw(_ ids: [TaskAttemptID], on worker: ExecutorID) {
+        send(.withdraw(ids), to: worker)
+    }
+
+    /// Hears a worker's answer to `withdraw`: the tasks it gave back unstarted. Set before tasks are sent.
+    public var withdrawn: (@Sendable (ExecutorID, [TaskAttemptID]) -> Void)?
+
     /// Closes every worker's input (it exits when it has read all), killing those that linger.
     public func stop() {
         lock.lock()
@@ -134,17 +142,22 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
 
     /// Delivers the worker's results until its output ends, then reports it lost and replaces it.
     private func readResults(of worker: Worker) {
-        let frames = PipeFrames(descriptor: worker.output)
-        while let frame = frames.read() {
-            guard case .finished(var result)? = try? WorkerFrameBody.reply(frame) else {
-                logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
-                break
-            }
-            result.executor = worker.id
+        let frames = worker.reader
+        reading: while let frame = frames.read() {
+            let reply = try? WorkerFrameBody.reply(frame)
             lock.lock()
             let events = workers[worker.id] == nil ? nil : self.events
             lock.unlock()
-            events?.taskFinished(result)
+            switch reply {
+            case .finished(var result)?:
+                result.executor = worker.id
+                events?.taskFinished(result)
+            case .withdrawn(let ids)?:
+                if events != nil { withdrawn?(worker.id, ids) }
+            default:
+                logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
+                break reading
+            }
         }
         if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
         worker.process.waitUntilExit()
@@ -193,8 +206,9 @@ private final class Worker: @unchecked Sendable {
     let process = Process()
     /// Where requests go (the worker's standard input).
     let input: Int32
-    /// Where results come from (the worker's original standard output).
+    /// Where results come from (the worker's original standard output), and its one reader.
     let output: Int32
+    let reader: PipeReader
     private let lock = NSLock()
     private var inputOpen = true
     private var outputOpen = true
@@ -217,6 +231,7 @@ private final class Worker: @unchecked Sendable {
         for descriptor in toWorker + fromWorker { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         input = toWorker[1]
         output = fromWorker[0]
+        reader = PipeReader(descriptor: fromWorker[0])
         process.executableURL = launcher.executable
         process.arguments = launcher.arguments
         process.environment = launcher.environment
@@ -234,7 +249,7 @@ private final class Worker: @unchecked Sendable {
 
     /// Waits for the worker's ready frame; throws why it never came (it exited, or timed out).
     func awaitReady(timeout: TimeInterval) throws {
-        let frames = PipeFrames(descriptor: output)
+        let frames = reader
         if frames.waitReadable(timeout: timeout), let frame = frames.read(),
            case .ready? = try? WorkerFrameBody.reply(frame) {
             return

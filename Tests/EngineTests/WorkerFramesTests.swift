@@ -80,3 +80,38 @@ final class WorkerFramesTests: XCTestCase {
         XCTAssertEqual(decodes, 3)
     }
 }
+
+/// Frames through a pipe's buffered reader: back to back in one write, split across writes,
+/// larger than its buffer, and a truncated one ends the stream.
+final class PipeReaderTests: XCTestCase {
+    private func frame(_ body: [UInt8]) -> [UInt8] {
+        var out = PipeFrames.startFrame()
+        out.appendRaw(Data(body))
+        return PipeFrames.finishFrame(out)
+    }
+
+    func testFramesArriveWholeHoweverTheyWereWritten() throws {
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        defer { close(ends[0]) }
+        let writer = PipeFrames(descriptor: ends[1])
+        let small = [UInt8](repeating: 1, count: 10), big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
+        let reader = PipeReader(descriptor: ends[0], capacity: 64)
+        let writing = Thread {
+            writer.write(self.frame(small) + self.frame([]) + self.frame([7]))  // three in one write
+            let split = self.frame(big)
+            writer.write(Array(split[0..<3]))  // the length itself split
+            usleep(20_000)
+            writer.write(Array(split[3...]))
+            writer.write(Array(self.frame(small).prefix(8)))  // truncated: the writer dies mid-frame
+            close(ends[1])
+        }
+        writing.start()
+        XCTAssertEqual(reader.read(), small)
+        XCTAssertEqual(reader.read(), [])
+        XCTAssertEqual(reader.read(), [7])
+        XCTAssertEqual(reader.read(), big, "larger than the reader's buffer")
+        XCTAssertNil(reader.read(), "a frame cut short is the end")
+        XCTAssertNil(reader.read())
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 @testable import Pipeline
 import Storage
 import TestSupport
@@ -64,5 +65,55 @@ final class InputPrefetchTests: XCTestCase {
             XCTAssertEqual(try prefetch.open(at: index).waited, 0)
             XCTAssertNil(prefetch.prefetchedIndex, "a local file gets a read-ahead hint, not a copy in memory")
         }
+    }
+}
+
+/// The input of the task a worker holds ahead (`AheadInputs`): taken by that task's first open,
+/// dropped, in flight or not, when the task will not take it, and never more than its capacity.
+final class AheadInputsTests: XCTestCase {
+    func testAHeldInputIsTakenByItsTaskDroppedWhenDiscardedAndBounded() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
+              let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {
+            throw XCTSkip("no S3 server: run the suite with scripts/test, which starts SeaweedFS")
+        }
+        let settings = ["sextant.s3.endpoint": endpoint, "sextant.s3.accessKey": access, "sextant.s3.secretKey": secret]
+        let store = try StoreFactory.makeStore(for: "s3://\(bucket)", settings: settings)
+        let prefix = "ahead-\(UUID().uuidString.prefix(8))"
+        let data = Data(repeating: 5, count: 2880)
+        let inputs = try (0..<4).map { index -> InputFile in
+            try store.put("\(prefix)/f\(index).fits", data: data)
+            return InputFile(uri: "s3://\(bucket)/\(prefix)/f\(index).fits", relativePath: "f\(index).fits", size: 2880)
+        }
+        func spec(_ index: Int, settings: [String: String] = settings) throws -> TaskSpec {
+            TaskSpec(id: TaskAttemptID(jobID: "a", partition: index, attempt: 1),
+                     inputs: [String(decoding: try JSONEncoder().encode(inputs[index]), as: UTF8.self)],
+                     steps: [OperatorStep(name: ExtractOperator.name, parameters: Data())], settings: settings)
+        }
+        let ahead = AheadInputs(capacity: 2, stores: StoreCache())
+
+        // Taken by the task's own first open: the object is gone from the store, its bytes are not.
+        ahead.fetch(try spec(0))
+        try XCTUnwrap(ahead.fetch(of: try spec(0).id)).group.wait()
+        try store.delete("\(prefix)/f0.fits")
+        let taken = try XCTUnwrap(ahead.take(inputs[0]))
+        XCTAssertEqual(try taken.result?.get().fingerprint(checksum: false).size, 2880)
+        XCTAssertEqual(ahead.attempts, [], "taken once")
+
+        // Discarded with the fetch in flight (the task was cancelled or withdrawn): nothing stays.
+        ahead.fetch(try spec(1))
+        weak let inFlight = ahead.fetch(of: try spec(1).id)
+        XCTAssertNotNil(inFlight)
+        ahead.discard(try spec(1).id)
+        XCTAssertEqual(ahead.attempts, [])
+        XCTAssertTrue(TestSupport.eventually(10) { inFlight == nil }, "the fetch's bytes are released when it lands")
+
+        // Bounded: a third held input drops the oldest; and a task whose job says prefetchBytes 0 fetches nothing.
+        for index in 1...3 { ahead.fetch(try spec(index)) }
+        XCTAssertEqual(ahead.attempts.map(\.partition), [2, 3])
+        ahead.fetch(try spec(0, settings: settings.merging(["sextant.input.prefetchBytes": "0"]) { _, new in new }))
+        XCTAssertEqual(ahead.attempts.map(\.partition), [2, 3])
+        for index in 2...3 { ahead.discard(try spec(index).id) }
+        XCTAssertEqual(ahead.attempts, [])
     }
 }

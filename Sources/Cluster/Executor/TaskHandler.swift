@@ -12,9 +12,23 @@ public protocol TaskHandler: AnyObject, Sendable {
     /// worker processes); `done` then gets the result later, on another thread. False, and nothing
     /// started: the caller runs it with `run`. Default: false.
     func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool
+    /// Tasks `start` may take beyond the cores, to hold until a core frees (a worker process's next
+    /// task, its input fetched meanwhile). Default: 0.
+    var tasksAhead: Int { get }
+    /// True when `start` never blocks and takes every task it has room for: the pool then starts tasks
+    /// from the thread that received them, with no pool thread woken. Default: false.
+    var startsWithoutBlocking: Bool { get }
+    /// Takes back the tasks `start` holds unstarted; their `done` is never called. Default: none.
+    func withdrawQueued(timeout: TimeInterval) -> [TaskAttemptID]
 }
 
 extension TaskHandler {
+    public var tasksAhead: Int { 0 }
+
+    public var startsWithoutBlocking: Bool { false }
+
+    public func withdrawQueued(timeout: TimeInterval) -> [TaskAttemptID] { [] }
+
     public func start(_ spec: TaskSpec, executor: ExecutorID, done: @escaping @Sendable (TaskResult) -> Void) -> Bool {
         false
     }
@@ -36,4 +50,6 @@ public final class ClosureTaskHandler: TaskHandler, @unchecked Sendable {
 extension TaskRunner: TaskHandler {}
 
 /// So is WorkerProcessRunner, which runs each task in a worker process (`sextant.executor.isolation`).
-extension WorkerProcessRunner: TaskHandler {}
+extension WorkerProcessRunner: TaskHandler {
+    public var startsWithoutBlocking: Bool { true }
+}

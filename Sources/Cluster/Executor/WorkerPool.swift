@@ -5,6 +5,8 @@ import Foundation
 /// (connection) it came on: its result goes back on that session only if it is still open.
 /// What the master sends beyond `cores` (`sextant.executor.queuedTasksPerSlot`) waits in
 /// `pending` and starts the moment a thread frees, with no round trip to the master.
+/// A handler with `tasksAhead` (worker processes) takes that many more, one behind each running task,
+/// so the next task's input is fetched while the current one runs; a drain takes them back.
 /// Wakes one thread per task it queues and the drain's waiter only when there is one: a broadcast
 /// per task and per result woke every idle thread only for all but one to sleep again.
 /// @unchecked: `condition` guards `pending`, `running`, `stopped`, `draining` and `idleWaiters`.
@@ -39,9 +41,17 @@ final class WorkerPool: @unchecked Sendable {
         condition.lock()
         pending.append(contentsOf: specs.map { Job(spec: $0, session: session) })
         let extra = draining ? takeQueued() : []
-        wake(tasks: specs.count)  // a worker each, and a drain watching for late launches
+        // A handler that starts tasks without blocking gets them from this thread, with no pool thread woken.
+        var direct: [Job] = []
+        while handler.startsWithoutBlocking, !stopped, running.count < capacity, !pending.isEmpty {
+            let job = pending.removeFirst()
+            running[job.spec.id] = job.session
+            direct.append(job)
+        }
+        wake(tasks: direct.isEmpty ? specs.count : 0)  // a thread per task (none when started here), and a drain watching
         condition.unlock()
-        handBack(extra)
+        handBack(extra.map { ($0.spec.id, $0.session) })
+        direct.forEach(startOrRequeue)
     }
 
     /// A task not yet started is answered at once as failed (so its slot frees);
@@ -71,29 +81,40 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// The executor is leaving: hands every task not yet started back to the master at once (they are
-    /// not failures: the master runs them elsewhere), and so too any launch that arrives later.
+    /// not failures: the master runs them elsewhere), and so too any launch that arrives later. Those the
+    /// handler holds behind running ones are taken back from it first.
     func drain() {
         condition.lock()
         draining = true
-        let unstarted = takeQueued()
+        var unstarted = takeQueued().map { ($0.spec.id, $0.session) }
         condition.broadcast()
+        condition.unlock()
+        let withdrawn = handler.withdrawQueued(timeout: 5)
+        condition.lock()
+        for id in withdrawn {
+            if let session = running.removeValue(forKey: id) { unstarted.append((id, session)) }
+        }
+        wake(tasks: 0)
         condition.unlock()
         handBack(unstarted)
     }
 
+    /// Tasks handed to the handler at most: its cores, and what it holds ahead unless draining.
+    private var capacity: Int { draining ? cores : cores + handler.tasksAhead }
+
     /// Under `condition`: the pending tasks no idle thread is about to start (those it keeps, as before queues).
     private func takeQueued() -> [Job] {
-        let starting = max(0, cores - running.count)
+        let starting = max(0, capacity - running.count)
         guard pending.count > starting else { return [] }
         let queued = Array(pending[starting...])
         pending.removeLast(pending.count - starting)
         return queued
     }
 
-    private func handBack(_ unstarted: [Job]) {
+    private func handBack(_ unstarted: [(id: TaskAttemptID, session: ExecutorSession)]) {
         var bySession: [ObjectIdentifier: (ExecutorSession, [TaskAttemptID])] = [:]
-        for job in unstarted {
-            bySession[ObjectIdentifier(job.session), default: (job.session, [])].1.append(job.spec.id)
+        for (id, session) in unstarted {
+            bySession[ObjectIdentifier(session), default: (session, [])].1.append(id)
         }
         for (session, ids) in bySession.values { session.handBack(ids) }
     }
@@ -143,19 +164,22 @@ final class WorkerPool: @unchecked Sendable {
         condition.lock()
         running[job.spec.id] = nil
         var following: Job?
-        if chaining, !stopped, running.count < cores, !pending.isEmpty {
+        if chaining, !stopped, running.count < capacity, !pending.isEmpty {
             following = pending.removeFirst()
             running[following!.spec.id] = following!.session
         }
         wake(tasks: 0)  // a drain may be waiting for the last one
         condition.unlock()
-        guard let following else { return }
-        if handler.start(following.spec, executor: following.session.executorID,
-                         done: { [self] in ended(following, $0) }) { return }
-        // No worker idle after all (a caller waiting in `run` took it): a pool thread runs it.
+        if let following { startOrRequeue(following) }
+    }
+
+    /// Starts a job counted as running with the handler's `start`; if the handler has no room after all
+    /// (a caller waiting in `run` took its worker), it goes back to the front of the queue for a pool thread.
+    private func startOrRequeue(_ job: Job) {
+        if handler.start(job.spec, executor: job.session.executorID, done: { [self] in ended(job, $0) }) { return }
         condition.lock()
-        running[following.spec.id] = nil
-        pending.insert(following, at: 0)
+        running[job.spec.id] = nil
+        pending.insert(job, at: 0)
         wake(tasks: 1)
         condition.unlock()
     }
@@ -170,7 +194,7 @@ final class WorkerPool: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         // At most `cores` at once, also when the handler starts tasks without blocking: the rest stay
         // queued here, where a cancel or a drain finds them.
-        while (pending.isEmpty || running.count >= cores) && !stopped { condition.wait() }
+        while (pending.isEmpty || running.count >= capacity) && !stopped { condition.wait() }
         guard !stopped else { return nil }
         let job = pending.removeFirst()
         running[job.spec.id] = job.session

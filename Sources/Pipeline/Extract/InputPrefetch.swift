@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Settings
 import Storage
@@ -19,9 +20,20 @@ final class InputPrefetch: @unchecked Sendable {
         var waited: TimeInterval
     }
 
-    private final class Fetch: @unchecked Sendable {
+    final class Fetch: @unchecked Sendable {
         let group = DispatchGroup()
         var result: Result<ImageLoader.OpenedInput, Error>?
+
+        /// Starts fetching `input` in the background (its store's own open: the same errors).
+        static func start(_ input: InputFile, stores: StoreCache, settings: [String: String]) -> Fetch {
+            let fetch = Fetch()
+            fetch.group.enter()
+            InputPrefetch.queue.async {
+                fetch.result = Result { try ImageLoader.open(input, stores: stores, settings: settings) }
+                fetch.group.leave()
+            }
+            return fetch
+        }
     }
 
     private let inputs: [InputFile]
@@ -30,23 +42,30 @@ final class InputPrefetch: @unchecked Sendable {
     private let limit: Int64
     private let lock = NSLock()
     private var pending: (index: Int, fetch: Fetch)?
-    private static let queue = DispatchQueue(label: "sextant.input-prefetch", attributes: .concurrent)
+    fileprivate static let queue = DispatchQueue(label: "sextant.input-prefetch", attributes: .concurrent)
 
     init(inputs: [InputFile], stores: StoreCache, settings: [String: String]) throws {
         self.inputs = inputs
         self.stores = stores
         self.settings = settings
+        limit = try Self.limit(settings)
+    }
+
+    /// The largest object fetched ahead into memory: `prefetchBytes`, and below the spool threshold (never a file).
+    static func limit(_ settings: [String: String]) throws -> Int64 {
         let conf = Configuration(settings)
-        limit = min(try conf.value(of: StorageKeys.prefetchBytes), try conf.value(of: StorageKeys.spoolThreshold) - 1)
+        return min(try conf.value(of: StorageKeys.prefetchBytes), try conf.value(of: StorageKeys.spoolThreshold) - 1)
     }
 
     /// Input `index` opened (from the prefetch when there is one), after starting the next one's fetch.
     func open(at index: Int) throws -> Opened {
         let started = Date()
-        let fetch: Fetch? = lock.withLock {
+        var fetch: Fetch? = lock.withLock {
             defer { pending = nil }
             return pending?.index == index ? pending?.fetch : nil
         }
+        // A task's first input may have been fetched while the task waited in its worker (AheadInputs).
+        if fetch == nil, index == 0 { fetch = AheadInputs.shared.take(inputs[0]) }
         prefetch(index + 1)
         let opened: ImageLoader.OpenedInput
         if let fetch {
@@ -64,13 +83,7 @@ final class InputPrefetch: @unchecked Sendable {
         let input = inputs[index]
         guard Self.isRemote(input) else { return Self.adviseReadAhead(input.uri) }
         guard input.size > 0, input.size <= limit else { return }
-        let fetch = Fetch()
-        fetch.group.enter()
-        let (stores, settings) = (stores, settings)
-        Self.queue.async {
-            fetch.result = Result { try ImageLoader.open(input, stores: stores, settings: settings) }
-            fetch.group.leave()
-        }
+        let fetch = Fetch.start(input, stores: stores, settings: settings)
         lock.withLock { pending = (index, fetch) }
     }
 
@@ -85,11 +98,71 @@ final class InputPrefetch: @unchecked Sendable {
     }
 
     /// Asks the kernel to start reading a local file (a network file system's too) in the background.
-    private static func adviseReadAhead(_ uri: String) {
+    static func adviseReadAhead(_ uri: String) {
         let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }  // the input's own open reports why
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
         close(fd)
     }
+}
+
+/// The first input of the task a worker process holds next (`WorkerLoop`: one task ahead per worker),
+/// fetched while the worker still runs the current one, so a task of one input (the default) does not
+/// wait for its bytes either. Its own `InputPrefetch` takes it (`open(at: 0)`); a task that is
+/// cancelled or withdrawn before it starts drops it (`discard`). At most `capacity` fetches are held
+/// (a worker holds one task ahead), each at most `sextant.input.prefetchBytes` of the task's own conf;
+/// a local file gets the kernel's read-ahead, not a copy.
+/// @unchecked: `lock` guards `held`.
+public final class AheadInputs: @unchecked Sendable {
+    public static let shared = AheadInputs()
+
+    private struct Held {
+        let attempt: TaskAttemptID
+        let uri: String
+        let fetch: InputPrefetch.Fetch
+    }
+
+    private let lock = NSLock()
+    private var held: [Held] = []
+    private let capacity: Int
+    private let stores: StoreCache
+
+    init(capacity: Int = 2, stores: StoreCache = .shared) {
+        self.capacity = capacity
+        self.stores = stores
+    }
+
+    /// Starts fetching the first input of `spec` if it is an extraction whose input is remote and small enough.
+    public func fetch(_ spec: TaskSpec) {
+        guard spec.steps.first?.name == ExtractOperator.name, let record = spec.inputs.first,
+              let input = try? JSONDecoder().decode(InputFile.self, from: Data(record.utf8)),
+              let limit = try? InputPrefetch.limit(spec.settings), limit > 0 else { return }
+        guard InputPrefetch.isRemote(input) else { return InputPrefetch.adviseReadAhead(input.uri) }
+        guard input.size > 0, input.size <= limit else { return }
+        let fetch = InputPrefetch.Fetch.start(input, stores: stores, settings: spec.settings)
+        lock.withLock {
+            held.removeAll { $0.attempt == spec.id }
+            held.append(Held(attempt: spec.id, uri: input.uri, fetch: fetch))
+            // Bounded whatever the caller does: the oldest goes (fetched again in its turn if it runs).
+            if held.count > capacity { held.removeFirst(held.count - capacity) }
+        }
+    }
+
+    /// The fetch held for `input`, if any, no longer held.
+    func take(_ input: InputFile) -> InputPrefetch.Fetch? {
+        lock.withLock {
+            guard let index = held.firstIndex(where: { $0.uri == input.uri }) else { return nil }
+            return held.remove(at: index).fetch
+        }
+    }
+
+    /// Drops what is held for `attempt` (it will not run here, or it ran without taking it).
+    public func discard(_ attempt: TaskAttemptID) {
+        lock.withLock { held.removeAll { $0.attempt == attempt } }
+    }
+
+    /// The attempts whose input is held, and the fetch of one (for tests).
+    var attempts: [TaskAttemptID] { lock.withLock { held.map(\.attempt) } }
+    func fetch(of attempt: TaskAttemptID) -> InputPrefetch.Fetch? { lock.withLock { held.first { $0.attempt == attempt }?.fetch } }
 }

@@ -17,14 +17,16 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         Console.bootstrapLogging(level: ProcessInfo.processInfo.environment[WorkerProcesses.logLevelVariable])
         let forExecutor = executor
-        WorkerLoop.serve { settings in
+        // The input of the task a worker holds behind its running one arrives meanwhile (issue 12).
+        let ahead = WorkerLoop.Ahead(fetch: { AheadInputs.shared.fetch($0) }, discard: { AheadInputs.shared.discard($0) })
+        WorkerLoop.serve(configure: { settings in
             // What `run` or `executor` itself sets from its conf, so a worker behaves as its thread would.
             try ExtractionDriver.applyProcessSettings(settings)
             PipePolicy.current = forExecutor ? .executor(settings) : .local(settings)
             return TaskRunner(registry: forExecutor ? ExecutorOperators.registry(settings) : LocalOperators.registry())
-        } beforeExit: {
+        }, ahead: ahead, beforeExit: {
             PipeOperator.killRunningPrograms()  // the driver is done or gone: no program outlives us
-        }
+        })
     }
 }
 

@@ -73,6 +73,11 @@ final class HostPinnedTaskHandler: TaskHandler, Sendable {
     }
 
     func cancel(_ id: TaskAttemptID) { wrapped.cancel(id) }
+
+    // The worker processes' queue (issue 12): without these the protocol's defaults would hide it.
+    var tasksAhead: Int { wrapped.tasksAhead }
+    var startsWithoutBlocking: Bool { wrapped.startsWithoutBlocking }
+    func withdrawQueued(timeout: TimeInterval) -> [TaskAttemptID] { wrapped.withdrawQueued(timeout: timeout) }
 }
 
 enum AccessWarning {
