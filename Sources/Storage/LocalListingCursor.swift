@@ -26,6 +26,9 @@ final class LocalListingCursor {
         var next = 0
         /// The directory's device and inode: a symbolic link back to one of its ancestors is not followed.
         var identity: [UInt64]
+        /// The open directory: its files are stat-ed by name relative to it (`fstatat`), not by
+        /// a path the kernel walks again from the root for each of them.
+        var handle: OpaquePointer
     }
 
     let prefix: String
@@ -68,23 +71,27 @@ final class LocalListingCursor {
         return try advance()
     }
 
+    deinit {
+        for level in levels { closedir(level.handle) }
+    }
+
     private func advance() throws -> ObjectInfo? {
         while !levels.isEmpty {
             let depth = levels.count - 1
             guard levels[depth].next < levels[depth].entries.count else {
-                levels.removeLast()
+                closedir(levels.removeLast().handle)
                 continue
             }
             let entry = levels[depth].entries[levels[depth].next]
             levels[depth].next += 1
-            let path = levels[depth].path + "/" + entry.name
             let key = levels[depth].keyPrefix + entry.name
             if entry.isDirectory {
-                try push(path, keyPrefix: key + "/")
+                try push(levels[depth].path + "/" + entry.name, keyPrefix: key + "/")
                 continue
             }
             var info = stat()
-            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }  // vanished or special
+            guard fstatat(dirfd(levels[depth].handle), entry.name, &info, 0) == 0,
+                  (info.st_mode & S_IFMT) == S_IFREG else { continue }  // vanished or special
             let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
             return ObjectInfo(key: key, size: Int(info.st_size), modified: modified)
         }
@@ -105,22 +112,33 @@ final class LocalListingCursor {
             if !levels.isEmpty && (errno == ENOENT || errno == ENOTDIR) { return }
             throw StorageError.posix(directory, "open directory")
         }
-        defer { closedir(dir) }
         let keyPrefixBytes = Array(keyPrefix.utf8)
         var entries: [Entry] = []
         while let record = readdir(dir) {
             let name = withUnsafeBytes(of: record.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            if name == "." || name == ".." || name.contains(LocalStore.temporaryMarker) { continue }
-            guard let isDirectory = Self.isDirectory(record.pointee.d_type, path: directory + "/" + name) else { continue }
+            if name == "." || name == ".." || Self.holdsTemporaryMarker(name) { continue }
+            guard let isDirectory = Self.isDirectory(record.pointee.d_type, name: name, in: dir) else { continue }
             var sortKey = Array(name.utf8)
             if isDirectory { sortKey.append(UInt8(ascii: "/")) }
             guard wanted(keyPrefixBytes + sortKey, isDirectory: isDirectory) else { continue }
             entries.append(Entry(name: name, sortKey: sortKey, isDirectory: isDirectory))
         }
         entries.sort { $0.sortKey.lexicographicallyPrecedes($1.sortKey) }
-        levels.append(Level(path: directory, keyPrefix: keyPrefix, entries: entries, identity: identity))
+        levels.append(Level(path: directory, keyPrefix: keyPrefix, entries: entries, identity: identity, handle: dir))
+    }
+
+    private static let marker = Array(LocalStore.temporaryMarker.utf8)
+
+    /// Whether `name` holds LocalStore's temporary marker: a byte search (Foundation's
+    /// `contains` bridges to CFString, microseconds a name at 10^6 files).
+    private static func holdsTemporaryMarker(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard bytes.count >= marker.count else { return false }
+        return (0...(bytes.count - marker.count)).contains { start in
+            bytes[start] == marker[0] && bytes[start..<(start + marker.count)].elementsEqual(marker)
+        }
     }
 
     /// Whether `key` (a file's key, or a directory's key ending in `/`) can yield a listed object.
@@ -138,13 +156,13 @@ final class LocalListingCursor {
     }
 
     /// True for a directory, false for a regular file, nil for anything else; follows symbolic links.
-    private static func isDirectory(_ type: UInt8, path: String) -> Bool? {
+    private static func isDirectory(_ type: UInt8, name: String, in directory: OpaquePointer) -> Bool? {
         switch Int32(type) {
         case Int32(DT_DIR): return true
         case Int32(DT_REG): return false
         case Int32(DT_LNK), Int32(DT_UNKNOWN):
             var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
+            guard fstatat(dirfd(directory), name, &info, 0) == 0 else { return nil }
             switch info.st_mode & S_IFMT {
             case S_IFDIR: return true
             case S_IFREG: return false
