@@ -43,30 +43,24 @@ enum SExtractorFlags {
         var segmentation: SparseSegmentation
         /// Per object: which detection it came from (see `ObjectPixels.detectionGroups`).
         var groups: [Int]
-        /// Per image row: whether any pixel is bad (NaN, <= -1e30 or masked). Most rows have
-        /// none, and then the apertures' pixels need not be read at all: reading them was
-        /// most of this flag's cost (cache misses around every object).
-        var rowHasBadPixels: [Bool]
-        /// Rows with a bad pixel before each row (`height + 1` counts): any in a range, at once.
+        /// Rows with a bad pixel (NaN, <= -1e30 or masked) before each row (`height + 1` counts):
+        /// whether one row, or any row of a range, has any. Most rows have none, and then the
+        /// apertures' pixels need not be read at all: reading them was most of this flag's cost
+        /// (cache misses around every object).
         private var badRowsBefore: [Int32]
         /// The objects' boxes: whether another detection can own a pixel of an aperture at all.
         private var grid: ObjectGrid
 
         init(pixels: ObjectPixels, image: SkyImage, deblended: (Int) -> Bool) {
-            let segmentation = SparseSegmentation(pixels, width: image.width, height: image.height)
-            self.init(segmentation: segmentation, groups: pixels.detectionGroups(segmentation: segmentation, deblended: deblended),
-                      grid: ObjectGrid(pixels, width: image.width, height: image.height), image: image)
-        }
-
-        init(segmentation: SparseSegmentation, groups: [Int], grid: ObjectGrid, image: SkyImage) {
-            self.segmentation = segmentation
-            self.groups = groups
-            self.grid = grid
-            rowHasBadPixels = Self.badRows(image)
-            var before = [Int32](repeating: 0, count: rowHasBadPixels.count + 1)
-            for (row, bad) in rowHasBadPixels.enumerated() { before[row + 1] = before[row] + (bad ? 1 : 0) }
+            segmentation = SparseSegmentation(pixels, width: image.width, height: image.height)
+            groups = pixels.detectionGroups(segmentation: segmentation, deblended: deblended)
+            grid = ObjectGrid(pixels, width: image.width, height: image.height)
+            var before = [Int32](repeating: 0, count: image.height + 1)
+            for (row, bad) in Self.badRows(image).enumerated() { before[row + 1] = before[row] + (bad ? 1 : 0) }
             badRowsBefore = before
         }
+
+        func rowHasBadPixels(_ y: Int) -> Bool { badRowsBefore[y + 1] > badRowsBefore[y] }
 
         /// False when no pixel of the box `x` by `y` can count against `owner`: no bad pixel in
         /// its rows and no other detection's box meets it. Exact, as a foreign pixel lies in its
@@ -157,7 +151,7 @@ enum SExtractorFlags {
                     let columns = span.columns(row: y, within: xmin..<xmax)
                     guard !columns.isEmpty else { continue }
                     area += columns.count
-                    let rowStart = y * width, anyBad = segmentation.rowHasBadPixels[y]
+                    let rowStart = y * width, anyBad = segmentation.rowHasBadPixels(y)
                     if anyBad { for x in columns where isBad(rowStart + x) { foreign += 1 } }
                     // Good pixels another detection owns: the row's labelled pixels in the ellipse.
                     segmentation.segmentation.forEachLabel(row: y, in: columns) { x, label in

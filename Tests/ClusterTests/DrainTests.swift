@@ -4,14 +4,19 @@ import TestSupport
 import XCTest
 @testable import Cluster
 
-/// Runs one scheduler job of `tasks` partitions over the master's executors, recording where tasks ran.
+/// Runs one scheduler job of `tasks` partitions of `steps` (none: tasks that do nothing) over the
+/// master's executors, recording where tasks ran.
 final class SchedulingJobHandler: JobHandler, @unchecked Sendable {
     let tasks: Int
+    let steps: [OperatorStep]
     private let lock = NSLock()
     private(set) var result: JobResult?
     let events = EventRecorder()
 
-    init(tasks: Int) { self.tasks = tasks }
+    init(tasks: Int, steps: [OperatorStep] = []) {
+        self.tasks = tasks
+        self.steps = steps
+    }
 
     func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
         var settings = EngineSettings()
@@ -20,7 +25,7 @@ final class SchedulingJobHandler: JobHandler, @unchecked Sendable {
         scheduler.start()
         defer { scheduler.stop() }
         let result = scheduler.run(JobDescription(
-            jobID: job.id, partitionCount: tasks, inputs: { ["input-\($0)"] }, steps: [],
+            jobID: job.id, partitionCount: tasks, inputs: { ["input-\($0)"] }, steps: steps,
             options: JobOptions(listener: events)))
         lock.lock(); self.result = result; lock.unlock()
         return JobOutcome(status: result.status == .succeeded ? .succeeded : .failed)

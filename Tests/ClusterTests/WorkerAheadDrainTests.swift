@@ -4,33 +4,6 @@ import TestSupport
 import XCTest
 @testable import Cluster
 
-/// A job of `tasks` tasks of `bench.sleep` (`sextant worker`'s test operators) over the master's executors.
-private final class SleepingJobHandler: JobHandler, @unchecked Sendable {
-    let tasks: Int, milliseconds: Int
-    let events = EventRecorder()
-    private let lock = NSLock()
-    private var stored: JobResult?
-    var result: JobResult? { lock.withLock { stored } }
-
-    init(tasks: Int, milliseconds: Int) {
-        self.tasks = tasks
-        self.milliseconds = milliseconds
-    }
-
-    func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
-        var settings = EngineSettings()
-        settings.maxFailures = 1
-        let scheduler = TaskScheduler(backend: backend, settings: settings)
-        scheduler.start()
-        defer { scheduler.stop() }
-        let step = OperatorStep(name: "bench.sleep", parameters: Data("{\"milliseconds\":\(milliseconds)}".utf8))
-        let result = scheduler.run(JobDescription(jobID: job.id, partitionCount: tasks, inputs: { ["input-\($0)"] },
-                                                  steps: [step], options: JobOptions(listener: events)))
-        lock.withLock { stored = result }
-        return JobOutcome(status: result.status == .succeeded ? .succeeded : .failed)
-    }
-}
-
 /// An executor whose tasks run in worker processes (`sextant.executor.isolation`) holds one task ahead
 /// in each worker; draining, it takes those back from the workers and hands them to the master unstarted.
 final class WorkerAheadDrainTests: XCTestCase {
@@ -43,7 +16,10 @@ final class WorkerAheadDrainTests: XCTestCase {
     }
 
     func testADrainingExecutorTakesBackTheTasksItsWorkersHoldAheadAndHandsThemBack() throws {
-        let handler = SleepingJobHandler(tasks: 12, milliseconds: 700)
+        // `bench.sleep`: `sextant worker`'s test operator.
+        let handler = SchedulingJobHandler(tasks: 12, steps: [
+            OperatorStep(name: "bench.sleep", parameters: Data("{\"milliseconds\":700}".utf8)),
+        ])
         let fixture = ClusterFixture(jobHandler: handler)
         self.fixture = fixture
         try fixture.startMaster()

@@ -35,12 +35,8 @@ final class S3JobTests: XCTestCase {
     func sharedServer() throws -> Server { try Self.sharedServer() }
 
     static func sharedServer() throws -> Server {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
-              let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {
-            throw XCTSkip("no S3 server: run the suite with scripts/test, which starts SeaweedFS")
-        }
-        return Server(endpoint: endpoint, accessKey: access, secretKey: secret, bucket: bucket)
+        guard let server = TestS3Server.running else { throw XCTSkip(TestS3Server.unavailable) }
+        return Server(endpoint: server.endpoint, accessKey: server.accessKey, secretKey: server.secretKey, bucket: server.bucket)
     }
 
     /// Uploads generated frames under `prefix/` and returns the local copies' directory.

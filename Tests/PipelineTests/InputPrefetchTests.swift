@@ -9,13 +9,9 @@ import XCTest
 /// one ahead and only below `sextant.input.prefetchBytes`, with the same errors as without it.
 final class InputPrefetchTests: XCTestCase {
     func testTheNextObjectIsFetchedAheadOnlyWhenSmallAndErrorsAreThoseOfAPlainOpen() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
-              let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {
-            throw XCTSkip("no S3 server: run the suite with scripts/test, which starts SeaweedFS")
-        }
-        let settings = ["sextant.s3.endpoint": endpoint, "sextant.s3.accessKey": access, "sextant.s3.secretKey": secret,
-                        "sextant.input.prefetchBytes": "4k"]
+        guard let server = TestS3Server.running else { throw XCTSkip(TestS3Server.unavailable) }
+        let bucket = server.bucket
+        let settings = server.settings(["sextant.input.prefetchBytes": "4k"])
         let store = try StoreFactory.makeStore(for: "s3://\(bucket)", settings: settings)
         let prefix = "prefetch-\(UUID().uuidString.prefix(8))"
         let small = Data(repeating: 7, count: 2880), large = Data(repeating: 9, count: 5760)
@@ -72,12 +68,9 @@ final class InputPrefetchTests: XCTestCase {
 /// dropped, in flight or not, when the task will not take it, and never more than its capacity.
 final class AheadInputsTests: XCTestCase {
     func testAHeldInputIsTakenByItsTaskDroppedWhenDiscardedAndBounded() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
-              let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {
-            throw XCTSkip("no S3 server: run the suite with scripts/test, which starts SeaweedFS")
-        }
-        let settings = ["sextant.s3.endpoint": endpoint, "sextant.s3.accessKey": access, "sextant.s3.secretKey": secret]
+        guard let server = TestS3Server.running else { throw XCTSkip(TestS3Server.unavailable) }
+        let bucket = server.bucket
+        let settings = server.settings()
         let store = try StoreFactory.makeStore(for: "s3://\(bucket)", settings: settings)
         let prefix = "ahead-\(UUID().uuidString.prefix(8))"
         let data = Data(repeating: 5, count: 2880)

@@ -110,12 +110,9 @@ final class WorkerAheadTests: XCTestCase {
     /// An extraction held ahead has its S3 object fetched while the worker runs the task before it:
     /// deleted from the store before its turn, it still extracts, from the bytes fetched ahead.
     func testTheInputOfATaskHeldAheadIsFetchedWhileTheWorkerRunsTheOneBefore() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["SEXTANT_TEST_S3_ENDPOINT"], let access = env["SEXTANT_TEST_S3_ACCESS_KEY"],
-              let secret = env["SEXTANT_TEST_S3_SECRET_KEY"], let bucket = env["SEXTANT_TEST_S3_BUCKET"] else {
-            throw XCTSkip("no S3 server: run the suite with scripts/test, which starts SeaweedFS")
-        }
-        let settings = ["sextant.s3.endpoint": endpoint, "sextant.s3.accessKey": access, "sextant.s3.secretKey": secret]
+        guard let server = TestS3Server.running else { throw XCTSkip(TestS3Server.unavailable) }
+        let bucket = server.bucket
+        let settings = server.settings()
         let store = try StoreFactory.makeStore(for: "s3://\(bucket)", settings: settings)
         let image = try Data(contentsOf: try XCTUnwrap(TestSupport.dataFile("image.fits"), "the shared data"))
         let key = "ahead-\(UUID().uuidString.prefix(8))/image.fits"

@@ -96,9 +96,9 @@ static int write_catalog(const char *path, int nobj) {
         "XMIN_IMAGE", "YMIN_IMAGE", "XMAX_IMAGE", "YMAX_IMAGE", "FLUX_APER", "FLUXERR_APER",
         "KRON_RADIUS", "FLUX_AUTO", "FLUXERR_AUTO", "FLUX_RADIUS", "XWIN_IMAGE", "YWIN_IMAGE", "FLAGS"};
     static char *aperture[APERTURE_COLUMNS] = {"NUMBER", "X_IMAGE", "Y_IMAGE", "FLUX_APER", "FLUXERR_APER"};
-    static char *formats[FULL_COLUMNS] = {"1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D",
-        "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D", "1D"};
+    char *formats[FULL_COLUMNS];
     int ncols = aperture_only ? APERTURE_COLUMNS : FULL_COLUMNS;
+    for (int c = 0; c < ncols; c++) formats[c] = "1D";  /* every value a double */
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     size_t stem = strlen(base) > 5 && strcmp(base + strlen(base) - 5, ".fits") == 0 ? strlen(base) - 5 : strlen(base);
     char final[4096], temporary[4096 + 8];

@@ -67,7 +67,7 @@ public enum StorageKeys {
         doc: "objects larger than this are spooled to a temporary file before reading")
     public static let prefetchBytes = Declare.size(
         "sextant.input.prefetchBytes", .storage, .job, default: 64 << 20, shown: "`64m`",
-        doc: "while a task extracts one input it fetches its next object from the store if it is at most this large (one input ahead, in memory); `0` turns it off. Local files get a read-ahead hint to the kernel instead")
+        doc: "while a task extracts one input it fetches its next object from the store if it is at most this large (one input ahead, in memory), and an executor's worker fetches the first input of the task it holds ahead the same way; `0` turns both off. Local files get a read-ahead hint to the kernel instead")
     public static let maxPixels = Declare.size(
         "sextant.input.maxPixels", .storage, .job, default: 1 << 28, in: 1...Int64.max, shown: "`256m` (2^28)",
         doc: "pixels one image (and one compression tile) may have, checked against the header before any allocation; a larger image fails alone")
