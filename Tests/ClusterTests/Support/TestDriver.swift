@@ -16,6 +16,8 @@ final class TestDriver: BackendEvents, @unchecked Sendable {
     private(set) var lost: [(ExecutorID, String)] = []
     /// How many results had arrived when each executor was reported lost.
     private(set) var resultsAtLoss: [ExecutorID: Int] = [:]
+    /// When the last pending task was handed to the backend (the job then has nothing left to assign).
+    private(set) var lastAssigned: Date?
     let total: Int
 
     init(backend: ExecutorBackend, tasks: [TaskSpec]) {
@@ -88,6 +90,7 @@ final class TestDriver: BackendEvents, @unchecked Sendable {
                 running[task.id] = executor
                 free -= 1
                 backend.launch(task, on: executor)
+                if pending.isEmpty { lastAssigned = Date() }
             }
             freeSlots[executor] = free
         }
