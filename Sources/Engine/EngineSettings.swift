@@ -26,6 +26,8 @@ public struct EngineSettings: Sendable, Equatable {
     public var localSlots = SchedulerKeys.localSlots.defaultValue
     /// local[N] runs its tasks in worker processes, so a native crash loses only its worker.
     public var localIsolation = SchedulerKeys.localIsolation.defaultValue
+    /// Tasks a local worker process holds beyond the one it runs (its next input fetched meanwhile).
+    public var localQueuedTasksPerWorker = SchedulerKeys.localQueuedTasksPerWorker.defaultValue
     /// How long an input on one executor's own disk waits for that executor before another
     /// may take it (delay scheduling). Short, as Kira found: a long wait idles other executors.
     public var localityWait = SchedulerKeys.localityWait.defaultValue
@@ -48,6 +50,7 @@ public struct EngineSettings: Sendable, Equatable {
         localityWait = try configuration.value(of: SchedulerKeys.localityWait)
         localSlots = try configuration.value(of: SchedulerKeys.localSlots)
         localIsolation = try configuration.value(of: SchedulerKeys.localIsolation)
+        localQueuedTasksPerWorker = try configuration.value(of: SchedulerKeys.localQueuedTasksPerWorker)
         maxStageAttempts = try configuration.value(of: SchedulerKeys.maxStageAttempts)
     }
 }

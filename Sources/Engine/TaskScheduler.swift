@@ -212,11 +212,44 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
                 }
             }
         }
+        moveQueuedAttempts(toIdle: usable, launches: &launches)
         if launches.count == 1 {
             backend.launch(launches[0].task, on: launches[0].executor)
         } else if !launches.isEmpty {
             backend.launch(launches)
         }
+    }
+
+    /// A job's tail: once nothing is left to hand out, a core that is idle takes an attempt still waiting in
+    /// another executor's queue (`ExecutorInfo.queuedTasks`), which would start only when that executor's
+    /// running task ends. The waiting attempt is cancelled (a queued attempt answers at once, not counted)
+    /// and its partition launched here, so queues that hide the round trip never lengthen the tail.
+    private func moveQueuedAttempts(toIdle usable: [ExecutorID], launches: inout [TaskLaunch]) {
+        guard jobs.allSatisfy({ !$0.hasPendingWork }) else { return }
+        for id in usable {
+            while let state = executors[id], state.freeSlots > 0, state.running.count - state.queued.count < state.info.cores,
+                  let (waiting, donor) = newestWaitingAttempt(elsewhere: id), let attempt = attempts[waiting] {
+                executors[donor]?.queued.removeAll { $0 == waiting }  // cancelled: it never starts there
+                attempts[waiting]?.cancelled = true
+                logger.debug("moving a queued attempt to an idle core",
+                             metadata: ["attempt": "\(waiting)", "from": "\(donor)", "to": "\(id)"])
+                backend.cancel(waiting, on: donor)
+                launches.append(TaskLaunch(task: launch(attempt.job, partition: attempt.partition,
+                                                        speculative: attempt.speculative, on: id),
+                                           executor: id))
+            }
+        }
+    }
+
+    /// The attempt that would start last among those waiting in other executors' queues.
+    private func newestWaitingAttempt(elsewhere target: ExecutorID) -> (TaskAttemptID, ExecutorID)? {
+        for donor in executorOrder where donor != target {
+            guard let queued = executors[donor]?.queued else { continue }
+            if let waiting = queued.last(where: { attempts[$0].map { !$0.cancelled && $0.job.endStatus == nil } == true }) {
+                return (waiting, donor)
+            }
+        }
+        return nil
     }
 
     /// Records the attempt and returns its spec, for `launchTasks` to hand to the backend.
@@ -350,9 +383,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             let job = attempt.job
             job.noteStopped(partition: attempt.partition, on: id)
             guard job.endStatus == nil else { continue }
-            // A draining executor was told to go: what it could not finish is not its fault, nor the task's.
-            let exhausted = job.attemptEnded(partition: attempt.partition, lost: !attempt.cancelled && !state.draining,
-                                             reason: reason)
+            // A draining executor was told to go: what it could not finish is not its fault, nor the task's;
+            // nor is the loss of an attempt still waiting in its queue (it never ran: another's crash took it).
+            let counted = !attempt.cancelled && !state.draining && attempt.started != nil
+            let exhausted = job.attemptEnded(partition: attempt.partition, lost: counted, reason: reason)
             notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
                                                      duration: attempt.started.map(self.seconds(since:)) ?? 0,
                                                      attempt.cancelled ? .cancelled : .lost(reason: reason))) }

@@ -26,6 +26,8 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     }
 
     public let slots: Int
+    /// Tasks a worker is offered beyond the one it runs (`ExecutorInfo.queuedTasks`); each waits in the worker.
+    public let queuedTasksPerWorker: Int
     private let launcher: Launcher
     private let logger: Logger
     private let lock = NSLock()
@@ -36,8 +38,10 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     private var stopped = false
 
     /// Starts the `slots` workers now, so a worker that cannot start is an error before the job.
-    public init(slots: Int, launcher: Launcher, logger: Logger = Logger(label: "sextant.engine.workers")) throws {
+    public init(slots: Int, queuedTasksPerWorker: Int = 0, launcher: Launcher,
+                logger: Logger = Logger(label: "sextant.engine.workers")) throws {
         self.slots = max(1, slots)
+        self.queuedTasksPerWorker = max(0, queuedTasksPerWorker)
         self.launcher = launcher
         self.logger = logger
         // A write to a dead worker's pipe must fail with EPIPE, not kill the driver.
@@ -65,7 +69,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     public func start(events: BackendEvents) {
         lock.lock()
         self.events = events
-        let infos = workers.values.map(\.info).sorted { $0.id < $1.id }
+        let infos = workers.values.map { info(of: $0) }.sorted { $0.id < $1.id }
         lock.unlock()
         for info in infos { events.executorAdded(info) }
     }
@@ -109,6 +113,11 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     }
 
     // MARK: Workers
+
+    private func info(of worker: Worker) -> ExecutorInfo {
+        ExecutorInfo(id: worker.id, host: ProcessInfo.processInfo.hostName, cores: 1,
+                     queuedTasks: queuedTasksPerWorker > 0 ? queuedTasksPerWorker : nil)
+    }
 
     private func send(_ request: WorkerRequest, to executor: ExecutorID) {
         lock.lock()
@@ -188,7 +197,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
                 lock.lock()
                 let events = stopped ? nil : self.events
                 lock.unlock()
-                events?.executorAdded(worker.info)
+                events?.executorAdded(info(of: worker))
                 return
             } catch {
                 logger.error("cannot start a worker to replace \(id) (try \(attempt) of 3): \(error)")
@@ -213,8 +222,6 @@ private final class Worker: @unchecked Sendable {
     private var inputOpen = true
     private var outputOpen = true
     private static let spawnLock = NSLock()
-
-    var info: ExecutorInfo { ExecutorInfo(id: id, host: ProcessInfo.processInfo.hostName, cores: 1) }
 
     init(id: ExecutorID, launcher: WorkerProcessBackend.Launcher) throws {
         self.id = id

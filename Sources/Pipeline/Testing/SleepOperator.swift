@@ -8,22 +8,30 @@ import Foundation
 public struct SleepOperator: MapOperator {
     public struct Parameters: Codable, Sendable {
         public var milliseconds: Int
-        public init(milliseconds: Int) { self.milliseconds = milliseconds }
+        /// Inputs that sleep for their own time instead (a straggler among quick tasks).
+        public var perInput: [String: Int]?
+        public init(milliseconds: Int, perInput: [String: Int]? = nil) {
+            self.milliseconds = milliseconds
+            self.perInput = perInput
+        }
     }
     public typealias Input = String
     public typealias Output = String
 
     public static let name = "bench.sleep"
     public let milliseconds: Int
+    public let perInput: [String: Int]
 
     public init(parameters: Parameters) throws {
-        guard parameters.milliseconds >= 0 else {
+        guard parameters.milliseconds >= 0, parameters.perInput?.values.allSatisfy({ $0 >= 0 }) != false else {
             throw OperatorError.badParameters(operator: Self.name, reason: "milliseconds must be >= 0")
         }
         milliseconds = parameters.milliseconds
+        perInput = parameters.perInput ?? [:]
     }
 
     public func map(_ input: String, context: TaskContext) throws -> String {
+        let milliseconds = perInput[input] ?? milliseconds
         if milliseconds > 0 { usleep(useconds_t(milliseconds) * 1000) }
         return input
     }

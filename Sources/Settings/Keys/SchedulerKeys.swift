@@ -48,6 +48,9 @@ public enum SchedulerKeys {
     public static let localIsolation = Declare.bool(
         "sextant.local.isolation", .scheduler, .local, default: true,
         doc: "local mode runs its tasks in worker processes (`sextant worker`, one slot each, over pipes), so a native crash in SEP or CFITSIO loses only that input's worker; `false` runs them on threads of the `run` process")
+    public static let localQueuedTasksPerWorker = Declare.int(
+        "sextant.local.queuedTasksPerWorker", .scheduler, .local, default: 1, in: 0...4,
+        doc: "tasks each worker process of local mode holds beyond the one it runs: it fetches the next task's first input while the current one runs and starts it without a round trip to the driver; at a job's tail an idle worker takes a task still waiting behind another (not counted as a failure); `0`: one task per worker (no effect when `sextant.local.isolation` is `false`)")
     public static let maxStageAttempts = Declare.int(
         "sextant.stage.maxConsecutiveAttempts", .scheduler, .job, default: 4,
         doc: "attempts of one stage of a job with shuffles that may fail for lack of map outputs (a reducer could not fetch them: executor lost, file gone) before the job fails; each retry first recomputes only the missing map outputs")
@@ -66,5 +69,5 @@ public enum SchedulerKeys {
     public static let all = declarations(
         master, maxFailures, failFast, speculation, speculationQuantile, speculationMultiplier,
         speculationMinRuntime, speculationInterval, excludeOnFailure, excludeThreshold, excludeTimeout,
-        localityWait, localSlots, localIsolation, logLevel, maxStageAttempts, pool)
+        localityWait, localSlots, localIsolation, localQueuedTasksPerWorker, logLevel, maxStageAttempts, pool)
 }

@@ -61,7 +61,7 @@ final class LocalIsolation {
     private let workers: WorkerProcessBackend?
     private let processes: WorkerProcesses?
 
-    init(slots: Int, isolated: Bool, configuration: Configuration) throws {
+    init(slots: Int, isolated: Bool, queuedTasksPerWorker: Int, configuration: Configuration) throws {
         guard isolated else {
             backend = LocalBackend(registry: LocalOperators.registry(), slots: slots)
             workers = nil
@@ -71,7 +71,8 @@ final class LocalIsolation {
         let processes = try WorkerProcesses(configuration: configuration.values, forExecutor: false)
         let workers: WorkerProcessBackend
         do {
-            workers = try WorkerProcessBackend(slots: slots, launcher: processes.launcher)
+            workers = try WorkerProcessBackend(slots: slots, queuedTasksPerWorker: queuedTasksPerWorker,
+                                               launcher: processes.launcher)
         } catch {
             processes.finish()
             throw error
@@ -92,6 +93,7 @@ final class LocalIsolation {
         engineSettings.localSlots = slots
         do {
             return (engineSettings, try LocalIsolation(slots: slots, isolated: engineSettings.localIsolation,
+                                                       queuedTasksPerWorker: engineSettings.localQueuedTasksPerWorker,
                                                        configuration: configuration))
         } catch {
             Console.error("cannot start the local workers: \(error)")
