@@ -105,10 +105,11 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         workers = [:]
         lock.unlock()
         for worker in all { worker.closeInput() }
-        let deadline = Date(timeIntervalSinceNow: 2)
-        for worker in all {
-            while worker.process.isRunning && Date() < deadline { usleep(5_000) }
-            if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
+        // A worker that read its last request exits, which ends its output: its reader hears that at
+        // once (no polling of the process), and only one that lingers past the deadline is killed.
+        let deadline = DispatchTime.now() + 2
+        for worker in all where !worker.awaitOutputEnd(until: deadline) {
+            kill(worker.process.processIdentifier, SIGKILL)
         }
     }
 
@@ -168,6 +169,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
                 break reading
             }
         }
+        worker.noteOutputEnded()
         if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
         worker.process.waitUntilExit()
         worker.closeAll()
@@ -221,6 +223,7 @@ private final class Worker: @unchecked Sendable {
     private let lock = NSLock()
     private var inputOpen = true
     private var outputOpen = true
+    private let outputEnded = DispatchSemaphore(value: 0)
     private static let spawnLock = NSLock()
 
     init(id: ExecutorID, launcher: WorkerProcessBackend.Launcher) throws {
@@ -277,6 +280,12 @@ private final class Worker: @unchecked Sendable {
         guard inputOpen else { return }
         PipeFrames(descriptor: input).write(body)
     }
+
+    /// Its reader saw the end of its output (it exited, or closed it).
+    func noteOutputEnded() { outputEnded.signal() }
+
+    /// True once its output ended, false if `deadline` came first.
+    func awaitOutputEnd(until deadline: DispatchTime) -> Bool { outputEnded.wait(timeout: deadline) == .success }
 
     func closeInput() {
         lock.lock(); defer { lock.unlock() }

@@ -159,11 +159,17 @@ public final class ExtractionDriver: @unchecked Sendable {
         defer { frames?.discard() }
         let tally = try counted.get()
         _ = try table.get()
-        try output.put(Self.manifestName, movingFrom: try manifest.finish())
-        try frames?.finish(into: output)
-        try output.put(JobProvenance.fileName, data: try JobProvenance(
-            spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
-            started: started, finished: Date()).encoded())
+        let manifestFile = try manifest.finish()
+        // Three independent commits, each fsync'd and renamed: the manifest on a thread of its own while
+        // this one commits the frame table and the provenance; _SUCCESS below only once all three are in.
+        let (manifestPut, restPut) = Concurrently.run({ try output.put(Self.manifestName, movingFrom: manifestFile) }, while: {
+            try frames?.finish(into: output)
+            try output.put(JobProvenance.fileName, data: try JobProvenance(
+                spec: spec, executors: tally.executors, inputs: tally.inputs, manifestSHA256: manifest.sha256,
+                started: started, finished: Date()).encoded())
+        })
+        try manifestPut.get()
+        try restPut.get()
         var report = makeReport(tally, seconds: Date().timeIntervalSince(started))
         if report.status == .succeeded || report.status == .completedWithFailures {
             try output.put(Self.successName, data: Data())  // every input ran
