@@ -106,10 +106,14 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         lock.unlock()
         for worker in all { worker.closeInput() }
         // A worker that read its last request exits, which ends its output: its reader hears that at
-        // once (no polling of the process), and only one that lingers past the deadline is killed.
+        // once; then it is reaped (Foundation's isRunning turns false), so its CPU counts as this
+        // process's children's and none outlives us. Only one that lingers past the deadline is killed.
         let deadline = DispatchTime.now() + 2
-        for worker in all where !worker.awaitOutputEnd(until: deadline) {
-            kill(worker.process.processIdentifier, SIGKILL)
+        for worker in all {
+            if worker.awaitOutputEnd(until: deadline) {
+                while worker.process.isRunning && DispatchTime.now() < deadline { usleep(200) }
+            }
+            if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
         }
     }
 
