@@ -26,11 +26,41 @@ public struct InputFile: Codable, Hashable, Sendable {
     private static let suffixesLongestFirst = InputListing.imageSuffixes.sorted { $0.count > $1.count }
 
     public static func stem(of relativePath: String) -> String {
+        // Printable ASCII (most paths): the suffix compared by bytes, no lowercased copy. Several
+        // calls an input at a 10^6-input resume (the catalog's name is made from it).
+        if let stem = asciiStem(of: relativePath) { return stem }
         let lower = relativePath.lowercased()
         for suffix in suffixesLongestFirst where lower.hasSuffix(suffix) {
             return String(relativePath.dropLast(suffix.count))
         }
         return relativePath
+    }
+
+    private static let suffixBytesLongestFirst = suffixesLongestFirst.map { Array($0.utf8) }
+
+    /// `stem(of:)` of a path of printable ASCII bytes (there a byte is a Character and lowercasing
+    /// is per byte), nil for any other path.
+    private static func asciiStem(of relativePath: String) -> String? {
+        guard let matched = asciiSuffixLength(of: relativePath) else { return nil }
+        guard matched > 0 else { return relativePath }
+        return String(relativePath[..<relativePath.utf8.index(relativePath.utf8.endIndex, offsetBy: -matched)])
+    }
+
+    /// For a name of printable ASCII bytes, the length of the image suffix it ends with, in
+    /// any case (0: none); nil for any other name.
+    static func asciiSuffixLength(of name: String) -> Int? {
+        let utf8 = name.utf8
+        guard utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        let count = utf8.count
+        for suffix in suffixBytesLongestFirst where suffix.count <= count {
+            // Uppercase letters lowercased, as `lowercased()` does them.
+            if zip(utf8.suffix(suffix.count), suffix).allSatisfy({ byte, wanted in
+                (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == wanted
+            }) {
+                return suffix.count
+            }
+        }
+        return 0
     }
 
     /// What two catalogs collide on: `stem(of:)` of the path lowercased. A slice of the path
