@@ -80,7 +80,10 @@ enum SkippedLine {
                 guard current == UInt8(ascii: "\"") else { return nil }
                 offset += 1
                 // The key: the first of the remaining ones it spells, followed by `":`.
-                guard let found = (next..<keys.count).first(where: { literal(keys[$0]) }),
+                let initial = current
+                guard let found = (next..<keys.count).first(where: {
+                    keys[$0].withUTF8Buffer { $0.first } == initial && literal(keys[$0])
+                }),
                       current == UInt8(ascii: "\"") else { return nil }
                 offset += 1
                 guard current == UInt8(ascii: ":") else { return nil }
