@@ -34,7 +34,8 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// True when tasks run in other processes (a cluster): then they carry no secret conf keys,
     /// and each executor finds its own credentials.
     public var tasksLeaveThisProcess = false
-    /// Called once per input as its outcome becomes known (progress bars, UIs).
+    /// Called once per input as its outcome becomes known (progress bars, UIs), from any thread.
+    /// An input a resume skips comes without its digests and provenance (`EntryTable.summary`).
     public var onEntry: (@Sendable (ManifestEntry) -> Void)?
     /// Hear every scheduler event of this run (tasks, executors), e.g. a monitor. Set before `run`.
     public var listeners: [any JobListener] = []
