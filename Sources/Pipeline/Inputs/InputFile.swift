@@ -47,18 +47,26 @@ public struct InputFile: Codable, Hashable, Sendable {
     }
 
     /// For a name of printable ASCII bytes, the length of the image suffix it ends with, in
-    /// any case (0: none); nil for any other name.
+    /// any case (0: none); nil for any other name. Over the string's own bytes when it has
+    /// them contiguous (native strings do): this runs several times an input at a resume.
     static func asciiSuffixLength(of name: String) -> Int? {
-        let utf8 = name.utf8
-        guard utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
-        let count = utf8.count
-        for suffix in suffixBytesLongestFirst where suffix.count <= count {
-            // Uppercase letters lowercased, as `lowercased()` does them.
-            if zip(utf8.suffix(suffix.count), suffix).allSatisfy({ byte, wanted in
-                (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == wanted
-            }) {
-                return suffix.count
+        if let found = name.utf8.withContiguousStorageIfAvailable(asciiSuffixLength(in:)) { return found }
+        var copy = name
+        return copy.withUTF8(asciiSuffixLength(in:))
+    }
+
+    private static func asciiSuffixLength(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        for byte in bytes where byte < 0x20 || byte >= 0x7F { return nil }
+        for suffix in suffixBytesLongestFirst where suffix.count <= bytes.count {
+            var position = bytes.count - suffix.count
+            var matches = true
+            for wanted in suffix {
+                let byte = bytes[position]
+                // Uppercase letters lowercased, as `lowercased()` does them.
+                if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != wanted { matches = false; break }
+                position += 1
             }
+            if matches { return suffix.count }
         }
         return 0
     }
