@@ -98,9 +98,14 @@ public final class FITSTableStream {
         guard written < rows else {
             throw FITSError(file: path, reason: .invalidInput("more than the \(rows) rows announced"))
         }
+        // Encoded into a local array, not the property: each access to a class's stored array
+        // pays an exclusivity check, and a row is dozens of appends (10^6 rows at a resume).
+        var row: [UInt8] = []
+        swap(&row, &buffer)
         for (index, column) in columns.enumerated() {
-            encode(index < cells.count ? cells[index] : .null, as: column)
+            Self.encode(index < cells.count ? cells[index] : .null, as: column, into: &row)
         }
+        swap(&row, &buffer)
         written += 1
         if buffer.count >= 1 << 20 { try flush() }
     }
@@ -124,13 +129,19 @@ public final class FITSTableStream {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    private func encode(_ cell: Cell, as column: Column) {
+    private static func encode(_ cell: Cell, as column: Column, into buffer: inout [UInt8]) {
         switch column.type {
         case .text(let width):
             let width = max(width, 1)
             var count = 0
             if case .text(let value) = cell {
-                for byte in value.utf8 where count < width {
+                let utf8 = value.utf8
+                if utf8.count <= width, utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) {
+                    buffer.append(contentsOf: utf8)  // printable ASCII that fits: as it is
+                    buffer.append(contentsOf: repeatElement(0x20, count: width - utf8.count))
+                    return
+                }
+                for byte in utf8 where count < width {
                     buffer.append(byte < 0x20 || byte > 0x7E ? UInt8(ascii: "?") : byte)
                     count += 1
                 }

@@ -32,6 +32,24 @@ final class InputListingTests: XCTestCase {
                        ["one.fits", "sub/three.fz", "sub/two.fits.gz"])
     }
 
+    /// A directory of many subdirectories is walked in two halves at once: the same images, in
+    /// key order, as one walk (top-level files, names that sort around the middle `name/`).
+    func testAWalkInTwoHalvesListsEveryImageOnceInKeyOrder() throws {
+        let dir = try TestSupport.makeTemporaryDirectory("inputs-halves")
+        var paths = ["top.fits", "d2.fits", "d2-x/e.fits", "z.FITS", "d2/a.fits", "d2/b/c.fits.gz", "note.txt"]
+        for index in 0..<5 { paths += ["d\(index)/f\(index).fits", "d\(index)/g.fz"] }
+        let fm = FileManager.default
+        for path in paths {
+            let url = dir.appendingPathComponent(path)
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            fm.createFile(atPath: url.path, contents: Data("x".utf8))
+        }
+        let walked = try InputListing().expand([dir.path]).map(\.relativePath)
+        let images = paths.filter(InputListing.isImageName)
+        XCTAssertEqual(walked, images.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        XCTAssertEqual(Set(walked).count, images.count)
+    }
+
     func testClearErrorsForMissingInputsAndCatalogNameClashes() throws {
         let dir = try TestSupport.makeTemporaryDirectory("inputs-errors")
         let fm = FileManager.default

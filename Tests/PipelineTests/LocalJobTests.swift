@@ -80,6 +80,17 @@ final class LocalJobTests: XCTestCase {
         let again = try PipelineFixtures.runLocal(resumed)
         XCTAssertEqual(again.skipped, 4)
         XCTAssertEqual(try files.map { try Data(contentsOf: out.appendingPathComponent($0)) }, before)
+
+        // Lines copied from the earlier manifest (all skipped now) still take the listed size.
+        let regrown = try FileHandle(forWritingTo: grown)
+        try regrown.seekToEnd()
+        try regrown.write(contentsOf: Data("##".utf8))
+        try regrown.close()
+        _ = try PipelineFixtures.runLocal(resumed)
+        let third = try PipelineFixtures.manifest(in: out)
+        XCTAssertEqual(third[1].bytes, try XCTUnwrap(second[1].bytes) + 2)
+        XCTAssertEqual(third.map(\.outcome), [.skipped, .skipped, .skipped, .skipped])
+        XCTAssertEqual(third.map(\.sha256), second.map(\.sha256))
     }
 
     func testCatalogsAreTheSameWithOneSlotOrManyAndWithBigPartitions() throws {

@@ -120,18 +120,26 @@ final class FrameTable {
         let frames = entry.frames ?? []
         var cells: [FITSTableStream.Cell] = []
         cells.reserveCapacity(fields.count)
+        // A local array, not the property, while cells are appended (as `FITSTableStream.append`).
+        var csvLine: [UInt8] = []
+        swap(&csvLine, &csvBuffer)
+        defer { swap(&csvLine, &csvBuffer) }
         for position in 0..<max(frames.count, 1) {
             let row = Row(entry: entry, frame: frames.isEmpty ? nil : frames[position])
             cells.removeAll(keepingCapacity: true)
             for (column, field) in fields.enumerated() {
                 let cell = Self.cell(field, row)
-                if column > 0 { csvBuffer.append(UInt8(ascii: ",")) }
-                Self.appendCSV(cell, to: &csvBuffer)
+                if column > 0 { csvLine.append(UInt8(ascii: ",")) }
+                Self.appendCSV(cell, to: &csvLine)
                 cells.append(cell)
             }
             try fits.append(cells)
-            csvBuffer.append(UInt8(ascii: "\n"))
-            if csvBuffer.count >= 1 << 20 { try flushCSV() }
+            csvLine.append(UInt8(ascii: "\n"))
+            if csvLine.count >= 1 << 20 {
+                swap(&csvLine, &csvBuffer)
+                defer { swap(&csvLine, &csvBuffer) }
+                try flushCSV()
+            }
         }
     }
 

@@ -26,11 +26,49 @@ public struct InputFile: Codable, Hashable, Sendable {
     private static let suffixesLongestFirst = InputListing.imageSuffixes.sorted { $0.count > $1.count }
 
     public static func stem(of relativePath: String) -> String {
+        // Printable ASCII (most paths): the suffix compared by bytes, no lowercased copy. Several
+        // calls an input at a 10^6-input resume (the catalog's name is made from it).
+        if let stem = asciiStem(of: relativePath) { return stem }
         let lower = relativePath.lowercased()
         for suffix in suffixesLongestFirst where lower.hasSuffix(suffix) {
             return String(relativePath.dropLast(suffix.count))
         }
         return relativePath
+    }
+
+    private static let suffixBytesLongestFirst = suffixesLongestFirst.map { Array($0.utf8) }
+
+    /// `stem(of:)` of a path of printable ASCII bytes (there a byte is a Character and lowercasing
+    /// is per byte), nil for any other path.
+    private static func asciiStem(of relativePath: String) -> String? {
+        guard let matched = asciiSuffixLength(of: relativePath) else { return nil }
+        guard matched > 0 else { return relativePath }
+        return String(relativePath[..<relativePath.utf8.index(relativePath.utf8.endIndex, offsetBy: -matched)])
+    }
+
+    /// For a name of printable ASCII bytes, the length of the image suffix it ends with, in
+    /// any case (0: none); nil for any other name. Over the string's own bytes when it has
+    /// them contiguous (native strings do): this runs several times an input at a resume.
+    static func asciiSuffixLength(of name: String) -> Int? {
+        if let found = name.utf8.withContiguousStorageIfAvailable(asciiSuffixLength(in:)) { return found }
+        var copy = name
+        return copy.withUTF8(asciiSuffixLength(in:))
+    }
+
+    private static func asciiSuffixLength(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        for byte in bytes where byte < 0x20 || byte >= 0x7F { return nil }
+        for suffix in suffixBytesLongestFirst where suffix.count <= bytes.count {
+            var position = bytes.count - suffix.count
+            var matches = true
+            for wanted in suffix {
+                let byte = bytes[position]
+                // Uppercase letters lowercased, as `lowercased()` does them.
+                if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != wanted { matches = false; break }
+                position += 1
+            }
+            if matches { return suffix.count }
+        }
+        return 0
     }
 
     /// What two catalogs collide on: `stem(of:)` of the path lowercased. A slice of the path

@@ -8,6 +8,7 @@ public struct InputListing {
     public static let imageSuffixes = [".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fz", ".fits.bz2", ".fit.bz2"]
 
     public static func isImageName(_ name: String) -> Bool {
+        if let matched = InputFile.asciiSuffixLength(of: name) { return matched > 0 }
         let lower = name.lowercased()
         return imageSuffixes.contains { lower.hasSuffix($0) }
     }
@@ -42,10 +43,26 @@ public struct InputListing {
             try InputNames.validate(files)
             return distinct ? files : Self.unique(files)
         }
+        // One directory holds each file once already (a walk yields each key once): 10^6 files
+        // need no set of their paths.
+        if arguments.count == 1, let directory = localDirectory(arguments[0]) {
+            let files = try walk(directory: directory)
+            try InputNames.validate(files)
+            return files
+        }
         var files: [InputFile] = []
         for argument in arguments { files += try expand(argument) }
         try InputNames.validate(files)
         return Self.unique(files)
+    }
+
+    /// The directory `argument` names on the local file system, if it names one (as `expand` reads it).
+    private func localDirectory(_ argument: String) -> String? {
+        if argument.hasPrefix("@") || (argument.contains("://") && !argument.hasPrefix("file://")) { return nil }
+        let path = argument.hasPrefix("file://") ? String(argument.dropFirst("file://".count)) : argument
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        return path
     }
 
     /// The same file named twice is processed once.
@@ -167,21 +184,65 @@ public struct InputListing {
     }
 
     /// Every image below `directory`, named by its path relative to it, in key (byte) order:
-    /// one walk with a stat per file (LocalStore's listing cursor), not a URL per entry.
+    /// one walk with a stat per file (LocalStore's listing cursor), not a URL per entry. A
+    /// directory of several subdirectories is walked in two halves at once (a stat per file is
+    /// most of a 10^6-file listing, and the submitting machine's cores are idle meanwhile).
     private func walk(directory: String) throws -> [InputFile] {
-        let store = LocalStore(root: directory)
         var files: [InputFile] = []
         do {
-            try store.forEachObject(pageSize: 10_000) { object in
-                guard Self.isImageName(object.key) else { return }
-                files.append(InputFile(uri: store.root == "/" ? "/" + object.key : store.root + "/" + object.key,
-                                       relativePath: object.key, size: Int64(object.size)))
+            if let middle = Self.middleKey(of: directory) {
+                let (second, first) = Concurrently.run({
+                    try Self.images(in: LocalStore(root: directory), after: middle, before: nil)
+                }, while: { try Self.images(in: LocalStore(root: directory), after: nil, before: middle) })
+                files = try first.get()
+                files += try second.get()
+            } else {
+                files = try Self.images(in: LocalStore(root: directory), after: nil, before: nil)
             }
         } catch let error as StorageError {
             throw InputError.unreadable(error.location, reason: "cannot list directory: \(error.message)")
         }
         if files.isEmpty { throw InputError.noImages(directory) }
         return files
+    }
+
+    /// The images in `store` with keys after `after` and before `before` (byte order), in key order.
+    private static func images(in store: LocalStore, after: String?, before: String?) throws -> [InputFile] {
+        struct Passed: Error {}
+        var files: [InputFile] = []
+        do {
+            try store.forEachObject(startAfter: after, pageSize: 10_000) { object in
+                if let before, !object.key.utf8.lexicographicallyPrecedes(before.utf8) { throw Passed() }
+                guard isImageName(object.key) else { return }
+                files.append(InputFile(uri: store.root == "/" ? "/" + object.key : store.root + "/" + object.key,
+                                       relativePath: object.key, size: Int64(object.size)))
+            }
+        } catch is Passed {}
+        return files
+    }
+
+    /// A key between `directory`'s two halves: the middle one of its subdirectories (in key
+    /// order) as a key prefix, `name/`, which no file's key equals. Nil with fewer than two
+    /// subdirectories, or when the directory holds too many entries to look through first.
+    private static func middleKey(of directory: String) -> String? {
+        guard let handle = opendir(directory) else { return nil }
+        defer { closedir(handle) }
+        var names: [[UInt8]] = []
+        var seen = 0
+        while let record = readdir(handle) {
+            seen += 1
+            guard seen <= 100_000 else { return nil }
+            guard Int32(record.pointee.d_type) == Int32(DT_DIR) else { continue }
+            var name = withUnsafeBytes(of: record.pointee.d_name) { raw in
+                Array(raw.prefix { $0 != 0 })
+            }
+            if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
+            name.append(UInt8(ascii: "/"))
+            names.append(name)
+        }
+        guard names.count >= 2 else { return nil }
+        names.sort { $0.lexicographicallyPrecedes($1) }
+        return String(validating: names[names.count / 2], as: UTF8.self)
     }
 
     private func glob(_ pattern: String) throws -> [String] {

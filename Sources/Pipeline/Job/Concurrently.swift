@@ -18,4 +18,26 @@ enum Concurrently {
         done.wait()
         return (result.value!, here)
     }
+
+    /// Starts `work` on a thread of its own; `wait` on what this returns to join it.
+    static func start(_ work: @escaping @Sendable () -> Void) -> Running {
+        let running = Running()
+        Thread.detachNewThread {
+            work()
+            running.done.signal()
+        }
+        return running
+    }
+
+    /// Work `start` began. `wait` returns once it has ended (at once after the first call).
+    final class Running: @unchecked Sendable {
+        fileprivate let done = DispatchSemaphore(value: 0)
+        private let joined = Locked(false)
+
+        func wait() {
+            guard !joined.value else { return }
+            done.wait()
+            joined.value = true
+        }
+    }
 }

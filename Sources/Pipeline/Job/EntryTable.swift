@@ -22,6 +22,9 @@ final class EntryTable: @unchecked Sendable {
     private var reasons: [Int32: String] = [:]
     /// Frame rows longer than a span holds (4 GB: never from a real task; kept so nothing is lost).
     private var oversizedFrames: [Int32: Data] = [:]
+    /// A resume's earlier manifest lines that are already what the manifest would say again
+    /// (`EarlierLine`), by input; empty until the first is noted.
+    private var earlierLines: [EarlierLine] = []
     private let lock = NSLock()
 
     init(count: Int) {
@@ -63,7 +66,29 @@ final class EntryTable: @unchecked Sendable {
             }
             oversizedFrames[Int32(index)] = span == nil ? rows : nil
             slots[index] = slot
+            forgetEarlierLine(at: index)
         }
+    }
+
+    /// Input `index`'s entry, as set, is byte for byte its line at `range` of the earlier
+    /// manifest (`SkippedLine`): the manifest may copy that line. Any later change but a
+    /// `setBytes` to the entry's own size forgets it.
+    func noteEarlierLine(_ range: Range<Int>, at index: Int) {
+        guard let line = EarlierLine(range) else { return }
+        lock.withLock {
+            if earlierLines.isEmpty { earlierLines = [EarlierLine](repeating: EarlierLine(), count: slots.count) }
+            earlierLines[index] = line
+        }
+    }
+
+    /// The range of the earlier manifest that is input `index`'s line as the manifest writes it, if any.
+    func earlierLine(at index: Int) -> Range<Int>? {
+        lock.withLock { earlierLines.isEmpty ? nil : earlierLines[index].range }
+    }
+
+    /// Under the lock.
+    private func forgetEarlierLine(at index: Int) {
+        if !earlierLines.isEmpty { earlierLines[index] = EarlierLine() }
     }
 
     /// The entry set at `index`, or nil when none was.
@@ -85,17 +110,22 @@ final class EntryTable: @unchecked Sendable {
         return (entry, found.rows)
     }
 
-    /// Only what the frame table's first pass reads (input, catalog, outcome, reason or error),
-    /// and the frame rows as JSON: no digests, times or provenance made.
-    func frameSizing(at index: Int, input: InputFile, outputs: [String]) -> (entry: ManifestEntry, frames: Data?)? {
+    /// The entry without what only the manifest writes (digests, provenance, `outputs`), and the
+    /// frame rows as JSON: what the frame table, the job's tally and progress read. A whole
+    /// entry is returned whole.
+    func summary(at index: Int, input: InputFile, outputs: [String]) -> (entry: ManifestEntry, frames: Data?)? {
         guard let found = stored(at: index) else { return nil }
         if var entry = found.whole {
             entry.reason = found.reason
             return (entry, found.rows)
         }
-        let slot = found.slot
-        var entry = ManifestEntry(input: input.uri, catalog: slot.present.contains(.catalog) ? outputs.first : nil,
-                                  outcome: Self.outcomes[Int(slot.outcome)] ?? .notRun, attempts: Int(slot.attempts))
+        let slot = found.slot, has = slot.present
+        var entry = ManifestEntry(
+            input: input.uri, catalog: has.contains(.catalog) ? outputs.first : nil,
+            outcome: Self.outcomes[Int(slot.outcome)] ?? .notRun, attempts: Int(slot.attempts),
+            rows: has.contains(.rows) ? Int(slot.rows) : nil, bytes: has.contains(.bytes) ? Int(slot.bytes) : nil,
+            seconds: has.contains(.seconds) ? slot.seconds : nil, executor: has.contains(.executor) ? found.executor : nil)
+        entry.waitSeconds = has.contains(.waitSeconds) ? slot.waitSeconds : nil
         entry.reason = found.reason
         return (entry, found.rows)
     }
@@ -136,6 +166,7 @@ final class EntryTable: @unchecked Sendable {
 
     func setAttempts(_ attempts: Int, at index: Int) {
         lock.withLock {
+            forgetEarlierLine(at: index)
             if slots[index].outcome == Self.wholeMarker { whole[Int32(index)]?.attempts = attempts }
             else if let value = Int32(exactly: attempts) { slots[index].attempts = value }
         }
@@ -145,6 +176,9 @@ final class EntryTable: @unchecked Sendable {
     /// from the earlier manifest).
     func setBytes(_ bytes: Int, at index: Int) {
         lock.withLock {
+            let had = slots[index].outcome == Self.wholeMarker ? whole[Int32(index)]?.bytes
+                : slots[index].present.contains(.bytes) ? Int(slots[index].bytes) : nil
+            if had != bytes { forgetEarlierLine(at: index) }
             if slots[index].outcome == Self.wholeMarker { whole[Int32(index)]?.bytes = bytes }
             else if slots[index].outcome != 0 {
                 slots[index].bytes = Int64(bytes)
@@ -161,6 +195,7 @@ final class EntryTable: @unchecked Sendable {
             whole[Int32(index)] = nil
             reasons[Int32(index)] = nil
             oversizedFrames[Int32(index)] = nil
+            forgetEarlierLine(at: index)
         }
     }
 
@@ -248,6 +283,26 @@ final class EntryTable: @unchecked Sendable {
                 finished: has.contains(.finished) ? MillisecondTime.string(slot.finished) : nil)
         }
         return entry
+    }
+}
+
+/// Where an input's line sits in the earlier manifest, in 8 bytes: 40 bits of offset (1 TB),
+/// 24 of length (16 MB; a longer line is encoded again). Length 0: none.
+struct EarlierLine {
+    private var packed: UInt64 = 0
+
+    init() {}
+
+    init?(_ range: Range<Int>) {
+        guard range.lowerBound >= 0, range.lowerBound < 1 << 40, range.count > 0, range.count < 1 << 24 else { return nil }
+        packed = UInt64(range.lowerBound) << 24 | UInt64(range.count)
+    }
+
+    var range: Range<Int>? {
+        let count = Int(packed & 0xFF_FFFF)
+        guard count > 0 else { return nil }
+        let start = Int(packed >> 24)
+        return start..<start + count
     }
 }
 

@@ -34,7 +34,8 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// True when tasks run in other processes (a cluster): then they carry no secret conf keys,
     /// and each executor finds its own credentials.
     public var tasksLeaveThisProcess = false
-    /// Called once per input as its outcome becomes known (progress bars, UIs).
+    /// Called once per input as its outcome becomes known (progress bars, UIs), from any thread.
+    /// An input a resume skips comes without its digests and provenance (`EntryTable.summary`).
     public var onEntry: (@Sendable (ManifestEntry) -> Void)?
     /// Hear every scheduler event of this run (tasks, executors), e.g. a monitor. Set before `run`.
     public var listeners: [any JobListener] = []
@@ -76,12 +77,17 @@ public final class ExtractionDriver: @unchecked Sendable {
         // One typed slot an input, in input order (`EntryTable`: 168 bytes, not a ManifestEntry's ~1.2 KB).
         let entries = EntryTable(count: spec.inputs.count)
         var pending: [Int] = []
+        var announcing: Concurrently.Running?  // the skipped inputs' `onEntry` calls
+        defer { announcing?.wait() }
+        /// The earlier manifest's version tag when its lines were read (a resume copies lines from it).
+        var earlierTag: String?
         if spec.resume {
             // The listing (mostly stat calls) on a thread of its own while this one reads the earlier manifest.
-            let (listed, _) = Concurrently.run({ [spec] in
+            let (listed, read) = Concurrently.run({ [spec] in
                 try catalogs.committedSizes(in: output, mayBeOutput: spec.mayBeOutput)
             }, while: { carryOverEarlierEntries(from: output, catalogs: catalogs, into: entries, book: book) })
             let existing = try listed.get()
+            earlierTag = try read.get()
             for (index, input) in spec.inputs.enumerated() {
                 guard let size = existing[index] else {
                     entries.clear(at: index)  // the earlier manifest's line of an input whose catalog is gone
@@ -98,9 +104,14 @@ public final class ExtractionDriver: @unchecked Sendable {
                             outputs: names)
             }
             if let onEntry {
-                for (index, input) in spec.inputs.enumerated() where existing[index] != nil {
-                    entries.entry(at: index, input: input, outputs: spec.outputNames(for: input)).map(onEntry)
+                // On a thread of its own (10^6 monitor records at a resume), beside the job and the
+                // manifest; joined before `run` returns, so every record precedes the job's end.
+                let skippedNow = Concurrently.start { [self] in
+                    for index in spec.inputs.indices where existing[index] != nil {
+                        onEntry(Self.withFrames(summaryEntry(index, in: entries)))
+                    }
                 }
+                announcing = skippedNow
             }
         } else {
             pending = Array(spec.inputs.indices)
@@ -133,14 +144,14 @@ public final class ExtractionDriver: @unchecked Sendable {
         defer { manifest.discard() }
         // The frame table on a thread of its own while this one writes the manifest: two passes over
         // every entry, on two cores at once. Each is put in place below, the manifest first.
+        // Lines of the earlier manifest that are already what this one says are copied, not encoded.
+        let earlier = earlierTag.flatMap { EarlierManifest(store: output, key: Self.manifestName, etag: $0) }
         let (table, counted) = Concurrently.run({ [self] in
             let frames = try self.frameTable(count: self.spec.inputs.count) { index in
-                let input = self.spec.inputs[index]
-                return Self.withFrames(entries.frameSizing(at: index, input: input, outputs: self.spec.outputNames(for: input))
-                    ?? self.finalEntry(index, in: entries))
+                Self.withFrames(self.summaryEntry(index, in: entries))
             }
             do {
-                for index in self.spec.inputs.indices { try frames?.append(Self.withFrames(self.finalEntry(index, in: entries))) }
+                for index in self.spec.inputs.indices { try frames?.append(Self.withFrames(self.summaryEntry(index, in: entries))) }
             } catch {
                 frames?.discard()
                 throw error
@@ -149,6 +160,11 @@ public final class ExtractionDriver: @unchecked Sendable {
         }, while: {
             var tally = JobReport.Tally()
             for index in spec.inputs.indices {
+                if let earlier, let range = entries.earlierLine(at: index),
+                   try earlier.withLine(range, { try manifest.appendLine($0) }) {
+                    tally.add(summaryEntry(index, in: entries).entry)
+                    continue
+                }
                 let found = finalEntry(index, in: entries)
                 try manifest.append(found.entry, frames: found.frames)
                 tally.add(found.entry)
@@ -185,6 +201,13 @@ public final class ExtractionDriver: @unchecked Sendable {
         return entries.entryAndFrames(at: index, input: input, outputs: spec.outputNames(for: input)) ?? (ManifestEntry(
             input: input.uri, outcome: .notRun, attempts: 0,
             error: ManifestEntry.errorLine(input: input.uri, message: "not run: the job stopped")), nil)
+    }
+
+    /// `finalEntry` without what only the manifest writes (`EntryTable.summary`: no digests or
+    /// provenance): what the frame table, the tally and progress read.
+    private func summaryEntry(_ index: Int, in entries: EntryTable) -> (entry: ManifestEntry, frames: Data?) {
+        let input = spec.inputs[index]
+        return entries.summary(at: index, input: input, outputs: spec.outputNames(for: input)) ?? finalEntry(index, in: entries)
     }
 
     private static func withFrames(_ found: (entry: ManifestEntry, frames: Data?)) -> ManifestEntry {
@@ -332,10 +355,13 @@ public final class ExtractionDriver: @unchecked Sendable {
     /// `entries`, each line scanned once in place (`ManifestEntry.scan`; frame rows kept as their
     /// JSON). Every line of an input is taken, as skipped (its size set once the listing has it):
     /// `run` clears those whose catalog the listing does not have. A missing or unreadable
-    /// manifest, or line, only loses those figures.
+    /// manifest, or line, only loses those figures. A line that is already what the new manifest
+    /// will say (`SkippedLine`, a resume of a resume) is noted by its range, to be copied; the
+    /// manifest's version tag is returned for that (nil when it changed while being read).
     private func carryOverEarlierEntries(from output: ObjectStore, catalogs: CatalogIndex,
-                                         into entries: EntryTable, book: SplitBook) {
-        try? ManifestLines.forEach(in: output, key: Self.manifestName) { line in
+                                         into entries: EntryTable, book: SplitBook) -> String? {
+        let tag = try? output.head(Self.manifestName)?.etag
+        try? ManifestLines.forEachWithOffset(in: output, key: Self.manifestName) { line, offset in
             guard let scanned = try? ManifestEntry.scan(bytes: line), let catalog = scanned.entry.catalog else { return }
             var entry = scanned.entry
             if entry.split == true, let path = entry.provenance?.path {
@@ -351,10 +377,16 @@ public final class ExtractionDriver: @unchecked Sendable {
                 let input = spec.inputs[index]
                 guard input.uri == entry.input else { continue }
                 let names = spec.outputNames(for: input)
-                entries.set(skippedEntry(input, names: names, bytes: 0, before: entry), at: index, input: input,
-                            outputs: names, framesJSON: scanned.frames)
+                // Its bytes until the listing's size is set (`setBytes` keeps the line only when they agree).
+                entries.set(skippedEntry(input, names: names, bytes: entry.bytes ?? 0, before: entry), at: index,
+                            input: input, outputs: names, framesJSON: scanned.frames)
+                if SkippedLine.matches(entry, input: input, outputs: names), SkippedLine.isWritersForm(line) {
+                    entries.noteEarlierLine(offset..<offset + line.count, at: index)
+                }
             }
         }
+        guard let tag, (try? output.head(Self.manifestName)?.etag) == tag else { return nil }
+        return tag
     }
 
     private func makeReport(_ tally: JobReport.Tally, seconds: Double) -> JobReport {

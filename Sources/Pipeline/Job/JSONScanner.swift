@@ -103,7 +103,7 @@ struct JSONScanner {
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
         case UInt8(ascii: "n"): guard null() else { throw malformed("expected a value") }
-        default: _ = try numberText()
+        default: _ = try numberBytes()
         }
     }
 
@@ -125,26 +125,78 @@ struct JSONScanner {
 
     mutating func integer() throws -> Int {
         let start = offset
-        let text = try numberText()
-        guard let value = Int(text) else {
+        let range = try numberBytes()
+        guard let value = Self.integer(UnsafeRawBufferPointer(rebasing: bytes[range])) else {
             offset = start
-            throw malformed("expected an integer, found \(text.prefix(40))")
+            throw malformed("expected an integer, found \(text(range).prefix(40))")
+        }
+        return value
+    }
+
+    /// What `Int(String)` gives for a JSON number's bytes (nil for a fraction, an exponent or
+    /// an overflow), without making the string.
+    private static func integer(_ digits: UnsafeRawBufferPointer) -> Int? {
+        var position = 0
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { position = 1 }
+        guard position < digits.count else { return nil }
+        var value = 0
+        while position < digits.count {
+            let byte = digits[position]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Int(byte - UInt8(ascii: "0"))
+            let (times10, over1) = value.multipliedReportingOverflow(by: 10)
+            let (next, over2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            guard !over1, !over2 else { return nil }
+            value = next
+            position += 1
         }
         return value
     }
 
     mutating func double() throws -> Double {
         let start = offset
-        let text = try numberText()
-        guard let value = Double(text), value.isFinite else {
+        let range = try numberBytes()
+        guard let value = Self.double(UnsafeRawBufferPointer(rebasing: bytes[range])), value.isFinite else {
             offset = start
-            throw malformed("expected a finite number, found \(text.prefix(40))")
+            throw malformed("expected a finite number, found \(text(range).prefix(40))")
         }
         return value
     }
 
-    /// A number as JSON spells it (sign, digits, fraction, exponent), checked, as text.
-    private mutating func numberText() throws -> String {
+    /// `Double(String)` of a checked JSON number's bytes (at most 400): `strtod` from a stack
+    /// copy, as Swift's parser does, instead of a string made per number. Through the string
+    /// when this process's decimal point is not "." (Swift's parser always reads the C locale).
+    private static func double(_ number: UnsafeRawBufferPointer) -> Double? {
+        guard decimalPointIsDot else { return Double(String(decoding: number, as: UTF8.self)) }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: number.count + 1) { buffer -> Double? in
+            guard let base = buffer.baseAddress else { return nil }
+            number.withMemoryRebound(to: CChar.self) { source in
+                _ = buffer.initialize(from: source)
+            }
+            buffer[number.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            errno = 0
+            let value = strtod(base, &end)
+            // As Swift's parser: a result out of range (0 or infinity with ERANGE) is no number.
+            if value == 0 || value.isInfinite, errno == ERANGE { return nil }
+            guard end == base + number.count else { return nil }
+            return value
+        }
+    }
+
+    /// Read once: nothing in Sextant sets the locale after its first number.
+    private static let decimalPointIsDot: Bool = {
+        guard let conventions = localeconv(), let point = conventions.pointee.decimal_point else { return false }
+        return point[0] == CChar(UInt8(ascii: ".")) && point[1] == 0
+    }()
+
+    private func text(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// A number as JSON spells it (sign, digits, fraction, exponent), checked: where its bytes are.
+    private mutating func numberBytes() throws -> Range<Int> {
         skipSpace()
         let start = offset
         func digits() -> Int {
@@ -164,7 +216,7 @@ struct JSONScanner {
             guard digits() > 0 else { throw malformed("expected digits in the exponent") }
         }
         guard offset - start <= 400 else { throw malformed("a number of \(offset - start) characters") }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+        return start..<offset
     }
 
     mutating func string() throws -> String {

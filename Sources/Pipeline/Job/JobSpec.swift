@@ -79,7 +79,8 @@ public struct JobSpec: Codable, Equatable, Sendable {
 
     /// Whether a key listed in the output may be one of this job's outputs (not the manifest, say).
     func mayBeOutput(_ key: String) -> Bool {
-        pipe == nil ? key.hasSuffix(parameters.format.suffix) : !key.hasPrefix("_")
+        // By bytes (the suffix is ASCII): `hasSuffix` compares Characters, once a listed key at a resume.
+        pipe == nil ? key.utf8.reversed().starts(with: parameters.format.suffix.utf8.reversed()) : !key.hasPrefix("_")
     }
 
     /// The operator every task runs, with its parameters.

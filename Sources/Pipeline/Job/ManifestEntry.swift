@@ -178,6 +178,13 @@ extension ManifestEntry {
             if buffer.count >= 1 << 20 { try flush() }
         }
 
+        /// A line already encoded (an earlier manifest's, copied as it is), without its newline.
+        func appendLine(_ line: UnsafeRawBufferPointer) throws {
+            buffer.append(contentsOf: line)
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
         /// The finished file; it stays until `discard`.
         func finish() throws -> URL {
             try flush()

@@ -79,7 +79,8 @@ extension ManifestEntry {
     /// does not), so rows with any escape go through the line encoder once; the rest are kept as is.
     static func canonicalFrames(_ json: Data) throws -> Data? {
         if json.first == UInt8(ascii: "n") { return nil }
-        guard json.contains(UInt8(ascii: "\\")) else { return json }
+        // memchr, not Data's iterator (a byte at a time, with an exclusivity check each).
+        guard json.withUnsafeBytes({ bytes in bytes.baseAddress.map { memchr($0, 0x5C, bytes.count) != nil } ?? false }) else { return json }
         return try lineEncoder().encode(try FrameRow.scanList(json))
     }
 }
