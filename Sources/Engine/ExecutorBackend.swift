@@ -72,10 +72,15 @@ public protocol ExecutorBackend: AnyObject, Sendable {
     /// The executors known right now, for checks before a job (events report them later, on
     /// their own queue). Nil when the backend cannot say.
     func knownExecutors() -> [ExecutorInfo]?
+    /// Whether the scheduler may take back an attempt waiting in one executor's queue, at a job's tail,
+    /// to run it on an idle core instead. True where the executors and their queues are this scheduler's
+    /// alone (local mode's workers); false where other jobs share them (a master's executors).
+    var rebalancesQueuedAttempts: Bool { get }
 }
 
 extension ExecutorBackend {
     public func knownExecutors() -> [ExecutorInfo]? { nil }
+    public var rebalancesQueuedAttempts: Bool { false }
     public func launch(_ tasks: [TaskLaunch]) {
         for launch in tasks { self.launch(launch.task, on: launch.executor) }
     }

@@ -220,12 +220,12 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         }
     }
 
-    /// A job's tail: once nothing is left to hand out, a core that is idle takes an attempt still waiting in
+    /// A job's tail (where the backend allows it): once nothing is left to hand out, an idle core takes an attempt still waiting in
     /// another executor's queue (`ExecutorInfo.queuedTasks`), which would start only when that executor's
     /// running task ends. The waiting attempt is cancelled (a queued attempt answers at once, not counted)
     /// and its partition launched here, so queues that hide the round trip never lengthen the tail.
     private func moveQueuedAttempts(toIdle usable: [ExecutorID], launches: inout [TaskLaunch]) {
-        guard jobs.allSatisfy({ !$0.hasPendingWork }) else { return }
+        guard backend.rebalancesQueuedAttempts, jobs.allSatisfy({ !$0.hasPendingWork }) else { return }
         for id in usable {
             while let state = executors[id], state.freeSlots > 0, state.running.count - state.queued.count < state.info.cores,
                   let (waiting, donor) = newestWaitingAttempt(elsewhere: id), let attempt = attempts[waiting] {

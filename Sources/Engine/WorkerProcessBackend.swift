@@ -28,6 +28,8 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     public let slots: Int
     /// Tasks a worker is offered beyond the one it runs (`ExecutorInfo.queuedTasks`); each waits in the worker.
     public let queuedTasksPerWorker: Int
+    /// The workers are this backend's scheduler's alone: at a job's tail it may move what one holds to an idle one.
+    public var rebalancesQueuedAttempts: Bool { queuedTasksPerWorker > 0 }
     private let launcher: Launcher
     private let logger: Logger
     private let lock = NSLock()

@@ -11,9 +11,11 @@ final class ManualBackend: ExecutorBackend, @unchecked Sendable {
     private var _launches: [(spec: TaskSpec, executor: ExecutorID)] = []
     private var _cancels: [TaskAttemptID] = []
     let initialExecutors: [ExecutorInfo]
+    let rebalancesQueuedAttempts: Bool
 
-    init(executors: [ExecutorInfo]) {
+    init(executors: [ExecutorInfo], rebalancesQueuedAttempts: Bool = false) {
         initialExecutors = executors
+        self.rebalancesQueuedAttempts = rebalancesQueuedAttempts
     }
 
     var events: BackendEvents { condition.lock(); defer { condition.unlock() }; return _events! }

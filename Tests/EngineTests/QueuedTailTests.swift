@@ -9,7 +9,7 @@ final class QueuedTailTests: XCTestCase {
                                    ExecutorInfo(id: "e2", host: "h2", cores: 1, queuedTasks: 1)]
 
     func testAnIdleCoreTakesTheTaskWaitingBehindAnotherExecutorsRunningOne() throws {
-        let backend = ManualBackend(executors: queuedExecutors)
+        let backend = ManualBackend(executors: queuedExecutors, rebalancesQueuedAttempts: true)
         let scheduler = TaskScheduler(backend: backend)
         let listener = RecordingListener()
         let handle = scheduler.submit(job(partitions: 4, options: JobOptions(listener: listener)))
@@ -41,7 +41,7 @@ final class QueuedTailTests: XCTestCase {
     }
 
     func testNothingMovesWhileTasksRemainToHandOut() {
-        let backend = ManualBackend(executors: queuedExecutors)
+        let backend = ManualBackend(executors: queuedExecutors, rebalancesQueuedAttempts: true)
         let scheduler = TaskScheduler(backend: backend)
         _ = scheduler.submit(job(partitions: 6))
         let first = backend.waitForLaunches(4)
@@ -52,6 +52,20 @@ final class QueuedTailTests: XCTestCase {
         drain(scheduler)
         XCTAssertTrue(backend.cancels.isEmpty, "fresh partitions go to the idle core first")
         XCTAssertEqual(Set(next[4...].map(\.spec.id.partition)), [4, 5])
+        scheduler.stop()
+    }
+
+    /// A master's executors are shared with other jobs' schedulers: there a queued attempt stays put.
+    func testABackendThatSharesItsExecutorsKeepsQueuedAttemptsWhereTheyAre() {
+        let backend = ManualBackend(executors: queuedExecutors)
+        let scheduler = TaskScheduler(backend: backend)
+        _ = scheduler.submit(job(partitions: 4))
+        let onE2 = backend.waitForLaunches(4).filter { $0.executor == "e2" }
+        backend.succeed(onE2[0].spec, on: "e2", records: ["a"])
+        backend.succeed(onE2[1].spec, on: "e2", records: ["b"])
+        drain(scheduler)
+        XCTAssertTrue(backend.cancels.isEmpty)
+        XCTAssertEqual(backend.launches.count, 4)
         scheduler.stop()
     }
 
