@@ -241,7 +241,8 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         }
     }
 
-    /// The attempt that would start last among those waiting in other executors' queues.
+    /// The last attempt still waiting in the queue of the first other executor (in registration order) that has one:
+    /// the one that would start last there.
     private func newestWaitingAttempt(elsewhere target: ExecutorID) -> (TaskAttemptID, ExecutorID)? {
         for donor in executorOrder where donor != target {
             guard let queued = executors[donor]?.queued else { continue }

@@ -105,6 +105,8 @@ final class DrainTests: XCTestCase {
         let slow = upperCasing(delay: 2)
         let leaving = fixture.startExecutor(cores: 1) { spec, id in running.signal(); return slow(spec, id) }
         XCTAssertTrue(fixture.waitForExecutors(1))
+        // The master lists it before the executor has read its id from the master's answer.
+        XCTAssertTrue(eventually { leaving.executorID != nil })
         let leavingID = try XCTUnwrap(leaving.executorID)
         let client = try fixture.client()
         defer { client.close() }
