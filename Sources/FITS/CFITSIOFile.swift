@@ -62,7 +62,7 @@ final class CFITSIOFile {
         }
         if signature == .fits, let mapped = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) {
             // Only the header blocks are touched: the walk jumps over each HDU's data.
-            try mapped.withUnsafeBytes { try CompressedHeaderScan.check($0, name: path) }
+            try mapped.withUnsafeBytes { try RawHeaderScan.check($0, name: path) }
         }
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
@@ -113,7 +113,7 @@ final class CFITSIOFile {
             memory = MemoryCells(address: buffer, size: bytes.count, ownsBuffer: true)
         }
         do {
-            try CompressedHeaderScan.check(UnsafeRawBufferPointer(start: memory.address.pointee, count: memory.size.pointee),
+            try RawHeaderScan.check(UnsafeRawBufferPointer(start: memory.address.pointee, count: memory.size.pointee),
                                            name: name)
         } catch {
             memory.release()

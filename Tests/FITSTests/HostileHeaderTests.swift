@@ -125,6 +125,31 @@ final class HostileHeaderTests: FITSTestCase {
         try assertFails(replacing("ZTILE2", with: "0", in: honest), "tile2-0.fz", contains: ["HDU 1 has ZTILE2 = 0"])
     }
 
+    /// Three more ways CFITSIO crashes while it moves to an HDU (found by scripts/fuzz/fits-libfuzzer
+    /// in CI; each aborted or raised SIGFPE in the fuzzer, so a regression kills this test).
+    func testCardsThatWouldOverflowOrDivideInsideCFITSIOAreRefused() throws {
+        let honest = try Data(contentsOf: URL(fileURLWithPath: path("rice.fz")))
+        // A TTYPEn value filling the card unquoted overflows CFITSIO's 70-byte column name.
+        let name = String(repeating: "X", count: 70)
+        try assertFails(replacing("TTYPE1", with: name, in: honest), "ttype.fz",
+                        contains: ["HDU 1 has an unquoted TTYPE1 value of 69 bytes or more"])
+        // A compression integer CFITSIO cannot convert, 29 bytes or longer, overflows its error
+        // message: too many digits, junk after the number, or a complex number.
+        for (keyword, value) in [("ZNAXIS1", String(repeating: "9", count: 40)), ("ZBITPIX", "-32" + String(repeating: " x", count: 15)),
+                                 ("ZVAL1", "(      4 / bytes per pixel (1, 2, 4, or 8)")] {
+            try assertFails(replacing(keyword, with: value, in: honest), "\(keyword).fz",
+                            contains: ["HDU 1 has \(keyword) = ", "not a number of at most 28 characters"])
+        }
+        // A second ZTILE2 card that is not a number: CFITSIO may read it and divide by 0.
+        var twice = [UInt8](honest)
+        let tile = Array(HostileFITS.card("ZTILE2", "'BYTEPIX '").utf8)
+        let at = try XCTUnwrap(stride(from: 2880, to: twice.count - 80, by: 80).first { String(decoding: twice[$0..<$0 + 6], as: UTF8.self) == "ZNAME2" })
+        twice.replaceSubrange(at..<at + 80, with: tile)
+        try assertFails(Data(twice), "twice.fz", contains: ["HDU 1 has ZTILE2 = 'BYTEPIX ': not a number"])
+        // The honest file still reads: none of these checks refuses a real header.
+        XCTAssertEqual(try FITSImage(data: honest, name: "rice.fz").pixels.count, 64 * 48)
+    }
+
     /// A file in memory that ends mid-record is read as far as it goes: CFITSIO's memory driver
     /// reads whole 2880-byte records, so such a buffer is copied into a padded one first.
     func testAFileInMemoryThatEndsMidRecordReadsWithinItsBytes() throws {
