@@ -41,8 +41,9 @@ public protocol BackendEvents: AnyObject, Sendable {
     /// The executor is leaving (SIGTERM, a spot notice): launch nothing more on it. What it
     /// runs may finish; if it leaves first, those attempts are rescheduled and never counted.
     func executorDraining(_ id: ExecutorID)
-    /// The executor handed back attempts it had queued and never started (it is draining):
-    /// they are rescheduled elsewhere and never counted as failures.
+    /// The executor handed back attempts it had queued and never started (it is draining, or the
+    /// scheduler asked them back with `ExecutorBackend.withdraw`): they are rescheduled elsewhere
+    /// and never counted as failures.
     func tasksReturned(_ ids: [TaskAttemptID], by executor: ExecutorID)
 }
 
@@ -76,11 +77,15 @@ public protocol ExecutorBackend: AnyObject, Sendable {
     /// to run it on an idle core instead. True where the executors and their queues are this scheduler's
     /// alone (local mode's workers); false where other jobs share them (a master's executors).
     var rebalancesQueuedAttempts: Bool { get }
+    /// Asks `executor` to hand back those of `ids` still waiting in its queue, unstarted. It answers with
+    /// `BackendEvents.tasksReturned` (those it handed back, perhaps none). Used only where `rebalancesQueuedAttempts`.
+    func withdraw(_ ids: [TaskAttemptID], on executor: ExecutorID)
 }
 
 extension ExecutorBackend {
     public func knownExecutors() -> [ExecutorInfo]? { nil }
     public var rebalancesQueuedAttempts: Bool { false }
+    public func withdraw(_ ids: [TaskAttemptID], on executor: ExecutorID) {}
     public func launch(_ tasks: [TaskLaunch]) {
         for launch in tasks { self.launch(launch.task, on: launch.executor) }
     }

@@ -43,6 +43,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         var started: DispatchTime?
         let speculative: Bool
         var cancelled = false
+        /// At a job's tail: asked back from its executor's queue to run on this idle executor instead.
+        var movingTo: ExecutorID?
+        /// Its executor had already started it when asked back: never asked again.
+        var keptByExecutor = false
     }
 
     public init(backend: ExecutorBackend, settings: EngineSettings = EngineSettings(),
@@ -151,22 +155,39 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
 
     public func tasksReturned(_ ids: [TaskAttemptID], by executor: ExecutorID) {
         queue.async {
-            for id in ids { self.handleReturned(id, by: executor) }
+            var launches: [TaskLaunch] = []
+            for id in ids { self.handleReturned(id, by: executor, launches: &launches) }
+            // Asked back but not among them: the executor had started it (the scheduler only infers that).
+            for (id, attempt) in self.attempts where attempt.executor == executor && attempt.movingTo != nil && !ids.contains(id) {
+                self.attempts[id]?.movingTo = nil
+                self.attempts[id]?.keptByExecutor = true
+            }
+            if !launches.isEmpty { self.backend.launch(launches) }
             self.launchTasks()
         }
     }
 
-    /// A queued attempt its executor never started: it goes back to pending, counted neither lost nor failed.
-    private func handleReturned(_ id: TaskAttemptID, by executor: ExecutorID) {
+    /// A queued attempt its executor never started: it goes back to pending, counted neither lost nor failed;
+    /// one asked back for an idle core (`moveQueuedAttempts`) is launched there.
+    private func handleReturned(_ id: TaskAttemptID, by executor: ExecutorID, launches: inout [TaskLaunch]) {
         guard let attempt = attempts[id], attempt.executor == executor else { return }
         attempts[id] = nil
         noteEnded(id, on: executor)
         let job = attempt.job
         job.noteStopped(partition: attempt.partition, on: executor)
         guard job.endStatus == nil else { return }
+        if let target = attempt.movingTo, !attempt.cancelled, !job.partitions[attempt.partition].status.isFinished,
+           let state = executors[target], !isExcluded(state), state.freeSlots > 0 {
+            logger.debug("moving a queued attempt to an idle core", metadata: ["attempt": "\(id)", "from": "\(executor)", "to": "\(target)"])
+            job.attemptWithdrawn(partition: attempt.partition)
+            notify(job) { $0.taskEnded(self.endEvent(id, executor, speculative: attempt.speculative, duration: 0, .cancelled)) }
+            launches.append(TaskLaunch(task: launch(job, partition: attempt.partition, speculative: attempt.speculative, on: target),
+                                       executor: target))
+            return
+        }
         _ = job.attemptEnded(partition: attempt.partition, lost: false)
         notify(job) { $0.taskEnded(self.endEvent(id, executor, speculative: attempt.speculative, duration: 0,
-                                                 attempt.cancelled ? .cancelled : .lost(reason: "handed back unstarted by a draining executor"))) }
+                                                 attempt.cancelled ? .cancelled : .lost(reason: "handed back unstarted by its executor"))) }
         _ = finishIfDone(job)
     }
 
@@ -212,7 +233,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
                 }
             }
         }
-        moveQueuedAttempts(toIdle: usable, launches: &launches)
+        moveQueuedAttempts(toIdle: usable)
         if launches.count == 1 {
             backend.launch(launches[0].task, on: launches[0].executor)
         } else if !launches.isEmpty {
@@ -220,25 +241,25 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         }
     }
 
-    /// A job's tail (where the backend allows it): once nothing is left to hand out, an idle core takes an attempt still waiting in
-    /// another executor's queue (`ExecutorInfo.queuedTasks`), which would start only when that executor's
-    /// running task ends. The waiting attempt is cancelled (a queued attempt answers at once, not counted)
-    /// and its partition launched here, so queues that hide the round trip never lengthen the tail.
-    private func moveQueuedAttempts(toIdle usable: [ExecutorID], launches: inout [TaskLaunch]) {
+    /// A job's tail (where the backend allows it): once nothing is left to hand out, an idle core asks back
+    /// an attempt still waiting in another executor's queue (`ExecutorInfo.queuedTasks`), which would start
+    /// only when that executor's running task ends. Only an attempt its executor hands back unstarted moves
+    /// (`handleReturned`): the scheduler infers when a queued task starts, and an attempt that had started
+    /// must not run twice, nor its crash go uncounted. So queues that hide the round trip never lengthen the tail.
+    private func moveQueuedAttempts(toIdle usable: [ExecutorID]) {
         guard backend.rebalancesQueuedAttempts, jobs.allSatisfy({ !$0.hasPendingWork }) else { return }
+        var asked: [ExecutorID: [TaskAttemptID]] = [:]
         for id in usable {
-            while let state = executors[id], state.freeSlots > 0, state.running.count - state.queued.count < state.info.cores,
-                  let (waiting, donor) = newestWaitingAttempt(elsewhere: id), let attempt = attempts[waiting] {
-                executors[donor]?.queued.removeAll { $0 == waiting }  // cancelled: it never starts there
-                attempts[waiting]?.cancelled = true
-                logger.debug("moving a queued attempt to an idle core",
-                             metadata: ["attempt": "\(waiting)", "from": "\(donor)", "to": "\(id)"])
-                backend.cancel(waiting, on: donor)
-                launches.append(TaskLaunch(task: launch(attempt.job, partition: attempt.partition,
-                                                        speculative: attempt.speculative, on: id),
-                                           executor: id))
+            guard let state = executors[id], state.freeSlots > 0 else { continue }
+            let idle = state.info.cores - (state.running.count - state.queued.count)
+            var coming = attempts.values.filter { $0.movingTo == id }.count
+            while coming < idle, let (waiting, donor) = newestWaitingAttempt(elsewhere: id) {
+                attempts[waiting]?.movingTo = id
+                asked[donor, default: []].append(waiting)
+                coming += 1
             }
         }
+        for (donor, ids) in asked { backend.withdraw(ids, on: donor) }
     }
 
     /// The last attempt still waiting in the queue of the first other executor (in registration order) that has one:
@@ -246,7 +267,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     private func newestWaitingAttempt(elsewhere target: ExecutorID) -> (TaskAttemptID, ExecutorID)? {
         for donor in executorOrder where donor != target {
             guard let queued = executors[donor]?.queued else { continue }
-            if let waiting = queued.last(where: { attempts[$0].map { !$0.cancelled && $0.job.endStatus == nil } == true }) {
+            let movable = { (attempt: Attempt) in
+                !attempt.cancelled && attempt.movingTo == nil && !attempt.keptByExecutor && attempt.job.endStatus == nil
+            }
+            if let waiting = queued.last(where: { attempts[$0].map(movable) == true }) {
                 return (waiting, donor)
             }
         }

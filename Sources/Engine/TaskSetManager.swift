@@ -208,6 +208,13 @@ final class TaskSetManager: @unchecked Sendable {
         partitions[partition].running -= 1
     }
 
+    /// An attempt its executor handed back unstarted, to be launched elsewhere at once: it never ran, so
+    /// it is not one of the partition's attempts.
+    func attemptWithdrawn(partition: Int) {
+        partitions[partition].running -= 1
+        partitions[partition].attempts -= 1
+    }
+
     /// A committed output is gone: compute it again from lineage. Returns false when it
     /// has been lost too often and is reported failed instead.
     func outputLost(partition: Int) -> Bool {

@@ -95,7 +95,8 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         send(.withdraw(ids), to: worker)
     }
 
-    /// Hears a worker's answer to `withdraw`: the tasks it gave back unstarted. Set before tasks are sent.
+    /// Hears a worker's answer to `withdraw`: the tasks it gave back unstarted. Set before tasks are sent;
+    /// when nil (local mode), the answer goes to the scheduler as `BackendEvents.tasksReturned`.
     public var withdrawn: (@Sendable (ExecutorID, [TaskAttemptID]) -> Void)?
 
     /// Closes every worker's input (it exits when it has read all), killing those that linger.
@@ -169,7 +170,8 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
                 result.executor = worker.id
                 events?.taskFinished(result)
             case .withdrawn(let ids)?:
-                if events != nil { withdrawn?(worker.id, ids) }
+                // An executor daemon's runner hears it itself; local mode's scheduler as a return.
+                if let withdrawn { if events != nil { withdrawn(worker.id, ids) } } else { events?.tasksReturned(ids, by: worker.id) }
             default:
                 logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
                 break reading

@@ -10,6 +10,7 @@ final class ManualBackend: ExecutorBackend, @unchecked Sendable {
     private var _events: BackendEvents?
     private var _launches: [(spec: TaskSpec, executor: ExecutorID)] = []
     private var _cancels: [TaskAttemptID] = []
+    private var _withdrawals: [(ids: [TaskAttemptID], executor: ExecutorID)] = []
     let initialExecutors: [ExecutorInfo]
     let rebalancesQueuedAttempts: Bool
 
@@ -21,6 +22,9 @@ final class ManualBackend: ExecutorBackend, @unchecked Sendable {
     var events: BackendEvents { condition.lock(); defer { condition.unlock() }; return _events! }
     var launches: [(spec: TaskSpec, executor: ExecutorID)] { condition.lock(); defer { condition.unlock() }; return _launches }
     var cancels: [TaskAttemptID] { condition.lock(); defer { condition.unlock() }; return _cancels }
+    var withdrawals: [(ids: [TaskAttemptID], executor: ExecutorID)] {
+        condition.lock(); defer { condition.unlock() }; return _withdrawals
+    }
 
     func start(events: BackendEvents) {
         condition.lock(); _events = events; condition.unlock()
@@ -35,7 +39,21 @@ final class ManualBackend: ExecutorBackend, @unchecked Sendable {
         condition.lock(); _cancels.append(id); condition.broadcast(); condition.unlock()
     }
 
+    func withdraw(_ ids: [TaskAttemptID], on executor: ExecutorID) {
+        condition.lock(); _withdrawals.append((ids, executor)); condition.broadcast(); condition.unlock()
+    }
+
     func stop() {}
+
+    /// Waits (up to a generous limit) until `count` withdrawal requests have come; returns them all.
+    func waitForWithdrawals(_ count: Int, file: StaticString = #filePath, line: UInt = #line)
+        -> [(ids: [TaskAttemptID], executor: ExecutorID)] {
+        condition.lock(); defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: 30)
+        while _withdrawals.count < count && condition.wait(until: deadline) {}
+        XCTAssertGreaterThanOrEqual(_withdrawals.count, count, "withdrawals", file: file, line: line)
+        return _withdrawals
+    }
 
     /// Waits (up to a generous limit) until `count` launches have happened; returns them all.
     func waitForLaunches(_ count: Int, file: StaticString = #filePath, line: UInt = #line)

@@ -18,18 +18,24 @@ final class QueuedTailTests: XCTestCase {
         XCTAssertEqual(onE1.count, 2, "one running and one queued on each")
         XCTAssertEqual(onE2.count, 2)
 
-        // e2 runs both of its tasks while e1's first is still running: e1's second waits behind it.
+        // e2 runs both of its tasks while e1's first is still running: e1's second waits behind it,
+        // and the idle core asks it back.
         backend.succeed(onE2[0].spec, on: "e2", records: ["a"])
         backend.succeed(onE2[1].spec, on: "e2", records: ["b"])
-        backend.waitForCancel(onE1[1].spec.id)
+        let asked = try XCTUnwrap(backend.waitForWithdrawals(1).first)
+        XCTAssertEqual(asked.executor, "e1")
+        XCTAssertEqual(asked.ids, [onE1[1].spec.id], "the waiting one, not the running one")
+        XCTAssertEqual(backend.launches.count, 4, "nothing moves before e1 hands it back")
+
+        // e1 hands it back unstarted: it runs on e2, counted neither lost nor failed nor as an attempt.
+        backend.events.tasksReturned([onE1[1].spec.id], by: "e1")
         let moved = try XCTUnwrap(backend.waitForLaunches(5).last)
         XCTAssertEqual(moved.executor, "e2")
         XCTAssertEqual(moved.spec.id.partition, onE1[1].spec.id.partition)
-        XCTAssertFalse(backend.cancels.contains(onE1[0].spec.id), "the running task stays where it is")
+        drain(scheduler)
         XCTAssertEqual(backend.launches.count, 5, "one move, no more")
-
-        // The waiting attempt answers its cancel at once; that is not a failure.
-        backend.fail(onE1[1].spec, on: "e1", message: "cancelled before it started")
+        XCTAssertEqual(backend.withdrawals.count, 1)
+        XCTAssertTrue(backend.cancels.isEmpty)
         backend.succeed(moved.spec, on: "e2", records: ["c"])
         backend.succeed(onE1[0].spec, on: "e1", records: ["d"])
         let result = handle.wait()
@@ -37,7 +43,30 @@ final class QueuedTailTests: XCTestCase {
         let partition = result.partitions[moved.spec.id.partition]
         XCTAssertEqual(decodeStrings(partition.records), ["c"])
         XCTAssertTrue(partition.failureReasons.isEmpty, "\(partition.failureReasons)")
+        XCTAssertEqual(partition.attempts, 1, "the one handed back never ran")
         XCTAssertTrue(listener.ended.value.contains { $0.attempt == onE1[1].spec.id && $0.outcome == .cancelled })
+    }
+
+    /// The scheduler only infers when a queued task starts: an executor that had already started
+    /// the one asked back keeps it, and nothing runs twice (a crashing input is charged each death).
+    func testAnAttemptItsExecutorHadStartedStaysWhereItIs() throws {
+        let backend = ManualBackend(executors: queuedExecutors, rebalancesQueuedAttempts: true)
+        let scheduler = TaskScheduler(backend: backend)
+        let handle = scheduler.submit(job(partitions: 4))
+        let first = backend.waitForLaunches(4)
+        let onE1 = first.filter { $0.executor == "e1" }, onE2 = first.filter { $0.executor == "e2" }
+        backend.succeed(onE2[0].spec, on: "e2", records: ["a"])
+        backend.succeed(onE2[1].spec, on: "e2", records: ["b"])
+        XCTAssertEqual(backend.waitForWithdrawals(1).first?.ids, [onE1[1].spec.id])
+        backend.events.tasksReturned([], by: "e1")
+        drain(scheduler)
+        XCTAssertEqual(backend.launches.count, 4, "not launched again")
+        XCTAssertEqual(backend.withdrawals.count, 1, "not asked again")
+        backend.succeed(onE1[0].spec, on: "e1", records: ["c"])
+        backend.succeed(onE1[1].spec, on: "e1", records: ["d"])
+        let result = handle.wait()
+        XCTAssertEqual(result.status, .succeeded)
+        XCTAssertEqual(result.partitions[onE1[1].spec.id.partition].attempts, 1)
     }
 
     func testNothingMovesWhileTasksRemainToHandOut() {
@@ -50,7 +79,7 @@ final class QueuedTailTests: XCTestCase {
         backend.succeed(onE2[1].spec, on: "e2", records: ["b"])
         let next = backend.waitForLaunches(6)
         drain(scheduler)
-        XCTAssertTrue(backend.cancels.isEmpty, "fresh partitions go to the idle core first")
+        XCTAssertTrue(backend.withdrawals.isEmpty, "fresh partitions go to the idle core first")
         XCTAssertEqual(Set(next[4...].map(\.spec.id.partition)), [4, 5])
         scheduler.stop()
     }
@@ -64,7 +93,7 @@ final class QueuedTailTests: XCTestCase {
         backend.succeed(onE2[0].spec, on: "e2", records: ["a"])
         backend.succeed(onE2[1].spec, on: "e2", records: ["b"])
         drain(scheduler)
-        XCTAssertTrue(backend.cancels.isEmpty)
+        XCTAssertTrue(backend.withdrawals.isEmpty)
         XCTAssertEqual(backend.launches.count, 4)
         scheduler.stop()
     }
