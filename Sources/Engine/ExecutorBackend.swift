@@ -77,6 +77,12 @@ public protocol ExecutorBackend: AnyObject, Sendable {
     /// to run it on an idle core instead. True where the executors and their queues are this scheduler's
     /// alone (local mode's workers); false where other jobs share them (a master's executors).
     var rebalancesQueuedAttempts: Bool { get }
+    /// Whether the scheduler's view of when a queued task starts (when the one ahead of it ends) is
+    /// exact: every result reaches it before the executor's loss, so an attempt it still sees queued
+    /// at a loss never ran and is not charged with it. True for local mode's workers (each writes
+    /// its result to a pipe, which outlives it, before it starts the next task); false over TCP,
+    /// where a dying executor's last results may never arrive, so every attempt it held counts.
+    var observesQueuedStarts: Bool { get }
     /// Asks `executor` to hand back those of `ids` still waiting in its queue, unstarted. It answers with
     /// `BackendEvents.tasksReturned` (those it handed back, perhaps none). Used only where `rebalancesQueuedAttempts`.
     func withdraw(_ ids: [TaskAttemptID], on executor: ExecutorID)
@@ -85,6 +91,7 @@ public protocol ExecutorBackend: AnyObject, Sendable {
 extension ExecutorBackend {
     public func knownExecutors() -> [ExecutorInfo]? { nil }
     public var rebalancesQueuedAttempts: Bool { false }
+    public var observesQueuedStarts: Bool { false }
     public func withdraw(_ ids: [TaskAttemptID], on executor: ExecutorID) {}
     public func launch(_ tasks: [TaskLaunch]) {
         for launch in tasks { self.launch(launch.task, on: launch.executor) }

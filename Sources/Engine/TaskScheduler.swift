@@ -409,8 +409,9 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
             job.noteStopped(partition: attempt.partition, on: id)
             guard job.endStatus == nil else { continue }
             // A draining executor was told to go: what it could not finish is not its fault, nor the task's;
-            // nor is the loss of an attempt still waiting in its queue (it never ran: another's crash took it).
-            let counted = !attempt.cancelled && !state.draining && attempt.started != nil
+            // nor is the loss of an attempt still waiting in its queue, where the backend can tell (it never
+            // ran: another's crash took it). Over TCP a queued one may have started unseen: it counts.
+            let counted = !attempt.cancelled && !state.draining && (attempt.started != nil || !backend.observesQueuedStarts)
             let exhausted = job.attemptEnded(partition: attempt.partition, lost: counted, reason: reason)
             notify(job) { $0.taskEnded(self.endEvent(attemptID, id, speculative: attempt.speculative,
                                                      duration: attempt.started.map(self.seconds(since:)) ?? 0,

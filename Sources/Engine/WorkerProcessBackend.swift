@@ -30,6 +30,8 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     public let queuedTasksPerWorker: Int
     /// The workers are this backend's scheduler's alone: at a job's tail it may move what one holds to an idle one.
     public var rebalancesQueuedAttempts: Bool { queuedTasksPerWorker > 0 }
+    /// A worker writes each result before it starts its next task, and the pipe keeps it past a crash.
+    public var observesQueuedStarts: Bool { true }
     private let launcher: Launcher
     private let logger: Logger
     private let lock = NSLock()

@@ -13,10 +13,12 @@ final class ManualBackend: ExecutorBackend, @unchecked Sendable {
     private var _withdrawals: [(ids: [TaskAttemptID], executor: ExecutorID)] = []
     let initialExecutors: [ExecutorInfo]
     let rebalancesQueuedAttempts: Bool
+    let observesQueuedStarts: Bool
 
-    init(executors: [ExecutorInfo], rebalancesQueuedAttempts: Bool = false) {
+    init(executors: [ExecutorInfo], rebalancesQueuedAttempts: Bool = false, observesQueuedStarts: Bool = false) {
         initialExecutors = executors
         self.rebalancesQueuedAttempts = rebalancesQueuedAttempts
+        self.observesQueuedStarts = observesQueuedStarts
     }
 
     var events: BackendEvents { condition.lock(); defer { condition.unlock() }; return _events! }
