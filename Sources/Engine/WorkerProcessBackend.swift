@@ -111,14 +111,11 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         lock.unlock()
         for worker in all { worker.closeInput() }
         // A worker that read its last request exits, which ends its output: its reader hears that at
-        // once; then it is reaped (Foundation's isRunning turns false), so its CPU counts as this
-        // process's children's and none outlives us. Only one that lingers past the deadline is killed.
+        // once; then that reader reaps it (`waitpid`), so its CPU counts as this process's
+        // children's and none outlives us. Only one that lingers past the deadline is killed.
         let deadline = DispatchTime.now() + 2
-        for worker in all {
-            if worker.awaitOutputEnd(until: deadline) {
-                while worker.process.isRunning && DispatchTime.now() < deadline { usleep(200) }
-            }
-            if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
+        for worker in all where !(worker.awaitOutputEnd(until: deadline) && worker.awaitExit(until: deadline)) {
+            worker.signalKill()
         }
     }
 
@@ -180,8 +177,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
             }
         }
         worker.noteOutputEnded()
-        if worker.process.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
-        worker.process.waitUntilExit()
+        worker.reapAfterOutputEnded()
         worker.closeAll()
         lock.lock()
         let serving = workers.removeValue(forKey: worker.id) != nil && !stopped
@@ -189,7 +185,7 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
         let events = serving ? self.events : nil
         lock.unlock()
         guard serving else { return }
-        let reason = "worker process \(worker.process.processIdentifier) \(worker.exitDescription)"
+        let reason = "worker process \(worker.pid) \(worker.exitDescription)"
         logger.warning("\(worker.id) lost: \(reason)")
         events?.executorLost(worker.id, reason: reason)
         replace(afterLosing: worker.id)
@@ -219,12 +215,13 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
     }
 }
 
-/// One worker process and the parent's ends of its two pipes.
-/// @unchecked: `lock` guards `inputOpen` and `outputOpen`; `process` is only started and
-/// signalled, which Foundation allows from any thread.
+/// One worker process and the parent's ends of its two pipes. Spawned with `ProcessSpawn` and
+/// reaped here with `waitpid`, not through Foundation's `Process` (which closes every possible
+/// descriptor in the child one by one, and notices an exit only on its own SIGCHLD thread).
+/// @unchecked: `lock` guards `inputOpen`, `outputOpen` and `waitStatus`.
 private final class Worker: @unchecked Sendable {
     let id: ExecutorID
-    let process = Process()
+    let pid: pid_t
     /// Where requests go (the worker's standard input).
     let input: Int32
     /// Where results come from (the worker's original standard output), and its one reader.
@@ -233,12 +230,14 @@ private final class Worker: @unchecked Sendable {
     private let lock = NSLock()
     private var inputOpen = true
     private var outputOpen = true
+    private var waitStatus: Int32?
     private let outputEnded = DispatchSemaphore(value: 0)
+    private let exited = DispatchSemaphore(value: 0)
     private static let spawnLock = NSLock()
 
     init(id: ExecutorID, launcher: WorkerProcessBackend.Launcher) throws {
         self.id = id
-        // Close-on-exec everywhere, so no other worker inherits these ends and a worker's death
+        // Close-on-exec everywhere, so no other child inherits these ends and a worker's death
         // always reaches us as end of file; the worker gets its two ends as fds 0 and 1.
         // (pipe2 is not exported to Swift: pipe, then fcntl, under one lock with the spawn.)
         Worker.spawnLock.lock(); defer { Worker.spawnLock.unlock() }
@@ -249,22 +248,19 @@ private final class Worker: @unchecked Sendable {
             throw WorkerStartError(errno: errno)
         }
         for descriptor in toWorker + fromWorker { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        defer { close(toWorker[0]); close(fromWorker[1]) }
+        do {
+            pid = try ProcessSpawn.spawn(executable: launcher.executable.path,
+                                         arguments: [launcher.executable.path] + launcher.arguments,
+                                         environment: launcher.environment,
+                                         descriptors: [0: .duplicate(toWorker[0]), 1: .duplicate(fromWorker[1])])
+        } catch {
+            close(toWorker[1]); close(fromWorker[0])
+            throw WorkerStartError(reason: "cannot start a worker process (\(launcher.executable.path)): \(error)")
+        }
         input = toWorker[1]
         output = fromWorker[0]
         reader = PipeReader(descriptor: fromWorker[0])
-        process.executableURL = launcher.executable
-        process.arguments = launcher.arguments
-        process.environment = launcher.environment
-        process.standardInput = FileHandle(fileDescriptor: toWorker[0], closeOnDealloc: false)
-        process.standardOutput = FileHandle(fileDescriptor: fromWorker[1], closeOnDealloc: false)
-        process.standardError = FileHandle.standardError
-        defer { close(toWorker[0]); close(fromWorker[1]) }
-        do {
-            try process.run()
-        } catch {
-            close(input); close(output)
-            throw error
-        }
     }
 
     /// Waits for the worker's ready frame; throws why it never came (it exited, or timed out).
@@ -275,15 +271,52 @@ private final class Worker: @unchecked Sendable {
             return
         }
         kill()
-        throw WorkerStartError(reason: "worker process \(process.processIdentifier) \(exitDescription) before it was ready")
+        throw WorkerStartError(reason: "worker process \(pid) \(exitDescription) before it was ready")
     }
 
-    /// Kills the process and reaps it (its pipes closed).
+    /// Kills the process and reaps it (its pipes closed). Only where no reader thread reaps it.
     func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if !hasExited { Foundation.kill(pid, SIGKILL) }
+        reap()
         closeAll()
     }
+
+    /// After its output ended: the worker is exiting (or closed its output and lingers, which a
+    /// short grace ends with SIGKILL). Returns once it is reaped.
+    func reapAfterOutputEnded() {
+        let deadline = DispatchTime.now() + 0.5
+        while !hasExited && DispatchTime.now() < deadline { usleep(200) }
+        if !hasExited { Foundation.kill(pid, SIGKILL) }
+        reap()
+    }
+
+    /// True once the process has exited (a zombie until reaped), without reaping it.
+    private var hasExited: Bool {
+        if lock.withLock({ waitStatus != nil }) { return true }
+        var info = siginfo_t()
+        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        return result == 0 ? info._sifields._sigchld.si_pid == pid : errno != EINTR
+    }
+
+    /// waitpid, blocking; records the status and tells `awaitExit`.
+    private func reap() {
+        guard lock.withLock({ waitStatus == nil }) else { return }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        lock.withLock { waitStatus = status }
+        exited.signal()
+    }
+
+    /// True once it was reaped, false if `deadline` came first.
+    func awaitExit(until deadline: DispatchTime) -> Bool {
+        if lock.withLock({ waitStatus != nil }) { return true }
+        guard exited.wait(timeout: deadline) == .success else { return false }
+        exited.signal()
+        return true
+    }
+
+    /// Ends it now (SIGKILL); its reader thread reaps it.
+    func signalKill() { if !hasExited { Foundation.kill(pid, SIGKILL) } }
 
     func send(_ body: [UInt8]) {
         lock.lock(); defer { lock.unlock() }
@@ -309,11 +342,7 @@ private final class Worker: @unchecked Sendable {
     }
 
     var exitDescription: String {
-        let status = process.terminationStatus
-        guard process.terminationReason == .uncaughtSignal else { return "exited with status \(status)" }
-        let names: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGILL: "SIGILL", SIGBUS: "SIGBUS",
-                                      SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGTRAP: "SIGTRAP", SIGTERM: "SIGTERM"]
-        return "died of signal \(status)" + (names[status].map { " (\($0))" } ?? "")
+        lock.withLock { waitStatus }.map(ProcessSpawn.describe(waitStatus:)) ?? "is still running"
     }
 }
 

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -21,46 +22,27 @@ final class ChildProcess {
     /// stdout and stderr appended to the given files.
     init(executable: String, arguments: [String], environment: [String: String], workingDirectory: String,
          stdout: String, stderr: String) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        // Nothing else of Sextant's leaks into the user's program: not the executor's sockets
-        // to its master, not a store's connections, not another child's pipes.
-        guard Self.addCloseFrom(&actions, 3) == 0 else {
-            throw PipeError.spawnFailed(program: executable, reason: "cannot close inherited descriptors")
-        }
-        guard Self.addChdir(&actions, workingDirectory) == 0 else {
-            throw PipeError.spawnFailed(program: executable, reason: "cannot use working directory \(workingDirectory)")
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A new group led by the child; default dispositions and an empty mask, since Sextant
-        // ignores SIGINT/SIGTERM itself (ignored signals would otherwise carry over the exec).
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
+        // A new group led by the child, so a timeout kills everything it started.
+        var spawned: pid_t = 0
+        var failure: String?
         let status = ChildProcess.registry.spawn {
-            let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-            return (status, pid)
+            do {
+                spawned = try ProcessSpawn.spawn(
+                    executable: executable, arguments: arguments, environment: environment,
+                    descriptors: [0: .open(path: "/dev/null", flags: O_RDONLY, mode: 0),
+                                  1: .open(path: stdout, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o600),
+                                  2: .open(path: stderr, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)],
+                    workingDirectory: workingDirectory, newProcessGroup: true)
+                return (0, spawned)
+            } catch {
+                failure = "\(error)"
+                return (EINVAL, 0)
+            }
         }
         guard status == 0 else {
-            throw PipeError.spawnFailed(program: executable, reason: String(cString: strerror(status)))
+            throw PipeError.spawnFailed(program: executable, reason: failure ?? String(cString: strerror(status)))
         }
+        let pid = spawned
         self.pid = pid
     }
 
@@ -120,24 +102,6 @@ final class ChildProcess {
     private static func ending(_ status: Int32) -> Ending {
         let signal = status & 0x7f
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
-    }
-
-    /// glibc's posix_spawn_file_actions_addchdir_np (2.29+), which Swift's Glibc module does not export.
-    private static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {
-        typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
-            return ENOSYS
-        }
-        return unsafeBitCast(symbol, to: AddChdir.self)(actions, path)
-    }
-
-    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), likewise not exported.
-    private static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32 {
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-            return ENOSYS
-        }
-        return unsafeBitCast(symbol, to: AddCloseFrom.self)(actions, lowest)
     }
 
     static let registry = LiveGroups()
