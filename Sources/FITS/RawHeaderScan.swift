@@ -4,7 +4,7 @@ import Foundation
 /// refusing what CFITSIO would crash on while it moves to the HDU, before any check made through
 /// CFITSIO could run (all found by scripts/fuzz/fits-libfuzzer):
 /// - a table's TTYPEn is copied unchecked into a 70-byte column name: an unquoted value can fill
-///   the card's 70 value bytes, and the copy's terminator overflows;
+///   the card's value bytes, and the copy's terminator overflows;
 /// - a tile-compressed image's integer keywords (ZBITPIX, ZNAXISn, ZTILEn, ZVALn, ...) are read
 ///   with a conversion whose error message overflows on a value of 29 bytes or more that is not
 ///   an integer it can hold, so each must be a plain number of at most 28 bytes;
@@ -59,8 +59,9 @@ enum RawHeaderScan {
                     bytes = ((card - start) / 2880 + 1) * 2880
                     return
                 }
-                if Self.text(file, card + 8, 2) == "= " {
-                    let field = UnsafeRawBufferPointer(rebasing: file[card + 10..<card + 80])
+                // CFITSIO takes any card with "=" in column 9 as keyed, its value from column 10.
+                if file[card + 8] == UInt8(ascii: "=") {
+                    let field = UnsafeRawBufferPointer(rebasing: file[card + 9..<card + 80])
                     record(keyword, Self.parsedValue(field))
                 }
                 card += 80

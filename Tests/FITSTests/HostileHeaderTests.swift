@@ -133,6 +133,11 @@ final class HostileHeaderTests: FITSTestCase {
         let name = String(repeating: "X", count: 70)
         try assertFails(replacing("TTYPE1", with: name, in: honest), "ttype.fz",
                         contains: ["HDU 1 has an unquoted TTYPE1 value of 69 bytes or more"])
+        // CFITSIO takes "=" in column 9 alone as a value indicator: the value then starts in column 10.
+        var squeezed = [UInt8](honest)
+        let card = try XCTUnwrap(stride(from: 2880, to: squeezed.count - 80, by: 80).first { String(decoding: squeezed[$0..<$0 + 6], as: UTF8.self) == "TTYPE1" })
+        squeezed.replaceSubrange(card..<card + 80, with: Array(("TTYPE1  =" + String(repeating: "X", count: 71)).utf8))
+        try assertFails(Data(squeezed), "squeezed.fz", contains: ["HDU 1 has an unquoted TTYPE1 value"])
         // A compression integer CFITSIO cannot convert, 29 bytes or longer, overflows its error
         // message: too many digits, junk after the number, or a complex number.
         for (keyword, value) in [("ZNAXIS1", String(repeating: "9", count: 40)), ("ZBITPIX", "-32" + String(repeating: " x", count: 15)),
