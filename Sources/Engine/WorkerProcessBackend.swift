@@ -169,8 +169,12 @@ public final class WorkerProcessBackend: ExecutorBackend, @unchecked Sendable {
                 result.executor = worker.id
                 events?.taskFinished(result)
             case .withdrawn(let ids)?:
-                // An executor daemon's runner hears it itself; local mode's scheduler as a return.
-                if let withdrawn { if events != nil { withdrawn(worker.id, ids) } } else { events?.tasksReturned(ids, by: worker.id) }
+                // An executor daemon's runner hears the answer itself; local mode's scheduler hears it as a return.
+                if let withdrawn {
+                    if events != nil { withdrawn(worker.id, ids) }
+                } else {
+                    events?.tasksReturned(ids, by: worker.id)
+                }
             default:
                 logger.error("worker \(worker.id) sent a frame that is not a result; stopping it")
                 break reading
