@@ -68,6 +68,25 @@ public enum ProcessSpawn {
         return pid
     }
 
+    /// True once `pid` has exited (a zombie until reaped), without reaping it; true too once it is gone.
+    public static func hasExited(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        return result == 0 ? info._sifields._sigchld.si_pid == pid : errno != EINTR
+    }
+
+    /// `waitpid`, retried on EINTR: the wait status, or nil when `blocking` is false and it still
+    /// runs (or it is not, or no longer, our child).
+    public static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+            if result == pid { return status }
+            if result < 0, errno == EINTR { continue }
+            return nil
+        }
+    }
+
     /// A wait status in words: "exited with status 0", "died of signal 6 (SIGABRT)".
     public static func describe(waitStatus status: Int32) -> String {
         let signal = status & 0x7f

@@ -266,10 +266,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     /// the one that would start last there.
     private func newestWaitingAttempt(elsewhere target: ExecutorID) -> (TaskAttemptID, ExecutorID)? {
         for donor in executorOrder where donor != target {
-            guard let queued = executors[donor]?.queued else { continue }
-            let movable = { (attempt: Attempt) in
-                !attempt.cancelled && attempt.movingTo == nil && !attempt.keptByExecutor && attempt.job.endStatus == nil
-            }
+            // One request at a time per executor: its answer then says of each attempt asked for whether it was handed back.
+            guard let queued = executors[donor]?.queued,
+                  !attempts.values.contains(where: { $0.executor == donor && $0.movingTo != nil }) else { continue }
+            let movable = { (attempt: Attempt) in !attempt.cancelled && !attempt.keptByExecutor && attempt.job.endStatus == nil }
             if let waiting = queued.last(where: { attempts[$0].map(movable) == true }) {
                 return (waiting, donor)
             }

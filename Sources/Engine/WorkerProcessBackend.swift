@@ -237,14 +237,13 @@ private final class Worker: @unchecked Sendable {
     private var waitStatus: Int32?
     private let outputEnded = DispatchSemaphore(value: 0)
     private let exited = DispatchSemaphore(value: 0)
-    private static let spawnLock = NSLock()
 
     init(id: ExecutorID, launcher: WorkerProcessBackend.Launcher) throws {
         self.id = id
         // Close-on-exec everywhere, so no other child inherits these ends and a worker's death
-        // always reaches us as end of file; the worker gets its two ends as fds 0 and 1.
-        // (pipe2 is not exported to Swift: pipe, then fcntl, under one lock with the spawn.)
-        Worker.spawnLock.lock(); defer { Worker.spawnLock.unlock() }
+        // always reaches us as end of file; the worker gets its two ends as fds 0 and 1. (pipe2 is
+        // not exported to Swift: pipe, then fcntl. A spawn in that window cannot keep them either:
+        // ProcessSpawn closes every descriptor above 2 in its child, as Foundation's Process does.)
         var toWorker: [Int32] = [0, 0], fromWorker: [Int32] = [0, 0]
         guard pipe(&toWorker) == 0 else { throw WorkerStartError(errno: errno) }
         guard pipe(&fromWorker) == 0 else {
@@ -295,18 +294,12 @@ private final class Worker: @unchecked Sendable {
     }
 
     /// True once the process has exited (a zombie until reaped), without reaping it.
-    private var hasExited: Bool {
-        if lock.withLock({ waitStatus != nil }) { return true }
-        var info = siginfo_t()
-        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
-        return result == 0 ? info._sifields._sigchld.si_pid == pid : errno != EINTR
-    }
+    private var hasExited: Bool { lock.withLock({ waitStatus != nil }) || ProcessSpawn.hasExited(pid) }
 
-    /// waitpid, blocking; records the status and tells `awaitExit`.
+    /// Waits for it (blocking); records the status and tells `awaitExit`.
     private func reap() {
         guard lock.withLock({ waitStatus == nil }) else { return }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = ProcessSpawn.reap(pid, blocking: true) ?? 0
         lock.withLock { waitStatus = status }
         exited.signal()
     }

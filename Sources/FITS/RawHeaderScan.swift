@@ -122,11 +122,11 @@ enum RawHeaderScan {
         }
 
         private static func structural(_ keyword: String) -> Bool {
-            ["BITPIX", "NAXIS", "PCOUNT", "GCOUNT"].contains(keyword) || keyword.hasPrefix("NAXIS")
+            ["BITPIX", "PCOUNT", "GCOUNT"].contains(keyword) || keyword.hasPrefix("NAXIS")
         }
 
         private static func compressionInteger(_ keyword: String) -> Bool {
-            ["ZBITPIX", "ZNAXIS", "ZBLANK", "ZDITHER0", "ZPCOUNT", "ZGCOUNT"].contains(keyword)
+            ["ZBITPIX", "ZBLANK", "ZDITHER0", "ZPCOUNT", "ZGCOUNT"].contains(keyword)
                 || ["ZNAXIS", "ZTILE", "ZVAL"].contains { keyword.hasPrefix($0) }
         }
 

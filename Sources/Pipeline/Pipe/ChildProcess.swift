@@ -42,8 +42,7 @@ final class ChildProcess {
         guard status == 0 else {
             throw PipeError.spawnFailed(program: executable, reason: failure ?? String(cString: strerror(status)))
         }
-        let pid = spawned
-        self.pid = pid
+        pid = spawned
     }
 
     /// Waits for the program to end, killing its whole group when `timeout` (seconds, 0 for
@@ -54,10 +53,10 @@ final class ChildProcess {
         var pause: useconds_t = 1_000
         defer { ChildProcess.registry.remove(pid) }
         while true {
-            if hasEnded() {
+            if ProcessSpawn.hasExited(pid) {
                 // The leader is a zombie until reaped, so its group id cannot be reused yet.
                 kill(-pid, SIGKILL)
-                return Self.ending(reap(blocking: true) ?? 0)
+                return Self.ending(ProcessSpawn.reap(pid, blocking: true) ?? 0)
             }
             if isCancelled() {
                 _ = terminate()
@@ -77,26 +76,9 @@ final class ChildProcess {
     private func terminate() -> Int32 {
         kill(-pid, SIGTERM)
         let deadline = Date().addingTimeInterval(1)
-        while Date() < deadline, !hasEnded() { usleep(10_000) }
+        while Date() < deadline, !ProcessSpawn.hasExited(pid) { usleep(10_000) }
         kill(-pid, SIGKILL)
-        return reap(blocking: true) ?? 0
-    }
-
-    /// True once the leader has exited, without reaping it.
-    private func hasEnded() -> Bool {
-        var info = siginfo_t()
-        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
-        return result == 0 ? info._sifields._sigchld.si_pid == pid : errno != EINTR
-    }
-
-    private func reap(blocking: Bool) -> Int32? {
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
-            if result == pid { return status }
-            if result < 0, errno == EINTR { continue }
-            return nil
-        }
+        return ProcessSpawn.reap(pid, blocking: true) ?? 0
     }
 
     private static func ending(_ status: Int32) -> Ending {
