@@ -15,6 +15,9 @@ struct Sextant: ParsableCommand {
 
     static func main() {
         HeapTuning.reuseImageBuffers()
+        if let forExecutor = WorkerCommand.launchedAs(CommandLine.arguments.dropFirst()) {
+            WorkerCommand.serve(forExecutor: forExecutor)
+        }
         main(nil)
     }
 }

@@ -15,8 +15,24 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: .hidden) var executor = false
 
     func run() throws {
+        Self.serve(forExecutor: executor)
+    }
+
+    /// `forExecutor` for the arguments after `worker` that a launcher passes (`WorkerProcesses`),
+    /// nil for any others (ArgumentParser then parses them, errors and all). `Sextant.main` starts
+    /// a worker with it and skips ArgumentParser, whose reflection over every command cost a
+    /// worker's start about 4 ms of CPU, on the path of every local run (docs/BENCHMARKS.md).
+    static func launchedAs(_ arguments: ArraySlice<String>) -> Bool? {
+        guard arguments.first == configuration.commandName else { return nil }
+        switch Array(arguments.dropFirst()) {
+        case []: return false
+        case ["--executor"]: return true
+        default: return nil
+        }
+    }
+
+    static func serve(forExecutor: Bool) -> Never {
         Console.bootstrapLogging(level: ProcessInfo.processInfo.environment[WorkerProcesses.logLevelVariable])
-        let forExecutor = executor
         // The input of the task a worker holds behind its running one arrives meanwhile (issue 12).
         let ahead = WorkerLoop.Ahead(fetch: { AheadInputs.shared.fetch($0) }, discard: { AheadInputs.shared.discard($0) })
         WorkerLoop.serve(configure: { settings in
@@ -75,7 +91,8 @@ final class WorkerProcesses {
         environment[LargeImageLocks.environmentVariable] = locks.path
         let settings = configuration.filter { !$0.key.hasPrefix("sextant.authenticate.") }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        launcher = .init(executable: executable, arguments: ["worker"] + (forExecutor ? ["--executor"] : []),
+        launcher = .init(executable: executable, arguments: [WorkerCommand.configuration.commandName ?? "worker"]
+                             + (forExecutor ? ["--executor"] : []),
                          environment: environment, settings: settings)
     }
 
