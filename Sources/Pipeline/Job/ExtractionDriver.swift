@@ -373,9 +373,9 @@ public final class ExtractionDriver: @unchecked Sendable {
                 }
                 return
             }
-            for index in catalogs.inputs(named: catalog) {
+            catalogs.forEachInput(named: catalog) { index in
                 let input = spec.inputs[index]
-                guard input.uri == entry.input else { continue }
+                guard input.uri == entry.input else { return }
                 let names = spec.outputNames(for: input)
                 // Its bytes until the listing's size is set (`setBytes` keeps the line only when they agree).
                 entries.set(skippedEntry(input, names: names, bytes: entry.bytes ?? 0, before: entry), at: index,
