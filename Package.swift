@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CHEALPix", path: "Sources/CHEALPix", pkgConfig: "chealpix"),
 
         .target(name: "FITS", dependencies: ["CFITSIO", "CBZip2"], swiftSettings: checked),
-        .target(name: "Extraction", dependencies: ["CSEP"], swiftSettings: checked),
+        .target(name: "Extraction", dependencies: ["CSEP", "Engine"], swiftSettings: checked),
         // World coordinates through wcslib: the only importer of CWCSLIB.
         .target(name: "WCS", dependencies: ["CWCSLIB"], swiftSettings: checked),
         .target(name: "Hashing", dependencies: ["COpenSSL"], swiftSettings: checked),

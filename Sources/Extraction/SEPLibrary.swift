@@ -1,4 +1,5 @@
 import CSEP
+import Engine
 import Foundation
 
 /// The one gate through which this module calls SEP. Why it exists:

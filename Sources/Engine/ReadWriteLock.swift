@@ -6,13 +6,14 @@ import Darwin
 
 /// A pthread readers-writer lock: many readers at once, or one writer alone.
 ///
-/// On Linux it prefers writers, so a settings change is not starved by a steady
-/// stream of extractions holding the read side.
+/// On Linux it prefers writers, so a writer is not starved by a steady stream of readers (SEP's
+/// settings against extractions; the driver's `EntryTable` against the manifest, frame-table and
+/// monitor passes that read every input at once).
 /// @unchecked: it is the lock; `lock` points at the pthread rwlock, never reassigned.
-final class ReadWriteLock: @unchecked Sendable {
+public final class ReadWriteLock: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 
-    init() {
+    public init() {
         lock = .allocate(capacity: 1)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
@@ -29,13 +30,13 @@ final class ReadWriteLock: @unchecked Sendable {
         lock.deallocate()
     }
 
-    func withReadLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withReadLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
-    func withWriteLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withWriteLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
