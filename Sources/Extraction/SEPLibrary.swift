@@ -1,5 +1,7 @@
 import CSEP
-import Engine
+#if canImport(Engine)
+import Engine  // ReadWriteLock; scripts/bench compile this module with its file, as one module
+#endif
 import Foundation
 
 /// The one gate through which this module calls SEP. Why it exists:
