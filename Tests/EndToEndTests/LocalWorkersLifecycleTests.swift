@@ -46,4 +46,22 @@ final class LocalWorkersLifecycleTests: XCTestCase {
                        "\(manifest.map { $0["executor"] ?? "-" })")
         XCTAssertEqual(processes(tagged: tag), [], "the workers exit with the run")
     }
+
+    /// `sextant worker` is served without ArgumentParser only as launchers start it; anything
+    /// else is still parsed (help, errors), and a worker given no requests exits.
+    func testTheWorkerCommandServesItsLaunchersAndParsesAnythingElse() throws {
+        let help = try Sextant.run(["worker", "--help"])
+        XCTAssertEqual(help.status, 0, help.stderr)
+        XCTAssertTrue(help.stdout.contains("Internal: a task process"), help.stdout)
+        let wrong = try Sextant.run(["worker", "--no-such-flag"])
+        XCTAssertEqual(wrong.status, 64, "ArgumentParser's usage error: \(wrong.stderr)")
+        XCTAssertTrue(wrong.stderr.contains("--no-such-flag"), wrong.stderr)
+        for arguments in ["worker", "worker --executor"] {
+            // Standard input at its end: no request, so the worker loop exits at once, cleanly.
+            let served = try TestSupport.run("/bin/sh", ["-c", "exec \"$0\" \(arguments) </dev/null", Sextant.binary],
+                                             timeout: 60)
+            XCTAssertEqual(served.status, 0, "\(arguments): \(served.stderr)")
+            XCTAssertEqual(served.stdout, "", "\(arguments): the loop, not ArgumentParser's help")
+        }
+    }
 }
