@@ -31,6 +31,8 @@ public struct EngineSettings: Sendable, Equatable {
     /// How long an input on one executor's own disk waits for that executor before another
     /// may take it (delay scheduling). Short, as Kira found: a long wait idles other executors.
     public var localityWait = SchedulerKeys.localityWait.defaultValue
+    /// Work kept queued per executor core, sized by the tasks' mean duration (QueueDepth); 0: whole queues.
+    public var queuedWork = SchedulerKeys.queuedWork.defaultValue
     /// Attempts of one stage that may end in fetch failures (map outputs lost) before the job fails.
     public var maxStageAttempts = SchedulerKeys.maxStageAttempts.defaultValue
 
@@ -48,6 +50,7 @@ public struct EngineSettings: Sendable, Equatable {
         excludeTimeout = try configuration.value(of: SchedulerKeys.excludeTimeout)
         failFast = try configuration.value(of: SchedulerKeys.failFast)
         localityWait = try configuration.value(of: SchedulerKeys.localityWait)
+        queuedWork = try configuration.value(of: SchedulerKeys.queuedWork)
         localSlots = try configuration.value(of: SchedulerKeys.localSlots)
         localIsolation = try configuration.value(of: SchedulerKeys.localIsolation)
         localQueuedTasksPerWorker = try configuration.value(of: SchedulerKeys.localQueuedTasksPerWorker)

@@ -21,6 +21,8 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     private var listeners: [any JobListener] = []
     private var timer: DispatchSourceTimer?
     private var started = false
+    /// How deep executors' queues are filled, from the durations of the tasks that succeeded.
+    private var queueDepth: QueueDepth
 
     struct ExecutorState {
         var info: ExecutorInfo
@@ -32,7 +34,10 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         /// Attempts launched beyond its cores (`ExecutorInfo.queuedTasks`), oldest first: they wait in
         /// its queue, not running, and start in this order as its running ones end.
         var queued: [TaskAttemptID] = []
-        var freeSlots: Int { draining ? 0 : info.cores + (info.queuedTasks ?? 0) - running.count }
+        /// Free slots when its queue is filled to `depth` (QueueDepth: sized in time, not count).
+        func freeSlots(_ depth: QueueDepth) -> Int {
+            draining ? 0 : info.cores + depth.queuedTasks(advertised: info.queuedTasks ?? 0, cores: info.cores) - running.count
+        }
     }
 
     struct Attempt {
@@ -54,6 +59,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         self.backend = backend
         self.settings = settings
         self.logger = logger
+        queueDepth = QueueDepth(coveredSeconds: settings.queuedWork > 0 ? settings.queuedWork : nil)
     }
 
     /// Connects to the backend; executors it knows are reported at once.
@@ -105,7 +111,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
     public func executorSnapshot() -> [(info: ExecutorInfo, freeSlots: Int, excluded: Bool)] {
         queue.sync {
             executorOrder.compactMap { id in
-                executors[id].map { ($0.info, $0.freeSlots, isExcluded($0)) }
+                executors[id].map { ($0.info, $0.freeSlots(queueDepth), isExcluded($0)) }
             }
         }
     }
@@ -177,7 +183,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         job.noteStopped(partition: attempt.partition, on: executor)
         guard job.endStatus == nil else { return }
         if let target = attempt.movingTo, !attempt.cancelled, !job.partitions[attempt.partition].status.isFinished,
-           let state = executors[target], !isExcluded(state), state.freeSlots > 0 {
+           let state = executors[target], !isExcluded(state), state.freeSlots(queueDepth) > 0 {
             logger.debug("moving a queued attempt to an idle core", metadata: ["attempt": "\(id)", "from": "\(executor)", "to": "\(target)"])
             job.attemptWithdrawn(partition: attempt.partition)
             notify(job) { $0.taskEnded(self.endEvent(id, executor, speculative: attempt.speculative, duration: 0, .cancelled)) }
@@ -220,7 +226,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         while launchedAny {
             launchedAny = false
             for id in usable {
-                guard let state = executors[id], state.freeSlots > 0 else { continue }
+                guard let state = executors[id], state.freeSlots(queueDepth) > 0 else { continue }
                 for job in jobs {
                     if let next = job.nextTask(for: id, otherExecutorsUsable: usable.count > 1,
                                                isAlive: { self.executors[$0] != nil }) {
@@ -250,7 +256,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         guard backend.rebalancesQueuedAttempts, jobs.allSatisfy({ !$0.hasPendingWork }) else { return }
         var asked: [ExecutorID: [TaskAttemptID]] = [:]
         for id in usable {
-            guard let state = executors[id], state.freeSlots > 0 else { continue }
+            guard let state = executors[id], state.freeSlots(queueDepth) > 0 else { continue }
             let idle = state.info.cores - (state.running.count - state.queued.count)
             var coming = attempts.values.filter { $0.movingTo == id }.count
             while coming < idle, let (waiting, donor) = newestWaitingAttempt(elsewhere: id) {
@@ -368,6 +374,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         }
         switch outcome {
         case .success(let records):
+            queueDepth.record(seconds: result.duration)
             job.attemptFinished(partition: partition)
             let added = job.addPartitions(handedBack, from: partition)
             if let added {

@@ -13,14 +13,19 @@ final class SchedulingJobHandler: JobHandler, @unchecked Sendable {
     private(set) var result: JobResult?
     let events = EventRecorder()
 
-    init(tasks: Int, steps: [OperatorStep] = []) {
+    /// `sextant.scheduler.queuedWork`: 0 fills executors' whole queues, whatever the tasks take.
+    let queuedWork: TimeInterval
+
+    init(tasks: Int, steps: [OperatorStep] = [], queuedWork: TimeInterval = EngineSettings().queuedWork) {
         self.tasks = tasks
         self.steps = steps
+        self.queuedWork = queuedWork
     }
 
     func run(_ job: SubmittedJob, backend: ExecutorBackend, context: JobContext) throws -> JobOutcome {
         var settings = EngineSettings()
         settings.maxFailures = 1
+        settings.queuedWork = queuedWork
         let scheduler = TaskScheduler(backend: backend, settings: settings)
         scheduler.start()
         defer { scheduler.stop() }

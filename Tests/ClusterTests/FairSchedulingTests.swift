@@ -53,8 +53,8 @@ final class FairSchedulingTests: XCTestCase {
         fixture?.tearDown()
     }
 
-    /// Two executors of two cores: four slots, and (sextant.executor.queuedTasksPerSlot's default of 1)
-    /// four queued tasks, eight assigned in all; every task sleeps `taskSeconds`.
+    /// Two executors of two cores: four slots, and (tasks of `taskSeconds`, 2 ms or more, fill the queue of
+    /// sextant.executor.queuedTasksPerSlot to one a core: QueueDepth) four queued tasks, eight assigned in all.
     private func startCluster(pools: [PoolDefinition] = [], taskSeconds: TimeInterval) throws -> ClusterClient {
         fixture = ClusterFixture(jobHandler: handler)
         try fixture.startMaster(pools: pools)

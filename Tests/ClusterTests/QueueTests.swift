@@ -39,9 +39,12 @@ final class QueueTests: XCTestCase {
         fixture = nil
     }
 
-    private func scheduler(maxFailures: Int = 4) -> TaskScheduler {
+    /// These tests are of the queue's mechanics, so it is filled whole (`sextant.scheduler.queuedWork` 0),
+    /// however long the tasks take; the last ones test the depth sized by the tasks' durations.
+    private func scheduler(maxFailures: Int = 4, queuedWork: TimeInterval = 0) -> TaskScheduler {
         var settings = EngineSettings()
         settings.maxFailures = maxFailures
+        settings.queuedWork = queuedWork
         let scheduler = TaskScheduler(backend: fixture.master.makeBackend(), settings: settings)
         scheduler.start()
         return scheduler
@@ -160,7 +163,7 @@ final class QueueTests: XCTestCase {
 
     /// SIGTERM: a draining executor finishes what runs, hands its queue back at once (not failures), and leaves.
     func testADrainingExecutorHandsItsQueueBackAtOnce() throws {
-        let handler = SchedulingJobHandler(tasks: 8)
+        let handler = SchedulingJobHandler(tasks: 8, queuedWork: 0)
         fixture = ClusterFixture(jobHandler: handler)
         try fixture.startMaster()
         let counter = RunCounter()
@@ -190,6 +193,43 @@ final class QueueTests: XCTestCase {
         XCTAssertEqual(ends.filter { $0 == .succeeded(records: 1) }.count, 1, "it ran only the task it had started")
         XCTAssertEqual(ends.filter { if case .lost(let reason) = $0 { return reason.contains("handed back") }; return false }.count,
                        3, "\(ends)")
+    }
+}
+
+extension QueueTests {
+    /// `sextant.scheduler.queuedWork` (2 ms): an executor that may hold 8 tasks a core beyond those it
+    /// runs is sent one a core for tasks of 10 ms (so a deep queue never lengthens a job's tail), and
+    /// fuller frames once tasks prove to take microseconds.
+    func testTheQueueIsFilledWithAboutTwoMillisecondsOfWorkPerCore() throws {
+        for (delay, reported) in [(0.01, 0.01), (0.0, 0.00001)] {
+            fixture?.tearDown()
+            fixture = ClusterFixture()
+            try fixture.startMaster()
+            let counter = RunCounter()
+            let work = counter.work(delay: delay)
+            fixture.startExecutor(cores: 2, queuedPerSlot: 8) { spec, id in
+                var result = work(spec, id)
+                result.duration = reported
+                return result
+            }
+            XCTAssertTrue(fixture.waitForExecutors(1))
+            XCTAssertEqual(fixture.master.executors.map(\.queuedTasks), [16], "registered: 2 cores x 8 queued per slot")
+            let scheduler = scheduler(queuedWork: EngineSettings().queuedWork)
+            let tasks = 400
+            let result = scheduler.run(Self.job(tasks))
+            scheduler.stop()
+            XCTAssertEqual(result.status, .succeeded)
+            XCTAssertEqual(Set(counter.runCounts.values), [1], "every task ran exactly once")
+            XCTAssertEqual(counter.runCounts.count, tasks)
+            let launches = fixture.master.launchCounts
+            print("queue depth, \(reported) s tasks: \(launches.tasks) tasks in \(launches.frames) frames, largest \(launches.largestFrame)")
+            if delay > 0 {
+                XCTAssertLessThanOrEqual(launches.largestFrame, 4, "10 ms tasks: 2 running + 1 queued a core at most")
+            } else {
+                XCTAssertGreaterThan(launches.largestFrame, 4, "10 us tasks: more than one queued a core")
+                XCTAssertLessThanOrEqual(launches.largestFrame, 18, "never beyond the executor's cores and queue")
+            }
+        }
     }
 }
 

@@ -80,7 +80,10 @@ final class ExecutorRegistry: @unchecked Sendable {
             result.executor = id
             return result
         }
-        slots.released(stamped.map(\.id), on: id)
+        slots.released(stamped.map(\.id), on: id, durations: stamped.compactMap { result in
+            if case .success = result.outcome { return result.duration }
+            return nil
+        })
         post(.finished(stamped))
         return true
     }

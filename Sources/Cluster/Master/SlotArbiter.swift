@@ -35,9 +35,14 @@ final class SlotArbiter: @unchecked Sendable {
     var send: (@Sendable ([TaskSpec], ExecutorID) -> Bool)?
     var cancelRemote: (@Sendable (TaskAttemptID, ExecutorID) -> Void)?
 
+    /// What each executor may hold now: its slots plus its queue, filled as `capacity(of:)` says.
     private var cores: [ExecutorID: Int] = [:]
+    private var slotCount: [ExecutorID: Int] = [:]
+    /// Each executor's tasks' durations: with jobs competing, its queue holds about 2 ms of work a core
+    /// (QueueDepth, `sextant.scheduler.queuedWork`'s default), so a queue cannot hold slots a fairer job wants.
+    private var depth: [ExecutorID: QueueDepth] = [:]
     private var busy: [ExecutorID: Int] = [:]
-    /// Each executor's queue length: it is refilled only once half its queue has run (see `pump`).
+    /// Each executor's queue length as it registered (`pump` refills it once half of what it may hold has run).
     private var queued: [ExecutorID: Int] = [:]
     /// Attempts sent and not yet finished, with the job they count for (nil once the job left).
     private var dispatched: [TaskAttemptID: (executor: ExecutorID, job: ObjectIdentifier?)] = [:]
@@ -57,8 +62,10 @@ final class SlotArbiter: @unchecked Sendable {
 
     func executorAdded(_ id: ExecutorID, cores: Int, queued: Int = 0) {
         queue.async { [self] in
-            self.cores[id] = cores + queued
+            self.slotCount[id] = cores
             self.queued[id] = queued
+            depth[id] = QueueDepth(coveredSeconds: EngineSettings().queuedWork)
+            self.cores[id] = capacity(of: id)
             busy[id] = busy[id] ?? 0
             pump(id)
         }
@@ -70,6 +77,8 @@ final class SlotArbiter: @unchecked Sendable {
             cores[id] = nil
             busy[id] = nil
             queued[id] = nil
+            slotCount[id] = nil
+            depth[id] = nil
             for job in jobs.values {
                 job.waiting[id] = nil
                 job.reserved[id] = nil
@@ -82,11 +91,29 @@ final class SlotArbiter: @unchecked Sendable {
     }
 
     /// Attempts' results came back from `executor` (one frame of them): their slots are free.
-    func released(_ attempts: [TaskAttemptID], on executor: ExecutorID) {
+    /// `durations`: the seconds those that succeeded ran, which size its queue.
+    func released(_ attempts: [TaskAttemptID], on executor: ExecutorID, durations: [Double] = []) {
         queue.async { [self] in
             for attempt in attempts { release(attempt, on: executor) }
+            if !durations.isEmpty, depth[executor] != nil {
+                for seconds in durations { depth[executor]!.record(seconds: seconds) }
+                cores[executor] = capacity(of: executor)
+            }
             pump(executor)
         }
+    }
+
+    /// One job's own scheduler sizes its queues (`sextant.scheduler.queuedWork`) and gets the whole
+    /// queue here; jobs competing share a queue sized by the executor's tasks' durations.
+    private func capacity(of executor: ExecutorID) -> Int? {
+        guard let slots = slotCount[executor], let queued = queued[executor] else { return nil }
+        guard jobs.count > 1, let depth = depth[executor] else { return slots + queued }
+        return slots + depth.queuedTasks(advertised: queued, cores: slots)
+    }
+
+    /// Jobs came or went: with more than one, queues are sized by time (`capacity(of:)`).
+    private func resize() {
+        for executor in slotCount.keys { cores[executor] = capacity(of: executor) }
     }
 
     private func release(_ attempt: TaskAttemptID, on executor: ExecutorID) {
@@ -114,6 +141,7 @@ final class SlotArbiter: @unchecked Sendable {
         queue.async { [self] in
             if pools[pool] == nil { pools[pool] = PoolDefinition(name: pool) }
             jobs[ObjectIdentifier(backend)] = JobEntry(backend: backend, pool: pool, order: order)
+            resize()
         }
     }
 
@@ -122,6 +150,7 @@ final class SlotArbiter: @unchecked Sendable {
         queue.async { [self] in
             let key = ObjectIdentifier(backend)
             guard let job = jobs.removeValue(forKey: key) else { return }
+            resize()
             for (attempt, entry) in dispatched where entry.job == key { dispatched[attempt]?.job = nil }
             // Slots it held back for itself go to the others.
             for executor in job.reserved.keys { pump(executor) }
@@ -168,8 +197,8 @@ final class SlotArbiter: @unchecked Sendable {
         }
         // An executor with a queue is refilled once half of it has run: a frame then carries at least half
         // a queue, not the one or two tasks a result frame freed, and the other half covers the round trip.
-        if let capacity = cores[executor], let queued = queued[executor], queued > 0,
-           capacity - busy[executor, default: 0] < (queued + 1) / 2 { return }
+        if let capacity = cores[executor], let slots = slotCount[executor], capacity > slots,
+           capacity - busy[executor, default: 0] < (capacity - slots + 1) / 2 { return }
         var held = 0
         var holders: Set<ObjectIdentifier> = []
         while let capacity = cores[executor], busy[executor, default: 0] + held < capacity,

@@ -97,8 +97,8 @@ public struct ExecutorSettings: Sendable {
     /// `sextant.executor.drainTimeout`: how long a draining executor lets its tasks finish. Default 25 s.
     public var drainTimeout: TimeInterval = 25
     /// `sextant.executor.queuedTasksPerSlot`: tasks held per core beyond those running, started as a
-    /// core frees with no round trip to the master. Default 1; 0: a task per core only.
-    public var queuedTasksPerSlot = 1
+    /// core frees with no round trip to the master, at most; filled to QueueDepth. Default 8; 0: a task per core only.
+    public var queuedTasksPerSlot = 8
     /// `sextant.executor.resultWindow`: how long a finished result waits for others to share its frame. Default 0.5 ms.
     public var resultWindow: TimeInterval = 0.0005
     /// Declared to the master at registration (`ExecutorInfo.attributes`), e.g. the commands `--pipe` may run here.

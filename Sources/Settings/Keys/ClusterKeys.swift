@@ -49,8 +49,8 @@ public enum ClusterKeys {
         "sextant.executor.drainTimeout", .cluster, .local, default: 25, shown: "`25s`",
         doc: "on SIGTERM (Slurm walltime or `scancel`, a spot notice) an executor takes no new task and finishes what it holds for at most this long, then leaves; what is left is rescheduled and never counted as a failure. Keep it under Slurm's KillWait (30 s)")
     public static let queuedTasksPerSlot = Declare.int(
-        "sextant.executor.queuedTasksPerSlot", .cluster, .local, default: 1, in: 0...16,
-        doc: "tasks an executor holds per core beyond those it runs, each started the moment a core frees (no round trip to the master, so launches and results go in larger frames); they count against their pool's share, and a draining executor hands them back unstarted (not failures); `0`: a task per core only")
+        "sextant.executor.queuedTasksPerSlot", .cluster, .local, default: 8, in: 0...16,
+        doc: "at most this many tasks an executor holds per core beyond those it runs, each started the moment a core frees (no round trip to the master, so launches and results go in larger frames); the scheduler fills it with `sextant.scheduler.queuedWork` of work per core (one task per core for tasks of 2 ms or more, the whole queue for tasks of microseconds); queued tasks count against their pool's share, and a draining executor hands them back unstarted (not failures); `0`: a task per core only")
     public static let resultWindow = Declare.duration(
         "sextant.executor.resultWindow", .cluster, .local, default: 0.0005, positive: false, shown: "`500us`",
         doc: "how long an executor holds a finished task's result for others to join it in one frame (sooner once it holds as many as it has cores and queued tasks); fewer, larger frames cost the master less per task; `0`: each result as soon as the connection can take it")

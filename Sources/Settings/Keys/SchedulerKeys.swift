@@ -38,6 +38,9 @@ public enum SchedulerKeys {
     public static let localityWait = Declare.duration(
         "sextant.locality.wait", .scheduler, .job, default: 0.1, positive: false, shown: "`100ms`",
         doc: "an input under an executor's `sextant.executor.localPaths` waits this long for that executor (delay scheduling) before another may take it; short, as Kira found a long wait idles the rest of the cluster")
+    public static let queuedWork = Declare.duration(
+        "sextant.scheduler.queuedWork", .scheduler, .job, default: 0.002, positive: false, shown: "`2ms`",
+        doc: "the work the scheduler keeps queued per executor core beyond the task it runs, judged by the mean duration of the job's tasks so far: one queued task per core for tasks this long or longer (and until a task has been timed), up to the executor's `sextant.executor.queuedTasksPerSlot` for shorter ones, so short tasks travel in large frames and no queue lengthens a job's tail by more than this; `0`: always the executor's whole queue")
     public static let localSlots = Declare.key(
         "sextant.local.slots", .integer, .scheduler, .local, default: Int?.none, shown: "`*`",
         expected: "a whole number of at least 1, or *",
@@ -69,5 +72,5 @@ public enum SchedulerKeys {
     public static let all = declarations(
         master, maxFailures, failFast, speculation, speculationQuantile, speculationMultiplier,
         speculationMinRuntime, speculationInterval, excludeOnFailure, excludeThreshold, excludeTimeout,
-        localityWait, localSlots, localIsolation, localQueuedTasksPerWorker, logLevel, maxStageAttempts, pool)
+        localityWait, queuedWork, localSlots, localIsolation, localQueuedTasksPerWorker, logLevel, maxStageAttempts, pool)
 }
