@@ -18,6 +18,11 @@ public struct QueueDepth: Sendable {
         self.coveredSeconds = coveredSeconds
     }
 
+    /// From `sextant.scheduler.queuedWork`, where 0 means the whole queue.
+    public init(queuedWork: Double) {
+        self.init(coveredSeconds: queuedWork > 0 ? queuedWork : nil)
+    }
+
     /// Counts a successful attempt's duration on its executor.
     public mutating func record(seconds: Double) {
         let seconds = max(0, seconds.isFinite ? seconds : 0)

@@ -59,7 +59,7 @@ public final class TaskScheduler: BackendEvents, @unchecked Sendable {
         self.backend = backend
         self.settings = settings
         self.logger = logger
-        queueDepth = QueueDepth(coveredSeconds: settings.queuedWork > 0 ? settings.queuedWork : nil)
+        queueDepth = QueueDepth(queuedWork: settings.queuedWork)
     }
 
     /// Connects to the backend; executors it knows are reported at once.

@@ -35,9 +35,8 @@ final class SlotArbiter: @unchecked Sendable {
     var send: (@Sendable ([TaskSpec], ExecutorID) -> Bool)?
     var cancelRemote: (@Sendable (TaskAttemptID, ExecutorID) -> Void)?
 
-    /// What each executor may hold now: its slots plus its queue, filled as `capacity(of:)` says.
+    /// Each executor's cores; what it may hold is `capacity(of:)`: its cores plus its queue.
     private var cores: [ExecutorID: Int] = [:]
-    private var slotCount: [ExecutorID: Int] = [:]
     /// Each executor's tasks' durations: with jobs competing, its queue holds about 2 ms of work a core
     /// (QueueDepth, `sextant.scheduler.queuedWork`'s default), so a queue cannot hold slots a fairer job wants.
     private var depth: [ExecutorID: QueueDepth] = [:]
@@ -58,14 +57,11 @@ final class SlotArbiter: @unchecked Sendable {
 
     // MARK: Executors (from the registry, in its order)
 
-    // `cores` here is what an executor may hold: its slots plus its queue (`ExecutorInfo.queuedTasks`).
-
     func executorAdded(_ id: ExecutorID, cores: Int, queued: Int = 0) {
         queue.async { [self] in
-            self.slotCount[id] = cores
+            self.cores[id] = cores
             self.queued[id] = queued
-            depth[id] = QueueDepth(coveredSeconds: EngineSettings().queuedWork)
-            self.cores[id] = capacity(of: id)
+            depth[id] = QueueDepth(queuedWork: EngineSettings().queuedWork)
             busy[id] = busy[id] ?? 0
             pump(id)
         }
@@ -77,7 +73,6 @@ final class SlotArbiter: @unchecked Sendable {
             cores[id] = nil
             busy[id] = nil
             queued[id] = nil
-            slotCount[id] = nil
             depth[id] = nil
             for job in jobs.values {
                 job.waiting[id] = nil
@@ -95,9 +90,8 @@ final class SlotArbiter: @unchecked Sendable {
     func released(_ attempts: [TaskAttemptID], on executor: ExecutorID, durations: [Double] = []) {
         queue.async { [self] in
             for attempt in attempts { release(attempt, on: executor) }
-            if !durations.isEmpty, depth[executor] != nil {
+            if depth[executor] != nil {
                 for seconds in durations { depth[executor]!.record(seconds: seconds) }
-                cores[executor] = capacity(of: executor)
             }
             pump(executor)
         }
@@ -106,14 +100,9 @@ final class SlotArbiter: @unchecked Sendable {
     /// One job's own scheduler sizes its queues (`sextant.scheduler.queuedWork`) and gets the whole
     /// queue here; jobs competing share a queue sized by the executor's tasks' durations.
     private func capacity(of executor: ExecutorID) -> Int? {
-        guard let slots = slotCount[executor], let queued = queued[executor] else { return nil }
-        guard jobs.count > 1, let depth = depth[executor] else { return slots + queued }
-        return slots + depth.queuedTasks(advertised: queued, cores: slots)
-    }
-
-    /// Jobs came or went: with more than one, queues are sized by time (`capacity(of:)`).
-    private func resize() {
-        for executor in slotCount.keys { cores[executor] = capacity(of: executor) }
+        guard let cores = cores[executor], let queued = queued[executor] else { return nil }
+        guard jobs.count > 1, let depth = depth[executor] else { return cores + queued }
+        return cores + depth.queuedTasks(advertised: queued, cores: cores)
     }
 
     private func release(_ attempt: TaskAttemptID, on executor: ExecutorID) {
@@ -141,7 +130,6 @@ final class SlotArbiter: @unchecked Sendable {
         queue.async { [self] in
             if pools[pool] == nil { pools[pool] = PoolDefinition(name: pool) }
             jobs[ObjectIdentifier(backend)] = JobEntry(backend: backend, pool: pool, order: order)
-            resize()
         }
     }
 
@@ -150,7 +138,6 @@ final class SlotArbiter: @unchecked Sendable {
         queue.async { [self] in
             let key = ObjectIdentifier(backend)
             guard let job = jobs.removeValue(forKey: key) else { return }
-            resize()
             for (attempt, entry) in dispatched where entry.job == key { dispatched[attempt]?.job = nil }
             // Slots it held back for itself go to the others.
             for executor in job.reserved.keys { pump(executor) }
@@ -197,11 +184,11 @@ final class SlotArbiter: @unchecked Sendable {
         }
         // An executor with a queue is refilled once half of it has run: a frame then carries at least half
         // a queue, not the one or two tasks a result frame freed, and the other half covers the round trip.
-        if let capacity = cores[executor], let slots = slotCount[executor], capacity > slots,
+        if let capacity = capacity(of: executor), let slots = cores[executor], capacity > slots,
            capacity - busy[executor, default: 0] < (capacity - slots + 1) / 2 { return }
         var held = 0
         var holders: Set<ObjectIdentifier> = []
-        while let capacity = cores[executor], busy[executor, default: 0] + held < capacity,
+        while let capacity = capacity(of: executor), busy[executor, default: 0] + held < capacity,
               let job = nextJob(for: executor, excluding: holders) {
             // The most deserving job is about to launch here: the slots it freed wait for it.
             guard job.waiting[executor]?.isEmpty == false else {
