@@ -18,6 +18,8 @@ public protocol PartitionOperator {
     static var name: String { get }
 
     /// Builds the operator from its parameters; throw to fail the task with a clear message.
+    /// An executor builds it once for the tasks that carry the same parameters and applies it
+    /// to them concurrently: an operator holds no state that `apply` changes.
     init(parameters: Parameters) throws
 
     /// Computes the output records of one partition from its input records.

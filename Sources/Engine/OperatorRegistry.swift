@@ -17,13 +17,13 @@ public final class OperatorRegistry: @unchecked Sendable {
 
     /// Registers `Op` under `Op.name`. Registering the same name twice replaces the first.
     public func register<Op: PartitionOperator>(_ type: Op.Type) {
-        let decoded = LastDecoded<Op.Parameters>()
+        let built = LastDecoded<Op>()
         add(AnyOperatorRunner(name: Op.name, inputType: Op.Input.self, outputType: Op.Output.self) {
             records, parameterData, context in
-            let parameters = try decoded.value(for: parameterData) {
-                try OperatorRegistry.decodeParameters(Op.Parameters.self, from: parameterData, operator: Op.name)
+            let op = try built.value(for: parameterData) {
+                try Op(parameters: OperatorRegistry.decodeParameters(Op.Parameters.self, from: parameterData,
+                                                                     operator: Op.name))
             }
-            let op = try Op(parameters: parameters)
             let inputs = try OperatorRegistry.cast(records, to: Op.Input.self, operator: Op.name)
             return try op.apply(inputs, context: context)
         })
@@ -123,14 +123,15 @@ public final class OperatorRegistry: @unchecked Sendable {
     }
 }
 
-/// An operator's parameters as last decoded: a job's tasks all carry the same bytes, and decoding
-/// them again for every task was 7 % of an executor's CPU per no-op task.
+/// The operator last built from its parameters' bytes: a job's tasks all carry the same bytes.
+/// Decoding them again for every task was 7 % of an executor's CPU per no-op task, and building
+/// the extract operator (its recipe's digest, its extractor) another 7 % of a small image's task.
 /// @unchecked: `lock` guards `last`.
-final class LastDecoded<Parameters>: @unchecked Sendable {
+final class LastDecoded<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var last: (data: Data, value: Parameters)?
+    private var last: (data: Data, value: Value)?
 
-    func value(for data: Data, decode: () throws -> Parameters) throws -> Parameters {
+    func value(for data: Data, decode: () throws -> Value) throws -> Value {
         if let hit = lock.withLock({ last.flatMap { $0.data == data ? $0.value : nil } }) { return hit }
         let value = try decode()
         lock.withLock { last = (data, value) }

@@ -18,8 +18,18 @@ public struct FITSHeader: Sendable, Hashable {
     }
 
     public func card(_ keyword: String) -> FITSCard? {
-        let name = keyword.uppercased()
-        return cards.first { $0.keyword.uppercased() == name }
+        let name = Array(keyword.uppercased().utf8)
+        return cards.first { Self.matches($0.keyword, uppercased: name) }
+    }
+
+    /// Keywords are ASCII: compared byte by byte, without uppercasing every card's keyword on
+    /// every look-up (a frame's row looks up dozens).
+    private static func matches(_ keyword: String, uppercased name: [UInt8]) -> Bool {
+        let bytes = keyword.utf8
+        guard bytes.count == name.count else { return false }
+        return zip(bytes, name).allSatisfy { byte, upper in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte) == upper
+        }
     }
 
     public func contains(_ keyword: String) -> Bool {

@@ -19,7 +19,7 @@ public enum FITSValue: Sendable, Hashable, CustomStringConvertible {
     /// Parses the value field of a card (the text between `= ` and the comment), as CFITSIO's
     /// ffpsvc returns it. Returns nil for an undefined value or one we do not type (complex numbers).
     init?(fitsText raw: String) {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw.trimmingBlanks()
         if text.isEmpty { return nil }
         if text.hasPrefix("'") {
             self = .string(Self.unquote(text))
@@ -27,19 +27,27 @@ public enum FITSValue: Sendable, Hashable, CustomStringConvertible {
             self = .bool(text == "T")
         } else if let int = Int(text.hasPrefix("+") ? String(text.dropFirst()) : text) {
             self = .int(int)
-        } else if let double = Double(text.replacingOccurrences(of: "D", with: "E")
-                                          .replacingOccurrences(of: "d", with: "e")) {
+        } else if let double = Double(Self.withExponentE(text)) {
             self = .double(double)
         } else {
             return nil
         }
     }
 
+    /// 1.5D3 -> 1.5E3 (Fortran's double-precision exponent). Foundation's replacingOccurrences
+    /// only where there is a D: it bridges to NSString, and most real values hold none.
+    private static func withExponentE(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "D") || $0 == UInt8(ascii: "d") }) else { return text }
+        return String(text.map { $0 == "D" ? "E" : $0 == "d" ? "e" : $0 })
+    }
+
     /// 'O''Hara  ' -> O'Hara (FITS strings double their quotes; trailing blanks are not significant).
     private static func unquote(_ text: String) -> String {
         var inner = text.dropFirst()
         if inner.hasSuffix("'") { inner = inner.dropLast() }
-        var result = inner.replacingOccurrences(of: "''", with: "'")
+        let quote = UInt8(ascii: "'")
+        let doubled = zip(inner.utf8, inner.utf8.dropFirst()).contains { $0 == quote && $1 == quote }
+        var result = doubled ? inner.replacingOccurrences(of: "''", with: "'") : String(inner)
         while result.hasSuffix(" ") { result.removeLast() }
         return result
     }

@@ -41,8 +41,8 @@ extension FITSHeader {
         let (valueText, comment) = valueAndComment(card)
         if valueText == nil {
             // Commentary card: everything after the keyword is text.
-            let text = record.count > 8 ? String(record.dropFirst(8)) : ""
-            return FITSCard(keyword.trimmingCharacters(in: .whitespaces), nil,
+            let text = record.utf8.count > 8 ? String(decoding: record.utf8.dropFirst(8), as: UTF8.self) : ""
+            return FITSCard(keyword.trimmingBlanks(), nil,
                             comment: text.trimmingTrailingSpaces())
         }
         return FITSCard(keyword, valueText.flatMap(FITSValue.init(fitsText:)), comment: comment)
@@ -71,9 +71,25 @@ extension FITSHeader {
 }
 
 extension String {
+    /// Without leading and trailing blanks (space, tab): a header's text is ASCII, and Foundation's
+    /// `trimmingCharacters(in: .whitespaces)` bridges to NSString, a tenth of a small image's task.
+    func trimmingBlanks() -> String {
+        let bytes = utf8
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }) else { return "" }
+        var end = bytes.endIndex
+        while isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return first == bytes.startIndex && end == bytes.endIndex ? self : String(decoding: bytes[first..<end], as: UTF8.self)
+    }
+
+    /// Without its trailing spaces. Counted in bytes: a Substring's `dropLast()` counts its
+    /// Characters each time, which made a header of commentary cards quadratic.
     func trimmingTrailingSpaces() -> String {
-        var s = Substring(self)
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
+        let bytes = utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: " ") {
+            end = bytes.index(before: end)
+        }
+        return end == bytes.endIndex ? self : String(decoding: bytes[..<end], as: UTF8.self)
     }
 }

@@ -54,7 +54,7 @@ enum RawHeaderScan {
         init(_ file: UnsafeRawBufferPointer, from start: Int) {
             var card = start
             while card + 80 <= file.count {
-                let keyword = Self.text(file, card, 8).trimmingCharacters(in: .whitespaces)
+                let keyword = Self.text(file, card, 8).trimmingBlanks()
                 if keyword == "END" {
                     bytes = ((card - start) / 2880 + 1) * 2880
                     return
@@ -147,7 +147,7 @@ enum RawHeaderScan {
                 let inner = rest.dropFirst()
                 let contents = inner.prefix { $0 != quote }
                 let raw = rest.prefix(contents.count + 2)
-                let text = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                let text = String(decoding: contents, as: UTF8.self).trimmingBlanks()
                 return ParsedValue(raw: String(decoding: raw, as: UTF8.self), text: text, isQuoted: true, rawBytes: raw.count)
             }
             let end = field[first] == UInt8(ascii: "(")
