@@ -45,9 +45,13 @@ public enum FITSValue: Sendable, Hashable, CustomStringConvertible {
     private static func unquote(_ text: String) -> String {
         var inner = text.dropFirst()
         if inner.hasSuffix("'") { inner = inner.dropLast() }
-        let quote = UInt8(ascii: "'")
-        let doubled = zip(inner.utf8, inner.utf8.dropFirst()).contains { $0 == quote && $1 == quote }
-        var result = doubled ? inner.replacingOccurrences(of: "''", with: "'") : String(inner)
+        // One pass, each doubled quote kept once (Foundation's replacingOccurrences bridges to NSString).
+        var result = "", afterQuote = false
+        for character in inner {
+            if character == "'", afterQuote { afterQuote = false; continue }
+            afterQuote = character == "'"
+            result.append(character)
+        }
         while result.hasSuffix(" ") { result.removeLast() }
         return result
     }

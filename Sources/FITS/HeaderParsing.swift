@@ -74,22 +74,20 @@ extension String {
     /// Without leading and trailing blanks (space, tab): a header's text is ASCII, and Foundation's
     /// `trimmingCharacters(in: .whitespaces)` bridges to NSString, a tenth of a small image's task.
     func trimmingBlanks() -> String {
-        let bytes = utf8
-        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        guard let first = bytes.firstIndex(where: { !isBlank($0) }) else { return "" }
-        var end = bytes.endIndex
-        while isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
-        return first == bytes.startIndex && end == bytes.endIndex ? self : String(decoding: bytes[first..<end], as: UTF8.self)
+        trimmed(leading: true) { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
     }
 
     /// Without its trailing spaces. Counted in bytes: a Substring's `dropLast()` counts its
     /// Characters each time, which made a header of commentary cards quadratic.
     func trimmingTrailingSpaces() -> String {
+        trimmed(leading: false) { $0 == UInt8(ascii: " ") }
+    }
+
+    private func trimmed(leading: Bool, isBlank: (UInt8) -> Bool) -> String {
         let bytes = utf8
+        let start = leading ? bytes.firstIndex { !isBlank($0) } ?? bytes.endIndex : bytes.startIndex
         var end = bytes.endIndex
-        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: " ") {
-            end = bytes.index(before: end)
-        }
-        return end == bytes.endIndex ? self : String(decoding: bytes[..<end], as: UTF8.self)
+        while end > start, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return start == bytes.startIndex && end == bytes.endIndex ? self : String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }

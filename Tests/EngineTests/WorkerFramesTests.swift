@@ -64,7 +64,7 @@ final class WorkerFramesTests: XCTestCase {
 
     /// An operator's parameters are decoded once while the tasks carry the same bytes, and again when they change.
     func testParametersAreDecodedAgainOnlyWhenTheirBytesChange() throws {
-        let cache = LastDecoded<Int>()
+        let cache = LastBuilt<Int>()
         var decodes = 0
         func value(_ text: String) throws -> Int {
             try cache.value(for: Data(text.utf8)) {
